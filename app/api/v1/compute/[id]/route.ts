@@ -1,0 +1,28 @@
+import { json, readBody } from "@/app/_lib/http";
+import { withCaller } from "@/app/_lib/route";
+import { computeSettingsSchema } from "@/lib/schemas";
+import { config } from "@/server/config";
+import { deleteCompute } from "@/server/compute/delete-compute";
+import { findCompute } from "@/server/compute/find-compute";
+import { presentCompute } from "@/server/compute/present";
+import { updateCompute } from "@/server/compute/update-compute";
+import { getOperation } from "@/server/operations/operations";
+
+// GET /api/v1/compute/{id} - the compute (same as its status)
+export const GET = withCaller<{ id: string }>(async ({ params, caller }) => {
+  return json({ compute: presentCompute(await findCompute({ organizationIds: caller.organizationIds, computeId: params.id })) });
+});
+
+// PATCH /api/v1/compute/{id} - change size (from the next start) and idle timeouts
+export const PATCH = withCaller<{ id: string }>(async ({ req, params, caller }) => {
+  const settings = await readBody(req, computeSettingsSchema(config().MIN_SUSPEND_TIMEOUT_SECONDS));
+  const compute = await updateCompute({ organizationIds: caller.organizationIds, computeId: params.id, settings });
+  return json({ compute: presentCompute(compute) });
+});
+
+// DELETE /api/v1/compute/{id} - stop the compute and delete its data
+export const DELETE = withCaller<{ id: string }>(async ({ params, caller }) => {
+  const compute = await findCompute({ organizationIds: caller.organizationIds, computeId: params.id });
+  const { operationId } = await deleteCompute({ computeId: compute.id, actor: caller.actor, reason: "deleted through the API" });
+  return json({ compute: { id: compute.id }, deleted: true, operation: await getOperation(operationId) });
+});

@@ -1,0 +1,92 @@
+import { z } from "zod";
+
+// Input schemas shared by the route handlers, the console's forms and the proxy. Types come from z.infer.
+
+export const NAME_MAX = 63;
+
+export const EmailSchema = z.string().trim().toLowerCase().email("must be an email address").max(254);
+export const PasswordSchema = z
+  .string()
+  .min(8, "must be at least 8 characters")
+  .max(200, "must be at most 200 characters");
+export const DisplayNameSchema = z
+  .string()
+  .trim()
+  .min(1, "must not be empty")
+  .max(NAME_MAX, `must be at most ${NAME_MAX} characters`);
+
+export const SignupSchema = z.object({
+  email: EmailSchema,
+  password: PasswordSchema,
+  name: DisplayNameSchema.optional(),
+  organization: DisplayNameSchema.optional(),
+});
+export type SignupInput = z.infer<typeof SignupSchema>;
+
+export const SignInSchema = z.object({ email: EmailSchema, password: z.string().min(1).max(200) });
+
+/** Lowercase words and digits joined by hyphens; it becomes part of a MySQL user name (`<slug>.<role>`). */
+export const ProjectSlugSchema = z
+  .string()
+  .min(3, "must be at least 3 characters")
+  .max(40, "must be at most 40 characters")
+  .regex(/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/, "must be lowercase letters and digits in words joined by single hyphens");
+
+/** A MariaDB account name the proxy can route: lowercase letters, digits and underscores. */
+export const RoleNameSchema = z
+  .string()
+  .min(1, "must not be empty")
+  .max(32, "must be at most 32 characters")
+  .regex(/^[a-z][a-z0-9_]*$/, "must start with a letter and hold only lowercase letters, digits and underscores");
+
+export const ApiKeyCreateSchema = z.object({ name: DisplayNameSchema.default("default") });
+
+export const ProjectCreateSchema = z.object({
+  name: DisplayNameSchema,
+  slug: ProjectSlugSchema.optional(),
+  organizationId: z.string().min(1).optional(),
+});
+export type ProjectCreateInput = z.infer<typeof ProjectCreateSchema>;
+
+export const ProjectUpdateSchema = z
+  .object({ name: DisplayNameSchema })
+  .partial()
+  .refine((v) => Object.keys(v).length > 0, "name at least one field to change");
+
+/** Compute sizes on offer, in compute units (1 CU = 1 vCPU and 4 GiB of memory). */
+export const COMPUTE_SIZES = [0.25, 0.5, 1, 2, 4, 8] as const;
+export const MAX_SUSPEND_TIMEOUT_SECONDS = 7 * 24 * 3600;
+
+export const ComputeSizeSchema = z
+  .number()
+  .refine((n) => (COMPUTE_SIZES as readonly number[]).includes(n), `must be one of ${COMPUTE_SIZES.join(", ")}`);
+
+/** An idle timeout: 0 (never) or between the deployment's minimum and 7 days. */
+export function timeoutSchema(minSeconds: number) {
+  return z
+    .number()
+    .int("must be a whole number of seconds")
+    .refine(
+      (n) => n === 0 || (n >= minSeconds && n <= MAX_SUSPEND_TIMEOUT_SECONDS),
+      `must be 0 (never) or between ${minSeconds} and ${MAX_SUSPEND_TIMEOUT_SECONDS} seconds`,
+    );
+}
+
+export function computeSettingsSchema(minSeconds: number) {
+  return z.object({
+    size: ComputeSizeSchema.optional(),
+    suspendTimeoutSeconds: timeoutSchema(minSeconds).optional(),
+    coldAfterSeconds: timeoutSchema(minSeconds).optional(),
+  });
+}
+export type ComputeSettingsInput = z.infer<ReturnType<typeof computeSettingsSchema>>;
+
+export const RoleCreateSchema = z.object({ name: RoleNameSchema });
+
+export const PaginationSchema = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+  cursor: z.string().min(1).optional(),
+});
+export type Pagination = z.infer<typeof PaginationSchema>;
+
+export const IdSchema = z.string().min(1).max(64);

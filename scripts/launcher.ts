@@ -1,0 +1,162 @@
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { loadConfig, type Config } from "../server/config";
+import { startEmbeddedPostgres } from "../server/db/embedded-postgres";
+import { applyMigrations } from "../server/db/migrate";
+
+// Starts the whole product: PostgreSQL (embedded unless DATABASE_URL is set), migrations, the Next.js app
+// (built first when needed) and, when present, the proxy. Used by `npm start` and by the test setup, so the
+// tests run the product the way a user does.
+
+const ROOT = path.resolve(import.meta.dirname, "..");
+
+export interface LaunchOptions {
+  env?: Record<string, string | undefined>;
+  /** Turn PostgreSQL's fsync off (tests). */
+  fastPostgres?: boolean;
+  log?: (line: string) => void;
+  /** Pipe the children's output through log instead of inheriting stdio. */
+  quiet?: boolean;
+}
+
+export interface Product {
+  config: Config;
+  baseUrl: string;
+  databaseUrl: string;
+  env: NodeJS.ProcessEnv;
+  stop(): Promise<void>;
+  /** Stop and start the Next.js app alone (the control plane restarts; computes keep running). */
+  restartApp(): Promise<void>;
+}
+
+const SOURCE_DIRS = ["app", "components", "lib", "server", "prisma"];
+const SOURCE_FILES = ["next.config.ts", "instrumentation.ts", "package.json", "postcss.config.mjs", "tsconfig.json"];
+
+function newestSourceMtime(): number {
+  let newest = 0;
+  const visit = (p: string) => {
+    const stat = fs.statSync(p, { throwIfNoEntry: false });
+    if (!stat) return;
+    if (stat.isDirectory()) {
+      if (p.endsWith(`${path.sep}generated`) || p.endsWith("node_modules")) return;
+      for (const entry of fs.readdirSync(p)) visit(path.join(p, entry));
+    } else if (stat.mtimeMs > newest) newest = stat.mtimeMs;
+  };
+  for (const d of [...SOURCE_DIRS, ...SOURCE_FILES]) visit(path.join(ROOT, d));
+  return newest;
+}
+
+function run(command: string, args: string[], env: NodeJS.ProcessEnv, log: (l: string) => void): void {
+  log(`$ ${command} ${args.join(" ")}`);
+  const result = spawnSync(command, args, { cwd: ROOT, env, stdio: "inherit" });
+  if (result.status !== 0) throw new Error(`${command} ${args.join(" ")} failed (exit ${result.status})`);
+}
+
+/** `prisma generate` and `next build`, only when the sources changed since the last build. */
+export function buildIfNeeded(env: NodeJS.ProcessEnv, log: (l: string) => void): void {
+  const buildId = path.join(ROOT, ".next", "BUILD_ID");
+  const generated = path.join(ROOT, "server", "db", "generated", "client.ts");
+  const built = fs.statSync(buildId, { throwIfNoEntry: false })?.mtimeMs ?? 0;
+  const prismaEnv = { ...env, PRISMA_SCHEMA_ENGINE_BINARY: env.PRISMA_SCHEMA_ENGINE_BINARY ?? path.join(ROOT, "scripts", "schema-engine-offline") };
+  const schemaTime = fs.statSync(path.join(ROOT, "prisma", "schema.prisma")).mtimeMs;
+  const generatedTime = fs.statSync(generated, { throwIfNoEntry: false })?.mtimeMs ?? 0;
+  if (generatedTime < schemaTime) run(path.join(ROOT, "node_modules/.bin/prisma"), ["generate"], prismaEnv, log);
+  if (built >= newestSourceMtime()) return;
+  log("building the app (first start or sources changed) ...");
+  run(path.join(ROOT, "node_modules/.bin/next"), ["build"], { ...env, NODE_ENV: "production" }, log);
+}
+
+function waitForExit(child: ChildProcess, ms: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      resolve();
+    }, ms);
+    child.once("exit", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+async function waitForReady(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = "";
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`the app exited (code ${child.exitCode}) before it was ready`);
+    try {
+      const res = await fetch(`${url}/api/health`);
+      if (res.ok) return;
+      last = await res.text();
+    } catch (error) {
+      last = String(error);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`the app was not ready after ${timeoutMs} ms: ${last}`);
+}
+
+export async function launch(options: LaunchOptions = {}): Promise<Product> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const baseEnv = { ...process.env, ...options.env };
+  const config = loadConfig(baseEnv);
+  fs.mkdirSync(config.dataDir, { recursive: true });
+
+  const pgHandle = config.DATABASE_URL
+    ? null
+    : await startEmbeddedPostgres({ dataDir: config.dataDir, fast: options.fastPostgres, log });
+  const databaseUrl = config.DATABASE_URL ?? pgHandle!.url;
+  try {
+    const { applied } = await applyMigrations({ databaseUrl, migrationsDir: path.join(ROOT, "prisma", "migrations") });
+    if (applied.length > 0) log(`applied migrations: ${applied.join(", ")}`);
+
+    const env: NodeJS.ProcessEnv = {
+      ...baseEnv,
+      DATABASE_URL: databaseUrl,
+      DATA_DIR: config.dataDir,
+      AUTH_TRUST_HOST: "true",
+      NEXT_TELEMETRY_DISABLED: "1",
+    };
+    buildIfNeeded(env, log);
+
+    let app: ChildProcess;
+    const startApp = () => {
+      const child = spawn(path.join(ROOT, "node_modules/.bin/next"), ["start", "-p", String(config.PORT), "-H", "127.0.0.1"], {
+        cwd: ROOT,
+        env: { ...env, NODE_ENV: "production", SERVICE_NAME: "app" },
+        stdio: options.quiet ? ["ignore", "pipe", "pipe"] : "inherit",
+      });
+      if (options.quiet) {
+        child.stdout?.on("data", (d: Buffer) => log(d.toString().trimEnd()));
+        child.stderr?.on("data", (d: Buffer) => log(d.toString().trimEnd()));
+      }
+      return child;
+    };
+    app = startApp();
+    const baseUrl = `http://127.0.0.1:${config.PORT}`;
+    await waitForReady(baseUrl, app, 120_000);
+
+    return {
+      config,
+      baseUrl,
+      databaseUrl,
+      env,
+      async restartApp() {
+        app.kill("SIGTERM");
+        await waitForExit(app, 10_000);
+        app = startApp();
+        await waitForReady(baseUrl, app, 120_000);
+      },
+      async stop() {
+        app.kill("SIGTERM");
+        await waitForExit(app, 10_000);
+        await pgHandle?.stop();
+      },
+    };
+  } catch (error) {
+    await pgHandle?.stop();
+    throw error;
+  }
+}

@@ -1,0 +1,21 @@
+import { config } from "../config";
+
+/** How a client connects: through the proxy, as `<project-slug>.<role>` (DESIGN.md, "Proxy contract"). */
+export function connectionDetails({
+  projectSlug,
+  role,
+  password,
+  database,
+}: {
+  projectSlug: string;
+  role: string;
+  password: string | null;
+  database: string;
+}) {
+  const cfg = config();
+  const user = `${projectSlug}.${role}`;
+  const host = cfg.PROXY_PUBLIC_HOST;
+  const port = cfg.PROXY_PORT;
+  const auth = password === null ? encodeURIComponent(user) : `${encodeURIComponent(user)}:${encodeURIComponent(password)}`;
+  return { host, port, user, password, database, uri: `mysql://${auth}@${host}:${port}/${database}` };
+}

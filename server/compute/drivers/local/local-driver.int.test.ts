@@ -1,0 +1,309 @@
+import { createHash } from "node:crypto";
+import { mkdir, mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import net from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { setTimeout as delay } from "node:timers/promises";
+import mysql, { type Connection, type RowDataPacket } from "mysql2/promise";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ComputeSpec, DriverState, Endpoint, RoleSpec } from "../types";
+import { LocalDriver } from "./local-driver";
+
+// Real mariadbd processes in a throw-away DATA_DIR. The tests run in order and share computes: each step
+// starts from what the previous one left, as the state machine would.
+
+function nativeHash(password: string): string {
+  const once = createHash("sha1").update(password).digest();
+  return `*${createHash("sha1").update(once).digest("hex").toUpperCase()}`;
+}
+
+function role(name: string, password: string): RoleSpec {
+  return { name, passwordHash: nativeHash(password) };
+}
+
+function specFor(computeId: string, roles: RoleSpec[]): ComputeSpec {
+  return { computeId, projectSlug: `proj-${computeId}`, database: "appdb", size: 0.25, roles };
+}
+
+async function login(endpoint: Endpoint, user: string, password: string, connectTimeout = 5000): Promise<Connection> {
+  const conn = await mysql.createConnection({ ...endpoint, user, password, connectTimeout });
+  conn.on("error", () => undefined);
+  return conn;
+}
+
+async function one<T extends RowDataPacket>(conn: Connection, sql: string): Promise<T> {
+  const [rows] = await conn.query<T[]>(sql);
+  const row = rows[0];
+  if (!row) throw new Error(`no row from ${sql}`);
+  return row;
+}
+
+function portAccepts(endpoint: Endpoint): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(endpoint);
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}
+
+async function procAlive(pid: number): Promise<boolean> {
+  try {
+    const text = await readFile(`/proc/${pid}/stat`, "utf8");
+    return !/^[ZX]/.test(text.slice(text.lastIndexOf(")") + 2));
+  } catch {
+    return false;
+  }
+}
+
+async function timed<T>(label: string, fn: () => Promise<T>): Promise<T> {
+  const t0 = performance.now();
+  const result = await fn();
+  timings.push(`${label}: ${(performance.now() - t0).toFixed(1)} ms`);
+  return result;
+}
+
+function pidOf(state: DriverState): number {
+  expect(typeof state.pid).toBe("number");
+  return state.pid as number;
+}
+
+const timings: string[] = [];
+let dataDir = "";
+let driver: LocalDriver;
+const A = "cmp-a";
+const B = "cmp-b";
+const appRole = role("app", "s3cret-pw");
+let stateA: DriverState;
+let endpointA: Endpoint;
+
+describe("LocalDriver with real mariadbd", () => {
+  beforeAll(async () => {
+    dataDir = await mkdtemp(path.join(tmpdir(), "local-driver-"));
+    driver = new LocalDriver({ dataDir });
+  });
+
+  afterAll(async () => {
+    for (const id of [A, B, "cmp-broken"]) await driver.destroy(id, null).catch(() => undefined);
+    await rm(dataDir, { recursive: true, force: true });
+    console.log(`local driver timings:\n  ${timings.join("\n  ")}`);
+  });
+
+  it("creates a compute from the template; roles log in over TCP, nobody else does", async () => {
+    expect((await driver.inspect(A, null)).status).toBe("missing");
+    const first = await timed("start, first compute (builds the template)", () => driver.start(specFor(A, [appRole]), null));
+    stateA = first.driverState;
+    endpointA = first.endpoint;
+    expect(endpointA.host).toBe("127.0.0.1");
+    expect(stateA).toMatchObject({ port: endpointA.port, host: "127.0.0.1" });
+    expect(typeof stateA.startedAt).toBe("string");
+    expect(stateA.dataDir).toBe(path.join(dataDir, "computes", A, "data"));
+    expect((await stat(path.join(dataDir, "computes", A, "data", "mysql"))).isDirectory()).toBe(true);
+    expect((await stat(path.join(dataDir, "templates"))).isDirectory()).toBe(true);
+
+    // Own session: a SIGSTOPped server is not continued by the kernel when the control plane exits.
+    const statText = await readFile(`/proc/${pidOf(stateA)}/stat`, "utf8");
+    const session = Number(statText.slice(statText.lastIndexOf(")") + 2).split(" ")[3]);
+    expect(session).toBe(pidOf(stateA));
+
+    const conn = await login(endpointA, "app", "s3cret-pw");
+    const settings = await one(
+      conn,
+      `SELECT CURRENT_USER() AS who, @@character_set_server AS cs, @@collation_server AS coll,
+              @@time_zone AS tz, @@max_allowed_packet AS packet, @@innodb_flush_log_at_trx_commit AS flush,
+              @@max_connections AS conns, @@log_bin AS binlog,
+              (SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = 'appdb') AS db`,
+    );
+    expect(settings).toMatchObject({ who: "app@%", cs: "utf8mb4", tz: "+00:00", flush: 1, db: 1, binlog: 0 });
+    expect(Number(settings.packet)).toBeGreaterThanOrEqual(64 * 1024 * 1024);
+    expect(Number(settings.conns)).toBeGreaterThanOrEqual(100);
+    // A role may make databases and users of its own.
+    await conn.query("CREATE DATABASE IF NOT EXISTS tenant_db");
+    await conn.query("CREATE USER IF NOT EXISTS 'tenant_user'@'%' IDENTIFIED BY 'tenant-pw'");
+    await conn.query("GRANT ALL PRIVILEGES ON tenant_db.* TO 'tenant_user'@'%'");
+    await conn.end();
+
+    await expect(login(endpointA, "root", "")).rejects.toThrow();
+    await expect(login(endpointA, "root", "s3cret-pw")).rejects.toThrow();
+    await expect(login(endpointA, "app", "wrong")).rejects.toThrow(/Access denied/);
+    await expect(login(endpointA, "app", "")).rejects.toThrow(/Access denied/);
+    await expect(login(endpointA, "mariadb.sys", "")).rejects.toThrow();
+    await expect(login(endpointA, "", "")).rejects.toThrow();
+
+    expect(await driver.inspect(A, stateA)).toMatchObject({ status: "running", endpoint: endpointA });
+  });
+
+  it("starts a second compute by copying the template", async () => {
+    const b = await timed("start, cold from template", () => driver.start(specFor(B, [appRole]), null));
+    expect(b.endpoint.port).not.toBe(endpointA.port);
+    const conn = await login(b.endpoint, "app", "s3cret-pw");
+    await conn.end();
+    await timed("destroy", () => driver.destroy(B, b.driverState));
+    expect(await procAlive(pidOf(b.driverState))).toBe(false);
+    await expect(stat(path.join(dataDir, "computes", B))).rejects.toThrow();
+    expect(await driver.inspect(B, b.driverState)).toMatchObject({ status: "missing", endpoint: null });
+    await driver.destroy(B, b.driverState);
+  });
+
+  it("start on a running compute returns the same server", async () => {
+    const again = await timed("start, already running", () => driver.start(specFor(A, [appRole]), stateA));
+    expect(pidOf(again.driverState)).toBe(pidOf(stateA));
+    expect(again.endpoint).toEqual(endpointA);
+    expect(again.driverState.startedAt).toBe(stateA.startedAt);
+  });
+
+  it("keeps rows across stop/start, on the same port", async () => {
+    const conn = await login(endpointA, "app", "s3cret-pw");
+    await conn.query("CREATE TABLE appdb.t (id INT PRIMARY KEY, v VARCHAR(20)) ENGINE=InnoDB");
+    await conn.query("INSERT INTO appdb.t VALUES (1, 'one'), (2, 'zwei ✓')");
+    await conn.end();
+
+    await timed("stop", () => driver.stop(A, stateA));
+    expect(await portAccepts(endpointA)).toBe(false);
+    expect(await procAlive(pidOf(stateA))).toBe(false);
+    const stopped = await driver.inspect(A, stateA);
+    expect(stopped).toMatchObject({ status: "stopped", endpoint: null });
+    await driver.stop(A, stateA);
+
+    // Two callers at once (say the proxy's wake and the API's resume) get one server.
+    const [restarted, twin] = await timed("start, stopped compute (two callers)", () =>
+      Promise.all([
+        driver.start(specFor(A, [appRole]), stopped.driverState),
+        driver.start(specFor(A, [appRole]), stopped.driverState),
+      ]),
+    );
+    expect(pidOf(twin.driverState)).toBe(pidOf(restarted.driverState));
+    expect(restarted.endpoint).toEqual(endpointA);
+    expect(pidOf(restarted.driverState)).not.toBe(pidOf(stateA));
+    stateA = restarted.driverState;
+    const again = await login(endpointA, "app", "s3cret-pw");
+    const [rows] = await again.query<RowDataPacket[]>("SELECT id, v FROM appdb.t ORDER BY id");
+    expect(rows).toEqual([
+      { id: 1, v: "one" },
+      { id: 2, v: "zwei ✓" },
+    ]);
+    await again.end();
+  });
+
+  it("keeps committed rows after kill -9", async () => {
+    const conn = await login(endpointA, "app", "s3cret-pw");
+    await conn.query("INSERT INTO appdb.t VALUES (3, 'drei')");
+    await conn.end();
+    const pid = pidOf(stateA);
+    process.kill(pid, "SIGKILL");
+    while (await procAlive(pid)) await delay(5);
+    expect((await driver.inspect(A, stateA)).status).toBe("stopped");
+
+    const restarted = await timed("start after kill -9 (crash recovery)", () => driver.start(specFor(A, [appRole]), stateA));
+    stateA = restarted.driverState;
+    const again = await login(restarted.endpoint, "app", "s3cret-pw");
+    expect(await one(again, "SELECT COUNT(*) AS n FROM appdb.t")).toEqual({ n: 3 });
+    await again.end();
+  });
+
+  it("pause freezes the server and unpause thaws it", async () => {
+    const conn = await login(endpointA, "app", "s3cret-pw");
+    await timed("pause", () => driver.pause(A, stateA));
+    expect(await driver.inspect(A, stateA)).toMatchObject({ status: "paused", endpoint: endpointA });
+    await driver.pause(A, stateA);
+
+    const pending = conn.query<RowDataPacket[]>("SELECT 42 AS answer");
+    const raced = await Promise.race([pending.then(() => "answered"), delay(300).then(() => "hung")]);
+    expect(raced).toBe("hung");
+    await expect(login(endpointA, "app", "s3cret-pw", 300)).rejects.toThrow();
+    await expect(driver.countUserSessions(A, stateA)).rejects.toThrow(/paused/);
+
+    await timed("unpause", () => driver.unpause(A, stateA));
+    expect((await driver.inspect(A, stateA)).status).toBe("running");
+    const [rows] = await pending;
+    expect(rows[0]).toEqual({ answer: 42 });
+    await conn.end();
+  });
+
+  it("start continues a paused server instead of starting another", async () => {
+    await driver.pause(A, stateA);
+    const again = await driver.start(specFor(A, [appRole]), stateA);
+    expect(pidOf(again.driverState)).toBe(pidOf(stateA));
+    expect((await driver.inspect(A, stateA)).status).toBe("running");
+  });
+
+  it("stops a paused server", async () => {
+    await driver.pause(A, stateA);
+    await timed("stop, paused server", () => driver.stop(A, stateA));
+    expect(await portAccepts(endpointA)).toBe(false);
+    expect((await driver.inspect(A, stateA)).status).toBe("stopped");
+    const restarted = await driver.start(specFor(A, [appRole]), stateA);
+    expect(restarted.endpoint).toEqual(endpointA);
+    stateA = restarted.driverState;
+  });
+
+  it("adopts a running server after a control-plane restart (no driver state)", async () => {
+    const fresh = new LocalDriver({ dataDir });
+    const seen = await fresh.inspect(A, null);
+    expect(seen.status).toBe("running");
+    expect(seen.endpoint).toEqual(endpointA);
+    expect(seen.driverState?.pid).toBe(pidOf(stateA));
+    const adopted = await fresh.start(specFor(A, [appRole]), null);
+    expect(pidOf(adopted.driverState)).toBe(pidOf(stateA));
+    expect(adopted.endpoint).toEqual(endpointA);
+    // A recycled pid in stale state is not taken for our server.
+    const stale = { ...stateA, procStartTime: 1 };
+    expect((await fresh.inspect(A, stale)).driverState?.pid).toBe(pidOf(stateA));
+  });
+
+  it("counts an idle user session and kills it", async () => {
+    expect(await driver.countUserSessions(A, stateA)).toBe(0);
+    const idle = await login(endpointA, "app", "s3cret-pw");
+    const tenant = await login(endpointA, "tenant_user", "tenant-pw");
+    expect(await driver.countUserSessions(A, stateA)).toBe(2);
+    await driver.killUserSessions(A, stateA);
+    expect(await driver.countUserSessions(A, stateA)).toBe(0);
+    await expect(idle.query("SELECT 1")).rejects.toThrow();
+    await expect(tenant.query("SELECT 1")).rejects.toThrow();
+    idle.destroy();
+    tenant.destroy();
+  });
+
+  it("syncs roles: re-hashes, drops former roles, leaves tenant users alone", async () => {
+    const next = [role("app", "new-pw"), role("reporting", "r3port")];
+    await driver.syncRoles(A, stateA, "appdb", next);
+    await expect(login(endpointA, "app", "s3cret-pw")).rejects.toThrow(/Access denied/);
+    const reporting = await login(endpointA, "reporting", "r3port");
+    await reporting.end();
+
+    await driver.syncRoles(A, stateA, "appdb", [role("app", "new-pw")]);
+    await expect(login(endpointA, "reporting", "r3port")).rejects.toThrow(/Access denied/);
+    const tenant = await login(endpointA, "tenant_user", "tenant-pw");
+    await tenant.end();
+
+    // A tenant who removes the control plane's account gets it back at the next start.
+    const app = await login(endpointA, "app", "new-pw");
+    await app.query("DROP USER 'root'@'localhost'");
+    await app.end();
+    await expect(driver.countUserSessions(A, stateA)).rejects.toThrow();
+    // start on the running server notices it is locked out and restarts it.
+    const restarted = await driver.start(specFor(A, [role("app", "new-pw")]), stateA);
+    expect(pidOf(restarted.driverState)).not.toBe(pidOf(stateA));
+    expect(restarted.endpoint).toEqual(endpointA);
+    stateA = restarted.driverState;
+    expect(await driver.countUserSessions(A, stateA)).toBe(0);
+  });
+
+  it("reports a server that cannot start, with its error log", async () => {
+    const broken = path.join(dataDir, "computes", "cmp-broken", "data");
+    await mkdir(broken, { recursive: true });
+    await expect(driver.start(specFor("cmp-broken", [appRole]), null)).rejects.toThrow(/did not start[\s\S]*error\.log/);
+    expect((await driver.inspect("cmp-broken", null)).status).toBe("stopped");
+  });
+
+  it("destroys a running compute", async () => {
+    const pid = pidOf(stateA);
+    await driver.destroy(A, null);
+    expect(await procAlive(pid)).toBe(false);
+    await expect(stat(path.join(dataDir, "computes", A))).rejects.toThrow();
+    expect((await driver.inspect(A, stateA)).status).toBe("missing");
+    await driver.destroy(A, stateA);
+  });
+});

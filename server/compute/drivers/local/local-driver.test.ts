@@ -1,0 +1,57 @@
+import { describe, expect, it } from "vitest";
+import { bufferPoolMiB, initFileSql, mariadbdArgs } from "./mariadb-config";
+import { computePaths } from "./paths";
+import { parseState, toDriverState } from "./state";
+import { roleAccount, sqlIdent, sqlString } from "./sql-quote";
+
+describe("local driver pieces", () => {
+  it("quotes strings and identifiers", () => {
+    expect(sqlString("app")).toBe("'app'");
+    expect(sqlString("o'k\\")).toBe("'o''k\\\\'");
+    expect(sqlIdent("my`db")).toBe("`my``db`");
+    expect(roleAccount("app")).toBe("'app'@'%'");
+    expect(() => sqlString("a\0b")).toThrow();
+    expect(() => sqlIdent("")).toThrow();
+  });
+
+  it("scales the buffer pool from compute units, within bounds", () => {
+    expect(bufferPoolMiB(0.25)).toBe(32);
+    expect(bufferPoolMiB(1)).toBe(128);
+    expect(bufferPoolMiB(0)).toBe(32);
+    expect(bufferPoolMiB(Number.NaN)).toBe(32);
+    expect(bufferPoolMiB(1000)).toBe(2048);
+  });
+
+  it("runs mariadbd with --no-defaults first and everything in the compute directory", () => {
+    const paths = computePaths("/srv/data", "c1");
+    const args = mariadbdArgs({ paths, host: "127.0.0.1", port: 4000, size: 0.25, runAsRoot: true });
+    expect(args[0]).toBe("--no-defaults");
+    expect(args).toContain("--datadir=/srv/data/computes/c1/data");
+    expect(args).toContain("--socket=/srv/data/computes/c1/mysqld.sock");
+    expect(args).toContain("--port=4000");
+    expect(args).toContain("--user=root");
+    expect(args).toContain("--innodb-buffer-pool-size=32M");
+    expect(initFileSql("root")).toContain("'root'@'localhost' IDENTIFIED VIA unix_socket");
+  });
+
+  it("refuses compute ids that would leave the computes directory", () => {
+    expect(() => computePaths("/srv/data", "../etc")).toThrow();
+    expect(() => computePaths("/srv/data", "a/b")).toThrow();
+    expect(() => computePaths(`/${"x".repeat(100)}`, "c1")).toThrow(/unix socket path/);
+  });
+
+  it("reads only well-formed facts from a stored state and writes them in jsonb key order", () => {
+    const parsed = parseState({ pid: "12", port: 3306, host: "", startedAt: "2026-01-01T00:00:00.000Z" });
+    expect(parsed).toMatchObject({ pid: null, port: 3306, host: null, startedAt: "2026-01-01T00:00:00.000Z" });
+    expect(Object.keys(toDriverState(parsed))).toEqual([
+      "pid",
+      "host",
+      "port",
+      "socket",
+      "dataDir",
+      "startedAt",
+      "procStartTime",
+      "mariadbVersion",
+    ]);
+  });
+});

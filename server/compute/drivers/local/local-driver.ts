@@ -1,0 +1,490 @@
+import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { open } from "node:fs/promises";
+import { userInfo } from "node:os";
+import { setTimeout as delay } from "node:timers/promises";
+import type { Connection } from "mysql2/promise";
+import type {
+  ComputeDriver,
+  ComputeSpec,
+  DriverState,
+  Endpoint,
+  InspectResult,
+  RoleSpec,
+  StartResult,
+} from "../types";
+import {
+  assertRoles,
+  closeAdmin,
+  connectAdmin,
+  ensureDatabase,
+  isAccessDenied,
+  killSessions,
+  syncRoleAccounts,
+  userSessionIds,
+} from "./admin-sql";
+import { freePort, isPortFree } from "./free-port";
+import { initFileSql, mariadbdArgs } from "./mariadb-config";
+import { computePaths, type ComputePaths } from "./paths";
+import {
+  isGone,
+  isStopped,
+  optionValue,
+  readProcStat,
+  scanForServer,
+  serverProcess,
+  signal,
+  spawnDetached,
+  waitForExit,
+  waitForState,
+  type ServerProcess,
+} from "./process";
+import { parseState, toDriverState, type LocalState } from "./state";
+import { copyTemplate, ensureTemplate, mariadbVersion } from "./template";
+
+export interface LocalDriverOptions {
+  /** DATA_DIR: computes live in `<dataDir>/computes/<id>`, templates in `<dataDir>/templates`. */
+  dataDir: string;
+  /** Address the servers listen on and the endpoint handed to the proxy. */
+  host?: string;
+  mariadbdPath?: string;
+  installDbPath?: string;
+  /** How long a start may take until the server accepts queries. */
+  startTimeoutMs?: number;
+  /** How long a clean shutdown may take before the server is killed. */
+  stopTimeoutMs?: number;
+}
+
+// Readiness is polled, not slept for: a stock server accepts queries ~390 ms after exec here.
+const READY_POLL_MS = 10;
+const SIGNAL_TIMEOUT_MS = 5_000;
+const KILL_TIMEOUT_MS = 10_000;
+const ADMIN_CONNECT_TIMEOUT_MS = 10_000;
+const START_ATTEMPTS = 3;
+const ERROR_LOG_ROTATE_BYTES = 16 * 1024 * 1024;
+
+// One operation at a time per compute within this process (also across driver instances): a stop must not
+// interleave with a start of the same server. Across processes the state machine's compare-and-set rules.
+const queues = new Map<string, Promise<void>>();
+
+function exclusive<T>(key: string, fn: () => Promise<T>): Promise<T> {
+  const previous = queues.get(key) ?? Promise.resolve();
+  const result = previous.then(fn);
+  const tail = result.then(
+    () => undefined,
+    () => undefined,
+  );
+  queues.set(key, tail);
+  void tail.then(() => {
+    if (queues.get(key) === tail) queues.delete(key);
+  });
+  return result;
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await stat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function fileSize(p: string): Promise<number> {
+  try {
+    return (await stat(p)).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** The last lines mariadbd wrote since `offset`: what a person needs to see when a start fails. */
+async function logTail(p: string, offset: number, maxBytes = 4096): Promise<string> {
+  try {
+    const handle = await open(p, "r");
+    try {
+      const size = (await handle.stat()).size;
+      const from = Math.max(offset, size - maxBytes);
+      const buffer = Buffer.alloc(Math.max(0, size - from));
+      await handle.read(buffer, 0, buffer.length, from);
+      return buffer.toString("utf8").trim().split("\n").slice(-25).join("\n");
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    return "";
+  }
+}
+
+async function readPid(pidFile: string): Promise<number | null> {
+  try {
+    const pid = Number((await readFile(pidFile, "utf8")).trim());
+    return Number.isSafeInteger(pid) && pid > 0 ? pid : null;
+  } catch {
+    return null;
+  }
+}
+
+class AdminRefused extends Error {}
+
+export class LocalDriver implements ComputeDriver {
+  readonly name = "local";
+  private readonly dataDir: string;
+  private readonly host: string;
+  private readonly mariadbdPath: string;
+  private readonly installDbPath: string;
+  private readonly startTimeoutMs: number;
+  private readonly stopTimeoutMs: number;
+  /** The control plane's account on every compute: its own OS user, authenticated by unix_socket. */
+  private readonly adminUser = userInfo().username;
+  private readonly runAsRoot = process.getuid?.() === 0;
+  // Servers get no secrets from our environment (DATABASE_URL, ...); UTC makes their log times comparable.
+  private readonly env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+    TZ: "UTC",
+    LANG: "C",
+    NODE_ENV: process.env.NODE_ENV,
+  };
+
+  constructor(options: LocalDriverOptions) {
+    this.dataDir = options.dataDir;
+    this.host = options.host ?? "127.0.0.1";
+    this.mariadbdPath = options.mariadbdPath ?? "/usr/sbin/mariadbd";
+    this.installDbPath = options.installDbPath ?? "/usr/bin/mariadb-install-db";
+    this.startTimeoutMs = options.startTimeoutMs ?? 30_000;
+    this.stopTimeoutMs = options.stopTimeoutMs ?? 30_000;
+  }
+
+  async start(spec: ComputeSpec, previous: DriverState | null): Promise<StartResult> {
+    const paths = computePaths(this.dataDir, spec.computeId);
+    assertRoles(spec.roles);
+    return exclusive(paths.dir, async () => {
+      const prior = parseState(previous);
+      const deadline = Date.now() + this.startTimeoutMs;
+      // Already running (started by us earlier, or by a control plane that has since restarted): adopt it.
+      const running = await this.find(paths, prior, true);
+      if (running) {
+        if (isStopped(running.stat)) await this.resume(running);
+        try {
+          const conn = await this.waitUntilReady(paths, deadline, async () =>
+            (await serverProcess(running.pid, paths.data, running.stat.startTime)) ? null : "the server exited",
+          );
+          await this.provision(conn, spec);
+          return this.describe(running, paths, prior);
+        } catch (err) {
+          // A tenant removed or changed the control plane's account: a restart runs the init file, which
+          // restores it. Anything else is reported.
+          if (!(err instanceof AdminRefused)) throw err;
+          await this.terminate(running, "SIGTERM", this.stopTimeoutMs);
+        }
+      }
+      await this.ensureData(paths);
+      return this.launch(spec, paths, prior, deadline);
+    });
+  }
+
+  async stop(computeId: string, state: DriverState | null): Promise<void> {
+    const paths = computePaths(this.dataDir, computeId);
+    await exclusive(paths.dir, async () => {
+      const running = await this.find(paths, parseState(state), true);
+      if (running) await this.terminate(running, "SIGTERM", this.stopTimeoutMs);
+    });
+  }
+
+  async pause(computeId: string, state: DriverState | null): Promise<void> {
+    const paths = computePaths(this.dataDir, computeId);
+    await exclusive(paths.dir, async () => {
+      const running = await this.requireRunning(computeId, paths, state);
+      if (isStopped(running.stat)) return;
+      signal(running.pid, "SIGSTOP");
+      if (!(await waitForState(running.pid, running.stat.startTime, isStopped, SIGNAL_TIMEOUT_MS))) {
+        throw new Error(`compute ${computeId}: mariadbd (pid ${running.pid}) did not stop on SIGSTOP`);
+      }
+    });
+  }
+
+  async unpause(computeId: string, state: DriverState | null): Promise<void> {
+    const paths = computePaths(this.dataDir, computeId);
+    await exclusive(paths.dir, async () => {
+      const running = await this.requireRunning(computeId, paths, state);
+      await this.resume(running);
+    });
+  }
+
+  async destroy(computeId: string, state: DriverState | null): Promise<void> {
+    const paths = computePaths(this.dataDir, computeId);
+    await exclusive(paths.dir, async () => {
+      const running = await this.find(paths, parseState(state), true);
+      // The data goes away anyway: no clean shutdown needed.
+      if (running) await this.terminate(running, "SIGKILL", KILL_TIMEOUT_MS);
+      await rm(paths.dir, { recursive: true, force: true });
+    });
+  }
+
+  async inspect(computeId: string, state: DriverState | null): Promise<InspectResult> {
+    const paths = computePaths(this.dataDir, computeId);
+    const prior = parseState(state);
+    const running = await this.find(paths, prior, false);
+    if (running) {
+      const { endpoint, driverState } = await this.describe(running, paths, prior);
+      return { status: isStopped(running.stat) ? "paused" : "running", endpoint, driverState };
+    }
+    if (!(await exists(paths.data))) return { status: "missing", endpoint: null, driverState: null };
+    // Kept so that the next start can listen on the same port again.
+    const driverState =
+      prior.port === null ? null : toDriverState({ ...prior, pid: null, procStartTime: null, startedAt: null });
+    return { status: "stopped", endpoint: null, driverState };
+  }
+
+  async syncRoles(
+    computeId: string,
+    state: DriverState | null,
+    database: string,
+    roles: RoleSpec[],
+  ): Promise<void> {
+    assertRoles(roles);
+    await this.withAdmin(computeId, state, async (conn) => {
+      await ensureDatabase(conn, database);
+      await syncRoleAccounts(conn, roles);
+    });
+  }
+
+  async countUserSessions(computeId: string, state: DriverState | null): Promise<number> {
+    return this.withAdmin(computeId, state, async (conn) => (await userSessionIds(conn, this.adminUser)).length);
+  }
+
+  async killUserSessions(computeId: string, state: DriverState | null): Promise<void> {
+    await this.withAdmin(computeId, state, async (conn) => {
+      await killSessions(conn, await userSessionIds(conn, this.adminUser));
+      // KILL only flags a session; wait (briefly) until they are really gone so a stop that follows is clean.
+      const deadline = Date.now() + SIGNAL_TIMEOUT_MS;
+      for (;;) {
+        const left = await userSessionIds(conn, this.adminUser);
+        if (left.length === 0) return;
+        if (Date.now() >= deadline) {
+          throw new Error(`compute ${computeId}: sessions ${left.join(", ")} are still open after KILL`);
+        }
+        await killSessions(conn, left);
+        await delay(READY_POLL_MS);
+      }
+    });
+  }
+
+  /** The compute's server process: from the stored pid, else the pid file, else (if `scan`) all of /proc. */
+  private async find(paths: ComputePaths, prior: LocalState, scan: boolean): Promise<ServerProcess | null> {
+    if (prior.pid !== null) {
+      const found = await serverProcess(prior.pid, paths.data, prior.procStartTime ?? undefined);
+      if (found) return found;
+    }
+    const pid = await readPid(paths.pidFile);
+    if (pid !== null) {
+      const found = await serverProcess(pid, paths.data);
+      if (found) return found;
+    }
+    return scan ? scanForServer(paths.data) : null;
+  }
+
+  private async requireRunning(
+    computeId: string,
+    paths: ComputePaths,
+    state: DriverState | null,
+  ): Promise<ServerProcess> {
+    const running = await this.find(paths, parseState(state), false);
+    if (!running) throw new Error(`compute ${computeId} has no running mariadbd`);
+    return running;
+  }
+
+  /** Endpoint and state of a running server, read from its own command line. */
+  private async describe(running: ServerProcess, paths: ComputePaths, prior: LocalState): Promise<StartResult> {
+    const port = Number(optionValue(running.args, "port"));
+    const host = optionValue(running.args, "bind-address") ?? this.host;
+    const same = prior.pid === running.pid && prior.procStartTime === running.stat.startTime;
+    let startedAt = same ? prior.startedAt : null;
+    if (startedAt === null) {
+      // mariadbd writes its pid file while starting: close enough for an adopted server.
+      startedAt = await stat(paths.pidFile).then(
+        (s) => s.mtime.toISOString(),
+        () => new Date().toISOString(),
+      );
+    }
+    const endpoint: Endpoint = { host, port };
+    const version = prior.mariadbVersion ?? (await mariadbVersion(this.mariadbdPath, this.env).catch(() => null));
+    const driverState = toDriverState({
+      pid: running.pid,
+      procStartTime: running.stat.startTime,
+      port,
+      host,
+      dataDir: paths.data,
+      socket: paths.socket,
+      startedAt,
+      mariadbVersion: version,
+    });
+    return { endpoint, driverState };
+  }
+
+  /** A data directory for the compute, copied from the template the first time. */
+  private async ensureData(paths: ComputePaths): Promise<void> {
+    await mkdir(paths.dir, { recursive: true, mode: 0o700 });
+    await mkdir(paths.files, { recursive: true, mode: 0o700 });
+    if (await exists(paths.data)) return;
+    const template = await ensureTemplate({
+      dataDir: this.dataDir,
+      mariadbdPath: this.mariadbdPath,
+      installDbPath: this.installDbPath,
+      osUser: this.adminUser,
+      runAsRoot: this.runAsRoot,
+      env: this.env,
+    });
+    await copyTemplate(template, paths.data);
+  }
+
+  private async launch(
+    spec: ComputeSpec,
+    paths: ComputePaths,
+    prior: LocalState,
+    deadline: number,
+  ): Promise<StartResult> {
+    await writeFile(paths.initFile, initFileSql(this.adminUser), { mode: 0o600 });
+    if ((await fileSize(paths.errorLog)) > ERROR_LOG_ROTATE_BYTES) {
+      await rename(paths.errorLog, `${paths.errorLog}.1`);
+    }
+    for (let attempt = 1; ; attempt++) {
+      // The same port as last time keeps the endpoint stable for clients that cached it.
+      const port =
+        attempt === 1 && prior.port !== null && (await isPortFree(this.host, prior.port))
+          ? prior.port
+          : await freePort(this.host);
+      // Leftovers of a crash: a stale socket would be mistaken for readiness, a stale pid file for a server.
+      await rm(paths.socket, { force: true });
+      await rm(paths.pidFile, { force: true });
+      const logOffset = await fileSize(paths.errorLog);
+      const startedAt = new Date().toISOString();
+      const args = mariadbdArgs({ paths, host: this.host, port, size: spec.size, runAsRoot: this.runAsRoot });
+      const server = spawnDetached(this.mariadbdPath, args, paths.errorLog, this.env);
+      const stat0 = await readProcStat(server.pid);
+      let conn: Connection;
+      try {
+        conn = await this.waitUntilReady(paths, deadline, async () => {
+          const exited = server.exited();
+          if (exited) return `mariadbd exited (${exited})`;
+          return isGone(await readProcStat(server.pid)) ? "mariadbd exited" : null;
+        });
+      } catch (err) {
+        // A server that did not come up is not left behind half-started.
+        if (stat0 && !isGone(stat0)) {
+          signal(server.pid, "SIGKILL");
+          await waitForExit(server.pid, stat0.startTime, KILL_TIMEOUT_MS);
+        }
+        const tail = await logTail(paths.errorLog, logOffset);
+        // Someone took the port between our probe and mariadbd's bind: another port will do.
+        const portTaken = /Address already in use|Bind on TCP\/IP port/i.test(tail);
+        if (portTaken && attempt < START_ATTEMPTS && Date.now() < deadline) continue;
+        const reason = err instanceof Error ? err.message : String(err);
+        throw new Error(
+          `compute ${spec.computeId}: mariadbd did not start: ${reason}` +
+            (tail ? `\n--- error.log ---\n${tail}` : ""),
+        );
+      }
+      const running = stat0 && (await serverProcess(server.pid, paths.data, stat0.startTime));
+      if (!running) {
+        await closeAdmin(conn);
+        throw new Error(`compute ${spec.computeId}: mariadbd (pid ${server.pid}) vanished after start`);
+      }
+      try {
+        await this.provision(conn, spec);
+      } catch (err) {
+        // We started it for this start; a start that failed leaves no server running.
+        await this.terminate(running, "SIGTERM", this.stopTimeoutMs);
+        throw new Error(
+          `compute ${spec.computeId}: could not set up the database and roles: ${(err as Error).message}`,
+        );
+      }
+      return this.describe(running, paths, {
+        ...prior,
+        pid: running.pid,
+        procStartTime: running.stat.startTime,
+        startedAt,
+      });
+    }
+  }
+
+  /**
+   * Polls the unix socket until the server answers our admin login. `dead` says why the server cannot come
+   * up any more (exited), so a failed start is reported at once and not after the timeout.
+   */
+  private async waitUntilReady(
+    paths: ComputePaths,
+    deadline: number,
+    dead: () => Promise<string | null>,
+  ): Promise<Connection> {
+    let lastError: unknown = null;
+    for (;;) {
+      const why = await dead();
+      if (why) throw new Error(why);
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) {
+        const detail = lastError instanceof Error ? ` (last error: ${lastError.message})` : "";
+        throw new Error(`not accepting queries after ${this.startTimeoutMs} ms${detail}`);
+      }
+      if (await exists(paths.socket)) {
+        try {
+          // Connections queue on the socket until the server has run its init file and accepts them.
+          return await connectAdmin(paths.socket, this.adminUser, remaining);
+        } catch (err) {
+          if (isAccessDenied(err)) {
+            throw new AdminRefused(
+              `the control plane's account ${this.adminUser}@localhost is refused: ${(err as Error).message}`,
+            );
+          }
+          lastError = err;
+        }
+      }
+      await delay(READY_POLL_MS);
+    }
+  }
+
+  private async provision(conn: Connection, spec: ComputeSpec): Promise<void> {
+    try {
+      await ensureDatabase(conn, spec.database);
+      await syncRoleAccounts(conn, spec.roles);
+    } finally {
+      await closeAdmin(conn);
+    }
+  }
+
+  private async resume(running: ServerProcess): Promise<void> {
+    signal(running.pid, "SIGCONT");
+    const ok = await waitForState(running.pid, running.stat.startTime, (s) => !isStopped(s), SIGNAL_TIMEOUT_MS);
+    if (!ok) throw new Error(`mariadbd (pid ${running.pid}) did not continue after SIGCONT`);
+  }
+
+  /** Ends the server with `sig`, SIGKILL after `timeoutMs`; resolves once the process (and its port) is gone. */
+  private async terminate(running: ServerProcess, sig: NodeJS.Signals, timeoutMs: number): Promise<void> {
+    const { pid } = running;
+    const { startTime } = running.stat;
+    // A stopped mariadbd acts on SIGTERM only once continued.
+    signal(pid, "SIGCONT");
+    signal(pid, sig);
+    if (await waitForExit(pid, startTime, timeoutMs)) return;
+    signal(pid, "SIGKILL");
+    if (!(await waitForExit(pid, startTime, KILL_TIMEOUT_MS))) {
+      throw new Error(`mariadbd (pid ${pid}) is still alive after SIGKILL`);
+    }
+  }
+
+  private async withAdmin<T>(
+    computeId: string,
+    state: DriverState | null,
+    fn: (conn: Connection) => Promise<T>,
+  ): Promise<T> {
+    const paths = computePaths(this.dataDir, computeId);
+    const running = await this.requireRunning(computeId, paths, state);
+    // A frozen server would hold the connection until the timeout.
+    if (isStopped(running.stat)) throw new Error(`compute ${computeId} is paused`);
+    const conn = await connectAdmin(paths.socket, this.adminUser, ADMIN_CONNECT_TIMEOUT_MS);
+    try {
+      return await fn(conn);
+    } finally {
+      await closeAdmin(conn);
+    }
+  }
+}

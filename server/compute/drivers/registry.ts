@@ -1,0 +1,37 @@
+import path from "node:path";
+import { config } from "../../config";
+import { AppError } from "../../errors";
+import type { ComputeDriver } from "./types";
+import { LocalDriver } from "./local/local-driver";
+
+// One driver instance per name and process. A compute row remembers the driver that runs it, so changing
+// COMPUTE_DRIVER affects new computes only.
+
+const globalForDrivers = globalThis as unknown as { __computeDrivers?: Map<string, ComputeDriver> };
+const overrides = new Map<string, ComputeDriver>();
+
+/** Replace a driver (benchmarks use one that only records its calls). */
+export function registerDriver(driver: ComputeDriver): void {
+  overrides.set(driver.name, driver);
+}
+
+export function getDriver(name: string): ComputeDriver {
+  const override = overrides.get(name);
+  if (override) return override;
+  globalForDrivers.__computeDrivers ??= new Map();
+  const drivers = globalForDrivers.__computeDrivers;
+  let driver = drivers.get(name);
+  if (!driver) {
+    if (name !== "local") {
+      throw new AppError("unavailable", `the compute driver "${name}" is not available in this deployment`);
+    }
+    const cfg = config();
+    driver = new LocalDriver({ dataDir: path.join(cfg.dataDir), host: cfg.COMPUTE_HOST });
+    drivers.set(name, driver);
+  }
+  return driver;
+}
+
+export function defaultDriverName(): string {
+  return config().COMPUTE_DRIVER;
+}

@@ -1,0 +1,70 @@
+// The contract between the compute state machine (server/compute) and whatever runs compute nodes:
+// real mariadbd processes on this machine (local) or Kubernetes workloads (kubernetes).
+//
+// The state machine owns the database row and its compare-and-set transitions; a driver only acts on the
+// workload and reports facts. Every method is idempotent: calling it twice, or after a crash half-way
+// through, converges on the asked-for result, so the reconciler can simply call it again.
+
+/** A MariaDB user of the project with its stored mysql_native_password hash ('*' + 40 hex digits). */
+export interface RoleSpec {
+  name: string;
+  passwordHash: string;
+}
+
+/** What a driver needs to know to run one compute. */
+export interface ComputeSpec {
+  computeId: string;
+  projectSlug: string;
+  /** The project's database, created on first start. */
+  database: string;
+  /** Compute units; drivers scale memory settings from it. */
+  size: number;
+  roles: RoleSpec[];
+}
+
+/**
+ * Facts a driver keeps about a workload between calls (stored as JSON on the compute row).
+ * The local driver keeps the pid and port here; other drivers keep what they need.
+ */
+export type DriverState = Record<string, unknown>;
+
+export interface Endpoint {
+  host: string;
+  port: number;
+}
+
+export interface StartResult {
+  endpoint: Endpoint;
+  driverState: DriverState;
+}
+
+/** What a workload is doing right now, as seen from outside (never counts as activity). */
+export type WorkloadStatus = "running" | "paused" | "stopped" | "missing";
+
+export interface InspectResult {
+  status: WorkloadStatus;
+  endpoint: Endpoint | null;
+  driverState: DriverState | null;
+}
+
+export interface ComputeDriver {
+  readonly name: string;
+  /** Create storage when missing (first start) and start the server; resolves when it accepts queries. */
+  start(spec: ComputeSpec, previous: DriverState | null): Promise<StartResult>;
+  /** Stop cleanly: sessions closed, port closed, memory freed. Storage is kept. */
+  stop(computeId: string, state: DriverState | null): Promise<void>;
+  /** Warm suspend: freeze the server in place (it keeps its memory and port). */
+  pause(computeId: string, state: DriverState | null): Promise<void>;
+  /** Thaw a paused server; resolves when it answers again. */
+  unpause(computeId: string, state: DriverState | null): Promise<void>;
+  /** Stop and remove the workload and its storage for good. */
+  destroy(computeId: string, state: DriverState | null): Promise<void>;
+  /** Look at the workload without touching it (used to adopt after a restart and to notice crashes). */
+  inspect(computeId: string, state: DriverState | null): Promise<InspectResult>;
+  /** Make the server's accounts match the project's roles (create, re-hash, drop). Server must be running. */
+  syncRoles(computeId: string, state: DriverState | null, database: string, roles: RoleSpec[]): Promise<void>;
+  /** Sessions of users on the server itself (not the control plane's own), for the idle check. */
+  countUserSessions(computeId: string, state: DriverState | null): Promise<number>;
+  /** Close every user session (forced suspend through the API). */
+  killUserSessions(computeId: string, state: DriverState | null): Promise<void>;
+}

@@ -1,0 +1,134 @@
+import { db } from "../db";
+import { logger } from "../logger";
+import { getDriver } from "./drivers/registry";
+import { getComputeById } from "./find-compute";
+import { startProvisioned } from "./create-compute";
+import { finishDelete } from "./delete-compute";
+import { completeWake, wakeCompute } from "./resume-compute";
+import { stopAndFinish } from "./suspend-compute";
+import { instantTransition } from "./transition";
+import type { Compute } from "../db";
+import type { DriverState } from "./drivers/types";
+
+// The reconciler makes the rows true to the workloads after crashes and restarts: it adopts processes that
+// are still running, finishes or rolls back transitions whose owner died (lease expired), and notices
+// processes that died. Every action goes through the same compare-and-set as a request would, so several
+// replicas may reconcile at once.
+
+export const ACTOR = "reconciler";
+/** A compute that crashed this many times without staying up is marked failed instead of restarted. */
+export const MAX_CRASHES = 3;
+
+function leaseExpired(compute: Compute): boolean {
+  return !compute.leaseUntil || compute.leaseUntil.getTime() < Date.now();
+}
+
+async function runningOperationId(computeId: string, kind: string): Promise<string | null> {
+  const op = await db.operation.findFirst({
+    where: { computeId, status: "running", kind: kind as never },
+    orderBy: { createdAt: "desc" },
+    select: { id: true },
+  });
+  return op?.id ?? null;
+}
+
+/** Look at one compute's workload and fix its row (or the workload) if they disagree. */
+export async function reconcileCompute(computeId: string): Promise<void> {
+  const compute = await getComputeById(computeId).catch(() => null);
+  if (!compute) return;
+  const driver = getDriver(compute.driver);
+  const state = compute.driverState as DriverState | null;
+
+  switch (compute.state) {
+    case "provisioning": {
+      if (!leaseExpired(compute)) return;
+      const opId = await runningOperationId(compute.id, "create_compute");
+      await db.compute.updateMany({ where: { id: compute.id, version: compute.version }, data: { leaseUntil: new Date(Date.now() + 120_000) } });
+      if (opId) await startProvisioned(compute.id, opId);
+      return;
+    }
+    case "resuming": {
+      if (!leaseExpired(compute)) return;
+      // Roll forward: starting is idempotent, so a half-done resume is simply done again.
+      const opId =
+        (await runningOperationId(compute.id, "resume_compute")) ??
+        (await runningOperationId(compute.id, "restart_compute"));
+      if (opId) await completeWake(compute, opId, compute.version, "suspended").catch(() => undefined);
+      return;
+    }
+    case "suspending": {
+      if (!leaseExpired(compute)) return;
+      const opId = await runningOperationId(compute.id, "suspend_compute");
+      if (opId) await stopAndFinish(compute.id, compute.version, compute.driver, state, { operationId: opId, killSessions: false }).catch(() => undefined);
+      return;
+    }
+    case "deleting": {
+      if (!leaseExpired(compute)) return;
+      await finishDelete(compute.id, compute.driver, state, null).catch(() => undefined);
+      return;
+    }
+    case "running": {
+      const seen = await driver.inspect(compute.id, state);
+      if (seen.status === "running") {
+        if (seen.driverState && JSON.stringify(seen.driverState) !== JSON.stringify(state)) {
+          // Adopted from its pid file (e.g. after the control plane lost the row's facts): remember it.
+          await db.compute.updateMany({ where: { id: compute.id, version: compute.version }, data: { driverState: seen.driverState as object } });
+        }
+        return;
+      }
+      if (seen.status === "paused") {
+        await driver.unpause(compute.id, state);
+        return;
+      }
+      await handleCrash(compute);
+      return;
+    }
+    case "paused": {
+      const seen = await driver.inspect(compute.id, state);
+      if (seen.status === "stopped" || seen.status === "missing") {
+        await instantTransition({
+          computeId: compute.id, version: compute.version, from: "paused", to: "suspending",
+          kind: "suspend_compute", actor: ACTOR, reason: "the paused process ended; recorded as suspended",
+        }).then(async (opId) => {
+          if (opId) await stopAndFinish(compute.id, compute.version + 1, compute.driver, state, { operationId: opId, killSessions: false });
+        });
+      } else if (seen.status === "running") {
+        await driver.pause(compute.id, state);
+      }
+      return;
+    }
+    case "suspended":
+    case "failed":
+      return;
+  }
+}
+
+/** A compute meant to run has no process: restart it, or mark it failed after repeated crashes. */
+async function handleCrash(compute: Compute): Promise<void> {
+  logger.warn({ computeId: compute.id, crashes: compute.crashCount + 1 }, "compute process is gone");
+  if (compute.crashCount + 1 >= MAX_CRASHES) {
+    await instantTransition({
+      computeId: compute.id, version: compute.version, from: "running", to: "failed",
+      kind: "fail_compute", actor: ACTOR,
+      reason: `the process crashed ${compute.crashCount + 1} times; not restarting it again`,
+      data: { crashCount: { increment: 1 }, failureReason: "crashed repeatedly", endpointHost: null, endpointPort: null },
+    });
+    return;
+  }
+  await db.compute.updateMany({ where: { id: compute.id, version: compute.version }, data: { crashCount: { increment: 1 } } });
+  await wakeCompute(await getComputeById(compute.id), {
+    computeId: compute.id, actor: ACTOR, kind: "restart_compute",
+    reason: `the process ended unexpectedly (crash ${compute.crashCount + 1} of ${MAX_CRASHES}); restarted`,
+  }).catch((error: unknown) => logger.error({ computeId: compute.id, err: String(error) }, "restart failed"));
+}
+
+/** Reconcile every compute of this deployment's drivers. Returns how many were looked at. */
+export async function reconcileAll(): Promise<number> {
+  const computes = await db.compute.findMany({ select: { id: true }, orderBy: { id: "asc" } });
+  for (const { id } of computes) {
+    await reconcileCompute(id).catch((error: unknown) =>
+      logger.error({ computeId: id, err: String(error) }, "reconcile failed"),
+    );
+  }
+  return computes.length;
+}

@@ -1,0 +1,32 @@
+import { db } from "../db";
+import { DEFAULT_DATABASE } from "@/lib/compute-states";
+import type { ComputeSpec, DriverState } from "./drivers/types";
+
+/** What the driver needs to run a compute, read fresh from the database (roles included). */
+export async function loadComputeSpec(computeId: string): Promise<{
+  spec: ComputeSpec;
+  driver: string;
+  driverState: DriverState | null;
+}> {
+  const compute = await db.compute.findUniqueOrThrow({
+    where: { id: computeId },
+    select: {
+      id: true,
+      size: true,
+      driver: true,
+      driverState: true,
+      project: { select: { slug: true, roles: { select: { name: true, passwordHash: true }, orderBy: { name: "asc" } } } },
+    },
+  });
+  return {
+    spec: {
+      computeId: compute.id,
+      projectSlug: compute.project.slug,
+      database: DEFAULT_DATABASE,
+      size: compute.size,
+      roles: compute.project.roles,
+    },
+    driver: compute.driver,
+    driverState: (compute.driverState as DriverState | null) ?? null,
+  };
+}

@@ -1,0 +1,155 @@
+import { db, type Prisma } from "../db";
+import { config } from "../config";
+import { AppError } from "../errors";
+import { canTransition, isTransitional, type ComputeStateName } from "@/lib/compute-states";
+import type { OperationKind } from "../db/generated/enums";
+
+// Every state change of a compute is one compare-and-set on (state, version) plus the bookkeeping that must
+// never disagree with it: the usage interval it closes and opens, and the operation it begins or ends. All of
+// it commits in one transaction, so two replicas racing for the same compute cannot both win.
+
+type Tx = Prisma.TransactionClient;
+
+export interface TransitionInput {
+  computeId: string;
+  /** The version the caller read; the update only applies if nobody moved the compute since. */
+  version: number;
+  from: ComputeStateName;
+  to: ComputeStateName;
+  /** Other columns to set with the state (endpoint, driverState, ...). */
+  data?: Prisma.ComputeUpdateManyMutationInput;
+}
+
+export interface BeginInput extends TransitionInput {
+  kind: OperationKind;
+  actor: string;
+  reason: string | null;
+}
+
+export interface ComputeRowForTransition {
+  id: string;
+  projectId: string;
+  size: number;
+  organizationId: string;
+}
+
+async function casState(tx: Tx, input: TransitionInput, now: Date): Promise<boolean> {
+  if (!canTransition(input.from, input.to)) {
+    throw new Error(`refused transition ${input.from} -> ${input.to}`);
+  }
+  const lease = isTransitional(input.to)
+    ? new Date(now.getTime() + config().TRANSITION_LEASE_SECONDS * 1000)
+    : null;
+  const { count } = await tx.compute.updateMany({
+    where: { id: input.computeId, state: input.from, version: input.version },
+    data: {
+      ...input.data,
+      state: input.to,
+      version: { increment: 1 },
+      leaseUntil: lease,
+      ...(input.to === "running" ? { stateChangedAt: now } : {}),
+    },
+  });
+  return count === 1;
+}
+
+/** Close the compute's open usage interval and open one for its new state (none once it is gone). */
+async function recordUsage(tx: Tx, compute: ComputeRowForTransition, to: ComputeStateName | null, now: Date) {
+  await tx.usageEvent.updateMany({ where: { computeId: compute.id, endedAt: null }, data: { endedAt: now } });
+  if (to === null) return;
+  await tx.usageEvent.create({
+    data: {
+      organizationId: compute.organizationId,
+      projectId: compute.projectId,
+      computeId: compute.id,
+      state: to,
+      size: compute.size,
+      startedAt: now,
+    },
+  });
+}
+
+async function loadForTransition(tx: Tx, computeId: string): Promise<ComputeRowForTransition> {
+  const row = await tx.compute.findUnique({
+    where: { id: computeId },
+    select: { id: true, projectId: true, size: true, project: { select: { organizationId: true } } },
+  });
+  if (!row) throw new AppError("not_found", "compute not found");
+  return { id: row.id, projectId: row.projectId, size: row.size, organizationId: row.project.organizationId };
+}
+
+/**
+ * Move the compute and begin an operation for the move. Returns the operation's id, or null when another
+ * writer got there first (the caller re-reads and decides again).
+ */
+export async function beginTransition(input: BeginInput): Promise<string | null> {
+  return db.$transaction(async (tx) => {
+    const now = new Date();
+    if (!(await casState(tx, input, now))) return null;
+    const compute = await loadForTransition(tx, input.computeId);
+    await recordUsage(tx, compute, input.to, now);
+    const operation = await tx.operation.create({
+      data: {
+        organizationId: compute.organizationId,
+        projectId: compute.projectId,
+        computeId: compute.id,
+        kind: input.kind,
+        actor: input.actor,
+        reason: input.reason,
+        createdAt: now,
+      },
+      select: { id: true },
+    });
+    return operation.id;
+  });
+}
+
+/**
+ * Move the compute and end the operation that the move completes. Returns false when the compute was moved
+ * by someone else meanwhile (e.g. the reconciler after our lease ran out); the operation is then failed.
+ */
+export async function finishTransition(
+  input: TransitionInput & { operationId: string; error?: string | null },
+): Promise<boolean> {
+  return db.$transaction(async (tx) => {
+    const now = new Date();
+    const moved = await casState(tx, input, now);
+    if (moved) await recordUsage(tx, await loadForTransition(tx, input.computeId), input.to, now);
+    const failed = !moved || Boolean(input.error) || input.to === "failed";
+    await tx.operation.update({
+      where: { id: input.operationId },
+      data: {
+        status: failed ? "failed" : "succeeded",
+        error: input.error ?? (moved ? null : "the compute was changed by another process meanwhile"),
+        finishedAt: now,
+      },
+    });
+    return moved;
+  });
+}
+
+/** A one-step move with its own operation that is finished at once (pause, a crash noticed, ...). */
+export async function instantTransition(input: BeginInput & { error?: string | null }): Promise<string | null> {
+  return db.$transaction(async (tx) => {
+    const now = new Date();
+    if (!(await casState(tx, input, now))) return null;
+    const compute = await loadForTransition(tx, input.computeId);
+    await recordUsage(tx, compute, input.to, now);
+    const operation = await tx.operation.create({
+      data: {
+        organizationId: compute.organizationId,
+        projectId: compute.projectId,
+        computeId: compute.id,
+        kind: input.kind,
+        actor: input.actor,
+        reason: input.reason,
+        status: input.error || input.to === "failed" ? "failed" : "succeeded",
+        error: input.error ?? null,
+        createdAt: now,
+        finishedAt: now,
+      },
+      select: { id: true },
+    });
+    return operation.id;
+  });
+}

@@ -1,0 +1,82 @@
+import { z } from "zod";
+
+// One error contract for the API and the console (DESIGN.md, "Errors"): a code, its HTTP status, a message
+// a person can act on, and optional details (field paths for validation).
+
+export const ERROR_STATUS = {
+  bad_request: 400,
+  unauthenticated: 401,
+  quota_exceeded: 402,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  unsupported_media_type: 415,
+  validation: 422,
+  rate_limited: 429,
+  internal: 500,
+  unavailable: 503,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export interface ErrorDetail {
+  path?: string;
+  message: string;
+  [key: string]: unknown;
+}
+
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; details: ErrorDetail[] };
+}
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly details: ErrorDetail[];
+
+  constructor(code: ErrorCode, message: string, details: ErrorDetail[] = []) {
+    super(message);
+    this.name = "AppError";
+    this.code = code;
+    this.details = details;
+  }
+
+  get status(): number {
+    return ERROR_STATUS[this.code];
+  }
+}
+
+export const notFound = (what: string) => new AppError("not_found", `${what} not found`);
+
+/** zod issues as field-path details: `{ path: "suspendTimeoutSeconds", message: "..." }`. */
+export function validationError(error: z.ZodError, message = "the request is not valid"): AppError {
+  return new AppError(
+    "validation",
+    message,
+    error.issues.map((issue) => ({ path: issue.path.join(".") || "(body)", message: issue.message })),
+  );
+}
+
+function prismaCode(error: unknown): string | undefined {
+  if (typeof error === "object" && error !== null && "code" in error) {
+    const code = (error as { code: unknown }).code;
+    if (typeof code === "string" && /^P\d{4}$/.test(code)) return code;
+  }
+  return undefined;
+}
+
+/** Anything thrown, as an AppError. Unknown errors become a 500 that leaks nothing. */
+export function toAppError(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  if (error instanceof z.ZodError) return validationError(error);
+  switch (prismaCode(error)) {
+    case "P2025":
+      return new AppError("not_found", "the resource was not found");
+    case "P2002":
+      return new AppError("conflict", "a resource with these values already exists");
+  }
+  return new AppError("internal", "an internal error occurred; it has been logged");
+}
+
+export function errorBody(error: AppError): ErrorBody {
+  return { error: { code: error.code, message: error.message, details: error.details } };
+}

@@ -1,0 +1,29 @@
+import { db } from "./db";
+import { schedulerStatus } from "./scheduler/loop";
+
+export interface HealthCheck {
+  ok: boolean;
+  detail: string;
+}
+
+/** Readiness: the database answers and is migrated, and the scheduler ticks. Says what is not ready. */
+export async function readiness(): Promise<{ ready: boolean; checks: Record<string, HealthCheck> }> {
+  const checks: Record<string, HealthCheck> = {};
+  try {
+    const rows = await db.$queryRaw<{ n: bigint }[]>`SELECT count(*) AS n FROM _prisma_migrations WHERE finished_at IS NOT NULL`;
+    checks.database = { ok: true, detail: `reachable, ${Number(rows[0]?.n ?? 0)} migrations applied` };
+  } catch (error) {
+    checks.database = { ok: false, detail: `not reachable or not migrated: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}` };
+  }
+  const scheduler = schedulerStatus();
+  if (!scheduler?.running) {
+    checks.scheduler = { ok: false, detail: "not running in this process" };
+  } else {
+    const last = scheduler.lastTickAt ? Date.parse(scheduler.lastTickAt) : null;
+    const stale = last === null || Date.now() - last > Math.max(3 * scheduler.intervalMs, 30_000);
+    checks.scheduler = stale
+      ? { ok: false, detail: last === null ? "waiting for its first tick" : `last tick at ${scheduler.lastTickAt}, overdue` }
+      : { ok: true, detail: `last tick at ${scheduler.lastTickAt} (${scheduler.lastTickMs} ms)` };
+  }
+  return { ready: Object.values(checks).every((c) => c.ok), checks };
+}

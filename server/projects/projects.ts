@@ -1,0 +1,85 @@
+import { db } from "../db";
+import { AppError, notFound } from "../errors";
+import { generateSlug } from "../util/slug";
+import { page } from "../util/paginate";
+import { deleteCompute } from "../compute/delete-compute";
+import type { Pagination } from "@/lib/schemas";
+
+const PROJECT_FIELDS = { id: true, slug: true, name: true, organizationId: true, createdAt: true, updatedAt: true } as const;
+
+/** A new project with a platform-unique slug (the one asked for, or a generated `wispy-river-4821`). */
+export async function createProject({
+  organizationId,
+  name,
+  slug,
+}: {
+  organizationId: string;
+  name: string;
+  slug?: string;
+}) {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    try {
+      return await db.project.create({
+        data: { organizationId, name, slug: slug ?? generateSlug() },
+        select: PROJECT_FIELDS,
+      });
+    } catch (error) {
+      if ((error as { code?: string }).code !== "P2002") throw error;
+      if (slug) throw new AppError("conflict", `the slug "${slug}" is taken; choose another or leave it out`);
+    }
+  }
+  throw new AppError("conflict", "could not find a free project slug; try again");
+}
+
+export async function listProjects({ organizationIds, pagination }: { organizationIds: string[]; pagination: Pagination }) {
+  const rows = await db.project.findMany({
+    where: { organizationId: { in: organizationIds } },
+    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+    select: PROJECT_FIELDS,
+    ...page.query(pagination),
+  });
+  return page.result(rows, pagination);
+}
+
+export async function getProject({ organizationIds, projectId }: { organizationIds: string[]; projectId: string }) {
+  const project = await db.project.findFirst({
+    where: { id: projectId, organizationId: { in: organizationIds } },
+    select: { ...PROJECT_FIELDS, compute: true },
+  });
+  if (!project) throw notFound("project");
+  return project;
+}
+
+export async function updateProject({
+  organizationIds,
+  projectId,
+  name,
+}: {
+  organizationIds: string[];
+  projectId: string;
+  name?: string;
+}) {
+  const { count } = await db.project.updateMany({
+    where: { id: projectId, organizationId: { in: organizationIds } },
+    data: { ...(name !== undefined ? { name } : {}) },
+  });
+  if (count === 0) throw notFound("project");
+  return getProject({ organizationIds, projectId });
+}
+
+/** Delete a project: its compute (workload and data) first, then the project and its roles. */
+export async function deleteProject({
+  organizationIds,
+  projectId,
+  actor,
+}: {
+  organizationIds: string[];
+  projectId: string;
+  actor: string;
+}) {
+  const project = await getProject({ organizationIds, projectId });
+  if (project.compute) {
+    await deleteCompute({ computeId: project.compute.id, actor, reason: "the project was deleted" });
+  }
+  await db.project.deleteMany({ where: { id: project.id, organizationId: { in: organizationIds } } });
+}

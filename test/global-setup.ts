@@ -1,0 +1,69 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import type { TestProject } from "vitest/node";
+import { launch, type Product } from "../scripts/launcher";
+import { findFreePort } from "../server/util/free-port";
+
+// Integration tests run against the real product, started the way `npm start` starts it: embedded
+// PostgreSQL, migrations, `next start`, the local compute driver with real mariadbd. Everything lives in a
+// fresh data directory that is removed afterwards.
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    baseUrl: string;
+    databaseUrl: string;
+    dataDir: string;
+  }
+}
+
+let product: Product | undefined;
+let dataDir: string | undefined;
+
+export async function setup(project: TestProject) {
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "msl-test-"));
+  const env = {
+    DATA_DIR: dataDir,
+    PORT: String(await findFreePort()),
+    PROXY_PORT: String(await findFreePort()),
+    PROXY_METRICS_PORT: String(await findFreePort()),
+    MIN_SUSPEND_TIMEOUT_SECONDS: "1",
+    SCHEDULER_INTERVAL_MS: "1000",
+    TRANSITION_LEASE_SECONDS: "30",
+    LOG_LEVEL: process.env.LOG_LEVEL ?? "warn",
+    DATABASE_URL: "",
+  };
+  const lines: string[] = [];
+  product = await launch({ env, fastPostgres: true, quiet: true, log: (l) => lines.push(l) }).catch((error: unknown) => {
+    console.error(lines.join("\n"));
+    throw error;
+  });
+  // Test files read these from the environment too (they are inherited by the test workers).
+  process.env.DATABASE_URL = product.databaseUrl;
+  process.env.DATA_DIR = dataDir;
+  process.env.TEST_BASE_URL = product.baseUrl;
+  for (const [k, v] of Object.entries(env)) if (k !== "DATABASE_URL") process.env[k] = v;
+  project.provide("baseUrl", product.baseUrl);
+  project.provide("databaseUrl", product.databaseUrl);
+  project.provide("dataDir", dataDir);
+}
+
+export async function teardown() {
+  await product?.stop();
+  if (dataDir) {
+    // Computes are detached on purpose; the test run ends them with its data directory.
+    const computes = path.join(dataDir, "computes");
+    for (const id of fs.existsSync(computes) ? fs.readdirSync(computes) : []) {
+      try {
+        const pid = Number(fs.readFileSync(path.join(computes, id, "mysqld.pid"), "utf8"));
+        if (pid > 0) {
+          process.kill(pid, "SIGCONT");
+          process.kill(pid, "SIGKILL");
+        }
+      } catch {
+        // not running
+      }
+    }
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
