@@ -11,6 +11,7 @@ import { connectDirect, mariadbdCount, pidOf } from "./compute";
 
 let product: Product | undefined;
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "msl-adopt-"));
+fs.chmodSync(dataDir, 0o755); // reachable by the embedded PostgreSQL's OS user
 
 afterAll(async () => {
   await product?.stop();

@@ -22,6 +22,7 @@ let dataDir: string | undefined;
 
 export async function setup(project: TestProject) {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "msl-test-"));
+  fs.chmodSync(dataDir, 0o755); // the embedded PostgreSQL runs as its own OS user and must reach its folder
   const env = {
     DATA_DIR: dataDir,
     PORT: String(await findFreePort()),
