@@ -4,8 +4,6 @@ export async function register() {
   if (process.env.NEXT_RUNTIME !== "nodejs") return;
   if (process.env.NEXT_PHASE === "phase-production-build") return;
   if (process.env.SCHEDULER_DISABLED === "1") return;
-  const { startScheduler, stopScheduler } = await import("./server/scheduler/loop");
+  const { startScheduler } = await import("./server/scheduler/loop");
   startScheduler();
-  process.once("SIGTERM", stopScheduler);
-  process.once("SIGINT", stopScheduler);
 }

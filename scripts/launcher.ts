@@ -4,6 +4,8 @@ import path from "node:path";
 import { loadConfig, type Config } from "../server/config";
 import { startEmbeddedPostgres } from "../server/db/embedded-postgres";
 import { applyMigrations } from "../server/db/migrate";
+import { isPortOpen } from "../server/util/free-port";
+import { ensureSelfSignedPair } from "./tls";
 
 // Starts the whole product: PostgreSQL (embedded unless DATABASE_URL is set), migrations, the Next.js app
 // (built first when needed) and, when present, the proxy. Used by `npm start` and by the test setup, so the
@@ -98,6 +100,16 @@ async function waitForReady(url: string, child: ChildProcess, timeoutMs: number)
   throw new Error(`the app was not ready after ${timeoutMs} ms: ${last}`);
 }
 
+async function waitForPort(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`the proxy exited (code ${child.exitCode}) before it listened`);
+    if (await isPortOpen(port)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`the proxy did not listen on port ${port} within ${timeoutMs} ms`);
+}
+
 export async function launch(options: LaunchOptions = {}): Promise<Product> {
   const log = options.log ?? ((line: string) => console.log(line));
   const baseEnv = { ...process.env, ...options.env };
@@ -108,24 +120,27 @@ export async function launch(options: LaunchOptions = {}): Promise<Product> {
     ? null
     : await startEmbeddedPostgres({ dataDir: config.dataDir, fast: options.fastPostgres, log });
   const databaseUrl = config.DATABASE_URL ?? pgHandle!.url;
+  const children: ChildProcess[] = [];
   try {
     const { applied } = await applyMigrations({ databaseUrl, migrationsDir: path.join(ROOT, "prisma", "migrations") });
     if (applied.length > 0) log(`applied migrations: ${applied.join(", ")}`);
 
+    // Local TLS for the proxy: a self-signed pair in DATA_DIR unless the operator gave one.
+    const tlsPair = config.PROXY_TLS_CERT && config.PROXY_TLS_KEY ? null : ensureSelfSignedPair(config.dataDir);
     const env: NodeJS.ProcessEnv = {
       ...baseEnv,
       DATABASE_URL: databaseUrl,
       DATA_DIR: config.dataDir,
       AUTH_TRUST_HOST: "true",
       NEXT_TELEMETRY_DISABLED: "1",
+      ...(tlsPair ? { PROXY_TLS_CERT: tlsPair.cert, PROXY_TLS_KEY: tlsPair.key } : {}),
     };
     buildIfNeeded(env, log);
 
-    let app: ChildProcess;
-    const startApp = () => {
-      const child = spawn(path.join(ROOT, "node_modules/.bin/next"), ["start", "-p", String(config.PORT), "-H", "127.0.0.1"], {
+    const spawnChild = (command: string, args: string[], service: string) => {
+      const child = spawn(command, args, {
         cwd: ROOT,
-        env: { ...env, NODE_ENV: "production", SERVICE_NAME: "app" },
+        env: { ...env, NODE_ENV: "production", SERVICE_NAME: service },
         stdio: options.quiet ? ["ignore", "pipe", "pipe"] : "inherit",
       });
       if (options.quiet) {
@@ -134,9 +149,15 @@ export async function launch(options: LaunchOptions = {}): Promise<Product> {
       }
       return child;
     };
-    app = startApp();
+    const startApp = () =>
+      spawnChild(path.join(ROOT, "node_modules/.bin/next"), ["start", "-p", String(config.PORT), "-H", "127.0.0.1"], "app");
+    const proxy = spawnChild(path.join(ROOT, "node_modules/.bin/tsx"), [path.join(ROOT, "proxy", "main.ts")], "proxy");
+    children.push(proxy);
+    let app = startApp();
+    children.push(app);
     const baseUrl = `http://127.0.0.1:${config.PORT}`;
     await waitForReady(baseUrl, app, 120_000);
+    await waitForPort(config.PROXY_PORT, proxy, 60_000);
 
     return {
       config,
@@ -151,11 +172,14 @@ export async function launch(options: LaunchOptions = {}): Promise<Product> {
       },
       async stop() {
         app.kill("SIGTERM");
-        await waitForExit(app, 10_000);
+        proxy.kill("SIGTERM");
+        await Promise.all([waitForExit(app, 10_000), waitForExit(proxy, config.PROXY_DRAIN_TIMEOUT_MS + 5_000)]);
         await pgHandle?.stop();
       },
     };
   } catch (error) {
+    for (const child of children) child.kill("SIGTERM");
+    await Promise.all(children.map((c) => waitForExit(c, 5_000)));
     await pgHandle?.stop();
     throw error;
   }

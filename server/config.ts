@@ -23,6 +23,18 @@ const EnvSchema = z.object({
   MIN_SUSPEND_TIMEOUT_SECONDS: z.coerce.number().int().min(0).max(604_800).default(60),
   /** How long a transitional state (resuming, suspending, ...) may last before the reconciler takes over. */
   TRANSITION_LEASE_SECONDS: z.coerce.number().int().min(5).max(3600).default(120),
+  /** How long a client waits for its compute to wake before it gets an error packet. */
+  PROXY_WAKE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(15_000),
+  /** A client that has not finished its handshake by then is dropped. */
+  PROXY_HANDSHAKE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  /** On SIGTERM, open sessions may finish for this long before they are closed. */
+  PROXY_DRAIN_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
+  PROXY_TLS_CERT: z.string().min(1).optional(),
+  PROXY_TLS_KEY: z.string().min(1).optional(),
+  /** Refuse clients that do not upgrade to TLS. */
+  PROXY_TLS_REQUIRED: z.enum(["0", "1", "true", "false"]).default("0").transform((v) => v === "1" || v === "true"),
+  /** How long a route (project, role hash, compute) may be served from the proxy's cache. */
+  PROXY_ROUTE_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 

@@ -1,12 +1,13 @@
 import { db } from "./db";
 import { schedulerStatus } from "./scheduler/loop";
+import { liveProxies } from "./proxy-activity";
 
 export interface HealthCheck {
   ok: boolean;
   detail: string;
 }
 
-/** Readiness: the database answers and is migrated, and the scheduler ticks. Says what is not ready. */
+/** Readiness: the database answers and is migrated, the scheduler ticks, a proxy is live. Says what is not ready. */
 export async function readiness(): Promise<{ ready: boolean; checks: Record<string, HealthCheck> }> {
   const checks: Record<string, HealthCheck> = {};
   try {
@@ -24,6 +25,14 @@ export async function readiness(): Promise<{ ready: boolean; checks: Record<stri
     checks.scheduler = stale
       ? { ok: false, detail: last === null ? "waiting for its first tick" : `last tick at ${scheduler.lastTickAt}, overdue` }
       : { ok: true, detail: `last tick at ${scheduler.lastTickAt} (${scheduler.lastTickMs} ms)` };
+  }
+  try {
+    const proxies = await liveProxies();
+    checks.proxy = proxies.length > 0
+      ? { ok: true, detail: `${proxies.length} live ${proxies.length === 1 ? "proxy" : "proxies"}` }
+      : { ok: false, detail: "no proxy has sent a heartbeat recently" };
+  } catch {
+    checks.proxy = { ok: false, detail: "could not read proxy heartbeats" };
   }
   return { ready: Object.values(checks).every((c) => c.ok), checks };
 }

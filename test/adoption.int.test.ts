@@ -38,6 +38,8 @@ async function api<T>(method: string, p: string, key: string | null, body?: unkn
   return { status: res.status, body: (await res.json()) as T };
 }
 
+const logLines: string[] = [];
+
 describe("control-plane restart", () => {
   it("adopts a running compute instead of starting it again", async () => {
     const options = {
@@ -46,14 +48,18 @@ describe("control-plane restart", () => {
         DATABASE_URL: "",
         PORT: String(await findFreePort()),
         PROXY_PORT: String(await findFreePort()),
+        PROXY_METRICS_PORT: String(await findFreePort()),
         SCHEDULER_INTERVAL_MS: "500",
         LOG_LEVEL: "warn",
       },
       fastPostgres: true,
       quiet: true,
-      log: () => {},
+      log: (line: string) => logLines.push(line),
     };
-    product = await launch(options);
+    product = await launch(options).catch((error: unknown) => {
+      console.error(logLines.join("\n"));
+      throw error;
+    });
     // An API key straight from the database: this test is about the restart, not about sign-in.
     const { createApiKey } = await import("../server/api-keys/api-keys");
     const { signup } = await import("../server/tenancy/signup");

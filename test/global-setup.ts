@@ -14,6 +14,8 @@ declare module "vitest" {
     baseUrl: string;
     databaseUrl: string;
     dataDir: string;
+    proxyPort: number;
+    metricsPort: number;
   }
 }
 
@@ -32,6 +34,8 @@ export async function setup(project: TestProject) {
     SCHEDULER_INTERVAL_MS: "1000",
     TRANSITION_LEASE_SECONDS: "30",
     LOG_LEVEL: process.env.LOG_LEVEL ?? "warn",
+    PROXY_HANDSHAKE_TIMEOUT_MS: "3000",
+    PROXY_WAKE_TIMEOUT_MS: "15000",
     DATABASE_URL: "",
   };
   const lines: string[] = [];
@@ -47,6 +51,8 @@ export async function setup(project: TestProject) {
   project.provide("baseUrl", product.baseUrl);
   project.provide("databaseUrl", product.databaseUrl);
   project.provide("dataDir", dataDir);
+  project.provide("proxyPort", Number(env.PROXY_PORT));
+  project.provide("metricsPort", Number(env.PROXY_METRICS_PORT));
 }
 
 export async function teardown() {

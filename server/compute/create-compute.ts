@@ -2,6 +2,7 @@ import { db } from "../db";
 import { config } from "../config";
 import { AppError, notFound } from "../errors";
 import { logger } from "../logger";
+import { assertComputeQuota } from "../quotas/quotas";
 import { generateRolePassword, nativePasswordHash } from "../auth/native-password";
 import { DEFAULT_DATABASE, DEFAULT_ROLE } from "@/lib/compute-states";
 import type { ComputeSettingsInput } from "@/lib/schemas";
@@ -31,6 +32,7 @@ export async function createCompute({
     select: { id: true, slug: true, organizationId: true },
   });
   if (!project) throw notFound("project");
+  await assertComputeQuota(project.organizationId);
 
   const password = generateRolePassword();
   const cfg = config();

@@ -1,6 +1,7 @@
 import { db } from "../db";
 import { AppError } from "../errors";
 import { logger } from "../logger";
+import { assertComputeQuota } from "../quotas/quotas";
 import { getDriver } from "./drivers/registry";
 import { getComputeById } from "./find-compute";
 import { latestOperationId } from "./latest-operation";
@@ -69,6 +70,11 @@ export async function resumeCompute(input: ResumeInput): Promise<LifecycleResult
  * another writer moved the compute first. From `running` this is a restart of a crashed process.
  */
 export async function wakeCompute(compute: Compute, input: ResumeInput): Promise<LifecycleResult | null> {
+  if (input.kind !== "restart_compute") {
+    // Waking costs compute time: refused once the month's quota is used (a crashed compute is still restarted).
+    const { organizationId } = await db.project.findUniqueOrThrow({ where: { id: compute.projectId }, select: { organizationId: true } });
+    await assertComputeQuota(organizationId);
+  }
   const operationId = await beginTransition({
     computeId: compute.id,
     version: compute.version,

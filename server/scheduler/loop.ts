@@ -60,6 +60,8 @@ export function startScheduler(): void {
     if (!state.stopping) state.timer = setTimeout(loop, intervalMs);
   };
   void loop();
+  process.once("SIGTERM", stopScheduler);
+  process.once("SIGINT", stopScheduler);
   logger.info({ intervalMs }, "scheduler started");
 }
 

@@ -4,20 +4,22 @@ import { computeSettingsSchema } from "@/lib/schemas";
 import { config } from "@/server/config";
 import { deleteCompute } from "@/server/compute/delete-compute";
 import { findCompute } from "@/server/compute/find-compute";
-import { presentCompute } from "@/server/compute/present";
+import { presentComputeWithActivity } from "@/server/compute/present-with-activity";
 import { updateCompute } from "@/server/compute/update-compute";
 import { getOperation } from "@/server/operations/operations";
 
 // GET /api/v1/compute/{id} - the compute (same as its status)
 export const GET = withCaller<{ id: string }>(async ({ params, caller }) => {
-  return json({ compute: presentCompute(await findCompute({ organizationIds: caller.organizationIds, computeId: params.id })) });
+  return json({
+    compute: await presentComputeWithActivity(await findCompute({ organizationIds: caller.organizationIds, computeId: params.id })),
+  });
 });
 
 // PATCH /api/v1/compute/{id} - change size (from the next start) and idle timeouts
 export const PATCH = withCaller<{ id: string }>(async ({ req, params, caller }) => {
   const settings = await readBody(req, computeSettingsSchema(config().MIN_SUSPEND_TIMEOUT_SECONDS));
   const compute = await updateCompute({ organizationIds: caller.organizationIds, computeId: params.id, settings });
-  return json({ compute: presentCompute(compute) });
+  return json({ compute: await presentComputeWithActivity(compute) });
 });
 
 // DELETE /api/v1/compute/{id} - stop the compute and delete its data

@@ -1,23 +1,23 @@
 import { json, readBody } from "@/app/_lib/http";
 import { withCaller } from "@/app/_lib/route";
 import { ProjectUpdateSchema } from "@/lib/schemas";
-import { presentCompute } from "@/server/compute/present";
+import { presentComputeWithActivity } from "@/server/compute/present-with-activity";
 import { deleteProject, getProject, updateProject } from "@/server/projects/projects";
 
 type Project = Awaited<ReturnType<typeof getProject>>;
-const present = ({ compute, ...project }: Project) => ({
-  project: { ...project, compute: compute ? presentCompute(compute) : null },
+const present = async ({ compute, ...project }: Project) => ({
+  project: { ...project, compute: compute ? await presentComputeWithActivity(compute) : null },
 });
 
 // GET /api/v1/projects/{id} - one project with its compute
 export const GET = withCaller<{ id: string }>(async ({ params, caller }) => {
-  return json(present(await getProject({ organizationIds: caller.organizationIds, projectId: params.id })));
+  return json(await present(await getProject({ organizationIds: caller.organizationIds, projectId: params.id })));
 });
 
 // PATCH /api/v1/projects/{id} - rename a project
 export const PATCH = withCaller<{ id: string }>(async ({ req, params, caller }) => {
   const input = await readBody(req, ProjectUpdateSchema);
-  return json(present(await updateProject({ organizationIds: caller.organizationIds, projectId: params.id, ...input })));
+  return json(await present(await updateProject({ organizationIds: caller.organizationIds, projectId: params.id, ...input })));
 });
 
 // DELETE /api/v1/projects/{id} - delete a project, its compute (and data) and roles

@@ -1,0 +1,128 @@
+import net from "node:net";
+import { PacketStream } from "./packet-stream";
+import { Capability, NATIVE_PASSWORD } from "./protocol/constants";
+import {
+  decodeError,
+  decodeGreeting,
+  encodeHandshakeResponse,
+  type Greeting,
+  type HandshakeResponse,
+  type ServerError,
+} from "./protocol/handshake";
+import { encodePacket } from "./protocol/packet";
+import { nativeTokenFromStage1 } from "./protocol/native-password";
+
+// The proxy's side of a compute connection: it logs in as the client's role with the client's own
+// capability flags, collation, database and connect attributes, answering the compute's scramble from
+// SHA1(password) that the client's verified token yielded. The compute's OK (or ERR) is returned for the
+// caller to relay; everything after that is copied byte for byte.
+
+export interface BackendLogin {
+  host: string;
+  port: number;
+  role: string;
+  /** SHA1(password), recovered from the client's verified token. */
+  stage1: Buffer;
+  client: HandshakeResponse;
+  connectTimeoutMs: number;
+}
+
+export interface BackendSession {
+  socket: net.Socket;
+  greeting: Greeting;
+  /** The compute's final OK packet payload. */
+  ok: Buffer;
+  /** Bytes the compute sent after its OK (normally none). */
+  leftover: Buffer;
+}
+
+export class BackendRefusedError extends Error {
+  constructor(readonly serverError: ServerError) {
+    super(`compute refused the login: ${serverError.code} ${serverError.message}`);
+  }
+}
+
+/** Open a TCP connection; rejects on refusal or timeout (the caller retries while a compute comes up). */
+export function connectTcp(host: string, port: number, timeoutMs: number): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host, port, noDelay: true });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`connect to ${host}:${port} timed out`));
+    }, timeoutMs);
+    socket.once("connect", () => {
+      clearTimeout(timer);
+      socket.off("error", reject);
+      resolve(socket);
+    });
+    socket.once("error", (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+  });
+}
+
+/** Capabilities the proxy never asks of a compute: it speaks plain TCP to it and doesn't compress. */
+const STRIP_TOWARDS_COMPUTE = Capability.SSL | Capability.COMPRESS | Capability.ZSTD_COMPRESSION;
+
+export async function loginToCompute(login: BackendLogin): Promise<BackendSession> {
+  const socket = await connectTcp(login.host, login.port, login.connectTimeoutMs);
+  const stream = new PacketStream(socket, 64 * 1024);
+  try {
+    const greetingPacket = await withTimeout(stream.read(), login.connectTimeoutMs, "the compute's greeting");
+    if (greetingPacket.payload[0] === 0xff) throw new BackendRefusedError(decodeError(greetingPacket.payload));
+    const greeting = decodeGreeting(greetingPacket.payload);
+    const response: HandshakeResponse = {
+      ...login.client,
+      // CLIENT_MYSQL (bit 0) is the client's own statement about MariaDB extensions: kept as the client sent it.
+      capabilities:
+        (login.client.capabilities & ~STRIP_TOWARDS_COMPUTE & (greeting.capabilities | Capability.LONG_PASSWORD)) |
+        Capability.PLUGIN_AUTH,
+      extendedCapabilities: login.client.extendedCapabilities & greeting.extendedCapabilities,
+      user: login.role,
+      authResponse: nativeTokenFromStage1(greeting.scramble, login.stage1),
+      authPlugin: NATIVE_PASSWORD,
+    };
+    let sequenceId = greetingPacket.sequenceId + 1;
+    socket.write(encodePacket(encodeHandshakeResponse(response), sequenceId));
+    for (let round = 0; round < 3; round++) {
+      const reply = await withTimeout(stream.read(), login.connectTimeoutMs, "the compute's login reply");
+      sequenceId = reply.sequenceId + 1;
+      const kind = reply.payload[0];
+      if (kind === 0x00) return { socket, greeting, ok: reply.payload, leftover: stream.detach() };
+      if (kind === 0xff) throw new BackendRefusedError(decodeError(reply.payload));
+      if (kind === 0xfe) {
+        // Auth switch: answer the new scramble, if the compute asks for native password again.
+        const rest = reply.payload.subarray(1);
+        const nul = rest.indexOf(0);
+        const plugin = rest.subarray(0, nul < 0 ? rest.length : nul).toString("latin1");
+        if (plugin !== NATIVE_PASSWORD) throw new Error(`the compute asked for auth plugin ${plugin}`);
+        const scramble = rest.subarray(nul + 1, nul + 21);
+        socket.write(encodePacket(nativeTokenFromStage1(scramble, login.stage1), sequenceId));
+        continue;
+      }
+      throw new Error(`unexpected packet 0x${(kind ?? 0).toString(16)} during the compute login`);
+    }
+    throw new Error("the compute login did not finish");
+  } catch (error) {
+    stream.detach();
+    socket.destroy();
+    throw error;
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms);
+    promise.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        reject(e as Error);
+      },
+    );
+  });
+}

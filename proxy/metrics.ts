@@ -1,0 +1,124 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+
+// The proxy's Prometheus metrics, on a registry of its own (not prom-client's global one), served as text on
+// `GET /metrics` by startMetricsServer (PROXY_METRICS_PORT, 9307 by default; loopback unless told otherwise).
+
+export const register = new Registry();
+collectDefaultMetrics({ register });
+
+/** How a client's handshake ended (the label values in use; other kinds from ClientError.kind may appear). */
+export const HANDSHAKE_RESULTS = [
+  "ok",
+  "auth_failed",
+  "error",
+  "timeout",
+  "tls_required",
+  "unknown_project",
+  "wake_failed",
+  "quota_exceeded",
+] as const;
+export type HandshakeResult = (typeof HANDSHAKE_RESULTS)[number];
+
+/** Which state a wake started from. */
+export const WAKE_FROM = ["paused", "suspended", "other"] as const;
+export type WakeFrom = (typeof WAKE_FROM)[number];
+
+export const connectionsActive = new Gauge({
+  name: "proxy_connections_active",
+  help: "Client connections open through this proxy",
+  registers: [register],
+});
+
+export const connectionsTotal = new Counter({
+  name: "proxy_connections_total",
+  help: "Client connections accepted by this proxy",
+  registers: [register],
+});
+
+export const handshakesTotal = new Counter({
+  name: "proxy_handshakes_total",
+  help: "Client handshakes by how they ended",
+  labelNames: ["result"] as const,
+  registers: [register],
+});
+
+export const authFailuresTotal = new Counter({
+  name: "proxy_auth_failures_total",
+  help: "Clients refused for a wrong password or an unknown project or role",
+  registers: [register],
+});
+
+export const wakesTotal = new Counter({
+  name: "proxy_wakes_total",
+  help: "Computes woken by this proxy, by the state they were woken from",
+  labelNames: ["from"] as const,
+  registers: [register],
+});
+
+export const wakeDurationSeconds = new Histogram({
+  name: "proxy_wake_duration_seconds",
+  help: "How long a client waited for its compute to wake (warm and cold wakes alike: see the buckets)",
+  // Warm wakes (paused) take a few milliseconds, cold ones (suspended) a few hundred; the tail goes to the
+  // wake timeout.
+  buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.25, 0.5, 0.75, 1, 2.5, 5, 10, 30],
+  registers: [register],
+});
+
+export const backendConnectRetriesTotal = new Counter({
+  name: "proxy_backend_connect_retries_total",
+  help: "Connection attempts to a compute that were retried",
+  registers: [register],
+});
+
+// The known label values are exported at 0 from the start, so rates and alerts work before the first event.
+for (const result of HANDSHAKE_RESULTS) handshakesTotal.inc({ result }, 0);
+for (const from of WAKE_FROM) wakesTotal.inc({ from }, 0);
+
+/** The same metrics under short names, for the proxy's session wiring (proxy/start-proxy.ts). */
+export const metrics = {
+  connectionsActive,
+  connectionsTotal,
+  handshakes: handshakesTotal,
+  authFailures: authFailuresTotal,
+  wakes: wakesTotal,
+  wakeDuration: wakeDurationSeconds,
+  backendConnectRetries: backendConnectRetriesTotal,
+} as const;
+
+/**
+ * Serve the registry: `GET /metrics` (also HEAD) answers the text exposition with the registry's content type;
+ * anything else is 404. Resolves once listening (port 0 takes a free port: see `server.address()`).
+ */
+export function startMetricsServer(port: number, host = "127.0.0.1"): Promise<http.Server> {
+  const server = http.createServer((req, res) => {
+    const path = (req.url ?? "/").split("?")[0];
+    if (path !== "/metrics" || (req.method !== "GET" && req.method !== "HEAD")) {
+      res.writeHead(404, { "content-type": "text/plain; charset=utf-8" }).end("not found\n");
+      return;
+    }
+    register.metrics().then(
+      (text) => {
+        res.writeHead(200, { "content-type": register.contentType, "cache-control": "no-store" });
+        res.end(req.method === "HEAD" ? undefined : text);
+      },
+      (error: unknown) => {
+        res.writeHead(500, { "content-type": "text/plain; charset=utf-8" }).end(`metrics failed: ${String(error)}\n`);
+      },
+    );
+  });
+  return new Promise((resolve, reject) => {
+    const onError = (error: Error) => reject(error);
+    server.once("error", onError);
+    server.listen(port, host, () => {
+      server.off("error", onError);
+      resolve(server);
+    });
+  });
+}
+
+/** The port a started metrics server listens on. */
+export function metricsPort(server: http.Server): number {
+  return (server.address() as AddressInfo).port;
+}

@@ -1,0 +1,48 @@
+import net from "node:net";
+import { logger } from "@/server/logger";
+import { handleClient, type ProxyContext } from "./session";
+
+// The listening side: accepts clients, hands each to a session, and on shutdown stops accepting and lets
+// open sessions drain for a while before closing them.
+
+export class ProxyServer {
+  private readonly server: net.Server;
+  private readonly sockets = new Set<net.Socket>();
+
+  constructor(private readonly ctx: ProxyContext) {
+    this.server = net.createServer({ noDelay: true }, (socket) => {
+      this.sockets.add(socket);
+      socket.once("close", () => this.sockets.delete(socket));
+      socket.on("error", () => undefined); // a reset by the client is not the proxy's error
+      void handleClient(socket, this.ctx).catch((error: unknown) => {
+        logger.error({ err: String(error) }, "session crashed");
+        socket.destroy();
+      });
+    });
+    this.server.maxConnections = 10_000;
+  }
+
+  listen(port: number, host: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.once("error", reject);
+      this.server.listen(port, host, () => {
+        this.server.off("error", reject);
+        const address = this.server.address();
+        resolve(typeof address === "object" && address ? address.port : port);
+      });
+    });
+  }
+
+  get openConnections(): number {
+    return this.sockets.size;
+  }
+
+  /** Stop accepting; wait up to drainMs for clients to leave, then close the rest. */
+  async shutdown(drainMs: number): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const deadline = Date.now() + drainMs;
+    while (this.sockets.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    for (const socket of this.sockets) socket.destroy();
+    await closed;
+  }
+}

@@ -1,0 +1,291 @@
+import net from "node:net";
+import tls from "node:tls";
+import crypto from "node:crypto";
+import { Duplex } from "node:stream";
+import { logger } from "@/server/logger";
+import { syncRolesIfBehind } from "@/server/compute/sync-roles";
+import { BackendRefusedError, loginToCompute, type BackendSession } from "./backend";
+import { accessDenied, ClientError, unavailable } from "./client-error";
+import { PacketStream } from "./packet-stream";
+import { Capability, ErrorCode, NATIVE_PASSWORD } from "./protocol/constants";
+import { MalformedPacketError } from "./protocol/buffer-reader";
+import {
+  decodeHandshakeResponse,
+  encodeAuthSwitch,
+  encodeError,
+  encodeGreeting,
+  generateScramble,
+  isSslRequest,
+  type HandshakeResponse,
+} from "./protocol/handshake";
+import { encodePacket, PacketTooLargeError } from "./protocol/packet";
+import { verifyNativeToken } from "./protocol/native-password";
+import { pump } from "./pump";
+import { parseTarget, type Route, type RouteCache } from "./routing";
+import { learnFromGreeting, offeredCapabilities, type ServerInfo } from "./server-info";
+import type { SessionRegistry } from "./sessions";
+import type { AuthThrottle } from "./throttle";
+import type { Waker } from "./wake";
+
+// One client connection, from the greeting to the byte pump:
+//   greeting -> [SSLRequest -> TLS] -> handshake response -> [auth switch to native password]
+//   -> verify the token against the role's stored hash (before anything else: no wake for strangers)
+//   -> wake the compute -> log in to it as the role -> relay its OK -> pump bytes.
+
+/** Handshake packets are small; anything larger is hostile. */
+const MAX_HANDSHAKE_PACKET = 16 * 1024;
+/** Every refused login takes at least this long (plus jitter), whether the project exists or not. */
+const AUTH_FAILURE_FLOOR_MS = 40;
+
+export interface ActivitySink {
+  opened(computeId: string): void;
+  closed(computeId: string): void;
+  touch(computeId: string): void;
+}
+
+export interface SessionMetrics {
+  handshake(result: string): void;
+  authFailure(): void;
+  wake(from: string, seconds: number): void;
+  backendRetry(): void;
+  sessionOpened(): void;
+  sessionClosed(): void;
+}
+
+export interface ProxyContext {
+  registry: SessionRegistry;
+  routes: RouteCache;
+  waker: Waker;
+  throttle: AuthThrottle;
+  activity: ActivitySink;
+  metrics: SessionMetrics;
+  serverInfo: ServerInfo;
+  tlsContext: tls.SecureContext | null;
+  tlsRequired: boolean;
+  handshakeTimeoutMs: number;
+  wakeTimeoutMs: number;
+}
+
+const DUMMY_DOUBLE_HASH = crypto.randomBytes(20);
+
+export async function handleClient(raw: net.Socket, ctx: ProxyContext): Promise<void> {
+  raw.setNoDelay(true);
+  const connectionId = ctx.registry.allocateId();
+  const address = raw.remoteAddress?.replace(/^::ffff:/, "") ?? "unknown";
+  let socket: Duplex = raw;
+  const stream = new PacketStream(raw, MAX_HANDSHAKE_PACKET);
+  let lastSequence = 0;
+  let done = false;
+  const timer = setTimeout(() => {
+    if (done) return;
+    done = true;
+    ctx.metrics.handshake("timeout");
+    stream.detach();
+    raw.destroy();
+  }, ctx.handshakeTimeoutMs);
+
+  const refuse = (error: ClientError) => {
+    if (done) return;
+    done = true;
+    clearTimeout(timer);
+    ctx.metrics.handshake(error.kind);
+    stream.detach();
+    socket.end(encodePacket(encodeError(error.code, error.sqlState, error.message), (lastSequence + 1) & 0xff));
+    socket.once("error", () => undefined);
+    setTimeout(() => raw.destroy(), 1000).unref();
+  };
+
+  try {
+    const scramble = generateScramble();
+    const capabilities = offeredCapabilities(ctx.serverInfo, ctx.tlsContext !== null);
+    raw.write(
+      encodePacket(
+        encodeGreeting({ ...ctx.serverInfo, connectionId, scramble, capabilities, authPlugin: NATIVE_PASSWORD }),
+        0,
+      ),
+    );
+
+    let packet = await stream.read();
+    lastSequence = packet.sequenceId;
+    let serverName: string | null = null;
+    if (isSslRequest(packet.payload)) {
+      if (!ctx.tlsContext) throw new ClientError(ErrorCode.HANDSHAKE, "08S01", "TLS is not configured on this proxy", "tls_unavailable");
+      // Clients start TLS right after the SSLRequest without waiting, so the ClientHello may already be in
+      // the bytes read with it: those are handed to the TLS layer first.
+      const early = stream.takeBuffered();
+      const secure = new tls.TLSSocket(early.length > 0 ? prependBytes(raw, early) : raw, {
+        isServer: true,
+        secureContext: ctx.tlsContext,
+      });
+      stream.replaceSocket(secure);
+      socket = secure;
+      await new Promise<void>((resolve, reject) => {
+        secure.once("secure", resolve);
+        secure.once("error", reject);
+      });
+      serverName = (secure as tls.TLSSocket & { servername?: string | false }).servername || null;
+      packet = await stream.read();
+      lastSequence = packet.sequenceId;
+    } else if (ctx.tlsRequired) {
+      throw new ClientError(
+        ErrorCode.SECURE_TRANSPORT_REQUIRED,
+        "HY000",
+        "Connections using insecure transport are prohibited on this proxy; connect with TLS (e.g. mariadb --ssl)",
+        "tls_required",
+      );
+    }
+
+    const response = decodeHandshakeResponse(packet.payload);
+    const userLabel = response.user.slice(0, 80);
+    const target = parseTarget(response.user, serverName);
+    const authStarted = Date.now();
+
+    // The client's native-password token for our scramble; other plugins are switched to native password.
+    let token = response.authResponse;
+    const native = response.authPlugin === null || response.authPlugin === NATIVE_PASSWORD;
+    if (!(native && token.length === 20) && (response.capabilities & Capability.PLUGIN_AUTH) !== 0 && !(native && token.length === 0)) {
+      socket.write(encodePacket(encodeAuthSwitch(NATIVE_PASSWORD, scramble), (lastSequence + 1) & 0xff));
+      const answer = await stream.read();
+      lastSequence = answer.sequenceId;
+      token = answer.payload;
+    }
+
+    let route: Route | null = target ? await ctx.routes.lookup(target) : null;
+    let stage1 = verifyNativeToken(scramble, token, route?.doubleHash ?? DUMMY_DOUBLE_HASH);
+    if (!stage1 && route && target) {
+      // The cached hash may be stale (a password reset): look once more before refusing.
+      route = await ctx.routes.lookup(target, { fresh: true });
+      stage1 = route ? verifyNativeToken(scramble, token, route.doubleHash) : null;
+    }
+    if (!stage1 || !route) {
+      ctx.metrics.authFailure();
+      const delay = Math.max(ctx.throttle.fail(address), AUTH_FAILURE_FLOOR_MS + crypto.randomInt(20) - (Date.now() - authStarted));
+      if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+      throw accessDenied(userLabel, address);
+    }
+    // Authenticated: the handshake timeout is over; from here the wake deadline applies.
+    clearTimeout(timer);
+    if (!route.computeId) {
+      throw unavailable(`project '${route.slug}' has no compute yet; create one in the console or with the API`, "no_compute");
+    }
+
+    const deadline = Date.now() + ctx.wakeTimeoutMs;
+    const wakeStarted = process.hrtime.bigint();
+    const { endpoint, wokeFrom } = await ctx.waker.ensureRunning({
+      computeId: route.computeId,
+      slug: route.slug,
+      who: `${route.role}@${address}`,
+      deadline,
+    });
+    if (wokeFrom) ctx.metrics.wake(wokeFrom, Number(process.hrtime.bigint() - wakeStarted) / 1e9);
+
+    const backend = await connectWithRetry(ctx, route, endpoint, stage1, response, deadline);
+    learnFromGreeting(ctx.serverInfo, backend.greeting);
+    if (done || raw.destroyed) {
+      backend.socket.destroy(); // the client left while its compute woke
+      return;
+    }
+    done = true;
+    socket.write(encodePacket(backend.ok, (lastSequence + 1) & 0xff));
+    ctx.metrics.handshake("ok");
+    ctx.metrics.sessionOpened();
+    const computeId = route.computeId;
+    ctx.registry.register(connectionId, { projectId: route.projectId, computeId, backendThreadId: backend.greeting.connectionId });
+    ctx.activity.opened(computeId);
+    pump({
+      client: socket,
+      backend: backend.socket,
+      projectId: route.projectId,
+      registry: ctx.registry,
+      clientLeftover: stream.detach(),
+      backendLeftover: backend.leftover,
+      onActivity: () => ctx.activity.touch(computeId),
+      onClose: () => {
+        ctx.registry.unregister(connectionId);
+        ctx.activity.closed(computeId);
+        ctx.metrics.sessionClosed();
+      },
+    });
+  } catch (error) {
+    if (error instanceof ClientError) return refuse(error);
+    if (error instanceof MalformedPacketError || error instanceof PacketTooLargeError) {
+      return refuse(new ClientError(ErrorCode.HANDSHAKE, "08S01", `Bad handshake: ${error.message}`, "bad_handshake"));
+    }
+    if (done) return;
+    logger.warn({ err: error instanceof Error ? error.message : String(error), address }, "client handshake failed");
+    refuse(new ClientError(ErrorCode.UNAVAILABLE, "08S01", "the proxy could not connect this session; try again in a moment", "error"));
+  }
+}
+
+/** A duplex over `socket` that yields `first` before the socket's own bytes. */
+function prependBytes(socket: net.Socket, first: Buffer): Duplex {
+  const duplex = new Duplex({
+    read() {
+      socket.resume();
+    },
+    write(chunk: Buffer, _encoding, callback) {
+      socket.write(chunk, callback);
+    },
+    final(callback) {
+      socket.end();
+      callback();
+    },
+    destroy(error, callback) {
+      socket.destroy();
+      callback(error);
+    },
+  });
+  socket.on("data", (chunk: Buffer) => {
+    if (!duplex.push(chunk)) socket.pause();
+  });
+  socket.on("end", () => duplex.push(null));
+  socket.on("close", () => duplex.destroy());
+  socket.on("error", (error) => duplex.destroy(error));
+  duplex.push(first);
+  return duplex;
+}
+
+/**
+ * Log in to the compute, retrying with backoff while it refuses connections (a workload is reachable a
+ * little after it reports ready) until the wake deadline.
+ */
+async function connectWithRetry(
+  ctx: ProxyContext,
+  route: Route,
+  endpoint: { host: string; port: number },
+  stage1: Buffer,
+  client: HandshakeResponse,
+  deadline: number,
+): Promise<BackendSession> {
+  let delay = 10;
+  let resynced = false;
+  for (;;) {
+    try {
+      return await loginToCompute({
+        host: endpoint.host,
+        port: endpoint.port,
+        role: route.role,
+        stage1,
+        client,
+        connectTimeoutMs: Math.max(500, Math.min(5000, deadline - Date.now())),
+      });
+    } catch (error) {
+      if (error instanceof BackendRefusedError) {
+        if (error.serverError.code === ErrorCode.ACCESS_DENIED && !resynced && route.computeId) {
+          // The role may have changed since the compute last synced: apply the roles and try once more.
+          resynced = true;
+          await syncRolesIfBehind(route.computeId).catch(() => false);
+          continue;
+        }
+        const e = error.serverError;
+        throw new ClientError(e.code, e.sqlState, e.message, "backend_refused");
+      }
+      if (Date.now() + delay >= deadline) {
+        throw unavailable(`the compute of project '${route.slug}' is not accepting connections; try again in a moment`, "backend_unreachable");
+      }
+      ctx.metrics.backendRetry();
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(delay * 2, 500);
+    }
+  }
+}

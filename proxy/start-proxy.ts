@@ -1,0 +1,85 @@
+import crypto from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import tls from "node:tls";
+import { config } from "@/server/config";
+import { logger } from "@/server/logger";
+import { ActivityReporter } from "./activity-reporter";
+import { metrics, startMetricsServer } from "./metrics";
+import { RouteCache } from "./routing";
+import { initialServerInfo } from "./server-info";
+import { ProxyServer } from "./server";
+import { SessionRegistry } from "./sessions";
+import { AuthThrottle } from "./throttle";
+import { Waker } from "./wake";
+import type { SessionMetrics } from "./session";
+
+export interface RunningProxy {
+  port: number;
+  metricsPort: number;
+  proxyId: string;
+  server: ProxyServer;
+  stop(drainMs?: number): Promise<void>;
+}
+
+const sessionMetrics: SessionMetrics = {
+  handshake: (result) => metrics.handshakes.inc({ result }),
+  authFailure: () => metrics.authFailures.inc(),
+  wake: (from, seconds) => {
+    metrics.wakes.inc({ from: from === "paused" || from === "suspended" ? from : "other" });
+    metrics.wakeDuration.observe(seconds);
+  },
+  backendRetry: () => metrics.backendConnectRetries.inc(),
+  sessionOpened: () => {
+    metrics.connectionsActive.inc();
+    metrics.connectionsTotal.inc();
+  },
+  sessionClosed: () => metrics.connectionsActive.dec(),
+};
+
+function tlsContext(): tls.SecureContext | null {
+  const cfg = config();
+  if (!cfg.PROXY_TLS_CERT || !cfg.PROXY_TLS_KEY) return null;
+  return tls.createSecureContext({ cert: fs.readFileSync(cfg.PROXY_TLS_CERT), key: fs.readFileSync(cfg.PROXY_TLS_KEY) });
+}
+
+/** Start a proxy in this process: listener, metrics endpoint and activity reports. */
+export async function startProxy(overrides: { port?: number; metricsPort?: number; host?: string } = {}): Promise<RunningProxy> {
+  const cfg = config();
+  const proxyId = `${os.hostname()}-${process.pid}-${crypto.randomBytes(3).toString("hex")}`;
+  const serverInfo = initialServerInfo();
+  const activity = new ActivityReporter({ proxyId, host: os.hostname(), version: serverInfo.serverVersion });
+  const context = tlsContext();
+  if (cfg.PROXY_TLS_REQUIRED && !context) throw new Error("PROXY_TLS_REQUIRED is set but PROXY_TLS_CERT and PROXY_TLS_KEY are not");
+  const server = new ProxyServer({
+    registry: new SessionRegistry(),
+    routes: new RouteCache(cfg.PROXY_ROUTE_CACHE_MS),
+    waker: new Waker(),
+    throttle: new AuthThrottle(),
+    activity,
+    metrics: sessionMetrics,
+    serverInfo,
+    tlsContext: context,
+    tlsRequired: cfg.PROXY_TLS_REQUIRED,
+    handshakeTimeoutMs: cfg.PROXY_HANDSHAKE_TIMEOUT_MS,
+    wakeTimeoutMs: cfg.PROXY_WAKE_TIMEOUT_MS,
+  });
+  await activity.start();
+  const host = overrides.host ?? "0.0.0.0";
+  const port = await server.listen(overrides.port ?? cfg.PROXY_PORT, host);
+  const metricsServer = await startMetricsServer(overrides.metricsPort ?? cfg.PROXY_METRICS_PORT);
+  const address = metricsServer.address();
+  const metricsPort = typeof address === "object" && address ? address.port : 0;
+  logger.info({ port, metricsPort, tls: context !== null, proxyId }, "proxy listening");
+  return {
+    port,
+    metricsPort,
+    proxyId,
+    server,
+    async stop(drainMs = cfg.PROXY_DRAIN_TIMEOUT_MS) {
+      await server.shutdown(drainMs);
+      await activity.stop();
+      await new Promise<void>((resolve) => metricsServer.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,72 @@
+import { AppError } from "@/server/errors";
+import { getComputeById } from "@/server/compute/find-compute";
+import { resumeCompute } from "@/server/compute/resume-compute";
+import { ClientError, unavailable } from "./client-error";
+import { ErrorCode } from "./protocol/constants";
+
+// Bring a client's compute to `running` before its session is connected. Within one proxy process, the
+// clients of one compute share a single wake; across processes the compare-and-set in resumeCompute
+// makes sure one `resume_compute` operation does the work and the others wait for it.
+
+export interface Endpoint {
+  host: string;
+  port: number;
+}
+
+export interface WakeResult {
+  endpoint: Endpoint;
+  /** The state it was woken from, or null when it was already running. */
+  wokeFrom: string | null;
+}
+
+export class Waker {
+  private readonly inflight = new Map<string, Promise<WakeResult>>();
+
+  async ensureRunning(args: { computeId: string; slug: string; who: string; deadline: number }): Promise<WakeResult> {
+    const compute = await getComputeById(args.computeId).catch(() => null);
+    if (!compute) throw unavailable(`project '${args.slug}' has no compute; create one in the console or with the API`, "no_compute");
+    if (compute.state === "running" && compute.endpointHost && compute.endpointPort) {
+      return { endpoint: { host: compute.endpointHost, port: compute.endpointPort }, wokeFrom: null };
+    }
+    if (compute.state === "deleting") throw unavailable(`the compute of project '${args.slug}' is being deleted`, "deleting");
+    if (compute.state === "failed") {
+      throw unavailable(
+        `the compute of project '${args.slug}' has failed${compute.failureReason ? ` (${compute.failureReason})` : ""}; resume it from the console or with the API, or contact support`,
+        "failed",
+      );
+    }
+    let wake = this.inflight.get(compute.id);
+    if (!wake) {
+      wake = this.wake(compute.id, compute.state, args).finally(() => this.inflight.delete(compute.id));
+      this.inflight.set(compute.id, wake);
+    }
+    return wake;
+  }
+
+  private async wake(computeId: string, from: string, args: { slug: string; who: string; deadline: number }): Promise<WakeResult> {
+    const timeoutMessage = `the compute of project '${args.slug}' did not wake in time; try again in a moment, and check its status in the console if it keeps failing`;
+    let result;
+    try {
+      result = await resumeCompute({
+        computeId,
+        actor: "proxy",
+        reason: `woken by the proxy for ${args.who}`,
+        waitMs: Math.max(0, args.deadline - Date.now()),
+      });
+    } catch (error) {
+      if (error instanceof AppError && error.code === "quota_exceeded") {
+        throw new ClientError(ErrorCode.QUOTA, "42000", `project '${args.slug}': ${error.message}`, "quota");
+      }
+      if (error instanceof AppError && error.code === "conflict") throw unavailable(`project '${args.slug}': ${error.message}`, "deleting");
+      if (error instanceof AppError && error.code === "unavailable") {
+        throw unavailable(`the compute of project '${args.slug}' could not be started; it is marked failed - resume it from the console`, "failed");
+      }
+      throw error;
+    }
+    const compute = result.compute;
+    if (result.pending || compute.state !== "running" || !compute.endpointHost || !compute.endpointPort) {
+      throw unavailable(timeoutMessage, "wake_timeout");
+    }
+    return { endpoint: { host: compute.endpointHost, port: compute.endpointPort }, wokeFrom: from };
+  }
+}

@@ -1,0 +1,9 @@
+// Proxies report open connections and activity per compute; the control plane reads them back
+// (DESIGN.md, "Proxy contract" and the idle definition of "Compute lifecycle").
+export * from "./constants";
+export { registerProxyInstance, heartbeat, unregisterProxyInstance, liveProxies, pruneDeadProxies } from "./instances";
+export type { ProxyInstanceInput } from "./instances";
+export { reportActivity } from "./report-activity";
+export type { ActivityEntry, ReportActivityOptions } from "./report-activity";
+export { liveActivity } from "./live-activity";
+export type { ComputeActivity } from "./live-activity";

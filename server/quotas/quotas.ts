@@ -1,0 +1,49 @@
+import { db } from "../db";
+import { AppError } from "../errors";
+import { BILLED_STATES } from "@/lib/compute-states";
+import type { Plan } from "../db/generated/enums";
+
+// Compute quotas: each plan allows so many CU-hours per calendar month (UTC); an organization may carry
+// its own figure (cuHoursQuota). An organization over its quota cannot wake or start computes (the proxy
+// answers with a clear error, the API with 402); running computes are not cut off.
+
+export const PLAN_CU_HOURS: Record<Plan, number | null> = { free: 100, pro: 2000, enterprise: null };
+
+export interface QuotaStatus {
+  usedCuSeconds: number;
+  limitCuSeconds: number | null;
+  exceeded: boolean;
+}
+
+function monthStart(now: Date): Date {
+  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
+}
+
+/** Checked only when a compute is started or woken (not per connection), so it is read fresh each time. */
+export async function quotaStatus(organizationId: string): Promise<QuotaStatus> {
+  const org = await db.organization.findUnique({ where: { id: organizationId }, select: { plan: true, cuHoursQuota: true } });
+  const limitHours = org?.cuHoursQuota ?? (org ? PLAN_CU_HOURS[org.plan] : 0);
+  const now = new Date();
+  const from = monthStart(now);
+  // CU-seconds of billed intervals overlapping this month, each clipped to [month start, now].
+  const rows = await db.$queryRaw<{ used: number | null }[]>`
+    SELECT SUM(size * EXTRACT(EPOCH FROM (LEAST(COALESCE("endedAt", ${now}), ${now}) - GREATEST("startedAt", ${from}))))::float8 AS used
+    FROM "UsageEvent"
+    WHERE "organizationId" = ${organizationId}
+      AND state::text = ANY(${[...BILLED_STATES]})
+      AND ("endedAt" IS NULL OR "endedAt" > ${from})`;
+  const usedCuSeconds = Math.max(0, rows[0]?.used ?? 0);
+  const limitCuSeconds = limitHours === null ? null : limitHours * 3600;
+  return { usedCuSeconds, limitCuSeconds, exceeded: limitCuSeconds !== null && usedCuSeconds >= limitCuSeconds };
+}
+
+/** Throws quota_exceeded (402) when the organization has used its compute quota for the month. */
+export async function assertComputeQuota(organizationId: string): Promise<void> {
+  const status = await quotaStatus(organizationId);
+  if (!status.exceeded) return;
+  const hours = (status.limitCuSeconds! / 3600).toFixed(0);
+  throw new AppError(
+    "quota_exceeded",
+    `the organization has used its ${hours} CU-hours of compute for this month; upgrade the plan or wait for the next month`,
+  );
+}

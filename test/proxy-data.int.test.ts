@@ -1,0 +1,102 @@
+import crypto from "node:crypto";
+import net from "node:net";
+import { Readable } from "node:stream";
+import { describe, expect, inject, it } from "vitest";
+import { newTenant } from "./api";
+import { createProjectWithCompute, pidOf, type CreatedCompute } from "./compute";
+import { connectProxy, proxyPort } from "./proxy";
+
+// After the handshake the proxy is a byte pump: whatever works on a direct connection works through it.
+
+let shared: CreatedCompute | undefined;
+async function compute(): Promise<CreatedCompute> {
+  shared ??= await createProjectWithCompute(await newTenant());
+  return shared;
+}
+
+describe("proxy: forwarding", () => {
+  it("carries 8 MiB values and payloads over 16 MiB (multi-packet) both ways", async () => {
+    const c = await compute();
+    const conn = await connectProxy(`${c.slug}.app`, c.password);
+    await conn.query("CREATE TABLE blobs (id INT PRIMARY KEY, body LONGBLOB)");
+    for (const [id, size] of [[1, 8 * 1024 * 1024 + 17], [2, 20 * 1024 * 1024]] as const) {
+      const body = crypto.randomBytes(size);
+      await conn.execute("INSERT INTO blobs VALUES (?, ?)", [id, body]);
+      const [rows] = await conn.query("SELECT body, MD5(body) AS md5 FROM blobs WHERE id = ?", [id]);
+      const row = (rows as { body: Buffer; md5: string }[])[0]!;
+      expect(row.md5).toBe(crypto.createHash("md5").update(body).digest("hex"));
+      expect(Buffer.compare(row.body, body)).toBe(0);
+    }
+    await conn.end();
+  });
+
+  it("runs prepared statements, multi-statements and LOAD DATA LOCAL", async () => {
+    const c = await compute();
+    const conn = await connectProxy(`${c.slug}.app`, c.password, {
+      multipleStatements: true,
+      infileStreamFactory: () => Readable.from(Array.from({ length: 1000 }, (_, i) => Buffer.from(`${i}\tline ${i}\n`))),
+    });
+    await conn.query("CREATE TABLE textlines (n INT, t VARCHAR(32)); CREATE TABLE kv (k VARCHAR(8) PRIMARY KEY, v INT)");
+    const [loaded] = await conn.query("LOAD DATA LOCAL INFILE 'lines.tsv' INTO TABLE textlines");
+    expect((loaded as { affectedRows: number }).affectedRows).toBe(1000);
+    for (let i = 0; i < 20; i++) await conn.execute("INSERT INTO kv VALUES (?, ?)", [`k${i}`, i]);
+    const [sum] = await conn.execute("SELECT SUM(v) AS s FROM kv WHERE v >= ?", [10]);
+    expect(sum).toEqual([{ s: "145" }]);
+    const [multi] = await conn.query("SELECT COUNT(*) AS n FROM textlines; SELECT MAX(t) AS m FROM textlines");
+    expect(multi).toEqual([[{ n: 1000 }], [{ m: "line 999" }]]);
+    await conn.end();
+  });
+
+  it("lets KILL QUERY with the client's connection id cancel its running query", async () => {
+    const c = await compute();
+    const a = await connectProxy(`${c.slug}.app`, c.password);
+    const b = await connectProxy(`${c.slug}.app`, c.password);
+    const started = Date.now();
+    const slow = a.query("SELECT SLEEP(20) AS slept");
+    await new Promise((r) => setTimeout(r, 300));
+    await b.query(`KILL QUERY ${a.threadId}`);
+    await expect(slow).rejects.toMatchObject({ errno: 1317, message: "Query execution was interrupted" });
+    expect(Date.now() - started).toBeLessThan(10_000);
+    // the connection itself survives a KILL QUERY
+    await a.query("SELECT 1");
+    await expect(b.query("KILL QUERY 99999999")).rejects.toMatchObject({ errno: 1094 });
+    await a.end();
+    await b.end();
+  });
+
+  it("gives the client an error or a close, not a hang, when the compute dies mid-session", async () => {
+    const tenant = await newTenant();
+    const c = await createProjectWithCompute(tenant);
+    const conn = await connectProxy(`${c.slug}.app`, c.password);
+    const pending = conn.query("SELECT SLEEP(30)");
+    await new Promise((r) => setTimeout(r, 300));
+    process.kill(pidOf(inject("dataDir"), c.computeId)!, "SIGKILL");
+    const started = Date.now();
+    await expect(pending).rejects.toThrow();
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it("survives clients that vanish mid-query", async () => {
+    const c = await compute();
+    for (let i = 0; i < 5; i++) {
+      const conn = await connectProxy(`${c.slug}.app`, c.password);
+      void conn.query("SELECT SLEEP(5)").catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 50));
+      conn.destroy();
+    }
+    const conn = await connectProxy(`${c.slug}.app`, c.password);
+    expect((await conn.query("SELECT 7 AS n"))[0]).toEqual([{ n: 7 }]);
+    await conn.end();
+  });
+
+  it("drops a client that never finishes its handshake", async () => {
+    const socket = net.connect(proxyPort(), "127.0.0.1");
+    const started = Date.now();
+    const greeting = await new Promise<Buffer>((resolve) => socket.once("data", resolve));
+    expect(greeting[4]).toBe(10); // protocol version 10
+    await new Promise((resolve) => socket.once("close", resolve));
+    const elapsed = Date.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(2500); // PROXY_HANDSHAKE_TIMEOUT_MS is 3 s in the tests
+    expect(elapsed).toBeLessThan(8000);
+  });
+});

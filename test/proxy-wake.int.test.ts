@@ -1,0 +1,93 @@
+import { describe, expect, inject, it } from "vitest";
+import { call, newTenant } from "./api";
+import { createProjectWithCompute, mariadbdCount } from "./compute";
+import { connectProxy, rejection } from "./proxy";
+import { db } from "../server/db";
+
+// Waking on connect: a paused compute is thawed, a suspended one started, once for any number of clients.
+
+interface Op {
+  kind: string;
+  actor: string;
+  reason: string;
+  status: string;
+}
+
+async function operations(key: string, projectId: string): Promise<Op[]> {
+  const res = await call<{ operations: Op[] }>("GET", `/api/v1/projects/${projectId}/operations`, { key });
+  return res.body.operations;
+}
+
+describe("proxy: wake on connect", () => {
+  it("starts a suspended compute once for 50 simultaneous clients", async () => {
+    const tenant = await newTenant();
+    const c = await createProjectWithCompute(tenant);
+    const setup = await connectProxy(`${c.slug}.app`, c.password);
+    await setup.query("CREATE TABLE hits (n INT)");
+    await setup.end();
+    await call("POST", `/api/v1/compute/${c.computeId}/suspend`, { key: tenant.key });
+
+    const results = await Promise.all(
+      Array.from({ length: 50 }, async (_, i) => {
+        const conn = await connectProxy(`${c.slug}.app`, c.password);
+        await conn.query("INSERT INTO hits VALUES (?)", [i]);
+        await conn.end();
+        return i;
+      }),
+    );
+    expect(results).toHaveLength(50);
+    const check = await connectProxy(`${c.slug}.app`, c.password);
+    const [rows] = await check.query("SELECT COUNT(*) AS n FROM hits");
+    expect(rows).toEqual([{ n: 50 }]);
+    await check.end();
+
+    const resumes = (await operations(tenant.key, c.projectId)).filter((o) => o.kind === "resume_compute");
+    expect(resumes).toHaveLength(1);
+    expect(resumes[0]).toMatchObject({ actor: "proxy", status: "succeeded", reason: "woken by the proxy for app@127.0.0.1" });
+    expect(mariadbdCount(inject("dataDir"), c.computeId)).toBe(1);
+  });
+
+  it("thaws a paused compute", async () => {
+    const tenant = await newTenant();
+    const c = await createProjectWithCompute(tenant);
+    const { pauseCompute } = await import("../server/compute/pause-compute");
+    const row = await db.compute.findUniqueOrThrow({ where: { id: c.computeId } });
+    expect(await pauseCompute({ compute: row, actor: "test", reason: "paused by the test" })).not.toBeNull();
+    const conn = await connectProxy(`${c.slug}.app`, c.password);
+    const [rows] = await conn.query("SELECT 1 AS ok");
+    expect(rows).toEqual([{ ok: 1 }]);
+    await conn.end();
+    const ops = await operations(tenant.key, c.projectId);
+    expect(ops[0]).toMatchObject({ kind: "resume_compute", actor: "proxy" });
+    expect(ops[1]).toMatchObject({ kind: "pause_compute" });
+  });
+
+  it("gives a compute that is deleted, failed, or over its quota its own clear error", async () => {
+    const tenant = await newTenant();
+    const c = await createProjectWithCompute(tenant);
+    await call("POST", `/api/v1/compute/${c.computeId}/suspend`, { key: tenant.key });
+
+    await db.organization.update({ where: { id: tenant.organizationId }, data: { cuHoursQuota: 0 } });
+    const quota = await rejection(connectProxy(`${c.slug}.app`, c.password));
+    expect(quota.errno).toBe(1226);
+    expect(quota.message).toMatch(new RegExp(`project '${c.slug}'.*CU-hours.*upgrade the plan`));
+    const api = await call<{ error: { code: string } }>("POST", `/api/v1/compute/${c.computeId}/resume`, { key: tenant.key });
+    expect(api.status).toBe(402);
+    expect(api.body.error.code).toBe("quota_exceeded");
+    await db.organization.update({ where: { id: tenant.organizationId }, data: { cuHoursQuota: null } });
+
+    await db.compute.update({ where: { id: c.computeId }, data: { state: "failed", failureReason: "crashed repeatedly" } });
+    const failed = await rejection(connectProxy(`${c.slug}.app`, c.password));
+    expect(failed.message).toMatch(new RegExp(`compute of project '${c.slug}' has failed \\(crashed repeatedly\\); resume it`));
+
+    await db.compute.update({ where: { id: c.computeId }, data: { state: "deleting" } });
+    const deleting = await rejection(connectProxy(`${c.slug}.app`, c.password));
+    expect(deleting.message).toMatch(/is being deleted/);
+    await db.compute.update({ where: { id: c.computeId }, data: { state: "suspended", failureReason: null } });
+
+    const empty = await call<{ project: { id: string; slug: string } }>("POST", "/api/v1/projects", { key: tenant.key, body: { name: "empty" } });
+    const role = await call<{ password: string }>("POST", `/api/v1/projects/${empty.body.project.id}/roles`, { key: tenant.key, body: { name: "app" } });
+    const none = await rejection(connectProxy(`${empty.body.project.slug}.app`, role.body.password));
+    expect(none.message).toMatch(/has no compute yet; create one/);
+  });
+});

@@ -1,0 +1,41 @@
+import net from "node:net";
+import mysql from "mysql2/promise";
+import { inject } from "vitest";
+
+// Clients that go through the product's proxy, as a tenant's application would.
+
+export const proxyPort = () => Number(inject("proxyPort"));
+
+export function connectProxy(user: string, password: string, extra: Partial<mysql.ConnectionOptions> = {}) {
+  return mysql.createConnection({
+    host: "127.0.0.1",
+    port: proxyPort(),
+    user,
+    password,
+    database: "main",
+    connectTimeout: 30_000,
+    ...extra,
+  });
+}
+
+/** A connection whose TLS server name is `serverName` (SNI routing) while the TCP goes to 127.0.0.1. */
+export function connectProxyWithServerName(serverName: string, user: string, password: string) {
+  return mysql.createConnection({
+    host: serverName,
+    stream: net.connect(proxyPort(), "127.0.0.1"),
+    user,
+    password,
+    database: "main",
+    ssl: { rejectUnauthorized: false },
+  });
+}
+
+export async function rejection(promise: Promise<unknown>): Promise<{ errno?: number; sqlState?: string; message: string }> {
+  try {
+    const value = await promise;
+    if (value && typeof (value as { end?: () => Promise<void> }).end === "function") await (value as { end: () => Promise<void> }).end();
+  } catch (error) {
+    return error as { errno?: number; sqlState?: string; message: string };
+  }
+  throw new Error("expected the connection to be refused");
+}
