@@ -169,17 +169,7 @@ export async function handleClient(raw: net.Socket, ctx: ProxyContext): Promise<
       throw unavailable(`project '${route.slug}' has no compute yet; create one in the console or with the API`, "no_compute");
     }
 
-    const deadline = Date.now() + ctx.wakeTimeoutMs;
-    const wakeStarted = process.hrtime.bigint();
-    const { endpoint, wokeFrom } = await ctx.waker.ensureRunning({
-      computeId: route.computeId,
-      slug: route.slug,
-      who: `${route.role}@${address}`,
-      deadline,
-    });
-    if (wokeFrom) ctx.metrics.wake(wokeFrom, Number(process.hrtime.bigint() - wakeStarted) / 1e9);
-
-    const backend = await connectWithRetry(ctx, route, endpoint, stage1, response, deadline);
+    const backend = await connectWithRetry(ctx, route, `${route.role}@${address}`, stage1, response, Date.now() + ctx.wakeTimeoutMs);
     learnFromGreeting(ctx.serverInfo, backend.greeting);
     if (done || raw.destroyed) {
       backend.socket.destroy(); // the client left while its compute woke
@@ -252,7 +242,7 @@ function prependBytes(socket: net.Socket, first: Buffer): Duplex {
 async function connectWithRetry(
   ctx: ProxyContext,
   route: Route,
-  endpoint: { host: string; port: number },
+  who: string,
   stage1: Buffer,
   client: HandshakeResponse,
   deadline: number,
@@ -260,6 +250,10 @@ async function connectWithRetry(
   let delay = 10;
   let resynced = false;
   for (;;) {
+    // Each attempt looks at the compute's state again: one paused after the last look is woken first.
+    const wakeStarted = process.hrtime.bigint();
+    const { endpoint, wokeFrom } = await ctx.waker.ensureRunning({ computeId: route.computeId!, slug: route.slug, who, deadline });
+    if (wokeFrom) ctx.metrics.wake(wokeFrom, Number(process.hrtime.bigint() - wakeStarted) / 1e9);
     try {
       return await loginToCompute({
         host: endpoint.host,
@@ -267,7 +261,8 @@ async function connectWithRetry(
         role: route.role,
         stage1,
         client,
-        connectTimeoutMs: Math.max(500, Math.min(5000, deadline - Date.now())),
+        // A running compute greets within milliseconds; a frozen one never does, so don't wait long.
+        connectTimeoutMs: Math.max(200, Math.min(2000, deadline - Date.now())),
       });
     } catch (error) {
       if (error instanceof BackendRefusedError) {

@@ -2,6 +2,7 @@ import { logger } from "../logger";
 import { getDriver } from "./drivers/registry";
 import { getComputeById } from "./find-compute";
 import { instantTransition } from "./transition";
+import { wakeCompute } from "./resume-compute";
 import type { DriverState } from "./drivers/types";
 import type { Compute } from "../db";
 
@@ -32,6 +33,14 @@ export async function pauseCompute({
   if (!operationId) return null;
   const driver = getDriver(compute.driver);
   const state = compute.driverState as DriverState | null;
+  // A client that reached the compute after the caller's idle check (it saw `running`) must not be frozen:
+  // look once more before freezing, and undo the pause if someone is there.
+  const sessions = await driver.countUserSessions(compute.id, state).catch(() => 0);
+  if (sessions > 0) {
+    const paused = await getComputeById(compute.id);
+    await wakeCompute(paused, { computeId: compute.id, actor, reason: "a session opened while the compute was being paused", skipQuotaCheck: true });
+    return operationId;
+  }
   try {
     await driver.pause(compute.id, state);
   } catch (error) {

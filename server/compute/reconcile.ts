@@ -35,7 +35,11 @@ async function runningOperationId(computeId: string, kind: string): Promise<stri
 /** Look at one compute's workload and fix its row (or the workload) if they disagree. */
 export async function reconcileCompute(computeId: string): Promise<void> {
   const compute = await getComputeById(computeId).catch(() => null);
-  if (!compute) return;
+  if (compute) await reconcileRow(compute);
+}
+
+/** reconcileCompute for a row already read (the tick reads them all in one query). */
+export async function reconcileRow(compute: Compute): Promise<void> {
   const driver = getDriver(compute.driver);
   const state = compute.driverState as DriverState | null;
 
@@ -122,13 +126,23 @@ async function handleCrash(compute: Compute): Promise<void> {
   }).catch((error: unknown) => logger.error({ computeId: compute.id, err: String(error) }, "restart failed"));
 }
 
-/** Reconcile every compute of this deployment's drivers. Returns how many were looked at. */
+/** A compute that stayed up this long after a restart is healthy again: its crash count starts over. */
+export const HEALTHY_AFTER_SECONDS = 600;
+
+/**
+ * Reconcile every compute: one query for all rows, then a look at each workload (cheap for the local
+ * driver: /proc, no connection). Returns how many were looked at.
+ */
 export async function reconcileAll(): Promise<number> {
-  const computes = await db.compute.findMany({ select: { id: true }, orderBy: { id: "asc" } });
-  for (const { id } of computes) {
-    await reconcileCompute(id).catch((error: unknown) =>
-      logger.error({ computeId: id, err: String(error) }, "reconcile failed"),
+  const computes = await db.compute.findMany({ orderBy: { id: "asc" } });
+  for (const compute of computes) {
+    await reconcileRow(compute).catch((error: unknown) =>
+      logger.error({ computeId: compute.id, err: String(error) }, "reconcile failed"),
     );
   }
+  await db.compute.updateMany({
+    where: { state: "running", crashCount: { gt: 0 }, stateChangedAt: { lt: new Date(Date.now() - HEALTHY_AFTER_SECONDS * 1000) } },
+    data: { crashCount: 0 },
+  });
   return computes.length;
 }

@@ -20,6 +20,8 @@ export interface ResumeInput {
   waitMs?: number;
   /** restart_compute when the reconciler brings back a crashed process. */
   kind?: OperationKind;
+  /** Undoing a pause is not a new wake: no quota check. */
+  skipQuotaCheck?: boolean;
 }
 
 export interface LifecycleResult {
@@ -70,7 +72,7 @@ export async function resumeCompute(input: ResumeInput): Promise<LifecycleResult
  * another writer moved the compute first. From `running` this is a restart of a crashed process.
  */
 export async function wakeCompute(compute: Compute, input: ResumeInput): Promise<LifecycleResult | null> {
-  if (input.kind !== "restart_compute") {
+  if (input.kind !== "restart_compute" && !input.skipQuotaCheck) {
     // Waking costs compute time: refused once the month's quota is used (a crashed compute is still restarted).
     const { organizationId } = await db.project.findUniqueOrThrow({ where: { id: compute.projectId }, select: { organizationId: true } });
     await assertComputeQuota(organizationId);

@@ -15,6 +15,8 @@ export interface SuspendInput {
   waitMs?: number;
   /** Close open sessions first (the API's suspend is forced; the scheduler only suspends idle computes). */
   force?: boolean;
+  /** Act only if the compute is still at this version (the scheduler's decision was made on it). */
+  expectVersion?: number;
 }
 
 /** Cold suspend: stop the server process and release its port and memory; the data stays. */
@@ -22,6 +24,9 @@ export async function suspendCompute(input: SuspendInput): Promise<LifecycleResu
   const deadline = Date.now() + (input.waitMs ?? 60_000);
   for (;;) {
     const compute = await getComputeById(input.computeId);
+    if (input.expectVersion !== undefined && compute.version !== input.expectVersion) {
+      return { compute, operationId: null, pending: false };
+    }
     switch (compute.state) {
       case "suspended":
         return { compute, operationId: await latestOperationId(compute.id), pending: false };

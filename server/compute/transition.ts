@@ -47,6 +47,7 @@ async function casState(tx: Tx, input: TransitionInput, now: Date): Promise<bool
       state: input.to,
       version: { increment: 1 },
       leaseUntil: lease,
+      enteredStateAt: now,
       ...(input.to === "running" ? { stateChangedAt: now } : {}),
     },
   });

@@ -1,4 +1,5 @@
 import { db } from "../db";
+import { utcTimestamp } from "../db/sql";
 import { AppError } from "../errors";
 import { BILLED_STATES } from "@/lib/compute-states";
 import type { Plan } from "../db/generated/enums";
@@ -27,11 +28,11 @@ export async function quotaStatus(organizationId: string): Promise<QuotaStatus> 
   const from = monthStart(now);
   // CU-seconds of billed intervals overlapping this month, each clipped to [month start, now].
   const rows = await db.$queryRaw<{ used: number | null }[]>`
-    SELECT SUM(size * EXTRACT(EPOCH FROM (LEAST(COALESCE("endedAt", ${now}), ${now}) - GREATEST("startedAt", ${from}))))::float8 AS used
+    SELECT SUM(size * EXTRACT(EPOCH FROM (LEAST(COALESCE("endedAt", ${utcTimestamp(now)}), ${utcTimestamp(now)}) - GREATEST("startedAt", ${utcTimestamp(from)}))))::float8 AS used
     FROM "UsageEvent"
     WHERE "organizationId" = ${organizationId}
       AND state::text = ANY(${[...BILLED_STATES]})
-      AND ("endedAt" IS NULL OR "endedAt" > ${from})`;
+      AND ("endedAt" IS NULL OR "endedAt" > ${utcTimestamp(from)})`;
   const usedCuSeconds = Math.max(0, rows[0]?.used ?? 0);
   const limitCuSeconds = limitHours === null ? null : limitHours * 3600;
   return { usedCuSeconds, limitCuSeconds, exceeded: limitCuSeconds !== null && usedCuSeconds >= limitCuSeconds };

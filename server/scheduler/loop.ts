@@ -1,10 +1,13 @@
 import { config } from "../config";
 import { logger } from "../logger";
 import { reconcileAll } from "../compute/reconcile";
+import { pruneDeadProxies } from "../proxy-activity";
+import { pauseIdleComputes, suspendColdComputes } from "./idle";
 
 // The control plane's periodic work, run in the Next.js server process (started from instrumentation.ts).
-// One tick reconciles every compute (adoption after a restart, crashed processes, transitions whose owner
-// died). Ticks never overlap within a process; across replicas every action is a compare-and-set.
+// One tick: reconcile every compute (adoption after a restart, crashed processes, transitions whose owner
+// died), pause idle running computes, suspend computes paused long enough, forget dead proxies. Ticks
+// never overlap within a process; across replicas every action is a compare-and-set.
 
 export interface SchedulerStatus {
   running: boolean;
@@ -32,6 +35,9 @@ export async function runTick(): Promise<void> {
   const started = Date.now();
   try {
     await reconcileAll();
+    await pauseIdleComputes();
+    await suspendColdComputes();
+    await pruneDeadProxies();
     if (state) state.status.lastError = null;
   } catch (error) {
     logger.error({ err: String(error) }, "scheduler tick failed");
