@@ -16,6 +16,12 @@ describe("durability and access", () => {
     const pid = pidOf(dataDir, created.computeId)!;
     expect(processAlive(pid)).toBe(true);
     process.kill(pid, "SIGKILL");
+    await new Promise((r) => setTimeout(r, 50));
+
+    // Never shown running while its process is gone: the very next status read is already true.
+    const first = await call<{ compute: { state: string } }>("GET", `/api/v1/compute/${created.computeId}/status`, { key: tenant.key });
+    const pidNow = pidOf(dataDir, created.computeId);
+    if (first.body.compute.state === "running") expect(pidNow !== pid && pidNow !== null && processAlive(pidNow)).toBe(true);
 
     // The scheduler ticks every second in the tests: within two ticks the crash is noticed and restarted.
     const status = await waitFor(
