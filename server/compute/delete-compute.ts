@@ -5,6 +5,8 @@ import { getDriver } from "./drivers/registry";
 import { getComputeById } from "./find-compute";
 import { beginTransition } from "./transition";
 import { waitForSettled } from "./wait-for-settled";
+import { isTransitional } from "@/lib/compute-states";
+import { reconcileCompute } from "./reconcile";
 import type { DriverState } from "./drivers/types";
 
 /**
@@ -25,18 +27,19 @@ export async function deleteCompute({
   const deadline = Date.now() + waitMs;
   for (;;) {
     const compute = await getComputeById(computeId).catch(() => null);
-    if (!compute) return { operationId: null };
-    if (compute.state === "deleting" || compute.state === "provisioning" || compute.state === "resuming" || compute.state === "suspending") {
+    if (!compute) return { operationId: null }; // already gone
+    if (isTransitional(compute.state)) {
+      // Another replica is moving it (or deleting it): wait for that, or take over once its lease ran out.
       const settled = await waitForSettled(compute.id, Math.max(0, deadline - Date.now())).catch(() => null);
-      if (settled === null && (await db.compute.count({ where: { id: computeId } })) === 0) {
-        return { operationId: null };
+      if (!settled) {
+        if ((await db.compute.count({ where: { id: computeId } })) === 0) return { operationId: null };
+        throw new AppError("conflict", `the compute is still ${compute.state}; try again in a moment`);
       }
-      if (!settled) throw new AppError("conflict", `the compute is still ${compute.state}; try again in a moment`);
-      if (settled.state === "deleting" && settled.leaseUntil && settled.leaseUntil.getTime() < Date.now()) {
+      if (settled.state === "deleting") {
         await finishDelete(settled.id, settled.driver, settled.driverState as DriverState | null, null);
         return { operationId: null };
       }
-      if (settled.state === "deleting") continue;
+      if (isTransitional(settled.state)) await reconcileCompute(settled.id); // the owner died: finish its move
       continue;
     }
     const operationId = await beginTransition({

@@ -1,4 +1,5 @@
 import { db } from "../db";
+import { config } from "../config";
 import { logger } from "../logger";
 import { getDriver } from "./drivers/registry";
 import { getComputeById } from "./find-compute";
@@ -8,6 +9,7 @@ import { completeWake, wakeCompute } from "./resume-compute";
 import { stopAndFinish } from "./suspend-compute";
 import { instantTransition } from "./transition";
 import type { Compute } from "../db";
+import type { OperationKind } from "../db/generated/enums";
 import type { DriverState } from "./drivers/types";
 
 // The reconciler makes the rows true to the workloads after crashes and restarts: it adopts processes that
@@ -23,13 +25,43 @@ function leaseExpired(compute: Compute): boolean {
   return !compute.leaseUntil || compute.leaseUntil.getTime() < Date.now();
 }
 
-async function runningOperationId(computeId: string, kind: string): Promise<string | null> {
+/**
+ * Take over a transition whose owner's lease ran out: a compare-and-set that renews the lease and bumps
+ * the version, so of several reconcilers exactly one carries on. Returns the row as claimed, or null.
+ */
+async function claim(compute: Compute): Promise<Compute | null> {
+  if (!leaseExpired(compute)) return null;
+  const { count } = await db.compute.updateMany({
+    where: { id: compute.id, state: compute.state, version: compute.version },
+    data: { version: { increment: 1 }, leaseUntil: new Date(Date.now() + config().TRANSITION_LEASE_SECONDS * 1000) },
+  });
+  return count === 1 ? { ...compute, version: compute.version + 1 } : null;
+}
+
+/**
+ * The operation that a dead replica left running for this transition, or a new one for the reconciler
+ * when none is left (so every transition it finishes is on the record).
+ */
+async function operationToFinish(compute: Compute, kinds: OperationKind[]): Promise<string> {
   const op = await db.operation.findFirst({
-    where: { computeId, status: "running", kind: kind as never },
+    where: { computeId: compute.id, status: "running", kind: { in: kinds } },
     orderBy: { createdAt: "desc" },
     select: { id: true },
   });
-  return op?.id ?? null;
+  if (op) return op.id;
+  const project = await db.project.findUniqueOrThrow({ where: { id: compute.projectId }, select: { organizationId: true } });
+  const created = await db.operation.create({
+    data: {
+      organizationId: project.organizationId,
+      projectId: compute.projectId,
+      computeId: compute.id,
+      kind: kinds[0]!,
+      actor: ACTOR,
+      reason: `finishing a ${compute.state} transition whose owner stopped`,
+    },
+    select: { id: true },
+  });
+  return created.id;
 }
 
 /** Look at one compute's workload and fix its row (or the workload) if they disagree. */
@@ -45,29 +77,27 @@ export async function reconcileRow(compute: Compute): Promise<void> {
 
   switch (compute.state) {
     case "provisioning": {
-      if (!leaseExpired(compute)) return;
-      const opId = await runningOperationId(compute.id, "create_compute");
-      await db.compute.updateMany({ where: { id: compute.id, version: compute.version }, data: { leaseUntil: new Date(Date.now() + 120_000) } });
-      if (opId) await startProvisioned(compute.id, opId);
+      if (!(await claim(compute))) return;
+      await startProvisioned(compute.id, await operationToFinish(compute, ["create_compute"]));
       return;
     }
     case "resuming": {
-      if (!leaseExpired(compute)) return;
+      const claimed = await claim(compute);
+      if (!claimed) return;
       // Roll forward: starting is idempotent, so a half-done resume is simply done again.
-      const opId =
-        (await runningOperationId(compute.id, "resume_compute")) ??
-        (await runningOperationId(compute.id, "restart_compute"));
-      if (opId) await completeWake(compute, opId, compute.version, "suspended").catch(() => undefined);
+      const opId = await operationToFinish(claimed, ["resume_compute", "restart_compute"]);
+      await completeWake(claimed, opId, claimed.version, "suspended").catch(() => undefined);
       return;
     }
     case "suspending": {
-      if (!leaseExpired(compute)) return;
-      const opId = await runningOperationId(compute.id, "suspend_compute");
-      if (opId) await stopAndFinish(compute.id, compute.version, compute.driver, state, { operationId: opId, killSessions: false }).catch(() => undefined);
+      const claimed = await claim(compute);
+      if (!claimed) return;
+      const opId = await operationToFinish(claimed, ["suspend_compute"]);
+      await stopAndFinish(claimed.id, claimed.version, claimed.driver, state, { operationId: opId, killSessions: false }).catch(() => undefined);
       return;
     }
     case "deleting": {
-      if (!leaseExpired(compute)) return;
+      if (!(await claim(compute))) return;
       await finishDelete(compute.id, compute.driver, state, null).catch(() => undefined);
       return;
     }

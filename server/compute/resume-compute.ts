@@ -4,6 +4,8 @@ import { logger } from "../logger";
 import { assertComputeQuota } from "../quotas/quotas";
 import { getDriver } from "./drivers/registry";
 import { getComputeById } from "./find-compute";
+import { reconcileCompute } from "./reconcile";
+import { isTransitional } from "@/lib/compute-states";
 import { latestOperationId } from "./latest-operation";
 import { loadComputeSpec } from "./spec";
 import { syncRolesIfBehind } from "./sync-roles";
@@ -57,10 +59,12 @@ export async function resumeCompute(input: ResumeInput): Promise<LifecycleResult
         if (!settled) {
           return { compute: await getComputeById(compute.id), operationId: await latestOperationId(compute.id), pending: true };
         }
-        if (settled.leaseUntil && settled.leaseUntil.getTime() < Date.now() && settled.state === compute.state) {
-          // The replica that owned this transition died; the reconciler's path finishes it.
-          const { reconcileCompute } = await import("./reconcile");
+        if (isTransitional(settled.state)) {
+          // The replica that owned this transition died (its lease ran out): the reconciler's path finishes it.
           await reconcileCompute(settled.id);
+          if (Date.now() >= deadline) {
+            return { compute: await getComputeById(compute.id), operationId: await latestOperationId(compute.id), pending: true };
+          }
         }
       }
     }

@@ -2,6 +2,8 @@ import { AppError } from "../errors";
 import { logger } from "../logger";
 import { getDriver } from "./drivers/registry";
 import { getComputeById } from "./find-compute";
+import { reconcileCompute } from "./reconcile";
+import { isTransitional } from "@/lib/compute-states";
 import { latestOperationId } from "./latest-operation";
 import { beginTransition, finishTransition } from "./transition";
 import { waitForSettled } from "./wait-for-settled";
@@ -56,9 +58,12 @@ export async function suspendCompute(input: SuspendInput): Promise<LifecycleResu
         if (!settled) {
           return { compute: await getComputeById(compute.id), operationId: await latestOperationId(compute.id), pending: true };
         }
-        if (settled.leaseUntil && settled.leaseUntil.getTime() < Date.now() && settled.state === compute.state) {
-          const { reconcileCompute } = await import("./reconcile");
+        if (isTransitional(settled.state)) {
+          // The replica that owned this transition died (its lease ran out): the reconciler's path finishes it.
           await reconcileCompute(settled.id);
+          if (Date.now() >= deadline) {
+            return { compute: await getComputeById(compute.id), operationId: await latestOperationId(compute.id), pending: true };
+          }
         }
       }
     }

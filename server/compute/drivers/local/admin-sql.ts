@@ -1,5 +1,6 @@
 import mysql, { type Connection, type RowDataPacket } from "mysql2/promise";
 import type { RoleSpec } from "../types";
+import { grantSql } from "./privileges";
 import { roleAccount, sqlIdent, sqlString } from "./sql-quote";
 
 // The control plane administers a compute only through its unix socket, as the OS user it runs as
@@ -90,9 +91,11 @@ export async function syncRoleAccounts(conn: Connection, roles: readonly RoleSpe
     await run(conn, `CREATE USER IF NOT EXISTS ${account} IDENTIFIED BY PASSWORD ${hash}`);
     // Also for an existing account: the password may have been reset, or the tenant may have changed it.
     await run(conn, `ALTER USER ${account} IDENTIFIED BY PASSWORD ${hash}`);
-    // Broad enough to create databases and users of their own. The control plane's account cannot be taken
-    // away for good: the init file recreates it at every start.
-    await run(conn, `GRANT ALL PRIVILEGES ON *.* TO ${account} WITH GRANT OPTION`);
+    // Everything a tenant needs on its own compute, databases and users of its own included, and nothing
+    // that reaches the host or the server's lifecycle: FILE, SUPER, SHUTDOWN, ... are left out. What is
+    // granted and why is decided in privileges.ts. The control plane's account cannot be taken away for
+    // good: the init file recreates it at every start.
+    await run(conn, grantSql(account));
   }
   const managed = await select(conn, `SELECT name FROM ${MANAGED_ROLES}`);
   for (const row of managed) {

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdir, mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readFile, readdir, rm, stat } from "node:fs/promises";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -8,6 +8,7 @@ import mysql, { type Connection, type RowDataPacket } from "mysql2/promise";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ComputeSpec, DriverState, Endpoint, RoleSpec } from "../types";
 import { LocalDriver } from "./local-driver";
+import { COMPUTE_OS_USER, computeAccount, type OsAccount } from "./os-user";
 
 // Real mariadbd processes in a throw-away DATA_DIR. The tests run in order and share computes: each step
 // starts from what the previous one left, as the state machine would.
@@ -65,12 +66,27 @@ async function timed<T>(label: string, fn: () => Promise<T>): Promise<T> {
   return result;
 }
 
+function optionsOf(cmdline: string): string[] {
+  return cmdline.split("\0").filter((arg) => arg.length > 0);
+}
+
+/** The real, effective, saved and file-system uids of a process (the Uid: line of /proc/<pid>/status). */
+async function procUids(pid: number): Promise<number[]> {
+  const status = await readFile(`/proc/${pid}/status`, "utf8");
+  const match = /^Uid:\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)$/m.exec(status);
+  if (!match) throw new Error(`no Uid in /proc/${pid}/status`);
+  return match.slice(1).map(Number);
+}
+
 function pidOf(state: DriverState): number {
   expect(typeof state.pid).toBe("number");
   return state.pid as number;
 }
 
 const timings: string[] = [];
+const asRoot = process.getuid?.() === 0;
+/** Who the servers run as: the dedicated account when the tests run as root, else the test's own user. */
+let runsAs: OsAccount;
 let dataDir = "";
 let driver: LocalDriver;
 const A = "cmp-a";
@@ -82,7 +98,10 @@ let endpointA: Endpoint;
 describe("LocalDriver with real mariadbd", () => {
   beforeAll(async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), "local-driver-"));
+    // mkdtemp makes it 0700; the servers' OS user must be able to pass through it.
+    await chmod(dataDir, 0o755);
     driver = new LocalDriver({ dataDir });
+    runsAs = (await computeAccount()) ?? { name: "self", uid: process.getuid?.() ?? -1, gid: process.getgid?.() ?? -1 };
   });
 
   afterAll(async () => {
@@ -108,6 +127,25 @@ describe("LocalDriver with real mariadbd", () => {
     const session = Number(statText.slice(statText.lastIndexOf(")") + 2).split(" ")[3]);
     expect(session).toBe(pidOf(stateA));
 
+    // Not root: started by root, mariadbd has dropped to the unprivileged account, which owns its files.
+    if (asRoot) {
+      expect(runsAs.name).toBe(COMPUTE_OS_USER);
+      expect(runsAs.uid).toBeGreaterThan(0);
+      expect(optionsOf(await readFile(`/proc/${pidOf(stateA)}/cmdline`, "utf8"))).toContain(`--user=${COMPUTE_OS_USER}`);
+    }
+    expect(await procUids(pidOf(stateA))).toEqual([runsAs.uid, runsAs.uid, runsAs.uid, runsAs.uid]);
+    const computeDir = path.join(dataDir, "computes", A);
+    for (const owned of ["", "data", "data/mysql", "data/ibdata1", "files", "init.sql", "error.log"]) {
+      expect({ owned, uid: (await stat(path.join(computeDir, owned))).uid }).toEqual({ owned, uid: runsAs.uid });
+    }
+    expect((await stat(computeDir)).mode & 0o777).toBe(0o700);
+    // The template every compute is copied from is out of the servers' reach.
+    const templates = path.join(dataDir, "templates");
+    const [template] = (await readdir(templates)).filter((entry) => entry.startsWith("mariadb-"));
+    const templateStat = await stat(path.join(templates, template ?? "missing"));
+    expect(templateStat.uid).toBe(process.getuid?.());
+    expect(templateStat.mode & 0o777).toBe(0o700);
+
     const conn = await login(endpointA, "app", "s3cret-pw");
     const settings = await one(
       conn,
@@ -122,6 +160,7 @@ describe("LocalDriver with real mariadbd", () => {
     // A role may make databases and users of its own.
     await conn.query("CREATE DATABASE IF NOT EXISTS tenant_db");
     await conn.query("CREATE USER IF NOT EXISTS 'tenant_user'@'%' IDENTIFIED BY 'tenant-pw'");
+    await conn.query("GRANT SELECT ON tenant_db.* TO 'tenant_user'@'%'");
     await conn.query("GRANT ALL PRIVILEGES ON tenant_db.* TO 'tenant_user'@'%'");
     await conn.end();
 
@@ -133,6 +172,70 @@ describe("LocalDriver with real mariadbd", () => {
     await expect(login(endpointA, "", "")).rejects.toThrow();
 
     expect(await driver.inspect(A, stateA)).toMatchObject({ status: "running", endpoint: endpointA });
+  });
+
+  it("keeps a role within its compute: no files of the host, no server settings, no shutdown", async () => {
+    const conn = await login(endpointA, "app", "s3cret-pw");
+    const denied = /Access denied|command denied/;
+    await expect(conn.query("SELECT 1 INTO OUTFILE '/tmp/local-driver-outfile'")).rejects.toThrow(/FILE privilege/);
+    const files = path.join(dataDir, "computes", A, "files");
+    await expect(conn.query(`SELECT 1 INTO DUMPFILE '${files}/dump'`)).rejects.toThrow(/FILE privilege/);
+    await expect(conn.query(`LOAD DATA INFILE '${files}/x' INTO TABLE appdb.nope`)).rejects.toThrow();
+    expect(await one(conn, "SELECT LOAD_FILE('/etc/hostname') AS f")).toEqual({ f: null });
+    await expect(conn.query("SHUTDOWN")).rejects.toThrow(/SHUTDOWN privilege/);
+    await expect(conn.query(`SET GLOBAL general_log_file = '${files}/general.log'`)).rejects.toThrow(/SUPER privilege/);
+    await expect(conn.query("SET GLOBAL general_log = ON")).rejects.toThrow(/SUPER privilege/);
+    await expect(conn.query("CHANGE MASTER TO MASTER_HOST = '127.0.0.1'")).rejects.toThrow(denied);
+    await expect(conn.query("CREATE SERVER s FOREIGN DATA WRAPPER mysql OPTIONS (HOST '127.0.0.1')")).rejects.toThrow(
+      denied,
+    );
+    // What it lacks it cannot hand out either.
+    await expect(conn.query("GRANT ALL PRIVILEGES ON *.* TO 'tenant_user'@'%'")).rejects.toThrow(denied);
+    await expect(conn.query("GRANT FILE ON *.* TO 'tenant_user'@'%'")).rejects.toThrow(denied);
+    // Tables stay in the data directory: DATA DIRECTORY (which needs no FILE privilege) is ignored.
+    const elsewhere = path.join(dataDir, "elsewhere");
+    await mkdir(elsewhere, { mode: 0o777 });
+    await chmod(elsewhere, 0o777);
+    for (const engine of ["InnoDB", "MyISAM"]) {
+      await conn.query(`CREATE TABLE appdb.dd_${engine} (id INT) ENGINE=${engine} DATA DIRECTORY='${elsewhere}'`);
+      await conn.query(`DROP TABLE appdb.dd_${engine}`);
+    }
+    expect(await readdir(elsewhere)).toEqual([]);
+    // The control plane's account holds no more than a role does.
+    const [grants] = await conn.query<RowDataPacket[]>("SHOW GRANTS FOR 'root'@'localhost'");
+    expect(JSON.stringify(grants)).not.toMatch(/ALL PRIVILEGES|\bFILE\b|SUPER|SHUTDOWN/);
+    await conn.end();
+  });
+
+  it("takes hand-edited privileges away again at the next start", async () => {
+    // A role writes the grant tables (MariaDB has no partial revokes): a raised privilege lasts until the
+    // server restarts, then the init file revokes it.
+    const conn = await login(endpointA, "app", "s3cret-pw");
+    await conn.query(
+      "UPDATE mysql.global_priv SET Priv = JSON_SET(Priv, '$.access', 549755813887) WHERE User = 'tenant_user'",
+    );
+    await conn.query("GRANT USAGE ON *.* TO 'tenant_user'@'%'");
+    const before = await one(conn, "SELECT File_priv AS f, Super_priv AS s FROM mysql.user WHERE User = 'tenant_user'");
+    expect(before).toEqual({ f: "Y", s: "Y" });
+    await conn.end();
+
+    await driver.stop(A, stateA);
+    // Earlier versions of the driver made computes/ 0700; the driver opens it for search at the next start.
+    const computes = path.join(dataDir, "computes");
+    await chmod(computes, 0o700);
+    stateA = (await driver.start(specFor(A, [appRole]), stateA)).driverState;
+    expect((await stat(computes)).mode & 0o777).toBe(asRoot ? 0o711 : 0o700);
+
+    const again = await login(endpointA, "app", "s3cret-pw");
+    const [rows] = await again.query<RowDataPacket[]>(
+      "SELECT User AS u, File_priv AS f, Super_priv AS s, Shutdown_priv AS d FROM mysql.user ORDER BY User",
+    );
+    expect(rows.map((row) => row.u)).toEqual(expect.arrayContaining(["app", "root", "tenant_user"]));
+    for (const row of rows) expect(row).toMatchObject({ f: "N", s: "N", d: "N" });
+    await again.end();
+    const tenant = await login(endpointA, "tenant_user", "tenant-pw");
+    await expect(tenant.query("SELECT 1 INTO OUTFILE '/tmp/local-driver-outfile'")).rejects.toThrow(/FILE privilege/);
+    await tenant.end();
   });
 
   it("starts a second compute by copying the template", async () => {
@@ -296,6 +399,18 @@ describe("LocalDriver with real mariadbd", () => {
     await mkdir(broken, { recursive: true });
     await expect(driver.start(specFor("cmp-broken", [appRole]), null)).rejects.toThrow(/did not start[\s\S]*error\.log/);
     expect((await driver.inspect("cmp-broken", null)).status).toBe("stopped");
+  });
+
+  it.runIf(asRoot)("says which directory the servers' OS user cannot enter", async () => {
+    const closed = await mkdtemp(path.join(tmpdir(), "local-driver-closed-"));
+    try {
+      const other = new LocalDriver({ dataDir: path.join(closed, "data") });
+      await expect(other.start(specFor("cmp-closed", [appRole]), null)).rejects.toThrow(
+        new RegExp(`${COMPUTE_OS_USER} that runs the compute servers cannot enter ${closed} \\(mode 0700.*chmod o\\+x ${closed}`),
+      );
+    } finally {
+      await rm(closed, { recursive: true, force: true });
+    }
   });
 
   it("destroys a running compute", async () => {

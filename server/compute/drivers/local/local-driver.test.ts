@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { bufferPoolMiB, initFileSql, mariadbdArgs } from "./mariadb-config";
 import { computePaths } from "./paths";
+import { DENIED_PRIVILEGES, GRANTED_PRIVILEGES, grantSql } from "./privileges";
 import { parseState, toDriverState } from "./state";
 import { roleAccount, sqlIdent, sqlString } from "./sql-quote";
 
@@ -24,14 +25,34 @@ describe("local driver pieces", () => {
 
   it("runs mariadbd with --no-defaults first and everything in the compute directory", () => {
     const paths = computePaths("/srv/data", "c1");
-    const args = mariadbdArgs({ paths, host: "127.0.0.1", port: 4000, size: 0.25, runAsRoot: true });
+    const args = mariadbdArgs({ paths, host: "127.0.0.1", port: 4000, size: 0.25, osUser: "mariadb-compute" });
     expect(args[0]).toBe("--no-defaults");
     expect(args).toContain("--datadir=/srv/data/computes/c1/data");
     expect(args).toContain("--socket=/srv/data/computes/c1/mysqld.sock");
     expect(args).toContain("--port=4000");
-    expect(args).toContain("--user=root");
+    expect(args).toContain("--user=mariadb-compute");
+    expect(args).toContain("--secure-file-priv=/srv/data/computes/c1/files");
+    expect(args).toContain("--skip-symbolic-links");
     expect(args).toContain("--innodb-buffer-pool-size=32M");
-    expect(initFileSql("root")).toContain("'root'@'localhost' IDENTIFIED VIA unix_socket");
+    const asSelf = mariadbdArgs({ paths, host: "127.0.0.1", port: 4000, size: 0.25, osUser: null });
+    expect(asSelf.filter((arg) => arg.startsWith("--user"))).toEqual([]);
+  });
+
+  it("never grants or leaves the privileges that reach beyond the compute", () => {
+    const granted = new Set<string>(GRANTED_PRIVILEGES);
+    for (const denied of DENIED_PRIVILEGES) expect(granted.has(denied)).toBe(false);
+    // MariaDB 10.11's ALL PRIVILEGES is exactly the two lists together.
+    expect(GRANTED_PRIVILEGES.length + DENIED_PRIVILEGES.length).toBe(38);
+    const grant = grantSql("'app'@'%'");
+    expect(grant).toMatch(/^GRANT SELECT, .* ON \*\.\* TO 'app'@'%' WITH GRANT OPTION$/);
+    expect(grant).not.toMatch(/\b(FILE|SUPER|SHUTDOWN)\b/);
+
+    const init = initFileSql("root").split("\n");
+    // The revoke runs first (the template's root has ALL PRIVILEGES), each statement on one line.
+    expect(init[0]).toMatch(/^BEGIN NOT ATOMIC .*REVOKE FILE, SUPER, SHUTDOWN, .* END;$/);
+    expect(init).toContain("CREATE USER IF NOT EXISTS 'root'@'localhost' IDENTIFIED VIA unix_socket;");
+    expect(init).toContain(`${grantSql("'root'@'localhost'")};`);
+    expect(init.filter((line) => line.length > 0).every((line) => line.endsWith(";"))).toBe(true);
   });
 
   it("refuses compute ids that would leave the computes directory", () => {

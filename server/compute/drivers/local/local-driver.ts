@@ -1,6 +1,7 @@
-import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
-import { open } from "node:fs/promises";
+import { constants as fsConstants } from "node:fs";
+import { lchown, mkdir, open, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { userInfo } from "node:os";
+import path from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import type { Connection } from "mysql2/promise";
 import type {
@@ -22,8 +23,9 @@ import {
   syncRoleAccounts,
   userSessionIds,
 } from "./admin-sql";
-import { freePort, isPortFree } from "./free-port";
+import { findFreePort, isPortFree } from "../../../util/free-port";
 import { initFileSql, mariadbdArgs } from "./mariadb-config";
+import { chownTree, computeAccount, passableDir, type OsAccount } from "./os-user";
 import { computePaths, type ComputePaths } from "./paths";
 import {
   isGone,
@@ -100,7 +102,8 @@ async function fileSize(p: string): Promise<number> {
 /** The last lines mariadbd wrote since `offset`: what a person needs to see when a start fails. */
 async function logTail(p: string, offset: number, maxBytes = 4096): Promise<string> {
   try {
-    const handle = await open(p, "r");
+    // Not through a symbolic link: the directory belongs to the servers' account.
+    const handle = await open(p, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW);
     try {
       const size = (await handle.stat()).size;
       const from = Math.max(offset, size - maxBytes);
@@ -136,7 +139,6 @@ export class LocalDriver implements ComputeDriver {
   private readonly stopTimeoutMs: number;
   /** The control plane's account on every compute: its own OS user, authenticated by unix_socket. */
   private readonly adminUser = userInfo().username;
-  private readonly runAsRoot = process.getuid?.() === 0;
   // Servers get no secrets from our environment (DATABASE_URL, ...); UTC makes their log times comparable.
   private readonly env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
@@ -177,8 +179,10 @@ export class LocalDriver implements ComputeDriver {
           await this.terminate(running, "SIGTERM", this.stopTimeoutMs);
         }
       }
-      await this.ensureData(paths);
-      return this.launch(spec, paths, prior, deadline);
+      // Started by root, the servers run as an unprivileged account (os-user.ts); it is created on first use.
+      const account = await computeAccount();
+      await this.ensureData(paths, account);
+      return this.launch(spec, paths, prior, deadline, account);
     });
   }
 
@@ -321,20 +325,35 @@ export class LocalDriver implements ComputeDriver {
     return { endpoint, driverState };
   }
 
-  /** A data directory for the compute, copied from the template the first time. */
-  private async ensureData(paths: ComputePaths): Promise<void> {
-    await mkdir(paths.dir, { recursive: true, mode: 0o700 });
+  /**
+   * A data directory for the compute, copied from the template the first time. With an `account`, the
+   * compute's directory and all in it are the account's (mode 0700: computes share the account, not each
+   * other's files through other OS users), and the account can reach it.
+   */
+  private async ensureData(paths: ComputePaths, account: OsAccount | null): Promise<void> {
+    await passableDir(path.dirname(paths.dir), account, `DATA_DIR ${path.resolve(this.dataDir)}`);
     await mkdir(paths.files, { recursive: true, mode: 0o700 });
-    if (await exists(paths.data)) return;
+    if (account) {
+      await lchown(paths.dir, account.uid, account.gid);
+      await lchown(paths.files, account.uid, account.gid);
+    }
+    const data = await stat(paths.data).catch(() => null);
+    if (data) {
+      // A compute made when the servers ran as root (or as someone else): its data is handed over once. The
+      // rest of the directory is made anew at each start (init file, socket, pid file) or re-owned then
+      // (error log); a rotated error.log.1 may stay root's, mariadbd never opens it.
+      if (account && data.uid !== account.uid) await chownTree(paths.data, account);
+      return;
+    }
     const template = await ensureTemplate({
       dataDir: this.dataDir,
       mariadbdPath: this.mariadbdPath,
       installDbPath: this.installDbPath,
-      osUser: this.adminUser,
-      runAsRoot: this.runAsRoot,
+      adminUser: this.adminUser,
+      account,
       env: this.env,
     });
-    await copyTemplate(template, paths.data);
+    await copyTemplate(template, paths.data, account, this.env);
   }
 
   private async launch(
@@ -342,24 +361,29 @@ export class LocalDriver implements ComputeDriver {
     paths: ComputePaths,
     prior: LocalState,
     deadline: number,
+    account: OsAccount | null,
   ): Promise<StartResult> {
-    await writeFile(paths.initFile, initFileSql(this.adminUser), { mode: 0o600 });
+    // Written anew (never through whatever is at that path now) and readable by the account: mariadbd reads
+    // its init file after dropping to it.
+    await rm(paths.initFile, { force: true });
+    await writeFile(paths.initFile, initFileSql(this.adminUser), { mode: 0o600, flag: "wx" });
+    if (account) await lchown(paths.initFile, account.uid, account.gid);
     if ((await fileSize(paths.errorLog)) > ERROR_LOG_ROTATE_BYTES) {
       await rename(paths.errorLog, `${paths.errorLog}.1`);
     }
     for (let attempt = 1; ; attempt++) {
       // The same port as last time keeps the endpoint stable for clients that cached it.
       const port =
-        attempt === 1 && prior.port !== null && (await isPortFree(this.host, prior.port))
+        attempt === 1 && prior.port !== null && (await isPortFree(prior.port, this.host))
           ? prior.port
-          : await freePort(this.host);
+          : await findFreePort(this.host);
       // Leftovers of a crash: a stale socket would be mistaken for readiness, a stale pid file for a server.
       await rm(paths.socket, { force: true });
       await rm(paths.pidFile, { force: true });
       const logOffset = await fileSize(paths.errorLog);
       const startedAt = new Date().toISOString();
-      const args = mariadbdArgs({ paths, host: this.host, port, size: spec.size, runAsRoot: this.runAsRoot });
-      const server = spawnDetached(this.mariadbdPath, args, paths.errorLog, this.env);
+      const args = mariadbdArgs({ paths, host: this.host, port, size: spec.size, osUser: account?.name ?? null });
+      const server = spawnDetached(this.mariadbdPath, args, paths.errorLog, this.env, account);
       const stat0 = await readProcStat(server.pid);
       let conn: Connection;
       try {

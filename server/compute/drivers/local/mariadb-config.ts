@@ -1,4 +1,5 @@
 import type { ComputePaths } from "./paths";
+import { grantSql, revokeDeniedEverywhereSql } from "./privileges";
 import { sqlString } from "./sql-quote";
 
 // How a compute's mariadbd is run. Everything is on the command line (--no-defaults): no my.cnf on the host
@@ -23,11 +24,14 @@ export interface ServerArgsInput {
   host: string;
   port: number;
   size: number;
-  /** mariadbd refuses to run as root unless told to. */
-  runAsRoot: boolean;
+  /**
+   * The OS user mariadbd drops to (--user), when it is started as root: an unprivileged account. null when
+   * the control plane is not root: the server then runs as the control plane does.
+   */
+  osUser: string | null;
 }
 
-export function mariadbdArgs({ paths, host, port, size, runAsRoot }: ServerArgsInput): string[] {
+export function mariadbdArgs({ paths, host, port, size, osUser }: ServerArgsInput): string[] {
   return [
     // Must stay first: mariadbd only honours it as the first argument.
     "--no-defaults",
@@ -39,7 +43,10 @@ export function mariadbdArgs({ paths, host, port, size, runAsRoot }: ServerArgsI
     `--bind-address=${host}`,
     `--init-file=${paths.initFile}`,
     `--secure-file-priv=${paths.files}`,
-    ...(runAsRoot ? ["--user=root"] : []),
+    ...(osUser === null ? [] : [`--user=${osUser}`]),
+    // No table files outside the data directory: without it, CREATE TABLE ... DATA DIRECTORY (which needs
+    // no FILE privilege) puts files in any directory the server's OS user may write, another compute's too.
+    "--skip-symbolic-links",
     "--skip-name-resolve",
     // What a MariaDB user expects, not what --no-defaults gives (latin1, host time zone, 16M packets).
     "--character-set-server=utf8mb4",
@@ -63,17 +70,20 @@ export function mariadbdArgs({ paths, host, port, size, runAsRoot }: ServerArgsI
 }
 
 /**
- * Run by mariadbd at every start with full privileges, before it accepts connections: the control plane's
- * account comes back even if a tenant (whose roles may manage users) dropped or changed it. It is reachable
- * only through the unix socket, as the OS user the control plane runs as. Errors here are logged, not fatal.
- * One statement per line, the format init files have traditionally required.
+ * Run by mariadbd at every start with full privileges, before it accepts connections (and after it dropped
+ * to its OS user: the file must be readable by that user). It takes the privileges no account may hold
+ * away from all of them (privileges.ts), and brings the control plane's account back even if a tenant
+ * (whose roles may manage users) dropped or changed it. That account is reachable only through the unix
+ * socket, as the OS user the control plane runs as. Errors here are logged, not fatal. One statement per
+ * line, the format init files have traditionally required.
  */
 export function initFileSql(adminUser: string): string {
   const account = `${sqlString(adminUser)}@'localhost'`;
   return [
+    revokeDeniedEverywhereSql(),
     `CREATE USER IF NOT EXISTS ${account} IDENTIFIED VIA unix_socket;`,
     `ALTER USER ${account} IDENTIFIED VIA unix_socket ACCOUNT UNLOCK;`,
-    `GRANT ALL PRIVILEGES ON *.* TO ${account} WITH GRANT OPTION;`,
+    `${grantSql(account)};`,
     "",
   ].join("\n");
 }

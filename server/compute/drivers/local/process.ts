@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { openSync, closeSync } from "node:fs";
+import { closeSync, constants as fsConstants, fchownSync, openSync } from "node:fs";
 import { readFile, readdir } from "node:fs/promises";
 import { setTimeout as delay } from "node:timers/promises";
 
@@ -117,16 +117,21 @@ export interface SpawnedServer {
  * Starts a server in its own session, output appended to `logPath`, not tied to this process: it outlives
  * the control plane, and a SIGSTOPped one is not continued by the kernel when its parent goes away
  * (an orphaned process group gets SIGHUP + SIGCONT; a session leader's own group is never orphaned that way).
+ * The log file is opened here (never through a symbolic link) and given to `logOwner`, the OS user the
+ * server drops to, which reopens it by name.
  */
 export function spawnDetached(
   command: string,
   args: readonly string[],
   logPath: string,
   env: NodeJS.ProcessEnv,
+  logOwner: { uid: number; gid: number } | null = null,
 ): SpawnedServer {
-  const logFd = openSync(logPath, "a", 0o640);
+  const flags = fsConstants.O_WRONLY | fsConstants.O_APPEND | fsConstants.O_CREAT | fsConstants.O_NOFOLLOW;
+  const logFd = openSync(logPath, flags, 0o640);
   let child: ChildProcess;
   try {
+    if (logOwner) fchownSync(logFd, logOwner.uid, logOwner.gid);
     child = spawn(command, args, { detached: true, stdio: ["ignore", logFd, logFd], env });
   } finally {
     closeSync(logFd);

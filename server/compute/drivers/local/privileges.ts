@@ -1,0 +1,100 @@
+// What the accounts on a compute may do: the GRANT for the project's roles and for the control plane's own
+// account, and the REVOKE the init file runs at every start. Seen on MariaDB 10.11.
+//
+// The decision. A role may create databases and users of its own, so it keeps every privilege of
+// ALL PRIVILEGES on *.* (with GRANT OPTION) except those that reach beyond the compute's own databases:
+//   FILE                      SELECT ... INTO OUTFILE/DUMPFILE, LOAD DATA INFILE, LOAD_FILE(): files of the
+//                             host (--secure-file-priv confines them to the compute's files/ directory too).
+//   SUPER                     SET GLOBAL of most variables, among them general_log_file and
+//                             slow_query_log_file: a log file written wherever mariadbd's OS user may write.
+//   SHUTDOWN                  the control plane starts and stops the server, nobody else.
+//   BINLOG ADMIN, BINLOG REPLAY, REPLICATION MASTER ADMIN, REPLICATION SLAVE ADMIN, FEDERATED ADMIN
+//                             binary logs (off here), raw binlog events, CHANGE MASTER and CREATE SERVER:
+//                             the last two make the server connect to hosts of the tenant's choosing.
+// Kept, because they stay within the compute: CREATE USER (users of their own; it also allows altering,
+// renaming or dropping the control plane's account, which the init file restores at every start),
+// RELOAD (FLUSH for dump tools), PROCESS, CONNECTION ADMIN (KILL their own users' sessions, SET GLOBAL of
+// connection limits), READ_ONLY ADMIN, SET USER (a DEFINER other than oneself, as dumps of views and
+// routines carry: no account on a compute holds more than a role, so a definer grants nothing new),
+// replication/binlog monitoring, and everything database-level.
+//
+// The control plane's account root@localhost gets the same list: it needs none of the denied privileges,
+// and an account a tenant can rename or redefine (CREATE USER) must not be a way to them. The privileges
+// are named, not "ALL PRIVILEGES ... REVOKE ...": a privilege a future MariaDB adds is not granted
+// unseen, and an account cannot grant ALL without holding ALL.
+//
+// The limit of this, which MariaDB cannot do better (it has no partial revokes): a role writes every table
+// of the `mysql` schema, so a tenant who edits mysql.global_priv by hand can give an account any
+// privilege (a GRANT to it, FLUSH PRIVILEGES or a restart makes it effective). The init file takes the
+// denied privileges away from every account at every start; in between, the boundary that holds is the
+// OS one: mariadbd runs as an unprivileged user (see os-user.ts), --secure-file-priv, no symbolic links.
+
+/** Privileges never held on a compute (MariaDB 10.11 names). */
+export const DENIED_PRIVILEGES = [
+  "FILE",
+  "SUPER",
+  "SHUTDOWN",
+  "BINLOG ADMIN",
+  "BINLOG REPLAY",
+  "REPLICATION MASTER ADMIN",
+  "REPLICATION SLAVE ADMIN",
+  "FEDERATED ADMIN",
+] as const;
+
+/** ALL PRIVILEGES of MariaDB 10.11 without DENIED_PRIVILEGES. */
+export const GRANTED_PRIVILEGES = [
+  "SELECT",
+  "INSERT",
+  "UPDATE",
+  "DELETE",
+  "CREATE",
+  "DROP",
+  "RELOAD",
+  "PROCESS",
+  "REFERENCES",
+  "INDEX",
+  "ALTER",
+  "SHOW DATABASES",
+  "CREATE TEMPORARY TABLES",
+  "LOCK TABLES",
+  "EXECUTE",
+  "REPLICATION SLAVE",
+  "BINLOG MONITOR",
+  "CREATE VIEW",
+  "SHOW VIEW",
+  "CREATE ROUTINE",
+  "ALTER ROUTINE",
+  "CREATE USER",
+  "EVENT",
+  "TRIGGER",
+  "CREATE TABLESPACE",
+  "DELETE HISTORY",
+  "SET USER",
+  "CONNECTION ADMIN",
+  "READ_ONLY ADMIN",
+  "SLAVE MONITOR",
+] as const;
+
+/** The GRANT for a role or the control plane's account; `account` is already quoted ('name'@'host'). */
+export function grantSql(account: string): string {
+  return `GRANT ${GRANTED_PRIVILEGES.join(", ")} ON *.* TO ${account} WITH GRANT OPTION`;
+}
+
+/**
+ * One statement, for the init file (which runs with all privileges, before connections are accepted):
+ * takes DENIED_PRIVILEGES away from every account and role in mysql.global_priv, whatever granted them
+ * (the template's root account, a role of an older control plane, a hand-edited grant table). An account
+ * the REVOKE fails for is skipped, not the rest. Kept on one line: the init file is read line by line.
+ */
+export function revokeDeniedEverywhereSql(): string {
+  const revoke = `REVOKE ${DENIED_PRIVILEGES.join(", ")} ON *.* FROM `;
+  return [
+    "BEGIN NOT ATOMIC",
+    "DECLARE CONTINUE HANDLER FOR SQLEXCEPTION BEGIN END;",
+    "FOR a IN (SELECT User AS u, Host AS h, JSON_VALUE(Priv, '$.is_role') AS r FROM mysql.global_priv) DO",
+    `EXECUTE IMMEDIATE CONCAT('${revoke}',`,
+    "IF(a.r = 'true', IF(a.u = 'PUBLIC', 'PUBLIC', QUOTE(a.u)), CONCAT(QUOTE(a.u), '@', QUOTE(a.h))));",
+    "END FOR;",
+    "END;",
+  ].join(" ");
+}
