@@ -2,10 +2,47 @@
 // Installs the Debian packages the product needs when they are missing: mariadbd for the local compute
 // driver (and, with --test, the mariadb client used by the tests). Runs before `npm start` and `npm test`.
 // As root it installs them with apt-get; otherwise it stops with the exact command to run.
+// As root it also creates the unprivileged OS user the local driver runs mariadbd as (the driver creates it
+// too when missing: server/compute/drivers/local/os-user.ts, whose name and useradd arguments this repeats).
 import { execFileSync, spawnSync } from "node:child_process";
 import fs from "node:fs";
 
 const forTests = process.argv.includes("--test");
+const isRoot = process.getuid?.() === 0;
+const localDriver = forTests || process.env.COMPUTE_DRIVER !== "kubernetes";
+
+const COMPUTE_OS_USER = "mariadb-compute";
+const sbinPath = `${process.env.PATH ?? ""}:/usr/local/sbin:/usr/sbin:/sbin`;
+
+function userExists(name) {
+  // getent exits with 2 when there is no such user.
+  return spawnSync("getent", ["passwd", name], { stdio: "ignore", env: { ...process.env, PATH: sbinPath } }).status === 0;
+}
+
+// A system account with no home and no login shell. Another process (a control plane starting) may create
+// it at the same moment: useradd's "already exists" (exit code 9) is success, any other failure is tried
+// again after checking whether the other process has succeeded meanwhile.
+function ensureComputeUser() {
+  const shell = ["/usr/sbin/nologin", "/sbin/nologin"].find((p) => fs.existsSync(p)) ?? "/bin/false";
+  const args = ["--system", "--no-create-home", "--home-dir", "/nonexistent", "--shell", shell, COMPUTE_OS_USER];
+  let reason = "";
+  for (let attempt = 1; attempt <= 5; attempt++) {
+    if (userExists(COMPUTE_OS_USER)) return;
+    const result = spawnSync("useradd", args, { stdio: ["ignore", "inherit", "pipe"], env: { ...process.env, PATH: sbinPath } });
+    if (result.status === 0) {
+      console.log(`Created the OS user ${COMPUTE_OS_USER} that runs the compute servers.`);
+      return;
+    }
+    if (result.status === 9) return;
+    reason = result.error?.message ?? String(result.stderr ?? "").trim();
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100 * attempt);
+  }
+  if (userExists(COMPUTE_OS_USER)) return;
+  console.error(`Could not create the OS user ${COMPUTE_OS_USER} (${reason}). Create it yourself:\n\n  useradd --system --no-create-home --shell /usr/sbin/nologin ${COMPUTE_OS_USER}\n`);
+  process.exit(1);
+}
+
+if (isRoot && localDriver) ensureComputeUser();
 
 function has(binary) {
   const dirs = (process.env.PATH ?? "").split(":").concat(["/usr/sbin", "/usr/bin", "/sbin"]);
@@ -17,13 +54,13 @@ const wanted = [
   ["mariadb-install-db", "mariadb-server-core"],
   ...(forTests ? [["mariadb", "mariadb-client"]] : []),
 ];
-if (process.env.COMPUTE_DRIVER === "kubernetes" && !forTests) wanted.length = 0;
+if (!localDriver) wanted.length = 0;
 
 const missing = [...new Set(wanted.filter(([bin]) => !has(bin)).map(([, pkg]) => pkg))];
 if (missing.length === 0) process.exit(0);
 
 const command = `apt-get install -y --no-install-recommends ${missing.join(" ")}`;
-if (process.getuid?.() !== 0) {
+if (!isRoot) {
   console.error(`Missing Debian packages: ${missing.join(", ")}. Install them, then run this again:\n\n  sudo apt-get update && sudo ${command}\n`);
   process.exit(1);
 }

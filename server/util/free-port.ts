@@ -1,17 +1,33 @@
 import net from "node:net";
 
-/** A TCP port that was free a moment ago on the host (the OS picks it). */
-export function findFreePort(host = "127.0.0.1"): Promise<number> {
-  return new Promise((resolve, reject) => {
+// TCP ports for the servers the product starts (embedded PostgreSQL, mariadbd computes, the app in tests).
+// A port is probed by binding it ourselves, exclusively: the only reliable "is it free" question on Linux.
+// There is a window between the probe and the real server's bind; callers that care retry with another port.
+
+function listenOnce(host: string, port: number): Promise<number | null> {
+  return new Promise((resolve) => {
     const server = net.createServer();
     server.unref();
-    server.once("error", reject);
-    server.listen(0, host, () => {
+    server.once("error", () => resolve(null));
+    server.listen({ host, port, exclusive: true }, () => {
       const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
+      const bound = typeof address === "object" && address !== null ? address.port : null;
+      server.close(() => resolve(bound));
     });
   });
+}
+
+/** A TCP port that was free a moment ago on `host` (the kernel picks it: bind to port 0). */
+export async function findFreePort(host = "127.0.0.1"): Promise<number> {
+  const port = await listenOnce(host, 0);
+  if (port === null) throw new Error(`no free TCP port on ${host}`);
+  return port;
+}
+
+/** Whether `port` can be bound on `host` right now. */
+export async function isPortFree(port: number, host = "127.0.0.1"): Promise<boolean> {
+  if (!Number.isInteger(port) || port <= 0 || port > 65535) return false;
+  return (await listenOnce(host, port)) === port;
 }
 
 /** Whether something accepts TCP connections on host:port right now. */
@@ -25,15 +41,5 @@ export function isPortOpen(port: number, host = "127.0.0.1", timeoutMs = 500): P
     socket.setTimeout(timeoutMs, () => done(false));
     socket.once("connect", () => done(true));
     socket.once("error", () => done(false));
-  });
-}
-
-/** Whether port can be bound on host right now. */
-export function isPortFree(port: number, host = "127.0.0.1"): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.unref();
-    server.once("error", () => resolve(false));
-    server.listen(port, host, () => server.close(() => resolve(true)));
   });
 }
