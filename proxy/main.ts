@@ -1,4 +1,5 @@
-import { config, ConfigError } from "@/server/config";
+import { config, ConfigError, resetConfig } from "@/server/config";
+import { ensureSelfSignedPair } from "@/server/util/self-signed-tls";
 import { startEmbeddedPostgres } from "@/server/db/embedded-postgres";
 import { disconnectDb } from "@/server/db";
 import { logger } from "@/server/logger";
@@ -15,6 +16,13 @@ async function main() {
     const pg = await startEmbeddedPostgres({ dataDir: cfg.dataDir, log: (line) => logger.info(line) });
     process.env.DATABASE_URL = pg.url;
     stopPostgres = pg.stop;
+  }
+  if (!cfg.PROXY_TLS_CERT || !cfg.PROXY_TLS_KEY) {
+    // Like `npm start`: local TLS with the self-signed pair kept in DATA_DIR.
+    const pair = ensureSelfSignedPair(cfg.dataDir);
+    process.env.PROXY_TLS_CERT = pair.cert;
+    process.env.PROXY_TLS_KEY = pair.key;
+    resetConfig();
   }
   const proxy = await startProxy();
   console.log(`MySQL proxy listening on port ${proxy.port} (metrics on ${proxy.metricsPort})`);

@@ -5,7 +5,7 @@ import { loadConfig, type Config } from "../server/config";
 import { startEmbeddedPostgres } from "../server/db/embedded-postgres";
 import { applyMigrations } from "../server/db/migrate";
 import { isPortOpen } from "../server/util/free-port";
-import { ensureSelfSignedPair } from "./tls";
+import { ensureSelfSignedPair } from "../server/util/self-signed-tls";
 
 // Starts the whole product: PostgreSQL (embedded unless DATABASE_URL is set), migrations, the Next.js app
 // (built first when needed) and, when present, the proxy. Used by `npm start` and by the test setup, so the

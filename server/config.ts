@@ -58,3 +58,8 @@ export function config(): Config {
   cached ??= loadConfig();
   return cached;
 }
+
+/** Read the environment again on next use (after a launcher filled in derived settings). */
+export function resetConfig(): void {
+  cached = undefined;
+}
