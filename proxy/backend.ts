@@ -28,6 +28,7 @@ export interface BackendLogin {
 }
 
 export interface BackendSession {
+  compute: ComputeSocket;
   socket: net.Socket;
   greeting: Greeting;
   /** The compute's final OK packet payload. */
@@ -42,10 +43,61 @@ export class BackendRefusedError extends Error {
   }
 }
 
+/**
+ * A compute connection whose reads bypass the stream machinery once the session is pumped: the socket
+ * reads into a reused buffer (`onread`) and hands each chunk to a sink. Until a sink is set (during the
+ * login) chunks are copied and emitted as ordinary 'data' events.
+ */
+export class ComputeSocket {
+  readonly socket: net.Socket;
+  private sink: ((chunk: Buffer) => boolean) | null = null;
+  private buffer = Buffer.allocUnsafe(64 * 1024);
+  private lent = false;
+
+  constructor(host: string, port: number) {
+    this.socket = net.connect({
+      host,
+      port,
+      noDelay: true,
+      onread: {
+        // A buffer still referenced by a queued write is never reused: the next read gets a fresh one.
+        buffer: () => {
+          if (this.lent) {
+            this.buffer = Buffer.allocUnsafe(64 * 1024);
+            this.lent = false;
+          }
+          return this.buffer;
+        },
+        callback: (bytes: number, buffer: Uint8Array) => {
+          const chunk = Buffer.from(buffer.buffer, buffer.byteOffset, bytes);
+          if (this.sink) return this.sink(chunk);
+          this.socket.emit("data", Buffer.from(chunk));
+          return true;
+        },
+      },
+    });
+  }
+
+  /**
+   * Send every chunk to `target` as it is read. A chunk is written without a copy when the write
+   * completes at once; one that has to wait in the target's queue keeps its buffer. Returns false (pause
+   * reading) while the target is full, and reading resumes when it drains.
+   */
+  pipeTo(target: { write(chunk: Buffer): boolean; writableLength: number; once(event: "drain", fn: () => void): unknown }): void {
+    this.sink = (chunk) => {
+      const ok = target.write(chunk);
+      if (target.writableLength > 0) this.lent = true;
+      if (!ok) target.once("drain", () => this.socket.resume());
+      return ok;
+    };
+  }
+}
+
 /** Open a TCP connection; rejects on refusal or timeout (the caller retries while a compute comes up). */
-export function connectTcp(host: string, port: number, timeoutMs: number): Promise<net.Socket> {
+export function connectTcp(host: string, port: number, timeoutMs: number): Promise<ComputeSocket> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ host, port, noDelay: true });
+    const compute = new ComputeSocket(host, port);
+    const socket = compute.socket;
     const timer = setTimeout(() => {
       socket.destroy();
       reject(new Error(`connect to ${host}:${port} timed out`));
@@ -53,7 +105,7 @@ export function connectTcp(host: string, port: number, timeoutMs: number): Promi
     socket.once("connect", () => {
       clearTimeout(timer);
       socket.off("error", reject);
-      resolve(socket);
+      resolve(compute);
     });
     socket.once("error", (error) => {
       clearTimeout(timer);
@@ -66,7 +118,8 @@ export function connectTcp(host: string, port: number, timeoutMs: number): Promi
 const STRIP_TOWARDS_COMPUTE = Capability.SSL | Capability.COMPRESS | Capability.ZSTD_COMPRESSION;
 
 export async function loginToCompute(login: BackendLogin): Promise<BackendSession> {
-  const socket = await connectTcp(login.host, login.port, login.connectTimeoutMs);
+  const compute = await connectTcp(login.host, login.port, login.connectTimeoutMs);
+  const socket = compute.socket;
   const stream = new PacketStream(socket, 64 * 1024);
   try {
     const greetingPacket = await withTimeout(stream.read(), login.connectTimeoutMs, "the compute's greeting");
@@ -89,7 +142,7 @@ export async function loginToCompute(login: BackendLogin): Promise<BackendSessio
       const reply = await withTimeout(stream.read(), login.connectTimeoutMs, "the compute's login reply");
       sequenceId = reply.sequenceId + 1;
       const kind = reply.payload[0];
-      if (kind === 0x00) return { socket, greeting, ok: reply.payload, leftover: stream.detach() };
+      if (kind === 0x00) return { compute, socket, greeting, ok: reply.payload, leftover: stream.detach() };
       if (kind === 0xff) throw new BackendRefusedError(decodeError(reply.payload));
       if (kind === 0xfe) {
         // Auth switch: answer the new scramble, if the compute asks for native password again.

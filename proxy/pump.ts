@@ -4,6 +4,7 @@ import { encodeError } from "./protocol/handshake";
 import { encodePacket } from "./protocol/packet";
 import { formatKill, parseKill } from "./kill";
 import type { SessionRegistry } from "./sessions";
+import type { ComputeSocket } from "./backend";
 
 // The byte pump between a client and its compute once both are logged in. The compute's bytes go to the
 // client untouched and unparsed. The client's bytes are forwarded in the chunks they arrive in; the pump
@@ -21,6 +22,8 @@ const MAX_INTERCEPT = 96;
 export interface PumpOptions {
   client: Duplex;
   backend: Duplex;
+  /** The compute side's reads (backend's bytes arrive here, not as 'data' events). */
+  computeReads: Pick<ComputeSocket, "pipeTo">;
   projectId: string;
   registry: SessionRegistry;
   /** Bytes already received from the client after its handshake. */
@@ -52,13 +55,8 @@ export function pump(o: PumpOptions): void {
     o.onClose();
   };
 
-  // compute -> client: untouched.
-  backend.on("data", (chunk: Buffer) => {
-    if (!client.write(chunk)) {
-      backend.pause();
-      client.once("drain", () => backend.resume());
-    }
-  });
+  // compute -> client: untouched, straight from the compute socket's read buffer.
+  o.computeReads.pipeTo(client);
 
   // client -> compute: follow packet boundaries, forward everything that is not ours in arrival chunks.
   let pending: Buffer | null = null; // an incomplete packet start we need to see whole

@@ -185,6 +185,7 @@ export async function handleClient(raw: net.Socket, ctx: ProxyContext): Promise<
     pump({
       client: socket,
       backend: backend.socket,
+      computeReads: backend.compute,
       projectId: route.projectId,
       registry: ctx.registry,
       clientLeftover: stream.detach(),
