@@ -217,9 +217,9 @@ describe("proxy activity", () => {
     await reportActivity(live, [{ computeId: `gone-${rand()}`, connections: 1, lastActiveAt: at }]); // no such compute
     await db.proxyInstance.update({ where: { id: dead }, data: { heartbeatAt: new Date(Date.now() - 3_600_000) } });
 
-    const pruned = await pruneDeadProxies(30 * 60_000);
-    expect(pruned.proxies).toBeGreaterThanOrEqual(1);
-    expect(pruned.activities).toBeGreaterThanOrEqual(1);
+    // The product's own scheduler prunes too (every tick), so this call may find the work already done:
+    // what counts is what is left afterwards.
+    await pruneDeadProxies(30 * 60_000);
     expect(await db.proxyInstance.findMany({ where: { id: { in: [live, dead] } }, select: { id: true } })).toEqual([{ id: live }]);
     expect(await db.proxyActivity.findMany({ where: { proxyId: live }, select: { computeId: true } })).toEqual([{ computeId }]);
     expect(await heartbeat(dead)).toBe(false);
