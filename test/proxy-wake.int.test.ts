@@ -80,10 +80,11 @@ describe("proxy: wake on connect", () => {
     const failed = await rejection(connectProxy(`${c.slug}.app`, c.password));
     expect(failed.message).toMatch(new RegExp(`compute of project '${c.slug}' has failed \\(crashed repeatedly\\); resume it`));
 
-    await db.compute.update({ where: { id: c.computeId }, data: { state: "deleting" } });
+    // A delete in progress on a live replica (its lease is current, so the reconciler leaves it alone).
+    await db.compute.update({ where: { id: c.computeId }, data: { state: "deleting", leaseUntil: new Date(Date.now() + 60_000) } });
     const deleting = await rejection(connectProxy(`${c.slug}.app`, c.password));
     expect(deleting.message).toMatch(/is being deleted/);
-    await db.compute.update({ where: { id: c.computeId }, data: { state: "suspended", failureReason: null } });
+    await db.compute.update({ where: { id: c.computeId }, data: { state: "suspended", failureReason: null, leaseUntil: null } });
 
     const empty = await call<{ project: { id: string; slug: string } }>("POST", "/api/v1/projects", { key: tenant.key, body: { name: "empty" } });
     const role = await call<{ password: string }>("POST", `/api/v1/projects/${empty.body.project.id}/roles`, { key: tenant.key, body: { name: "app" } });
