@@ -28,8 +28,6 @@ export interface Product {
   databaseUrl: string;
   env: NodeJS.ProcessEnv;
   stop(): Promise<void>;
-  /** Stop and start the Next.js app alone (the control plane restarts; computes keep running). */
-  restartApp(): Promise<void>;
 }
 
 const SOURCE_DIRS = ["app", "components", "lib", "server", "prisma"];
@@ -149,12 +147,9 @@ export async function launch(options: LaunchOptions = {}): Promise<Product> {
       }
       return child;
     };
-    const startApp = () =>
-      spawnChild(path.join(ROOT, "node_modules/.bin/next"), ["start", "-p", String(config.PORT), "-H", "127.0.0.1"], "app");
     const proxy = spawnChild(path.join(ROOT, "node_modules/.bin/tsx"), [path.join(ROOT, "proxy", "main.ts")], "proxy");
-    children.push(proxy);
-    let app = startApp();
-    children.push(app);
+    const app = spawnChild(path.join(ROOT, "node_modules/.bin/next"), ["start", "-p", String(config.PORT), "-H", "127.0.0.1"], "app");
+    children.push(proxy, app);
     const baseUrl = `http://127.0.0.1:${config.PORT}`;
     await waitForReady(baseUrl, app, 120_000);
     await waitForPort(config.PROXY_PORT, proxy, 60_000);
@@ -164,12 +159,6 @@ export async function launch(options: LaunchOptions = {}): Promise<Product> {
       baseUrl,
       databaseUrl,
       env,
-      async restartApp() {
-        app.kill("SIGTERM");
-        await waitForExit(app, 10_000);
-        app = startApp();
-        await waitForReady(baseUrl, app, 120_000);
-      },
       async stop() {
         app.kill("SIGTERM");
         proxy.kill("SIGTERM");
