@@ -2,10 +2,10 @@ import { spawn, spawnSync } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
-import path from "node:path";
 import mysql from "mysql2/promise";
 import { launch, type Product } from "../scripts/launcher";
-import { findFreePort } from "../server/util/free-port";
+import { killComputes, scratchDataDir, scratchEnv } from "../scripts/scratch-product";
+export { killComputes };
 
 // Shared by the benches: start the product the way the integration tests do (fresh DATA_DIR, free ports,
 // embedded PostgreSQL), act as a tenant through the REST API, time things and print tables.
@@ -16,42 +16,15 @@ export interface Bench {
   proxyPort: number;
 }
 
-/** Kill every mariadbd serving a data directory under dataDir (computes are detached on purpose). */
-export function killComputes(dataDir: string): void {
-  for (const entry of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const cmdline = fs.readFileSync(`/proc/${entry}/cmdline`, "utf8");
-      if (!cmdline.includes("mariadbd") || !cmdline.includes(`--datadir=${dataDir}/`)) continue;
-      process.kill(Number(entry), "SIGCONT");
-      process.kill(Number(entry), "SIGKILL");
-    } catch {
-      // exited meanwhile
-    }
-  }
-}
-
 /**
  * Run `body` against a freshly launched product; the product, its computes and its data directory are gone
  * afterwards, also on error or Ctrl-C. `extraCleanup` runs first (children the bench started itself).
  * Call `exit` with the result, so that the bench's exit code says whether it worked.
  */
 export async function withProduct(body: (bench: Bench) => Promise<void>, extraCleanup: () => void = () => {}): Promise<void> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "msl-bench-"));
-  fs.chmodSync(dataDir, 0o755); // the embedded PostgreSQL runs as its own OS user and must reach its folder
-  const proxyPort = await findFreePort();
-  const env = {
-    DATA_DIR: dataDir,
-    PORT: String(await findFreePort()),
-    PROXY_PORT: String(proxyPort),
-    PROXY_METRICS_PORT: String(await findFreePort()),
-    MIN_SUSPEND_TIMEOUT_SECONDS: "1",
-    SCHEDULER_INTERVAL_MS: "1000",
-    TRANSITION_LEASE_SECONDS: "30",
-    PROXY_DRAIN_TIMEOUT_MS: "500",
-    LOG_LEVEL: process.env.LOG_LEVEL ?? "warn",
-    DATABASE_URL: "",
-  };
+  const dataDir = scratchDataDir("msl-bench");
+  const env = await scratchEnv(dataDir, { PROXY_DRAIN_TIMEOUT_MS: "500" });
+  const proxyPort = Number(env.PROXY_PORT);
   const lines: string[] = [];
   let product: Product | undefined;
   let cleaned: Promise<void> | undefined;

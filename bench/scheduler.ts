@@ -1,8 +1,8 @@
 import fs from "node:fs";
 import os from "node:os";
-import path from "node:path";
 import { startEmbeddedPostgres } from "../server/db/embedded-postgres";
 import { applyMigrations } from "../server/db/migrate";
+import { scratchDataDir } from "../scripts/scratch-product";
 import type { ComputeDriver, DriverState, InspectResult, WorkloadStatus } from "../server/compute/drivers/types";
 
 // `npm run bench:scheduler`: the time of one scheduler tick (reconcile every compute, pause the idle ones,
@@ -65,8 +65,7 @@ async function seed(pg: import("pg").Client, n: number) {
 }
 
 async function main() {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "msl-bench-sched-"));
-  fs.chmodSync(dataDir, 0o755);
+  const dataDir = scratchDataDir("msl-bench-sched");
   const postgres = await startEmbeddedPostgres({ dataDir, fast: true });
   try {
     process.env.DATABASE_URL = postgres.url;

@@ -1,31 +1,18 @@
 import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { launch, type Product } from "../scripts/launcher";
-import { findFreePort } from "../server/util/free-port";
+import { killComputes, scratchDataDir, scratchEnv } from "../scripts/scratch-product";
 import { connectDirect, mariadbdCount, pidOf } from "./compute";
 
 // A control-plane restart while a compute runs: the new process adopts it, nothing is started twice.
 // This test runs a second copy of the product of its own, so that it can restart it.
 
 let product: Product | undefined;
-const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "msl-adopt-"));
-fs.chmodSync(dataDir, 0o755); // reachable by the embedded PostgreSQL's OS user
+const dataDir = scratchDataDir("msl-adopt");
 
 afterAll(async () => {
   await product?.stop();
-  const pidFiles = fs.existsSync(`${dataDir}/computes`) ? fs.readdirSync(`${dataDir}/computes`) : [];
-  for (const id of pidFiles) {
-    const pid = pidOf(dataDir, id);
-    if (pid) {
-      try {
-        process.kill(pid, "SIGKILL");
-      } catch {
-        // gone
-      }
-    }
-  }
+  killComputes(dataDir);
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
@@ -43,15 +30,7 @@ const logLines: string[] = [];
 describe("control-plane restart", () => {
   it("adopts a running compute instead of starting it again", async () => {
     const options = {
-      env: {
-        DATA_DIR: dataDir,
-        DATABASE_URL: "",
-        PORT: String(await findFreePort()),
-        PROXY_PORT: String(await findFreePort()),
-        PROXY_METRICS_PORT: String(await findFreePort()),
-        SCHEDULER_INTERVAL_MS: "500",
-        LOG_LEVEL: "warn",
-      },
+      env: await scratchEnv(dataDir, { SCHEDULER_INTERVAL_MS: "500" }),
       fastPostgres: true,
       quiet: true,
       log: (line: string) => logLines.push(line),

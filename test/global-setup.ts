@@ -1,9 +1,7 @@
 import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import type { TestProject } from "vitest/node";
 import { launch, type Product } from "../scripts/launcher";
-import { findFreePort } from "../server/util/free-port";
+import { killComputes, scratchDataDir, scratchEnv } from "../scripts/scratch-product";
 
 // Integration tests run against the real product, started the way `npm start` starts it: embedded
 // PostgreSQL, migrations, `next start`, the local compute driver with real mariadbd. Everything lives in a
@@ -23,21 +21,8 @@ let product: Product | undefined;
 let dataDir: string | undefined;
 
 export async function setup(project: TestProject) {
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "msl-test-"));
-  fs.chmodSync(dataDir, 0o755); // the embedded PostgreSQL runs as its own OS user and must reach its folder
-  const env = {
-    DATA_DIR: dataDir,
-    PORT: String(await findFreePort()),
-    PROXY_PORT: String(await findFreePort()),
-    PROXY_METRICS_PORT: String(await findFreePort()),
-    MIN_SUSPEND_TIMEOUT_SECONDS: "1",
-    SCHEDULER_INTERVAL_MS: "1000",
-    TRANSITION_LEASE_SECONDS: "30",
-    LOG_LEVEL: process.env.LOG_LEVEL ?? "warn",
-    PROXY_HANDSHAKE_TIMEOUT_MS: "3000",
-    PROXY_WAKE_TIMEOUT_MS: "15000",
-    DATABASE_URL: "",
-  };
+  dataDir = scratchDataDir("msl-test");
+  const env = await scratchEnv(dataDir, { PROXY_HANDSHAKE_TIMEOUT_MS: "3000", PROXY_WAKE_TIMEOUT_MS: "15000" });
   const lines: string[] = [];
   product = await launch({ env, fastPostgres: true, quiet: true, log: (l) => lines.push(l) }).catch((error: unknown) => {
     console.error(lines.join("\n"));
@@ -58,19 +43,7 @@ export async function setup(project: TestProject) {
 export async function teardown() {
   await product?.stop();
   if (dataDir) {
-    // Computes are detached on purpose; the test run ends them with its data directory.
-    const computes = path.join(dataDir, "computes");
-    for (const id of fs.existsSync(computes) ? fs.readdirSync(computes) : []) {
-      try {
-        const pid = Number(fs.readFileSync(path.join(computes, id, "mysqld.pid"), "utf8"));
-        if (pid > 0) {
-          process.kill(pid, "SIGCONT");
-          process.kill(pid, "SIGKILL");
-        }
-      } catch {
-        // not running
-      }
-    }
+    killComputes(dataDir); // computes are detached on purpose; the test run ends them with its data directory
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }

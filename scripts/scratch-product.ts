@@ -1,0 +1,45 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { findFreePort } from "../server/util/free-port";
+
+// A throwaway copy of the product for the tests and benchmarks: its own data directory, free ports, short
+// timeouts. Shared so that the tests and the benches run the product the same way.
+
+/** A fresh data directory under the system's temp dir, reachable by the postgres and compute OS users. */
+export function scratchDataDir(prefix: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `${prefix}-`));
+  fs.chmodSync(dir, 0o755); // mkdtemp makes it 0700; the embedded PostgreSQL and mariadbd run as other users
+  return dir;
+}
+
+/** The environment for `launch()`: free ports, the embedded PostgreSQL, quick scheduler and idle bounds. */
+export async function scratchEnv(dataDir: string, overrides: Record<string, string> = {}): Promise<Record<string, string>> {
+  return {
+    DATA_DIR: dataDir,
+    DATABASE_URL: "",
+    PORT: String(await findFreePort()),
+    PROXY_PORT: String(await findFreePort()),
+    PROXY_METRICS_PORT: String(await findFreePort()),
+    MIN_SUSPEND_TIMEOUT_SECONDS: "1",
+    SCHEDULER_INTERVAL_MS: "1000",
+    TRANSITION_LEASE_SECONDS: "30",
+    LOG_LEVEL: process.env.LOG_LEVEL ?? "warn",
+    ...overrides,
+  };
+}
+
+/** Kill every mariadbd serving a compute under dataDir (computes are detached from the product on purpose). */
+export function killComputes(dataDir: string): void {
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmdline = fs.readFileSync(`/proc/${entry}/cmdline`, "utf8");
+      if (!cmdline.includes("mariadbd") || !cmdline.includes(`--datadir=${dataDir}/`)) continue;
+      process.kill(Number(entry), "SIGCONT");
+      process.kill(Number(entry), "SIGKILL");
+    } catch {
+      // exited meanwhile
+    }
+  }
+}
