@@ -46,7 +46,6 @@ export const ProjectCreateSchema = z.object({
   slug: ProjectSlugSchema.optional(),
   organizationId: z.string().min(1).optional(),
 });
-export type ProjectCreateInput = z.infer<typeof ProjectCreateSchema>;
 
 export const ProjectUpdateSchema = z
   .object({ name: DisplayNameSchema })
@@ -88,5 +87,3 @@ export const PaginationSchema = z.object({
   cursor: z.string().min(1).optional(),
 });
 export type Pagination = z.infer<typeof PaginationSchema>;
-
-export const IdSchema = z.string().min(1).max(64);

@@ -12,9 +12,3 @@ export async function presentComputeWithActivity(row: Compute): Promise<ComputeR
   const activity = await liveActivity([compute.id]);
   return presentCompute(compute, activity.get(compute.id));
 }
-
-/** The same for many computes, in one query. */
-export async function presentComputesWithActivity(computes: Compute[]): Promise<ComputeReply[]> {
-  const activity = await liveActivity(computes.map((c) => c.id));
-  return computes.map((c) => presentCompute(c, activity.get(c.id)));
-}
