@@ -1,4 +1,4 @@
-import net from "node:net";
+import type net from "node:net";
 import { PacketStream } from "./packet-stream";
 import { Capability, NATIVE_PASSWORD } from "./protocol/constants";
 import {
@@ -11,6 +11,7 @@ import {
 } from "./protocol/handshake";
 import { encodePacket } from "./protocol/packet";
 import { nativeTokenFromStage1 } from "./protocol/native-password";
+import { RelaySocket } from "./relay-socket";
 
 // The proxy's side of a compute connection: it logs in as the client's role with the client's own
 // capability flags, collation, database and connect attributes, answering the compute's scramble from
@@ -28,7 +29,8 @@ export interface BackendLogin {
 }
 
 export interface BackendSession {
-  compute: ComputeSocket;
+  /** The connection, its reads relayed without copies once the session is pumped. */
+  compute: RelaySocket;
   socket: net.Socket;
   greeting: Greeting;
   /** The compute's final OK packet payload. */
@@ -43,60 +45,10 @@ export class BackendRefusedError extends Error {
   }
 }
 
-/**
- * A compute connection whose reads bypass the stream machinery once the session is pumped: the socket
- * reads into a reused buffer (`onread`) and hands each chunk to a sink. Until a sink is set (during the
- * login) chunks are copied and emitted as ordinary 'data' events.
- */
-export class ComputeSocket {
-  readonly socket: net.Socket;
-  private sink: ((chunk: Buffer) => boolean) | null = null;
-  private buffer = Buffer.allocUnsafe(64 * 1024);
-  private lent = false;
-
-  constructor(host: string, port: number) {
-    this.socket = net.connect({
-      host,
-      port,
-      noDelay: true,
-      onread: {
-        // A buffer still referenced by a queued write is never reused: the next read gets a fresh one.
-        buffer: () => {
-          if (this.lent) {
-            this.buffer = Buffer.allocUnsafe(64 * 1024);
-            this.lent = false;
-          }
-          return this.buffer;
-        },
-        callback: (bytes: number, buffer: Uint8Array) => {
-          const chunk = Buffer.from(buffer.buffer, buffer.byteOffset, bytes);
-          if (this.sink) return this.sink(chunk);
-          this.socket.emit("data", Buffer.from(chunk));
-          return true;
-        },
-      },
-    });
-  }
-
-  /**
-   * Send every chunk to `target` as it is read. A chunk is written without a copy when the write
-   * completes at once; one that has to wait in the target's queue keeps its buffer. Returns false (pause
-   * reading) while the target is full, and reading resumes when it drains.
-   */
-  pipeTo(target: { write(chunk: Buffer): boolean; writableLength: number; once(event: "drain", fn: () => void): unknown }): void {
-    this.sink = (chunk) => {
-      const ok = target.write(chunk);
-      if (target.writableLength > 0) this.lent = true;
-      if (!ok) target.once("drain", () => this.socket.resume());
-      return ok;
-    };
-  }
-}
-
 /** Open a TCP connection; rejects on refusal or timeout (the caller retries while a compute comes up). */
-export function connectTcp(host: string, port: number, timeoutMs: number): Promise<ComputeSocket> {
+export function connectTcp(host: string, port: number, timeoutMs: number): Promise<RelaySocket> {
   return new Promise((resolve, reject) => {
-    const compute = new ComputeSocket(host, port);
+    const compute = RelaySocket.connect(host, port);
     const socket = compute.socket;
     const timer = setTimeout(() => {
       socket.destroy();

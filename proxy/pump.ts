@@ -4,7 +4,7 @@ import { encodeError } from "./protocol/handshake";
 import { encodePacket } from "./protocol/packet";
 import { formatKill, parseKill } from "./kill";
 import type { SessionRegistry } from "./sessions";
-import type { ComputeSocket } from "./backend";
+import type { ChunkFilter, ReadSide } from "./relay-socket";
 
 // The byte pump between a client and its compute once both are logged in. The compute's bytes go to the
 // client untouched and unparsed. The client's bytes are forwarded in the chunks they arrive in; the pump
@@ -21,9 +21,11 @@ const MAX_INTERCEPT = 96;
 
 export interface PumpOptions {
   client: Duplex;
+  /** The client side's reads (a RelaySocket for plain TCP, 'data' events for TLS). */
+  clientReads: ReadSide;
   backend: Duplex;
-  /** The compute side's reads (backend's bytes arrive here, not as 'data' events). */
-  computeReads: Pick<ComputeSocket, "pipeTo">;
+  /** The compute side's reads. */
+  computeReads: ReadSide;
   projectId: string;
   registry: SessionRegistry;
   /** Bytes already received from the client after its handshake. */
@@ -56,25 +58,17 @@ export function pump(o: PumpOptions): void {
   };
 
   // compute -> client: untouched, straight from the compute socket's read buffer.
-  o.computeReads.pipeTo(client);
+  o.computeReads.relayTo(client);
 
   // client -> compute: follow packet boundaries, forward everything that is not ours in arrival chunks.
   let pending: Buffer | null = null; // an incomplete packet start we need to see whole
   let remaining = 0; // bytes of the current packet still to forward
   let continuation = false; // the current packet continues a payload of 16 MiB or more
 
-  const send = (data: Buffer) => {
-    if (data.length === 0) return;
-    if (!backend.write(data)) {
-      client.pause();
-      backend.once("drain", () => client.resume());
-    }
-  };
-
   const reply = (payload: Buffer, sequenceId: number) => client.write(encodePacket(payload, sequenceId));
 
   /** Handle a whole command packet that may be ours. Returns true when it was consumed. */
-  const intercept = (packet: Buffer): boolean => {
+  const intercept = (packet: Buffer, send: (part: Buffer) => void): boolean => {
     const sequenceId = packet[3]!;
     const command = packet[4];
     if (command === Command.CHANGE_USER) {
@@ -100,9 +94,10 @@ export function pump(o: PumpOptions): void {
     return true;
   };
 
-  const onClientData = (chunk: Buffer) => {
+  // `chunk` is the relay's read buffer, reused by the next read: what is held back is copied.
+  const onClientData: ChunkFilter = (chunk, send) => {
     o.onActivity();
-    let data = pending ? Buffer.concat([pending, chunk]) : chunk;
+    const data = pending ? Buffer.concat([pending, chunk]) : chunk;
     pending = null;
     let offset = 0;
     let forwardFrom = 0;
@@ -140,7 +135,7 @@ export function pump(o: PumpOptions): void {
         }
         const packet = data.subarray(offset, offset + 4 + length);
         send(data.subarray(forwardFrom, offset));
-        if (!intercept(packet)) send(packet);
+        if (!intercept(packet, send)) send(packet);
         offset += 4 + length;
         forwardFrom = offset;
         continue;
@@ -148,14 +143,13 @@ export function pump(o: PumpOptions): void {
       remaining = 4 + length;
     }
     send(data.subarray(forwardFrom, offset));
-    data = Buffer.alloc(0);
   };
 
-  client.on("data", onClientData);
   client.on("close", close);
   client.on("error", close);
   backend.on("close", close);
   backend.on("error", close);
   if (o.backendLeftover.length > 0) client.write(o.backendLeftover);
-  if (o.clientLeftover.length > 0) onClientData(o.clientLeftover);
+  if (o.clientLeftover.length > 0) onClientData(o.clientLeftover, (part) => backend.write(part));
+  o.clientReads.relayTo(backend, onClientData);
 }

@@ -21,6 +21,7 @@ import {
 import { encodePacket, PacketTooLargeError } from "./protocol/packet";
 import { verifyNativeToken } from "./protocol/native-password";
 import { pump } from "./pump";
+import { RelaySocket, streamReads } from "./relay-socket";
 import { parseTarget, type Route, type RouteCache } from "./routing";
 import { learnFromGreeting, offeredCapabilities, type ServerInfo } from "./server-info";
 import type { SessionRegistry } from "./sessions";
@@ -182,13 +183,17 @@ export async function handleClient(raw: net.Socket, ctx: ProxyContext): Promise<
     const computeId = route.computeId;
     ctx.registry.register(connectionId, { projectId: route.projectId, computeId, backendThreadId: backend.greeting.connectionId });
     ctx.activity.opened(computeId);
+    const clientLeftover = stream.detach();
+    // Plain TCP clients are read into a reused buffer from here on; TLS clients stay streams.
+    const relay = socket === raw ? RelaySocket.adopt(raw) : null;
     pump({
-      client: socket,
+      client: relay?.socket ?? socket,
+      clientReads: relay ?? streamReads(socket),
       backend: backend.socket,
       computeReads: backend.compute,
       projectId: route.projectId,
       registry: ctx.registry,
-      clientLeftover: stream.detach(),
+      clientLeftover,
       backendLeftover: backend.leftover,
       onActivity: () => ctx.activity.touch(computeId),
       onClose: () => {
