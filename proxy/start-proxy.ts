@@ -63,6 +63,7 @@ export async function startProxy(overrides: { port?: number; metricsPort?: numbe
     tlsRequired: cfg.PROXY_TLS_REQUIRED,
     handshakeTimeoutMs: cfg.PROXY_HANDSHAKE_TIMEOUT_MS,
     wakeTimeoutMs: cfg.PROXY_WAKE_TIMEOUT_MS,
+    localSockets: cfg.PROXY_LOCAL_SOCKETS,
   });
   await activity.start();
   const host = overrides.host ?? "0.0.0.0";

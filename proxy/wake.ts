@@ -1,6 +1,8 @@
 import { AppError } from "@/server/errors";
 import { getComputeById } from "@/server/compute/find-compute";
 import { resumeCompute } from "@/server/compute/resume-compute";
+import { getDriver } from "@/server/compute/drivers/registry";
+import type { Compute } from "@/server/db";
 import { ClientError, unavailable } from "./client-error";
 import { ErrorCode } from "./protocol/constants";
 
@@ -11,6 +13,20 @@ import { ErrorCode } from "./protocol/constants";
 export interface Endpoint {
   host: string;
   port: number;
+  /** The same server's Unix socket on this machine, when its driver has one. */
+  socketPath: string | null;
+}
+
+/** Where a running compute takes connections; null while it has no endpoint. */
+function endpointOf(compute: Compute): Endpoint | null {
+  if (compute.state !== "running" || !compute.endpointHost || !compute.endpointPort) return null;
+  let socketPath: string | null = null;
+  try {
+    socketPath = getDriver(compute.driver).localSocket?.(compute.driverState as Record<string, unknown> | null) ?? null;
+  } catch {
+    // A driver this process does not run (another deployment's): TCP it is.
+  }
+  return { host: compute.endpointHost, port: compute.endpointPort, socketPath };
 }
 
 export interface WakeResult {
@@ -25,9 +41,8 @@ export class Waker {
   async ensureRunning(args: { computeId: string; slug: string; who: string; deadline: number }): Promise<WakeResult> {
     const compute = await getComputeById(args.computeId).catch(() => null);
     if (!compute) throw unavailable(`project '${args.slug}' has no compute; create one in the console or with the API`, "no_compute");
-    if (compute.state === "running" && compute.endpointHost && compute.endpointPort) {
-      return { endpoint: { host: compute.endpointHost, port: compute.endpointPort }, wokeFrom: null };
-    }
+    const endpoint = endpointOf(compute);
+    if (endpoint) return { endpoint, wokeFrom: null };
     if (compute.state === "deleting") throw unavailable(`the compute of project '${args.slug}' is being deleted`, "deleting");
     if (compute.state === "failed") {
       throw unavailable(
@@ -63,10 +78,8 @@ export class Waker {
       }
       throw error;
     }
-    const compute = result.compute;
-    if (result.pending || compute.state !== "running" || !compute.endpointHost || !compute.endpointPort) {
-      throw unavailable(timeoutMessage, "wake_timeout");
-    }
-    return { endpoint: { host: compute.endpointHost, port: compute.endpointPort }, wokeFrom: from };
+    const endpoint = result.pending ? null : endpointOf(result.compute);
+    if (!endpoint) throw unavailable(timeoutMessage, "wake_timeout");
+    return { endpoint, wokeFrom: from };
   }
 }

@@ -33,6 +33,8 @@ const EnvSchema = z.object({
   PROXY_TLS_KEY: z.string().min(1).optional(),
   /** Refuse clients that do not upgrade to TLS. */
   PROXY_TLS_REQUIRED: z.enum(["0", "1", "true", "false"]).default("0").transform((v) => v === "1" || v === "true"),
+  /** Connect to computes on this machine through their Unix socket rather than TCP (local driver). */
+  PROXY_LOCAL_SOCKETS: z.enum(["0", "1", "true", "false"]).default("1").transform((v) => v === "1" || v === "true"),
   /** How long a route (project, role hash, compute) may be served from the proxy's cache. */
   PROXY_ROUTE_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),

@@ -67,4 +67,9 @@ export interface ComputeDriver {
   countUserSessions(computeId: string, state: DriverState | null): Promise<number>;
   /** Close every user session (forced suspend through the API). */
   killUserSessions(computeId: string, state: DriverState | null): Promise<void>;
+  /**
+   * A Unix socket on this machine where the running server takes the same logins as at its endpoint, for
+   * a proxy on this machine (cheaper than TCP over loopback). Null, or absent, when there is none.
+   */
+  localSocket?(state: DriverState | null): string | null;
 }

@@ -252,6 +252,10 @@ export class LocalDriver implements ComputeDriver {
     });
   }
 
+  localSocket(state: DriverState | null): string | null {
+    return parseState(state).socket;
+  }
+
   async countUserSessions(computeId: string, state: DriverState | null): Promise<number> {
     return this.withAdmin(computeId, state, async (conn) => (await userSessionIds(conn, this.adminUser)).length);
   }
