@@ -22,6 +22,11 @@ import {
 // direct connection, wake latency as the client sees it, and point-select throughput against a direct
 // connection and against Debian's HAProxy in TCP mode (on a small machine any extra hop is expensive, so
 // HAProxy is the bar, not direct).
+//
+// Our proxy reaches local computes through their Unix socket (PROXY_LOCAL_SOCKETS, the default), HAProxy
+// through the endpoint a user is given (TCP). Since the socket is cheaper for any proxy, the 8-connection
+// runs also compare like with like: a second proxy of ours with PROXY_LOCAL_SOCKETS=0 against HAProxy over
+// TCP, and HAProxy pointed at the same socket against ours.
 
 const CONNECTIONS = 200;
 const WARMUP_CONNECTIONS = 20;
@@ -59,10 +64,10 @@ async function pointSelects(t: Target, threads: number): Promise<number> {
   return Number(queries);
 }
 
-/** Debian's HAProxy in TCP mode in front of one backend; resolves once it listens. */
-async function startHaproxy(dir: string, backend: Target): Promise<{ child: ChildProcess; port: number }> {
+/** Debian's HAProxy in TCP mode in front of one backend (host:port, or a Unix socket); resolves once it listens. */
+async function startHaproxy(dir: string, backend: string): Promise<{ child: ChildProcess; port: number }> {
   const port = await findFreePort();
-  const cfg = path.join(dir, "haproxy.cfg");
+  const cfg = path.join(dir, `haproxy-${port}.cfg`);
   fs.writeFileSync(
     cfg,
     [
@@ -78,7 +83,7 @@ async function startHaproxy(dir: string, backend: Target): Promise<{ child: Chil
       "  maxconn 4000",
       "  default_backend compute",
       "backend compute",
-      `  server compute ${backend.host}:${backend.port}`,
+      `  server compute ${backend}`,
       "",
     ].join("\n"),
   );
@@ -92,15 +97,32 @@ async function startHaproxy(dir: string, backend: Target): Promise<{ child: Chil
   return { child, port };
 }
 
+/** A second proxy of ours (its own process, like the product's) with the given settings. */
+async function startOurProxy(env: NodeJS.ProcessEnv, settings: Record<string, string>): Promise<{ child: ChildProcess; port: number }> {
+  const port = await findFreePort();
+  const child = spawn(path.join("node_modules", ".bin", "tsx"), [path.join("proxy", "main.ts")], {
+    env: { ...env, ...settings, PROXY_PORT: String(port), PROXY_METRICS_PORT: String(await findFreePort()), SERVICE_NAME: "proxy" },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let stderr = "";
+  child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+  for (let i = 0; !(await isPortOpen(port)); i++) {
+    if (child.exitCode !== null || i > 400) throw new Error(`the second proxy did not start (exit ${child.exitCode}):\n${stderr}`);
+    await sleep(50);
+  }
+  return { child, port };
+}
+
 async function main() {
   requireCommands({ haproxy: "haproxy", sysbench: "sysbench" });
   const host = machine();
-  let haproxy: ChildProcess | undefined;
+  const children: ChildProcess[] = [];
   await withProduct(
     async ({ product, dataDir, proxyPort }) => {
       const { getComputeById } = await import("../server/compute/find-compute");
       const { pauseCompute } = await import("../server/compute/pause-compute");
       const { suspendCompute } = await import("../server/compute/suspend-compute");
+      const { getDriver } = await import("../server/compute/drivers/registry");
 
       const api = await Api.newTenant(product.baseUrl);
       const newCompute = async (name: string) => {
@@ -177,31 +199,51 @@ async function main() {
         console.log(`${kind} wakes in order: ${samples.map((v) => fmt(v, 0)).join(" ")} (first one, not counted: ${fmt(firstWake[kind]!, 0)})`);
       }
 
-      // 3. Point-select throughput: direct, through HAProxy (TCP mode), through our proxy.
+      // 3. Point-select throughput: direct, through HAProxy (TCP mode), through our proxy; at 8 connections
+      // also like for like (see the top of this file).
       await run("sysbench", sysbenchArgs(bench.direct, 1, "prepare"));
-      const ha = await startHaproxy(dataDir, bench.direct);
-      haproxy = ha.child;
-      const paths: [string, Target][] = [
-        ["direct", bench.direct],
-        ["haproxy", { ...bench.direct, port: ha.port }],
-        ["ours", bench.proxied],
-      ];
-      await pointSelects(bench.direct, 8); // warm the buffer pool and the proxy's JIT
+      const socketPath = getDriver("local").localSocket?.((await getComputeById(bench.computeId)).driverState as Record<string, unknown>);
+      if (!socketPath) throw new Error("the local driver reports no socket for the bench compute");
+      const start = async <T extends { child: ChildProcess }>(p: Promise<T>) => {
+        const started = await p;
+        children.push(started.child);
+        return started;
+      };
+      const haTcp = await start(startHaproxy(dataDir, `${bench.direct.host}:${bench.direct.port}`));
+      const haSocket = await start(startHaproxy(dataDir, socketPath));
+      const oursTcp = await start(startOurProxy(product.env, { PROXY_LOCAL_SOCKETS: "0" }));
+      const paths: Record<string, Target> = {
+        direct: bench.direct,
+        haproxy: { ...bench.direct, port: haTcp.port },
+        ours: bench.proxied,
+        "haproxy-socket": { ...bench.direct, port: haSocket.port },
+        "ours-tcp": { ...bench.proxied, port: oursTcp.port },
+      };
+      const pathsAt = (threads: number) => (threads === 8 ? Object.keys(paths) : ["direct", "haproxy", "ours"]);
+      await pointSelects(bench.direct, 8); // warm the buffer pool and the proxies' JIT
       await pointSelects(bench.proxied, 8);
+      await pointSelects(paths["ours-tcp"]!, 8);
       const runs = new Map<string, number[]>();
       for (const threads of THREADS) {
         for (let round = 0; round < ROUNDS; round++) {
-          for (const [name, target] of paths) {
+          for (const name of pathsAt(threads)) {
             const key = `${name}/${threads}`;
-            runs.set(key, [...(runs.get(key) ?? []), await pointSelects(target, threads)]);
+            runs.set(key, [...(runs.get(key) ?? []), await pointSelects(paths[name]!, threads)]);
           }
         }
       }
       const q = (name: string, threads: number) => percentile(runs.get(`${name}/${threads}`)!, 50);
+      // A ratio is the median of the rounds' ratios: the two runs of a round are seconds apart, so the
+      // machine's drift (tens of percent here) cancels out of each one.
+      const ratio = (a: string, b: string, threads: number) => {
+        const x = runs.get(`${a}/${threads}`)!;
+        const y = runs.get(`${b}/${threads}`)!;
+        return percentile(x.map((v, i) => v / y[i]!), 50);
+      };
       const spread = Math.max(...[...runs.values()].map((r) => (Math.max(...r) - Math.min(...r)) / percentile(r, 50)));
       console.log(
-        `\nsysbench oltp_point_select, queries/s: median of ${ROUNDS} interleaved ${SECONDS} s runs, ${TABLE_SIZE} rows ` +
-          `(largest run-to-run spread: ${fmt(spread * 100, 0)} % of the median)\n`,
+        `\nsysbench oltp_point_select, queries/s: median of ${ROUNDS} interleaved ${SECONDS} s runs, ${TABLE_SIZE} rows; ratios are ` +
+          `medians of the rounds' ratios (largest run-to-run spread: ${fmt(spread * 100, 0)} % of the median)\n`,
       );
       console.log(
         table(
@@ -211,15 +253,25 @@ async function main() {
             fmt(q("direct", t), 0),
             fmt(q("haproxy", t), 0),
             fmt(q("ours", t), 0),
-            fmt(q("ours", t) / q("haproxy", t), 2),
-            fmt(q("ours", t) / q("direct", t), 2),
-            fmt(q("haproxy", t) / q("direct", t), 2),
+            fmt(ratio("ours", "haproxy", t), 2),
+            fmt(ratio("ours", "direct", t), 2),
+            fmt(ratio("haproxy", "direct", t), 2),
           ]),
+        ),
+      );
+      console.log(`\nlike for like at 8 connections (our proxy above reaches the compute by its Unix socket, HAProxy by TCP)\n`);
+      console.log(
+        table(
+          ["hop to the compute", "haproxy", "ours", "ours/haproxy"],
+          [
+            ["TCP (ours with PROXY_LOCAL_SOCKETS=0)", fmt(q("haproxy", 8), 0), fmt(q("ours-tcp", 8), 0), fmt(ratio("ours-tcp", "haproxy", 8), 2)],
+            ["Unix socket (HAProxy pointed at it)", fmt(q("haproxy-socket", 8), 0), fmt(q("ours", 8), 0), fmt(ratio("ours", "haproxy-socket", 8), 2)],
+          ],
         ),
       );
 
       const connectDiff = p(connect.proxy, 50) - p(connect.direct, 50);
-      const ratio8 = q("ours", 8) / q("haproxy", 8);
+      const ratio8 = ratio("ours", "haproxy", 8);
       console.log("\ntargets");
       console.log(
         table(
@@ -234,7 +286,7 @@ async function main() {
         ),
       );
     },
-    () => haproxy?.kill("SIGTERM"),
+    () => children.forEach((child) => child.kill("SIGTERM")),
   );
 }
 
