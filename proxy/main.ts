@@ -1,14 +1,42 @@
+import cluster from "node:cluster";
+import os from "node:os";
 import { config, ConfigError, resetConfig } from "@/server/config";
 import { ensureSelfSignedPair } from "@/server/util/self-signed-tls";
 import { startEmbeddedPostgres } from "@/server/db/embedded-postgres";
 import { disconnectDb } from "@/server/db";
 import { logger } from "@/server/logger";
-import { startProxy } from "./start-proxy";
+import { runPrimary, runWorker } from "./cluster";
+import { startProxy, type RunningProxy } from "./start-proxy";
 
 // `npm run proxy`: the MySQL proxy alone. With DATABASE_URL unset it uses the embedded PostgreSQL of its
-// DATA_DIR (shared with a running `npm start`, or started here). SIGTERM stops accepting and drains.
+// DATA_DIR (shared with a running `npm start`, or started here). With PROXY_WORKERS other than 1 this
+// process is the primary of one worker per core (proxy/cluster.ts). SIGTERM stops accepting and drains.
 
-async function main() {
+/** Stop once, on the first of SIGTERM / SIGINT (a terminal's Ctrl-C reaches every process of the group). */
+function onStopSignal(stop: (signal: string) => Promise<void>): void {
+  let stopping = false;
+  const handler = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    void stop(signal).finally(() => process.exit(0));
+  };
+  process.on("SIGTERM", () => handler("SIGTERM"));
+  process.on("SIGINT", () => handler("SIGINT"));
+}
+
+async function worker() {
+  let stopping: Promise<void> | null = null;
+  const stop = (proxy: RunningProxy) =>
+    (stopping ??= (async () => {
+      await proxy.stop();
+      await disconnectDb();
+      process.exit(0);
+    })());
+  const proxy = await runWorker(stop);
+  onStopSignal(() => stop(proxy));
+}
+
+async function primary() {
   process.env.SERVICE_NAME ??= "proxy";
   const cfg = config();
   let stopPostgres = async () => {};
@@ -24,23 +52,22 @@ async function main() {
     process.env.PROXY_TLS_KEY = pair.key;
     resetConfig();
   }
-  const proxy = await startProxy();
-  console.log(`MySQL proxy listening on port ${proxy.port} (metrics on ${proxy.metricsPort})`);
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
+  const workers = cfg.PROXY_WORKERS === 0 ? os.availableParallelism() : cfg.PROXY_WORKERS;
+  // One worker is no cluster: the proxy runs in this process.
+  const proxy =
+    workers === 1
+      ? await startProxy()
+      : await runPrimary({ workers, metricsPort: cfg.PROXY_METRICS_PORT, drainMs: cfg.PROXY_DRAIN_TIMEOUT_MS });
+  console.log(`MySQL proxy listening on port ${proxy.port} (metrics on ${proxy.metricsPort}; ${workers} worker${workers === 1 ? "" : "s"})`);
+  onStopSignal(async (signal) => {
     logger.info({ signal }, "proxy draining");
     await proxy.stop();
     await disconnectDb();
     await stopPostgres();
-    process.exit(0);
-  };
-  process.on("SIGTERM", () => void stop("SIGTERM"));
-  process.on("SIGINT", () => void stop("SIGINT"));
+  });
 }
 
-main().catch((error: unknown) => {
+(cluster.isWorker ? worker() : primary()).catch((error: unknown) => {
   console.error(error instanceof ConfigError ? error.message : error);
   process.exit(1);
 });

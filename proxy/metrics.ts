@@ -89,16 +89,17 @@ export const metrics = {
 
 /**
  * Serve the registry: `GET /metrics` (also HEAD) answers the text exposition with the registry's content type;
- * anything else is 404. Resolves once listening (port 0 takes a free port: see `server.address()`).
+ * anything else is 404. Resolves once listening (port 0 takes a free port: see `server.address()`). `collect`
+ * replaces this process's registry (a cluster primary answers with its workers' metrics, summed).
  */
-export function startMetricsServer(port: number, host = "127.0.0.1"): Promise<http.Server> {
+export function startMetricsServer(port: number, host = "127.0.0.1", collect: () => Promise<string> = () => register.metrics()): Promise<http.Server> {
   const server = http.createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0];
     if (path !== "/metrics" || (req.method !== "GET" && req.method !== "HEAD")) {
       res.writeHead(404, { "content-type": "text/plain; charset=utf-8" }).end("not found\n");
       return;
     }
-    register.metrics().then(
+    collect().then(
       (text) => {
         res.writeHead(200, { "content-type": register.contentType, "cache-control": "no-store" });
         res.end(req.method === "HEAD" ? undefined : text);

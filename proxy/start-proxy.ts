@@ -16,7 +16,8 @@ import type { SessionMetrics } from "./session";
 
 export interface RunningProxy {
   port: number;
-  metricsPort: number;
+  /** Null when this process serves no metrics (a cluster worker: the primary serves them all). */
+  metricsPort: number | null;
   proxyId: string;
   server: ProxyServer;
   stop(drainMs?: number): Promise<void>;
@@ -43,8 +44,18 @@ function tlsContext(): tls.SecureContext | null {
   return tls.createSecureContext({ cert: fs.readFileSync(cfg.PROXY_TLS_CERT), key: fs.readFileSync(cfg.PROXY_TLS_KEY) });
 }
 
+export interface ProxyOverrides {
+  port?: number;
+  /** Null: no metrics endpoint in this process. */
+  metricsPort?: number | null;
+  host?: string;
+  /** A cluster worker's registry and throttle, which share their news with the other workers. */
+  registry?: SessionRegistry;
+  throttle?: AuthThrottle;
+}
+
 /** Start a proxy in this process: listener, metrics endpoint and activity reports. */
-export async function startProxy(overrides: { port?: number; metricsPort?: number; host?: string } = {}): Promise<RunningProxy> {
+export async function startProxy(overrides: ProxyOverrides = {}): Promise<RunningProxy> {
   const cfg = config();
   const proxyId = `${os.hostname()}-${process.pid}-${crypto.randomBytes(3).toString("hex")}`;
   const serverInfo = initialServerInfo();
@@ -52,10 +63,10 @@ export async function startProxy(overrides: { port?: number; metricsPort?: numbe
   const context = tlsContext();
   if (cfg.PROXY_TLS_REQUIRED && !context) throw new Error("PROXY_TLS_REQUIRED is set but PROXY_TLS_CERT and PROXY_TLS_KEY are not");
   const server = new ProxyServer({
-    registry: new SessionRegistry(),
+    registry: overrides.registry ?? new SessionRegistry(),
     routes: new RouteCache(cfg.PROXY_ROUTE_CACHE_MS),
     waker: new Waker(),
-    throttle: new AuthThrottle(),
+    throttle: overrides.throttle ?? new AuthThrottle(),
     activity,
     metrics: sessionMetrics,
     serverInfo,
@@ -68,9 +79,9 @@ export async function startProxy(overrides: { port?: number; metricsPort?: numbe
   await activity.start();
   const host = overrides.host ?? "0.0.0.0";
   const port = await server.listen(overrides.port ?? cfg.PROXY_PORT, host);
-  const metricsServer = await startMetricsServer(overrides.metricsPort ?? cfg.PROXY_METRICS_PORT);
-  const address = metricsServer.address();
-  const metricsPort = typeof address === "object" && address ? address.port : 0;
+  const metricsServer = overrides.metricsPort === null ? null : await startMetricsServer(overrides.metricsPort ?? cfg.PROXY_METRICS_PORT);
+  const address = metricsServer?.address();
+  const metricsPort = typeof address === "object" && address ? address.port : null;
   logger.info({ port, metricsPort, tls: context !== null, proxyId }, "proxy listening");
   return {
     port,
@@ -80,7 +91,7 @@ export async function startProxy(overrides: { port?: number; metricsPort?: numbe
     async stop(drainMs = cfg.PROXY_DRAIN_TIMEOUT_MS) {
       await server.shutdown(drainMs);
       await activity.stop();
-      await new Promise<void>((resolve) => metricsServer.close(() => resolve()));
+      if (metricsServer) await new Promise<void>((resolve) => metricsServer.close(() => resolve()));
     },
   };
 }

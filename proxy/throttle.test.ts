@@ -16,6 +16,15 @@ describe("AuthThrottle", () => {
     expect(t.fail("a", 5000)).toBe(0);
   });
 
+  it("counts failures other workers saw towards the next delay", () => {
+    const told: [string, number][] = [];
+    const w0 = new AuthThrottle({ freeFailures: 2, baseDelayMs: 100, publish: (a, at) => told.push([a, at]) });
+    const w1 = new AuthThrottle({ freeFailures: 2, baseDelayMs: 100 });
+    expect([w0.fail("a", 1), w0.fail("a", 2), w0.fail("a", 3)]).toEqual([0, 0, 100]);
+    for (const [a, at] of told) w1.applyRemoteFailure(a, at);
+    expect(w1.fail("a", 4)).toBe(200);
+  });
+
   it("bounds the addresses it remembers", () => {
     const t = new AuthThrottle({ maxAddresses: 100 });
     for (let i = 0; i < 1000; i++) t.fail(`addr-${i}`, 0);

@@ -1,6 +1,8 @@
 // Slows down password guessing: every failed login from an address adds to a penalty that decays over
 // time; the next failure from that address is answered only after a delay that doubles with each recent
-// failure (up to a cap). Successful logins are never delayed. Memory is bounded.
+// failure (up to a cap). Successful logins are never delayed. Memory is bounded. With several worker
+// processes each failure is also told to the other workers (applyRemoteFailure), so spreading guesses over
+// connections that land on different workers gains nothing.
 
 export interface ThrottleOptions {
   /** Failures allowed before any delay. */
@@ -10,14 +12,19 @@ export interface ThrottleOptions {
   /** A failure is forgotten after this long. */
   windowMs?: number;
   maxAddresses?: number;
+  /** Told of every local failure. */
+  publish?: (address: string, at: number) => void;
 }
 
 export class AuthThrottle {
   private readonly failures = new Map<string, number[]>();
-  private readonly o: Required<ThrottleOptions>;
+  private readonly o: Required<Omit<ThrottleOptions, "publish">>;
+  private readonly publish: ThrottleOptions["publish"];
 
   constructor(options: ThrottleOptions = {}) {
-    this.o = { freeFailures: 3, baseDelayMs: 250, maxDelayMs: 10_000, windowMs: 60_000, maxAddresses: 100_000, ...options };
+    const { publish, ...limits } = options;
+    this.o = { freeFailures: 3, baseDelayMs: 250, maxDelayMs: 10_000, windowMs: 60_000, maxAddresses: 100_000, ...limits };
+    this.publish = publish;
   }
 
   private recent(address: string, now: number): number[] {
@@ -29,6 +36,17 @@ export class AuthThrottle {
 
   /** Record a failure; returns how long to wait before answering it. */
   fail(address: string, now = Date.now()): number {
+    this.publish?.(address, now);
+    return this.delayFor(this.record(address, now));
+  }
+
+  /** A failure another worker saw. */
+  applyRemoteFailure(address: string, at: number): void {
+    this.record(address, at);
+  }
+
+  /** Remember one failure; returns the address's recent failures. */
+  private record(address: string, now: number): number {
     const list = this.recent(address, now);
     list.push(now);
     if (list.length > 64) list.splice(0, list.length - 64);
@@ -37,7 +55,7 @@ export class AuthThrottle {
       if (oldest !== undefined) this.failures.delete(oldest);
     }
     this.failures.set(address, list);
-    return this.delayFor(list.length);
+    return list.length;
   }
 
   delayFor(failures: number): number {

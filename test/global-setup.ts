@@ -22,7 +22,12 @@ let dataDir: string | undefined;
 
 export async function setup(project: TestProject) {
   dataDir = scratchDataDir("msl-test");
-  const env = await scratchEnv(dataDir, { PROXY_HANDSHAKE_TIMEOUT_MS: "3000", PROXY_WAKE_TIMEOUT_MS: "15000" });
+  const env = await scratchEnv(dataDir, {
+    PROXY_HANDSHAKE_TIMEOUT_MS: "3000",
+    PROXY_WAKE_TIMEOUT_MS: "15000",
+    // Two proxy workers whatever the machine: sessions, KILL and throttling are tested across workers.
+    PROXY_WORKERS: "2",
+  });
   const lines: string[] = [];
   product = await launch({ env, fastPostgres: true, quiet: true, log: (l) => lines.push(l) }).catch((error: unknown) => {
     console.error(lines.join("\n"));

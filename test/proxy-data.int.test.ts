@@ -59,6 +59,13 @@ describe("proxy: forwarding", () => {
     expect(Date.now() - started).toBeLessThan(10_000);
     // the connection itself survives a KILL QUERY
     await a.query("SELECT 1");
+    // Clients spread over the proxy's workers round-robin, so a KILL may arrive on any of them: from a few
+    // fresh connections in a row, each one finds the session (an unknown id would be error 1094).
+    for (let i = 0; i < 3; i++) {
+      const other = await connectProxy(`${c.slug}.app`, c.password);
+      await other.query(`KILL QUERY ${a.threadId}`);
+      await other.end();
+    }
     await expect(b.query("KILL QUERY 99999999")).rejects.toMatchObject({ errno: 1094 });
     await a.end();
     await b.end();

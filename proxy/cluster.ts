@@ -1,0 +1,178 @@
+import cluster, { type Worker } from "node:cluster";
+import type http from "node:http";
+import { AggregatorRegistry } from "prom-client";
+import { logger } from "@/server/logger";
+import { register, startMetricsServer } from "./metrics";
+import { SessionRegistry, type SessionEvent } from "./sessions";
+import { startProxy, type RunningProxy } from "./start-proxy";
+import { AuthThrottle } from "./throttle";
+
+// The proxy on every core (PROXY_WORKERS): a primary process forks one worker per core; the workers share
+// the listening port (the primary hands accepted connections round-robin) and each runs a whole proxy,
+// including its own activity reports (each is a proxy instance of its own to the control plane).
+// Node runs JavaScript on one thread per process, so one process would cap the proxy at one core, and
+// under load the kernel shares the CPU by thread: HAProxy, with a thread per core, gets that many shares.
+//
+// What the workers must agree on travels through the primary: sessions (a KILL arrives on a new connection,
+// which may land on another worker than the session it names; connection ids are unique by worker) and
+// failed logins (so guesses spread over workers are slowed down alike). The primary keeps the sessions it
+// has heard of to brief a restarted worker, serves the metrics of all workers summed, restarts a worker
+// that dies, and on stop asks every worker to drain.
+
+type ToPrimary =
+  | { type: "msl:ready" }
+  | { type: "msl:listening"; port: number }
+  | { type: "msl:session"; event: SessionEvent }
+  | { type: "msl:auth-failure"; address: string; at: number };
+
+type ToWorker =
+  | { type: "msl:session"; event: SessionEvent }
+  | { type: "msl:auth-failure"; address: string; at: number }
+  | { type: "msl:shutdown" };
+
+const RESTART_DELAY_MS = 1000;
+
+export interface ClusterOptions {
+  workers: number;
+  metricsPort: number;
+  /** How long workers let sessions drain on stop. */
+  drainMs: number;
+}
+
+export interface RunningCluster {
+  port: number;
+  metricsPort: number;
+  stop(): Promise<void>;
+}
+
+/** Fork the workers; resolves when all of them listen (rejects if one dies before it does). */
+export async function runPrimary(o: ClusterOptions): Promise<RunningCluster> {
+  cluster.schedulingPolicy = cluster.SCHED_RR;
+  const aggregator = new AggregatorRegistry();
+  const workers = new Map<number, Worker>();
+  const sessions = new Map<number, { index: number; event: SessionEvent }>();
+  let stopping = false;
+  let started = false;
+  let onStartFailure: (error: Error) => void = () => undefined;
+  const listening = new Map<number, number>();
+  let onListening: () => void = () => undefined;
+
+  const sendTo = (worker: Worker, message: ToWorker) => {
+    if (worker.isConnected()) worker.send(message);
+  };
+  const broadcast = (fromIndex: number, message: ToWorker) => {
+    for (const [index, worker] of workers) if (index !== fromIndex) sendTo(worker, message);
+  };
+
+  const fork = (index: number) => {
+    const worker = cluster.fork({ PROXY_WORKER_INDEX: String(index), PROXY_WORKER_COUNT: String(o.workers) });
+    workers.set(index, worker);
+    worker.on("message", (message: ToPrimary) => {
+      switch (message.type) {
+        case "msl:ready":
+          // Brief it on the other workers' open sessions.
+          for (const s of sessions.values()) if (s.index !== index) sendTo(worker, { type: "msl:session", event: s.event });
+          break;
+        case "msl:listening":
+          listening.set(index, message.port);
+          onListening();
+          break;
+        case "msl:session":
+          if (message.event.op === "open") sessions.set(message.event.id, { index, event: message.event });
+          else sessions.delete(message.event.id);
+          broadcast(index, message);
+          break;
+        case "msl:auth-failure":
+          broadcast(index, message);
+          break;
+      }
+    });
+    worker.on("exit", (code, signal) => {
+      workers.delete(index);
+      listening.delete(index);
+      // Its sessions went with it.
+      for (const [id, s] of sessions) {
+        if (s.index !== index) continue;
+        sessions.delete(id);
+        broadcast(index, { type: "msl:session", event: { op: "close", id } });
+      }
+      if (stopping) return;
+      if (!started) {
+        onStartFailure(new Error(`proxy worker ${index} exited while starting (code ${code}, signal ${signal})`));
+        return;
+      }
+      logger.error({ worker: index, code, signal }, "proxy worker died; starting a new one");
+      setTimeout(() => {
+        if (!stopping) fork(index);
+      }, RESTART_DELAY_MS).unref();
+    });
+  };
+
+  const allListening = new Promise<number>((resolve, reject) => {
+    onStartFailure = reject;
+    onListening = () => {
+      if (listening.size === o.workers) resolve([...listening.values()][0]!);
+    };
+  });
+  for (let index = 0; index < o.workers; index++) fork(index);
+  let port: number;
+  try {
+    port = await allListening;
+  } catch (error) {
+    stopping = true;
+    for (const worker of workers.values()) worker.kill("SIGKILL");
+    throw error;
+  }
+  started = true;
+
+  const metricsServer: http.Server = await startMetricsServer(o.metricsPort, "127.0.0.1", () => aggregator.clusterMetrics());
+  const address = metricsServer.address();
+  const metricsPort = typeof address === "object" && address ? address.port : o.metricsPort;
+
+  return {
+    port,
+    metricsPort,
+    async stop() {
+      stopping = true;
+      const exited = [...workers.values()].map((worker) => new Promise<void>((resolve) => {
+        if (worker.isDead()) return resolve();
+        worker.once("exit", () => resolve());
+        // Past the drain limit (plus time to report the last activity) a worker is killed.
+        setTimeout(() => worker.kill("SIGKILL"), o.drainMs + 10_000).unref();
+        sendTo(worker, { type: "msl:shutdown" });
+      }));
+      await Promise.all(exited);
+      await new Promise<void>((resolve) => metricsServer.close(() => resolve()));
+    },
+  };
+}
+
+/** In a worker: run a proxy that shares its sessions and failed logins, and stops when the primary says. */
+export async function runWorker(onShutdown: (proxy: RunningProxy) => Promise<void>): Promise<RunningProxy> {
+  const index = Number(process.env.PROXY_WORKER_INDEX ?? 0);
+  const count = Number(process.env.PROXY_WORKER_COUNT ?? 1);
+  const send = (message: ToPrimary) => {
+    if (process.connected) process.send?.(message);
+  };
+  const registry = new SessionRegistry({ first: index + 1, step: count, publish: (event) => send({ type: "msl:session", event }) });
+  const throttle = new AuthThrottle({ publish: (address, at) => send({ type: "msl:auth-failure", address, at }) });
+  // Answer the primary's metric requests with this worker's registry.
+  AggregatorRegistry.setRegistries(register);
+  new AggregatorRegistry();
+
+  let proxy: RunningProxy | null = null;
+  let shutdownRequested = false;
+  process.on("message", (message: ToWorker) => {
+    if (message.type === "msl:session") registry.applyRemote(message.event);
+    else if (message.type === "msl:auth-failure") throttle.applyRemoteFailure(message.address, message.at);
+    else if (message.type === "msl:shutdown") {
+      shutdownRequested = true;
+      if (proxy) void onShutdown(proxy);
+    }
+  });
+  send({ type: "msl:ready" });
+  proxy = await startProxy({ metricsPort: null, registry, throttle });
+  send({ type: "msl:listening", port: proxy.port });
+  if (shutdownRequested) void onShutdown(proxy);
+  return proxy;
+}

@@ -1,0 +1,66 @@
+import fs from "node:fs";
+import { describe, expect, inject, it } from "vitest";
+import { newTenant } from "./api";
+import { createProjectWithCompute, waitFor } from "./compute";
+import { connectProxy, proxyPort } from "./proxy";
+
+// The product's proxy runs as a primary with two workers (PROXY_WORKERS=2 in the test setup): clients are
+// spread over both, the primary serves their metrics summed, and a worker that dies is replaced while the
+// other one keeps serving.
+
+/** Pids of this product's proxy workers (from their environment: PROXY_WORKER_INDEX and our PROXY_PORT). */
+function workerPids(): number[] {
+  const pids: number[] = [];
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    let env: string;
+    try {
+      env = fs.readFileSync(`/proc/${entry}/environ`, "latin1");
+    } catch {
+      continue;
+    }
+    const vars = env.split("\0");
+    if (vars.includes(`PROXY_PORT=${proxyPort()}`) && vars.some((v) => v.startsWith("PROXY_WORKER_INDEX="))) pids.push(Number(entry));
+  }
+  return pids;
+}
+
+async function counter(name: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${inject("metricsPort")}/metrics`)).text();
+  const line = text.split("\n").find((l) => l.startsWith(`${name} `));
+  return Number(line?.split(" ")[1] ?? NaN);
+}
+
+describe("proxy: one worker per core", () => {
+  it("spreads clients over its workers and sums their metrics", async () => {
+    expect(workerPids()).toHaveLength(2);
+    const c = await createProjectWithCompute(await newTenant());
+    const before = await counter("proxy_connections_total");
+    const conns = await Promise.all(Array.from({ length: 4 }, () => connectProxy(`${c.slug}.app`, c.password)));
+    // Connection ids are unique across workers; round-robin gives each worker some.
+    const ids = conns.map((conn) => conn.threadId);
+    expect(new Set(ids).size).toBe(4);
+    expect(new Set(ids.map((id) => id! % 2)).size).toBe(2);
+    expect(await counter("proxy_connections_total")).toBe(before + 4);
+    await Promise.all(conns.map((conn) => conn.end()));
+  });
+
+  it("replaces a worker that dies, and keeps serving meanwhile", async () => {
+    const c = await createProjectWithCompute(await newTenant());
+    const [victim, survivor] = workerPids();
+    process.kill(victim!, "SIGKILL");
+    // Once the primary has seen it die (reaped it), new clients go to the live worker only. (A connection
+    // handed to a worker in the instant it dies is lost with it, as with any crashed process.)
+    await waitFor(async () => !fs.existsSync(`/proc/${victim}`), 5_000, "the primary to reap the dead worker");
+    for (let i = 0; i < 4; i++) {
+      const conn = await connectProxy(`${c.slug}.app`, c.password, { connectTimeout: 5_000 });
+      expect((await conn.query("SELECT 1 AS ok"))[0]).toEqual([{ ok: 1 }]);
+      await conn.end();
+    }
+    const pids = await waitFor(async () => {
+      const now = workerPids();
+      return now.length === 2 && !now.includes(victim!) ? now : null;
+    }, 15_000, "a new proxy worker");
+    expect(pids).toContain(survivor);
+  });
+});
