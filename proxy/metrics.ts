@@ -14,6 +14,7 @@ export const HANDSHAKE_RESULTS = [
   "auth_failed",
   "error",
   "timeout",
+  "closed",
   "tls_required",
   "unknown_project",
   "wake_failed",

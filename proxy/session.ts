@@ -6,7 +6,7 @@ import { logger } from "@/server/logger";
 import { syncRolesIfBehind } from "@/server/compute/sync-roles";
 import { BackendRefusedError, loginPreferringSocket, type BackendSession } from "./backend";
 import { accessDenied, ClientError, unavailable } from "./client-error";
-import { PacketStream } from "./packet-stream";
+import { ConnectionClosedError, PacketStream } from "./packet-stream";
 import { Capability, ErrorCode, NATIVE_PASSWORD } from "./protocol/constants";
 import { MalformedPacketError } from "./protocol/buffer-reader";
 import {
@@ -210,6 +210,14 @@ export async function handleClient(raw: net.Socket, ctx: ProxyContext): Promise<
       return refuse(new ClientError(ErrorCode.HANDSHAKE, "08S01", `Bad handshake: ${error.message}`, "bad_handshake"));
     }
     if (done) return;
+    if (error instanceof ConnectionClosedError) {
+      // Port probes and TCP health checks connect and leave: nothing to answer, nothing worth a warning.
+      done = true;
+      clearTimeout(timer);
+      ctx.metrics.handshake("closed");
+      raw.destroy();
+      return;
+    }
     logger.warn({ err: error instanceof Error ? error.message : String(error), address }, "client handshake failed");
     refuse(new ClientError(ErrorCode.UNAVAILABLE, "08S01", "the proxy could not connect this session; try again in a moment", "error"));
   }
