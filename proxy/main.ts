@@ -12,6 +12,10 @@ import { startProxy, type RunningProxy } from "./start-proxy";
 // DATA_DIR (shared with a running `npm start`, or started here). With PROXY_WORKERS other than 1 this
 // process is the primary of one worker per core (proxy/cluster.ts). SIGTERM stops accepting and drains.
 
+/** PROXY_WORKERS=0 means one worker per core, up to this many. */
+const MAX_DEFAULT_WORKERS = 8;
+const WORKER_POOL_SIZE = 4;
+
 /** Stop once, on the first of SIGTERM / SIGINT (a terminal's Ctrl-C reaches every process of the group). */
 function onStopSignal(stop: (signal: string) => Promise<void>): void {
   let stopping = false;
@@ -52,7 +56,10 @@ async function primary() {
     process.env.PROXY_TLS_KEY = pair.key;
     resetConfig();
   }
-  const workers = cfg.PROXY_WORKERS === 0 ? os.availableParallelism() : cfg.PROXY_WORKERS;
+  const workers = cfg.PROXY_WORKERS === 0 ? Math.min(os.availableParallelism(), MAX_DEFAULT_WORKERS) : cfg.PROXY_WORKERS;
+  // Each worker has its own PostgreSQL pool; a proxy needs few connections (cached routes, a report a
+  // second), and many workers with the usual 10 each would crowd PostgreSQL's connection limit.
+  if (workers > 1) process.env.DATABASE_POOL_SIZE ??= String(WORKER_POOL_SIZE);
   // One worker is no cluster: the proxy runs in this process.
   const proxy =
     workers === 1

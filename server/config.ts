@@ -33,7 +33,7 @@ const EnvSchema = z.object({
   PROXY_TLS_KEY: z.string().min(1).optional(),
   /** Refuse clients that do not upgrade to TLS. */
   PROXY_TLS_REQUIRED: z.enum(["0", "1", "true", "false"]).default("0").transform((v) => v === "1" || v === "true"),
-  /** Proxy processes: one per core when 0 (the default), one process (no cluster) when 1. */
+  /** Proxy processes: one per core (up to 8) when 0, the default; one process (no cluster) when 1. */
   PROXY_WORKERS: z.coerce.number().int().min(0).max(256).default(0),
   /** Connect to computes on this machine through their Unix socket rather than TCP (local driver). */
   PROXY_LOCAL_SOCKETS: z.enum(["0", "1", "true", "false"]).default("1").transform((v) => v === "1" || v === "true"),
