@@ -29,7 +29,7 @@ export async function readiness(): Promise<{ ready: boolean; checks: Record<stri
   try {
     const proxies = await liveProxies();
     checks.proxy = proxies.length > 0
-      ? { ok: true, detail: `${proxies.length} live ${proxies.length === 1 ? "proxy" : "proxies"}` }
+      ? { ok: true, detail: `${proxies.length} live proxy ${proxies.length === 1 ? "process" : "processes"} (workers count singly)` }
       : { ok: false, detail: "no proxy has sent a heartbeat recently" };
   } catch {
     checks.proxy = { ok: false, detail: "could not read proxy heartbeats" };
