@@ -36,6 +36,10 @@ export interface BackendSession {
   compute: RelaySocket;
   socket: net.Socket;
   greeting: Greeting;
+  /** The capabilities the proxy logged in with (they shape later packets such as COM_CHANGE_USER). */
+  capabilities: number;
+  /** The scramble the compute checked the login against (the greeting's, or an auth switch's). */
+  scramble: Buffer;
   /** The compute's final OK packet payload. */
   ok: Buffer;
   /** Bytes the compute sent after its OK (normally none). */
@@ -92,12 +96,15 @@ export async function loginToCompute(login: BackendLogin): Promise<BackendSessio
       authPlugin: NATIVE_PASSWORD,
     };
     let sequenceId = greetingPacket.sequenceId + 1;
+    let scramble = greeting.scramble;
     socket.write(encodePacket(encodeHandshakeResponse(response), sequenceId));
     for (let round = 0; round < 3; round++) {
       const reply = await withTimeout(stream.read(), login.connectTimeoutMs, "the compute's login reply");
       sequenceId = reply.sequenceId + 1;
       const kind = reply.payload[0];
-      if (kind === 0x00) return { compute, socket, greeting, ok: reply.payload, leftover: stream.detach() };
+      if (kind === 0x00) {
+        return { compute, socket, greeting, capabilities: response.capabilities, scramble, ok: reply.payload, leftover: stream.detach() };
+      }
       if (kind === 0xff) throw new BackendRefusedError(decodeError(reply.payload));
       if (kind === 0xfe) {
         // Auth switch: answer the new scramble, if the compute asks for native password again.
@@ -105,7 +112,7 @@ export async function loginToCompute(login: BackendLogin): Promise<BackendSessio
         const nul = rest.indexOf(0);
         const plugin = rest.subarray(0, nul < 0 ? rest.length : nul).toString("latin1");
         if (plugin !== NATIVE_PASSWORD) throw new Error(`the compute asked for auth plugin ${plugin}`);
-        const scramble = rest.subarray(nul + 1, nul + 21);
+        scramble = Buffer.from(rest.subarray(nul + 1, nul + 21));
         socket.write(encodePacket(nativeTokenFromStage1(scramble, login.stage1), sequenceId));
         continue;
       }

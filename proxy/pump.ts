@@ -11,13 +11,19 @@ import type { ChunkFilter, ReadSide } from "./relay-socket";
 // only follows packet boundaries so that it can recognise the few commands it must handle itself:
 //   - KILL [QUERY] <id> (as a query or COM_PROCESS_KILL): the id the client knows is the proxy's;
 //     it is translated to the compute's thread id, or refused if it is not a session of this project;
-//   - COM_CHANGE_USER: it would re-authenticate against the proxy's scramble, which the compute cannot
-//     check; refused with a message saying to reconnect.
+//   - COM_CHANGE_USER: the client answered the proxy's scramble, which the compute cannot check; the
+//     session checks it (`changeUser`) and sends the compute its own COM_CHANGE_USER, or answers the
+//     client with an error. Reading from the client waits meanwhile, so nothing overtakes it.
 // Only packets with sequence id 0 start a command, so LOAD DATA LOCAL contents and long-data packets are
 // never mistaken for one.
 
 /** Statements longer than this are never a KILL worth translating: forwarded as they are. */
 const MAX_INTERCEPT = 96;
+/** A COM_CHANGE_USER carries connect attributes (at most 64 KiB of them). */
+const MAX_CHANGE_USER = 70 * 1024;
+
+/** What to do with a client's COM_CHANGE_USER: a packet for the compute, or the client's answer. */
+export type ChangeUserOutcome = { toCompute: Buffer } | { toClient: Buffer };
 
 export interface PumpOptions {
   client: Duplex;
@@ -32,6 +38,8 @@ export interface PumpOptions {
   clientLeftover: Buffer;
   /** Bytes already received from the compute after its OK. */
   backendLeftover: Buffer;
+  /** Check a COM_CHANGE_USER packet (header included) and say what to send where. */
+  changeUser: (packet: Buffer) => Promise<ChangeUserOutcome>;
   onActivity: () => void;
   onClose: () => void;
 }
@@ -71,10 +79,6 @@ export function pump(o: PumpOptions): void {
   const intercept = (packet: Buffer, send: (part: Buffer) => void): boolean => {
     const sequenceId = packet[3]!;
     const command = packet[4];
-    if (command === Command.CHANGE_USER) {
-      reply(encodeError(ErrorCode.UNKNOWN_COM, "08S01", "COM_CHANGE_USER is not supported through the proxy; open a new connection as the other user"), sequenceId + 1);
-      return true;
-    }
     let targetId: number | null = null;
     let statement: ReturnType<typeof parseKill> = null;
     if (command === Command.PROCESS_KILL && packet.length >= 9) {
@@ -94,8 +98,30 @@ export function pump(o: PumpOptions): void {
     return true;
   };
 
+  // Client bytes read while a COM_CHANGE_USER is checked (copies), processed once it is done.
+  let held: Buffer[] | null = null;
+
+  const changeUser = (packet: Buffer) => {
+    o.changeUser(packet).then(
+      (outcome) => {
+        if (closed) return;
+        if ("toCompute" in outcome) backend.write(outcome.toCompute);
+        else client.write(outcome.toClient);
+        const rest = Buffer.concat(held ?? []);
+        held = null;
+        const again = rest.length > 0 ? onClientData(rest, (part) => backend.write(part)) : undefined;
+        if (again !== "hold") o.clientReads.release();
+      },
+      () => close(),
+    );
+  };
+
   // `chunk` is the relay's read buffer, reused by the next read: what is held back is copied.
   const onClientData: ChunkFilter = (chunk, send) => {
+    if (held) {
+      held.push(Buffer.from(chunk));
+      return "hold";
+    }
     o.onActivity();
     const data = pending ? Buffer.concat([pending, chunk]) : chunk;
     pending = null;
@@ -122,10 +148,9 @@ export function pump(o: PumpOptions): void {
       const candidate =
         !continuation &&
         sequenceId === 0 &&
-        length <= MAX_INTERCEPT &&
-        (command === Command.CHANGE_USER ||
-          command === Command.PROCESS_KILL ||
-          (command === Command.QUERY && startsWithK(data, offset + 5, offset + 4 + length)));
+        ((command === Command.CHANGE_USER && length <= MAX_CHANGE_USER) ||
+          (length <= MAX_INTERCEPT &&
+            (command === Command.PROCESS_KILL || (command === Command.QUERY && startsWithK(data, offset + 5, offset + 4 + length)))));
       continuation = length === MAX_PAYLOAD;
       if (candidate) {
         if (data.length - offset < 4 + length) {
@@ -135,6 +160,11 @@ export function pump(o: PumpOptions): void {
         }
         const packet = data.subarray(offset, offset + 4 + length);
         send(data.subarray(forwardFrom, offset));
+        if (command === Command.CHANGE_USER) {
+          held = [Buffer.from(data.subarray(offset + 4 + length))];
+          changeUser(Buffer.from(packet));
+          return "hold";
+        }
         if (!intercept(packet, send)) send(packet);
         offset += 4 + length;
         forwardFrom = offset;

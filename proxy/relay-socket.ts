@@ -10,14 +10,48 @@ import type { Duplex } from "node:stream";
 
 /**
  * Called with each chunk read; `forward` writes a part of it (or any buffer) to the relay's target.
- * The chunk's memory is reused by the next read: keep a copy of anything needed later.
+ * The chunk's memory is reused by the next read: keep a copy of anything needed later. Returning "hold"
+ * stops reading until `release()` (the filter has something to finish first).
  */
-export type ChunkFilter = (chunk: Buffer, forward: (part: Buffer) => void) => void;
+export type ChunkFilter = (chunk: Buffer, forward: (part: Buffer) => void) => void | "hold";
 
 /** Where a connection's bytes go once the session is pumped. */
 export interface ReadSide {
   /** Write everything read from now on to `target` (through `filter` when given), with backpressure. */
   relayTo(target: Duplex, filter?: ChunkFilter): void;
+  /** Read again after the filter returned "hold" (reading waits for the target to drain as well). */
+  release(): void;
+}
+
+/**
+ * Why reading is stopped: the target is full, or the filter holds. Reading resumes when neither is so.
+ * `forward` is the filter's writer; `resume` starts reading again.
+ */
+function flowControl(target: Duplex, resume: () => void) {
+  const state = { full: false, held: false };
+  const maybeResume = () => {
+    if (!state.full && !state.held) resume();
+  };
+  return {
+    state,
+    forward(part: Buffer) {
+      if (part.length === 0 || target.write(part) || state.full) return;
+      state.full = true;
+      target.once("drain", () => {
+        state.full = false;
+        maybeResume();
+      });
+    },
+    release() {
+      state.held = false;
+      maybeResume();
+    },
+    /** After a chunk went through the filter: whether to keep reading. */
+    after(result: void | "hold"): boolean {
+      if (result === "hold") state.held = true;
+      return !state.full && !state.held;
+    },
+  };
 }
 
 const READ_BUFFER_BYTES = 64 * 1024;
@@ -34,6 +68,7 @@ export class RelaySocket implements ReadSide {
   private buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
   /** The buffer is referenced by a write still queued: the next read must not overwrite it. */
   private lent = false;
+  private flow: ReturnType<typeof flowControl> | null = null;
 
   private constructor(options: net.NetConnectOpts | { handle: TcpHandle }, connect: boolean) {
     const onread = {
@@ -83,39 +118,35 @@ export class RelaySocket implements ReadSide {
   }
 
   relayTo(target: Duplex, filter?: ChunkFilter): void {
-    let full = false;
-    const forward = (part: Buffer) => {
-      if (part.length > 0 && !target.write(part)) full = true;
-    };
+    const flow = (this.flow = flowControl(target, () => this.socket.resume()));
+    const forward = (part: Buffer) => flow.forward(part);
     this.sink = (chunk) => {
-      full = false;
-      if (filter) filter(chunk, forward);
-      else forward(chunk);
+      const result = filter ? filter(chunk, forward) : forward(chunk);
       // A write that could not complete at once keeps a reference to this buffer.
       if (target.writableLength > 0) this.lent = true;
-      if (full) target.once("drain", () => this.socket.resume());
-      return !full; // false stops reading until the target drains
+      return flow.after(result); // false stops reading (onread's contract) until resumed
     };
+  }
+
+  release(): void {
+    this.flow?.release();
   }
 }
 
-/** The read side of any stream (a TLS client): 'data' events, paused while the target is full. */
+/** The read side of any stream (a TLS client): 'data' events, paused while the target is full or held. */
 export function streamReads(source: Duplex): ReadSide {
+  let flow: ReturnType<typeof flowControl> | null = null;
   return {
     relayTo(target, filter) {
-      let full = false;
-      const forward = (part: Buffer) => {
-        if (part.length > 0 && !target.write(part)) full = true;
-      };
+      const control = (flow = flowControl(target, () => source.resume()));
+      const forward = (part: Buffer) => control.forward(part);
       source.on("data", (chunk: Buffer) => {
-        full = false;
-        if (filter) filter(chunk, forward);
-        else forward(chunk);
-        if (full) {
-          source.pause();
-          target.once("drain", () => source.resume());
-        }
+        const result = filter ? filter(chunk, forward) : forward(chunk);
+        if (!control.after(result)) source.pause();
       });
+    },
+    release() {
+      flow?.release();
     },
   };
 }

@@ -19,8 +19,9 @@ import {
   type HandshakeResponse,
 } from "./protocol/handshake";
 import { encodePacket, PacketTooLargeError } from "./protocol/packet";
-import { verifyNativeToken } from "./protocol/native-password";
-import { pump } from "./pump";
+import { nativeTokenFromStage1, verifyNativeToken } from "./protocol/native-password";
+import { decodeChangeUser, encodeChangeUser, type ChangeUser } from "./protocol/change-user";
+import { pump, type ChangeUserOutcome } from "./pump";
 import { RelaySocket, streamReads } from "./relay-socket";
 import { parseTarget, type Route, type RouteCache } from "./routing";
 import { learnFromGreeting, offeredCapabilities, type ServerInfo } from "./server-info";
@@ -153,17 +154,9 @@ export async function handleClient(raw: net.Socket, ctx: ProxyContext): Promise<
       token = answer.payload;
     }
 
-    let route: Route | null = target ? await ctx.routes.lookup(target) : null;
-    let stage1 = verifyNativeToken(scramble, token, route?.doubleHash ?? DUMMY_DOUBLE_HASH);
-    if (!stage1 && route && target) {
-      // The cached hash may be stale (a password reset): look once more before refusing.
-      route = await ctx.routes.lookup(target, { fresh: true });
-      stage1 = route ? verifyNativeToken(scramble, token, route.doubleHash) : null;
-    }
+    const { route, stage1 } = await verifyToken(ctx, target, scramble, token);
     if (!stage1 || !route) {
-      ctx.metrics.authFailure();
-      const delay = Math.max(ctx.throttle.fail(address), AUTH_FAILURE_FLOOR_MS + crypto.randomInt(20) - (Date.now() - authStarted));
-      if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+      await failureDelay(ctx, address, authStarted);
       throw accessDenied(userLabel, address);
     }
     // Authenticated: the handshake timeout is over; from here the wake deadline applies.
@@ -197,6 +190,8 @@ export async function handleClient(raw: net.Socket, ctx: ProxyContext): Promise<
       registry: ctx.registry,
       clientLeftover,
       backendLeftover: backend.leftover,
+      changeUser: (packet) =>
+        changeUser(ctx, packet, { scramble, serverName, address, clientCapabilities: response.capabilities, route, backend }),
       onActivity: () => ctx.activity.touch(computeId),
       onClose: () => {
         ctx.registry.unregister(connectionId);
@@ -221,6 +216,79 @@ export async function handleClient(raw: net.Socket, ctx: ProxyContext): Promise<
     logger.warn({ err: error instanceof Error ? error.message : String(error), address }, "client handshake failed");
     refuse(new ClientError(ErrorCode.UNAVAILABLE, "08S01", "the proxy could not connect this session; try again in a moment", "error"));
   }
+}
+
+/**
+ * The route and SHA1(password) for a client's mysql_native_password token over `scramble`; nulls when it
+ * does not verify. An unknown project or role is checked against a dummy hash, so it costs the same time.
+ */
+async function verifyToken(
+  ctx: ProxyContext,
+  target: ReturnType<typeof parseTarget>,
+  scramble: Buffer,
+  token: Buffer,
+): Promise<{ route: Route | null; stage1: Buffer | null }> {
+  let route: Route | null = target ? await ctx.routes.lookup(target) : null;
+  let stage1 = verifyNativeToken(scramble, token, route?.doubleHash ?? DUMMY_DOUBLE_HASH);
+  if (!stage1 && route && target) {
+    // The cached hash may be stale (a password reset): look once more before refusing.
+    route = await ctx.routes.lookup(target, { fresh: true });
+    stage1 = route ? verifyNativeToken(scramble, token, route.doubleHash) : null;
+  }
+  return { route, stage1 };
+}
+
+/** A refused login answers no sooner than the floor (plus jitter), and later after repeated failures. */
+async function failureDelay(ctx: ProxyContext, address: string, started: number): Promise<void> {
+  ctx.metrics.authFailure();
+  const delay = Math.max(ctx.throttle.fail(address), AUTH_FAILURE_FLOOR_MS + crypto.randomInt(20) - (Date.now() - started));
+  if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+}
+
+/**
+ * A client's COM_CHANGE_USER: its token answers the proxy's scramble, so the proxy verifies it like a
+ * login and sends the compute a COM_CHANGE_USER of its own as the role, answering the compute's scramble.
+ * The compute's reply goes back to the client through the pump. Refusals keep the session as it was.
+ */
+async function changeUser(
+  ctx: ProxyContext,
+  packet: Buffer,
+  session: { scramble: Buffer; serverName: string | null; address: string; clientCapabilities: number; route: Route; backend: BackendSession },
+): Promise<ChangeUserOutcome> {
+  const started = Date.now();
+  const answer = (error: ClientError) => ({
+    toClient: encodePacket(encodeError(error.code, error.sqlState, error.message), (packet[3]! + 1) & 0xff),
+  });
+  let request: ChangeUser;
+  try {
+    request = decodeChangeUser(packet.subarray(4), session.clientCapabilities);
+  } catch {
+    return answer(new ClientError(ErrorCode.HANDSHAKE, "08S01", "Malformed COM_CHANGE_USER packet", "bad_handshake"));
+  }
+  const userLabel = request.user.slice(0, 80);
+  if ((request.authPlugin ?? NATIVE_PASSWORD) !== NATIVE_PASSWORD || request.authResponse.length !== 20) {
+    return answer(
+      new ClientError(ErrorCode.ACCESS_DENIED, "28000", `COM_CHANGE_USER through the proxy needs ${NATIVE_PASSWORD}; open a new connection as '${userLabel}'`, "auth_failed"),
+    );
+  }
+  const { route, stage1 } = await verifyToken(ctx, parseTarget(request.user, session.serverName), session.scramble, request.authResponse);
+  if (!stage1 || !route) {
+    await failureDelay(ctx, session.address, started);
+    return answer(accessDenied(userLabel, session.address));
+  }
+  if (route.projectId !== session.route.projectId) {
+    return answer(
+      new ClientError(
+        ErrorCode.ACCESS_DENIED,
+        "28000",
+        `COM_CHANGE_USER cannot move a connection from project '${session.route.slug}' to project '${route.slug}' (another server); open a new connection`,
+        "auth_failed",
+      ),
+    );
+  }
+  const { backend } = session;
+  const forCompute = { ...request, user: route.role, authResponse: nativeTokenFromStage1(backend.scramble, stage1), authPlugin: NATIVE_PASSWORD };
+  return { toCompute: encodePacket(encodeChangeUser(forCompute, backend.capabilities), packet[3]!) };
 }
 
 /** A duplex over `socket` that yields `first` before the socket's own bytes. */
