@@ -44,7 +44,7 @@ describe("proxy: COM_CHANGE_USER", () => {
     await conn.changeUser({ user: `${c.slug}.reporting`, password: reportingPassword });
     expect(await currentUser(conn)).toBe("reporting@%");
     // The client side really is TLS (the proxy's stream path, not the reused-buffer relay).
-    expect((conn.connection as unknown as { stream: { encrypted?: boolean } }).stream.encrypted).toBe(true);
+    expect((conn as unknown as { connection: { stream: { encrypted?: boolean } } }).connection.stream.encrypted).toBe(true);
     await conn.end();
   });
 
