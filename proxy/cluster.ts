@@ -14,7 +14,8 @@ import { AuthThrottle } from "./throttle";
 // under load the kernel shares the CPU by thread: HAProxy, with a thread per core, gets that many shares.
 //
 // What the workers must agree on travels through the primary: sessions (a KILL arrives on a new connection,
-// which may land on another worker than the session it names; connection ids are unique by worker) and
+// which may land on another worker than the session it names; each worker is a proxy instance with its own
+// slot of connection ids, and PostgreSQL knows the sessions too, but only after a report) and
 // failed logins (so guesses spread over workers are slowed down alike). The primary keeps the sessions it
 // has heard of to brief a restarted worker, serves the metrics of all workers summed, restarts a worker
 // that dies, and on stop asks every worker to drain.
@@ -65,7 +66,7 @@ export async function runPrimary(o: ClusterOptions): Promise<RunningCluster> {
   };
 
   const fork = (index: number) => {
-    const worker = cluster.fork({ PROXY_WORKER_INDEX: String(index), PROXY_WORKER_COUNT: String(o.workers) });
+    const worker = cluster.fork({ PROXY_WORKER_INDEX: String(index) });
     workers.set(index, worker);
     worker.on("message", (message: ToPrimary) => {
       switch (message.type) {
@@ -149,12 +150,10 @@ export async function runPrimary(o: ClusterOptions): Promise<RunningCluster> {
 
 /** In a worker: run a proxy that shares its sessions and failed logins, and stops when the primary says. */
 export async function runWorker(onShutdown: (proxy: RunningProxy) => Promise<void>): Promise<RunningProxy> {
-  const index = Number(process.env.PROXY_WORKER_INDEX ?? 0);
-  const count = Number(process.env.PROXY_WORKER_COUNT ?? 1);
   const send = (message: ToPrimary) => {
     if (process.connected) process.send?.(message);
   };
-  const registry = new SessionRegistry({ first: index + 1, step: count, publish: (event) => send({ type: "msl:session", event }) });
+  const registry = new SessionRegistry({ publish: (event) => send({ type: "msl:session", event }) });
   const throttle = new AuthThrottle({ publish: (address, at) => send({ type: "msl:auth-failure", address, at }) });
   // Answer the primary's metric requests with this worker's registry.
   AggregatorRegistry.setRegistries(register);

@@ -3,14 +3,15 @@ import { Command, ErrorCode, MAX_PAYLOAD } from "./protocol/constants";
 import { encodeError } from "./protocol/handshake";
 import { encodePacket } from "./protocol/packet";
 import { formatKill, parseKill } from "./kill";
-import type { SessionRegistry } from "./sessions";
+import type { SessionInfo, SessionRegistry } from "./sessions";
 import type { ChunkFilter, ReadSide } from "./relay-socket";
 
 // The byte pump between a client and its compute once both are logged in. The compute's bytes go to the
 // client untouched and unparsed. The client's bytes are forwarded in the chunks they arrive in; the pump
 // only follows packet boundaries so that it can recognise the few commands it must handle itself:
 //   - KILL [QUERY] <id> (as a query or COM_PROCESS_KILL): the id the client knows is the proxy's;
-//     it is translated to the compute's thread id, or refused if it is not a session of this project;
+//     it is translated to the compute's thread id, or refused if it is not a session of this project
+//     (a session of another proxy is looked up in PostgreSQL, client reads waiting meanwhile);
 //   - COM_CHANGE_USER: the client answered the proxy's scramble, which the compute cannot check; the
 //     session checks it (`changeUser`) and sends the compute its own COM_CHANGE_USER, or answers the
 //     client with an error. Reading from the client waits meanwhile, so nothing overtakes it.
@@ -22,8 +23,8 @@ const MAX_INTERCEPT = 96;
 /** A COM_CHANGE_USER carries connect attributes (at most 64 KiB of them). */
 const MAX_CHANGE_USER = 70 * 1024;
 
-/** What to do with a client's COM_CHANGE_USER: a packet for the compute, or the client's answer. */
-export type ChangeUserOutcome = { toCompute: Buffer } | { toClient: Buffer };
+/** What to do instead of forwarding a command: send the compute a packet, or answer the client. */
+export type InterceptOutcome = { toCompute: Buffer } | { toClient: Buffer };
 
 export interface PumpOptions {
   client: Duplex;
@@ -39,7 +40,9 @@ export interface PumpOptions {
   /** Bytes already received from the compute after its OK. */
   backendLeftover: Buffer;
   /** Check a COM_CHANGE_USER packet (header included) and say what to send where. */
-  changeUser: (packet: Buffer) => Promise<ChangeUserOutcome>;
+  changeUser: (packet: Buffer) => Promise<InterceptOutcome>;
+  /** A session of another proxy by its connection id (PostgreSQL), for a KILL that came through this one. */
+  findSession: (connectionId: number) => Promise<SessionInfo | null>;
   onActivity: () => void;
   onClose: () => void;
 }
@@ -73,40 +76,53 @@ export function pump(o: PumpOptions): void {
   let remaining = 0; // bytes of the current packet still to forward
   let continuation = false; // the current packet continues a payload of 16 MiB or more
 
-  const reply = (payload: Buffer, sequenceId: number) => client.write(encodePacket(payload, sequenceId));
-
-  /** Handle a whole command packet that may be ours. Returns true when it was consumed. */
-  const intercept = (packet: Buffer, send: (part: Buffer) => void): boolean => {
-    const sequenceId = packet[3]!;
-    const command = packet[4];
-    let targetId: number | null = null;
-    let statement: ReturnType<typeof parseKill> = null;
-    if (command === Command.PROCESS_KILL && packet.length >= 9) {
-      targetId = packet.readUInt32LE(5);
-      statement = { hard: null, query: false, id: targetId };
-    } else if (command === Command.QUERY) {
-      statement = parseKill(packet.subarray(5).toString("utf8"));
-      targetId = statement?.id ?? null;
-    }
-    if (targetId === null || !statement) return false;
-    const target = o.registry.get(targetId);
+  /** A KILL for `targetId`: the statement translated for the compute, or an error for the client. */
+  const killOutcome = (
+    target: SessionInfo | null | undefined,
+    statement: NonNullable<ReturnType<typeof parseKill>>,
+    sequenceId: number,
+  ): InterceptOutcome => {
     if (!target || target.projectId !== o.projectId) {
-      reply(encodeError(ErrorCode.NO_SUCH_THREAD, "HY000", `Unknown thread id: ${targetId}`), sequenceId + 1);
-      return true;
+      return { toClient: encodePacket(encodeError(ErrorCode.NO_SUCH_THREAD, "HY000", `Unknown thread id: ${statement.id}`), (sequenceId + 1) & 0xff) };
     }
-    send(encodePacket(Buffer.concat([Buffer.from([Command.QUERY]), Buffer.from(formatKill(statement, target.backendThreadId))]), sequenceId));
-    return true;
+    const query = Buffer.concat([Buffer.from([Command.QUERY]), Buffer.from(formatKill(statement, target.backendThreadId))]);
+    return { toCompute: encodePacket(query, sequenceId) };
   };
 
-  // Client bytes read while a COM_CHANGE_USER is checked (copies), processed once it is done.
+  /**
+   * A whole command packet that may be ours (a copy: it may be used after the read buffer is reused): null
+   * to forward it as it is, else what to send instead, at once or once a look-up is done.
+   */
+  const intercept = (packet: Buffer): InterceptOutcome | Promise<InterceptOutcome> | null => {
+    const sequenceId = packet[3]!;
+    const command = packet[4];
+    if (command === Command.CHANGE_USER) return o.changeUser(packet);
+    let statement: ReturnType<typeof parseKill> = null;
+    if (command === Command.PROCESS_KILL && packet.length >= 9) statement = { hard: null, query: false, id: packet.readUInt32LE(5) };
+    else if (command === Command.QUERY) statement = parseKill(packet.subarray(5).toString("utf8"));
+    if (!statement) return null;
+    const local = o.registry.get(statement.id);
+    if (local) return killOutcome(local, statement, sequenceId);
+    // A session of another proxy (the KILL came through this one): PostgreSQL knows it.
+    return o.findSession(statement.id).then(
+      (remote) => killOutcome(remote, statement, sequenceId),
+      () => killOutcome(null, statement, sequenceId),
+    );
+  };
+
+  const apply = (outcome: InterceptOutcome, send: (part: Buffer) => void) => {
+    if ("toCompute" in outcome) send(outcome.toCompute);
+    else client.write(outcome.toClient);
+  };
+
+  // Client bytes read while an intercepted command waits for its look-up (copies), processed after it.
   let held: Buffer[] | null = null;
 
-  const changeUser = (packet: Buffer) => {
-    o.changeUser(packet).then(
-      (outcome) => {
+  const settle = (outcome: Promise<InterceptOutcome>) => {
+    outcome.then(
+      (result) => {
         if (closed) return;
-        if ("toCompute" in outcome) backend.write(outcome.toCompute);
-        else client.write(outcome.toClient);
+        apply(result, (part) => backend.write(part));
         const rest = Buffer.concat(held ?? []);
         held = null;
         const again = rest.length > 0 ? onClientData(rest, (part) => backend.write(part)) : undefined;
@@ -160,12 +176,14 @@ export function pump(o: PumpOptions): void {
         }
         const packet = data.subarray(offset, offset + 4 + length);
         send(data.subarray(forwardFrom, offset));
-        if (command === Command.CHANGE_USER) {
+        const outcome = intercept(Buffer.from(packet));
+        if (outcome instanceof Promise) {
           held = [Buffer.from(data.subarray(offset + 4 + length))];
-          changeUser(Buffer.from(packet));
+          settle(outcome);
           return "hold";
         }
-        if (!intercept(packet, send)) send(packet);
+        if (outcome) apply(outcome, send);
+        else send(packet);
         offset += 4 + length;
         forwardFrom = offset;
         continue;

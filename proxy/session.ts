@@ -21,11 +21,11 @@ import {
 import { encodePacket, PacketTooLargeError } from "./protocol/packet";
 import { nativeTokenFromStage1, verifyNativeToken } from "./protocol/native-password";
 import { decodeChangeUser, encodeChangeUser, type ChangeUser } from "./protocol/change-user";
-import { pump, type ChangeUserOutcome } from "./pump";
+import { pump, type InterceptOutcome } from "./pump";
 import { RelaySocket, streamReads } from "./relay-socket";
 import { parseTarget, type Route, type RouteCache } from "./routing";
 import { learnFromGreeting, offeredCapabilities, type ServerInfo } from "./server-info";
-import type { SessionRegistry } from "./sessions";
+import type { SessionInfo, SessionRegistry } from "./sessions";
 import type { AuthThrottle } from "./throttle";
 import type { Waker } from "./wake";
 
@@ -43,6 +43,8 @@ export interface ActivitySink {
   opened(computeId: string): void;
   closed(computeId: string): void;
   touch(computeId: string): void;
+  sessionOpened(session: { connectionId: number } & SessionInfo): void;
+  sessionClosed(connectionId: number): void;
 }
 
 export interface SessionMetrics {
@@ -68,6 +70,8 @@ export interface ProxyContext {
   wakeTimeoutMs: number;
   /** Log in to computes of this machine through their Unix socket (PROXY_LOCAL_SOCKETS). */
   localSockets: boolean;
+  /** Another proxy's session by its connection id (for a KILL that came through this proxy). */
+  findSession: (connectionId: number) => Promise<SessionInfo | null>;
 }
 
 const DUMMY_DOUBLE_HASH = crypto.randomBytes(20);
@@ -176,8 +180,10 @@ export async function handleClient(raw: net.Socket, ctx: ProxyContext): Promise<
     ctx.metrics.handshake("ok");
     ctx.metrics.sessionOpened();
     const computeId = route.computeId;
-    ctx.registry.register(connectionId, { projectId: route.projectId, computeId, backendThreadId: backend.greeting.connectionId });
+    const session = { projectId: route.projectId, computeId, backendThreadId: backend.greeting.connectionId };
+    ctx.registry.register(connectionId, session);
     ctx.activity.opened(computeId);
+    ctx.activity.sessionOpened({ connectionId, ...session });
     const clientLeftover = stream.detach();
     // Plain TCP clients are read into a reused buffer from here on; TLS clients stay streams.
     const relay = socket === raw ? RelaySocket.adopt(raw) : null;
@@ -192,9 +198,11 @@ export async function handleClient(raw: net.Socket, ctx: ProxyContext): Promise<
       backendLeftover: backend.leftover,
       changeUser: (packet) =>
         changeUser(ctx, packet, { scramble, serverName, address, clientCapabilities: response.capabilities, route, backend }),
+      findSession: ctx.findSession,
       onActivity: () => ctx.activity.touch(computeId),
       onClose: () => {
         ctx.registry.unregister(connectionId);
+        ctx.activity.sessionClosed(connectionId);
         ctx.activity.closed(computeId);
         ctx.metrics.sessionClosed();
       },
@@ -254,7 +262,7 @@ async function changeUser(
   ctx: ProxyContext,
   packet: Buffer,
   session: { scramble: Buffer; serverName: string | null; address: string; clientCapabilities: number; route: Route; backend: BackendSession },
-): Promise<ChangeUserOutcome> {
+): Promise<InterceptOutcome> {
   const started = Date.now();
   const answer = (error: ClientError) => ({
     toClient: encodePacket(encodeError(error.code, error.sqlState, error.message), (packet[3]! + 1) & 0xff),

@@ -1,8 +1,11 @@
+import crypto from "node:crypto";
+import { PROXY_SLOTS, PROXY_SLOT_SIZE } from "@/server/proxy-activity/constants";
+
 // The proxy's live sessions by the connection id it gave each client, so `KILL [QUERY] <id>` from another
-// connection can be translated to the compute's own thread id. With several worker processes
-// (proxy/cluster.ts) each worker hands out its own residue class of ids (first, first + step, ...), so ids
-// are unique across the workers, and every worker also knows the others' sessions (applyRemote): a KILL
-// arrives on a new connection, which may land on any worker.
+// connection can be translated to the compute's own thread id. Ids come from the proxy's slot (a block of
+// 2^20 ids no other proxy uses, given at registration), so an id names one session among all proxies: a
+// KILL that reaches another proxy is looked up in PostgreSQL (server/proxy-activity/sessions.ts). Workers
+// of one proxy (proxy/cluster.ts) also tell each other of their sessions at once (applyRemote).
 
 export interface SessionInfo {
   projectId: string;
@@ -15,33 +18,30 @@ export interface SessionInfo {
 export type SessionEvent = { op: "open"; id: number; info: SessionInfo } | { op: "close"; id: number };
 
 export interface SessionRegistryOptions {
-  /** The first id handed out (default 1). */
-  first?: number;
-  /** The distance between ids (default 1): the number of workers. */
-  step?: number;
   /** Told of every local open and close. */
   publish?: (event: SessionEvent) => void;
 }
 
-const MAX_ID = 0x7fffffff;
-
 export class SessionRegistry {
-  private readonly first: number;
-  private readonly step: number;
   private readonly publish: ((event: SessionEvent) => void) | undefined;
-  private nextId: number;
+  /** Until the proxy has registered (the database was down at start): a random block. */
+  private slot = crypto.randomInt(PROXY_SLOTS);
+  private next = 1;
   private readonly sessions = new Map<number, SessionInfo>();
 
   constructor(options: SessionRegistryOptions = {}) {
-    this.first = options.first ?? 1;
-    this.step = options.step ?? 1;
     this.publish = options.publish;
-    this.nextId = this.first;
+  }
+
+  /** Hand out ids from this slot's block from now on. */
+  setSlot(slot: number): void {
+    if (!Number.isInteger(slot) || slot < 0 || slot >= PROXY_SLOTS) throw new RangeError(`invalid proxy slot ${slot}`);
+    this.slot = slot;
   }
 
   allocateId(): number {
-    const id = this.nextId;
-    this.nextId = this.nextId > MAX_ID - this.step ? this.first : this.nextId + this.step;
+    const id = this.slot * PROXY_SLOT_SIZE + this.next;
+    this.next = this.next === PROXY_SLOT_SIZE - 1 ? 1 : this.next + 1;
     return id;
   }
 

@@ -3,6 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import tls from "node:tls";
 import { config } from "@/server/config";
+import { findProxySession } from "@/server/proxy-activity/sessions";
 import { logger } from "@/server/logger";
 import { ActivityReporter } from "./activity-reporter";
 import { metrics, startMetricsServer } from "./metrics";
@@ -59,11 +60,17 @@ export async function startProxy(overrides: ProxyOverrides = {}): Promise<Runnin
   const cfg = config();
   const proxyId = `${os.hostname()}-${process.pid}-${crypto.randomBytes(3).toString("hex")}`;
   const serverInfo = initialServerInfo();
-  const activity = new ActivityReporter({ proxyId, host: os.hostname(), version: serverInfo.serverVersion });
+  const registry = overrides.registry ?? new SessionRegistry();
+  const activity = new ActivityReporter({
+    proxyId,
+    host: os.hostname(),
+    version: serverInfo.serverVersion,
+    onSlot: (slot) => registry.setSlot(slot),
+  });
   const context = tlsContext();
   if (cfg.PROXY_TLS_REQUIRED && !context) throw new Error("PROXY_TLS_REQUIRED is set but PROXY_TLS_CERT and PROXY_TLS_KEY are not");
   const server = new ProxyServer({
-    registry: overrides.registry ?? new SessionRegistry(),
+    registry,
     routes: new RouteCache(cfg.PROXY_ROUTE_CACHE_MS),
     waker: new Waker(),
     throttle: overrides.throttle ?? new AuthThrottle(),
@@ -75,6 +82,7 @@ export async function startProxy(overrides: ProxyOverrides = {}): Promise<Runnin
     handshakeTimeoutMs: cfg.PROXY_HANDSHAKE_TIMEOUT_MS,
     wakeTimeoutMs: cfg.PROXY_WAKE_TIMEOUT_MS,
     localSockets: cfg.PROXY_LOCAL_SOCKETS,
+    findSession: findProxySession,
   });
   await activity.start();
   const host = overrides.host ?? "0.0.0.0";

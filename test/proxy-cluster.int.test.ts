@@ -5,6 +5,7 @@ import path from "node:path";
 import mysql from "mysql2/promise";
 import { describe, expect, inject, it } from "vitest";
 import { findFreePort, isPortOpen } from "../server/util/free-port";
+import { PROXY_SLOT_SIZE } from "../server/proxy-activity/constants";
 import { newTenant } from "./api";
 import { createProjectWithCompute, waitFor } from "./compute";
 import { connectProxy, proxyPort } from "./proxy";
@@ -42,10 +43,10 @@ describe("proxy: one worker per core", () => {
     const c = await createProjectWithCompute(await newTenant());
     const before = await counter("proxy_connections_total");
     const conns = await Promise.all(Array.from({ length: 4 }, () => connectProxy(`${c.slug}.app`, c.password)));
-    // Connection ids are unique across workers; round-robin gives each worker some.
-    const ids = conns.map((conn) => conn.threadId);
+    // Connection ids are unique across workers (each has its own slot of ids); round-robin gives each some.
+    const ids = conns.map((conn) => conn.threadId!);
     expect(new Set(ids).size).toBe(4);
-    expect(new Set(ids.map((id) => id! % 2)).size).toBe(2);
+    expect(new Set(ids.map((id) => Math.floor(id / PROXY_SLOT_SIZE))).size).toBe(2);
     expect(await counter("proxy_connections_total")).toBe(before + 4);
     await Promise.all(conns.map((conn) => conn.end()));
   });

@@ -18,3 +18,7 @@ export const PROXY_ACTIVITY_FORGET_MS = 60_000;
 
 /** pruneDeadProxies' default: a proxy silent for this long is deleted with its activity rows. */
 export const PROXY_PRUNE_AFTER_MS = 10 * 60_000;
+
+/** Connection-id blocks: slot * 2^20 + n stays below 2^31, the largest id MySQL clients take. */
+export const PROXY_SLOTS = 2048;
+export const PROXY_SLOT_SIZE = 1 << 20;

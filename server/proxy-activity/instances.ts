@@ -1,6 +1,6 @@
 import { db } from "../db";
 import type { ProxyInstance } from "../db";
-import { PROXY_HEARTBEAT_TTL_MS, PROXY_PRUNE_AFTER_MS } from "./constants";
+import { PROXY_HEARTBEAT_TTL_MS, PROXY_PRUNE_AFTER_MS, PROXY_SLOTS } from "./constants";
 
 // The proxy processes and their heartbeats. Heartbeats are written and judged with the database's clock
 // (`now() AT TIME ZONE 'UTC'`, the UTC wall time Prisma keeps in its timestamp columns), so proxies on hosts
@@ -12,15 +12,41 @@ export interface ProxyInstanceInput {
   host: string;
   pid: number;
   version?: string | null;
+  /** The slot to keep if it is still free (registering again after the row was pruned). */
+  preferredSlot?: number | null;
 }
 
-/** Record a proxy as live. Idempotent: registering again (after it was pruned) refreshes the row. */
-export async function registerProxyInstance({ id, host, pid, version = null }: ProxyInstanceInput): Promise<void> {
-  await db.$executeRaw`
-    INSERT INTO "ProxyInstance" ("id", "host", "pid", "version", "startedAt", "heartbeatAt")
-    VALUES (${id}, ${host}, ${pid}, ${version}, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC')
-    ON CONFLICT ("id") DO UPDATE
-      SET "host" = EXCLUDED."host", "pid" = EXCLUDED."pid", "version" = EXCLUDED."version", "heartbeatAt" = EXCLUDED."heartbeatAt"`;
+const UNIQUE_VIOLATION = "23505";
+
+/**
+ * Record a proxy as live and give it a slot (its block of client connection ids) no other proxy holds.
+ * Idempotent: registering again (after it was pruned) refreshes the row and keeps a free preferred slot.
+ */
+export async function registerProxyInstance({ id, host, pid, version = null, preferredSlot = null }: ProxyInstanceInput): Promise<number> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      // The preferred slot if free, else the lowest free one; two proxies that pick the same one at once
+      // collide on the unique index, and the loser tries again.
+      const rows = await db.$queryRaw<{ slot: number | null }[]>`
+        INSERT INTO "ProxyInstance" ("id", "host", "pid", "version", "startedAt", "heartbeatAt", "slot")
+        VALUES (${id}, ${host}, ${pid}, ${version}, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC', (
+          SELECT s FROM generate_series(0, ${PROXY_SLOTS - 1}::int) AS s
+          WHERE NOT EXISTS (SELECT 1 FROM "ProxyInstance" AS p WHERE p."slot" = s)
+          ORDER BY s = ${preferredSlot ?? -1}::int DESC, s
+          LIMIT 1))
+        ON CONFLICT ("id") DO UPDATE
+          SET "host" = EXCLUDED."host", "pid" = EXCLUDED."pid", "version" = EXCLUDED."version", "heartbeatAt" = EXCLUDED."heartbeatAt",
+              "slot" = COALESCE("ProxyInstance"."slot", EXCLUDED."slot")
+        RETURNING "slot"`;
+      const slot = rows[0]?.slot;
+      if (slot === null || slot === undefined) throw new Error(`all ${PROXY_SLOTS} proxy slots are taken`);
+      return slot;
+    } catch (error) {
+      const code = (error as { code?: unknown; meta?: { code?: unknown } }).meta?.code ?? (error as { code?: unknown }).code;
+      if (attempt < 5 && (code === UNIQUE_VIOLATION || String(error).includes(UNIQUE_VIOLATION))) continue;
+      throw error;
+    }
+  }
 }
 
 /**
@@ -41,7 +67,7 @@ export async function unregisterProxyInstance(id: string): Promise<void> {
 /** The proxies whose heartbeat is within ttlMs, oldest first. */
 export async function liveProxies({ ttlMs = PROXY_HEARTBEAT_TTL_MS }: { ttlMs?: number } = {}): Promise<ProxyInstance[]> {
   return db.$queryRaw<ProxyInstance[]>`
-    SELECT "id", "host", "pid", "version", "startedAt", "heartbeatAt" FROM "ProxyInstance"
+    SELECT "id", "host", "pid", "version", "startedAt", "heartbeatAt", "slot" FROM "ProxyInstance"
     WHERE "heartbeatAt" >= now() AT TIME ZONE 'UTC' - ${Math.round(ttlMs)}::int * interval '1 millisecond'
     ORDER BY "startedAt", "id"`;
 }

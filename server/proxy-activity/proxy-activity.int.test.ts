@@ -10,6 +10,8 @@ import {
   pruneDeadProxies,
   registerProxyInstance,
   reportActivity,
+  reportSessions,
+  findProxySession,
   unregisterProxyInstance,
 } from "./index";
 
@@ -181,6 +183,7 @@ describe("proxy activity", () => {
       registerProxyInstance,
       heartbeat,
       unregisterProxyInstance,
+      reportSessions,
       reportActivity: async (...args) => {
         if (failing) throw new Error("database unavailable (test)");
         return reportActivity(...args);
@@ -226,5 +229,42 @@ describe("proxy activity", () => {
     await unregisterProxyInstance(live);
     await unregisterProxyInstance(live); // idempotent
     expect(await rows(computeId)).toEqual([]);
+  });
+
+  it("gives proxies distinct slots, also when they register at once, and keeps a free preferred one", async () => {
+    const ids = Array.from({ length: 8 }, () => `test-${rand()}`);
+    proxyIds.push(...ids);
+    const slots = await Promise.all(ids.map((id, i) => registerProxyInstance({ id, host: "h", pid: i })));
+    expect(new Set(slots).size).toBe(ids.length);
+    // Registering again keeps the slot; after being pruned, the proxy asks for its old slot back and gets it.
+    expect(await registerProxyInstance({ id: ids[0]!, host: "h", pid: 0 })).toBe(slots[0]);
+    await unregisterProxyInstance(ids[1]!);
+    expect(await registerProxyInstance({ id: ids[1]!, host: "h", pid: 1, preferredSlot: slots[1] })).toBe(slots[1]);
+    for (const id of ids) await unregisterProxyInstance(id);
+  });
+
+  it("writes a proxy's sessions with its reports, finds them by connection id while the proxy lives, and drops closed ones", async () => {
+    const computeId = await newCompute();
+    const r = reporter({ intervalMs: 60_000, heartbeatMs: 60_000 });
+    await r.start();
+    const session = { connectionId: 1_000_000_000 + crypto.randomInt(1_000_000), projectId: "p", computeId, backendThreadId: 42 };
+    const brief = { connectionId: session.connectionId + 1, projectId: "p", computeId, backendThreadId: 43 };
+    r.sessionOpened(session);
+    r.sessionOpened(brief);
+    r.sessionClosed(brief.connectionId); // opened and closed between two reports: never written
+    expect(await findProxySession(session.connectionId)).toBeNull();
+    await r.flush();
+    expect(await findProxySession(session.connectionId)).toEqual(session);
+    expect(await findProxySession(brief.connectionId)).toBeNull();
+    r.sessionClosed(session.connectionId);
+    await r.flush();
+    expect(await findProxySession(session.connectionId)).toBeNull();
+
+    // A dead proxy's sessions are not found.
+    r.sessionOpened(session);
+    await r.flush();
+    await db.proxyInstance.update({ where: { id: r.proxyId }, data: { heartbeatAt: new Date(Date.now() - 3_600_000) } });
+    expect(await findProxySession(session.connectionId)).toBeNull();
+    await r.stop();
   });
 });
