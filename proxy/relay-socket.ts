@@ -33,7 +33,6 @@ function flowControl(target: Duplex, resume: () => void) {
     if (!state.full && !state.held) resume();
   };
   return {
-    state,
     forward(part: Buffer) {
       if (part.length === 0 || target.write(part) || state.full) return;
       state.full = true;
