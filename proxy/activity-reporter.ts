@@ -244,8 +244,8 @@ export class ActivityReporter {
         this.onSlot?.(slot);
       }
       for (const entry of this.entries.values()) entry.reported = -1;
-      // The sessions' rows went with the proxy's row: write them all again.
-      for (const [id, session] of this.sessionsWritten) this.sessionsToWrite.set(id, session);
+      // The sessions' rows went with the proxy's row: write the open ones again.
+      for (const [id, session] of this.sessionsWritten) if (!this.sessionsToDelete.has(id)) this.sessionsToWrite.set(id, session);
       this.sessionsWritten.clear();
       this.sessionsToDelete.clear();
       this.succeeded("heartbeat");

@@ -40,6 +40,8 @@ export interface BackendSession {
   capabilities: number;
   /** The scramble the compute checked the login against (the greeting's, or an auth switch's). */
   scramble: Buffer;
+  /** Logged in through the compute's Unix socket (where 'localhost' accounts match). */
+  viaSocket: boolean;
   /** The compute's final OK packet payload. */
   ok: Buffer;
   /** Bytes the compute sent after its OK (normally none). */
@@ -103,7 +105,8 @@ export async function loginToCompute(login: BackendLogin): Promise<BackendSessio
       sequenceId = reply.sequenceId + 1;
       const kind = reply.payload[0];
       if (kind === 0x00) {
-        return { compute, socket, greeting, capabilities: response.capabilities, scramble, ok: reply.payload, leftover: stream.detach() };
+        const viaSocket = login.socketPath !== undefined;
+        return { compute, socket, greeting, capabilities: response.capabilities, scramble, viaSocket, ok: reply.payload, leftover: stream.detach() };
       }
       if (kind === 0xff) throw new BackendRefusedError(decodeError(reply.payload));
       if (kind === 0xfe) {
@@ -134,6 +137,11 @@ export async function loginToCompute(login: BackendLogin): Promise<BackendSessio
  */
 const OWN_OS_USER = os.userInfo().username;
 
+/** Whether a session may be (or become, by COM_CHANGE_USER) this role over a compute's Unix socket. */
+export function socketLoginAllowed(role: string): boolean {
+  return role !== OWN_OS_USER;
+}
+
 const CONNECT_ERRORS = new Set(["ENOENT", "ECONNREFUSED", "EACCES", "EPERM", "ENOTSOCK"]);
 
 /**
@@ -143,7 +151,7 @@ const CONNECT_ERRORS = new Set(["ENOENT", "ECONNREFUSED", "EACCES", "EPERM", "EN
  * '<role>'@'localhost'), falls back to TCP, which is the endpoint's contract.
  */
 export async function loginPreferringSocket(login: BackendLogin, socketPath: string | null): Promise<BackendSession> {
-  if (socketPath && login.role !== OWN_OS_USER) {
+  if (socketPath && socketLoginAllowed(login.role)) {
     try {
       return await loginToCompute({ ...login, socketPath });
     } catch (error) {

@@ -34,6 +34,7 @@ export interface PumpOptions {
   /** The compute side's reads. */
   computeReads: ReadSide;
   projectId: string;
+  computeId: string;
   registry: SessionRegistry;
   /** Bytes already received from the client after its handshake. */
   clientLeftover: Buffer;
@@ -45,6 +46,26 @@ export interface PumpOptions {
   findSession: (connectionId: number) => Promise<SessionInfo | null>;
   onActivity: () => void;
   onClose: () => void;
+}
+
+/** How long a KILL waits for PostgreSQL to name another proxy's session before "Unknown thread id". */
+const FIND_SESSION_TIMEOUT_MS = 2000;
+
+/** The promise's value, or null once ms have passed. */
+function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T | null> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => resolve(null), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error as Error);
+      },
+    );
+  });
 }
 
 /** Whether the statement's first non-blank character (looked for in the bytes at hand) is a K. */
@@ -82,7 +103,7 @@ export function pump(o: PumpOptions): void {
     statement: NonNullable<ReturnType<typeof parseKill>>,
     sequenceId: number,
   ): InterceptOutcome => {
-    if (!target || target.projectId !== o.projectId) {
+    if (!target || target.projectId !== o.projectId || target.computeId !== o.computeId) {
       return { toClient: encodePacket(encodeError(ErrorCode.NO_SUCH_THREAD, "HY000", `Unknown thread id: ${statement.id}`), (sequenceId + 1) & 0xff) };
     }
     const query = Buffer.concat([Buffer.from([Command.QUERY]), Buffer.from(formatKill(statement, target.backendThreadId))]);
@@ -102,9 +123,9 @@ export function pump(o: PumpOptions): void {
     else if (command === Command.QUERY) statement = parseKill(packet.subarray(5).toString("utf8"));
     if (!statement) return null;
     const local = o.registry.get(statement.id);
-    if (local) return killOutcome(local, statement, sequenceId);
+    if (local || o.registry.owns(statement.id)) return killOutcome(local, statement, sequenceId);
     // A session of another proxy (the KILL came through this one): PostgreSQL knows it.
-    return o.findSession(statement.id).then(
+    return withDeadline(o.findSession(statement.id), FIND_SESSION_TIMEOUT_MS).then(
       (remote) => killOutcome(remote, statement, sequenceId),
       () => killOutcome(null, statement, sequenceId),
     );
@@ -117,6 +138,16 @@ export function pump(o: PumpOptions): void {
 
   // Client bytes read while an intercepted command waits for its look-up (copies), processed after it.
   let held: Buffer[] | null = null;
+  // The previous client packet's sequence id and length (to see sequence ids wrap in LOAD DATA uploads).
+  let previousSequence = -1;
+  let previousLength = 0;
+
+  /** Answer the client an error and end the session (something the proxy must not pass on). */
+  const endWithError = (message: string, sequenceId: number) => {
+    if (closed) return;
+    client.end(encodePacket(encodeError(ErrorCode.HANDSHAKE, "08S01", `${message}; the proxy closed the connection`), (sequenceId + 1) & 0xff));
+    backend.destroy();
+  };
 
   const settle = (outcome: Promise<InterceptOutcome>) => {
     outcome.then(
@@ -161,13 +192,30 @@ export function pump(o: PumpOptions): void {
       const length = data.readUIntLE(offset, 3);
       const sequenceId = data[offset + 3]!;
       const command = length > 0 ? data[offset + 4]! : -1;
-      const candidate =
-        !continuation &&
-        sequenceId === 0 &&
-        ((command === Command.CHANGE_USER && length <= MAX_CHANGE_USER) ||
-          (length <= MAX_INTERCEPT &&
-            (command === Command.PROCESS_KILL || (command === Command.QUERY && startsWithK(data, offset + 5, offset + 4 + length)))));
+      const whole = available >= 4 + length;
+      // Sequence ids wrap: in a LOAD DATA LOCAL upload the packet after 255 has id 0 again, and the upload
+      // goes on until an empty packet. So an id 0 right after a non-empty 255 is file data, not a command.
+      const wrapped = sequenceId === 0 && previousSequence === 255 && previousLength > 0;
+      previousSequence = sequenceId;
+      previousLength = length;
+      const isCommand = !continuation && sequenceId === 0;
       continuation = length === MAX_PAYLOAD;
+      if (isCommand && command === Command.CHANGE_USER && (wrapped || length > MAX_CHANGE_USER)) {
+        // Never pass a COM_CHANGE_USER to the compute unchecked (it would re-authenticate the session there,
+        // e.g. through the Unix socket as the control plane's account). Data that merely looks like one
+        // at a wrap point is vanishingly rare (a file byte 0x11 every 255 packets): the session ends.
+        send(data.subarray(forwardFrom, offset));
+        endWithError(wrapped ? "ambiguous packet after sequence id 255 (COM_CHANGE_USER or LOAD DATA contents)" : "COM_CHANGE_USER packet too large", sequenceId);
+        return "hold";
+      }
+      const candidate =
+        isCommand &&
+        !wrapped &&
+        (command === Command.CHANGE_USER ||
+          (length <= MAX_INTERCEPT &&
+            (command === Command.PROCESS_KILL ||
+              // Not all of a short query at hand yet: wait for it (at most MAX_INTERCEPT bytes) to tell.
+              (command === Command.QUERY && (!whole || startsWithK(data, offset + 5, offset + 4 + length))))));
       if (candidate) {
         if (data.length - offset < 4 + length) {
           send(data.subarray(forwardFrom, offset));

@@ -4,7 +4,7 @@ import crypto from "node:crypto";
 import { Duplex } from "node:stream";
 import { logger } from "@/server/logger";
 import { syncRolesIfBehind } from "@/server/compute/sync-roles";
-import { BackendRefusedError, loginPreferringSocket, type BackendSession } from "./backend";
+import { BackendRefusedError, loginPreferringSocket, socketLoginAllowed, type BackendSession } from "./backend";
 import { accessDenied, ClientError, unavailable } from "./client-error";
 import { ConnectionClosedError, PacketStream } from "./packet-stream";
 import { Capability, ErrorCode, NATIVE_PASSWORD } from "./protocol/constants";
@@ -193,11 +193,20 @@ export async function handleClient(raw: net.Socket, ctx: ProxyContext): Promise<
       backend: backend.socket,
       computeReads: backend.compute,
       projectId: route.projectId,
+      computeId,
       registry: ctx.registry,
       clientLeftover,
       backendLeftover: backend.leftover,
       changeUser: (packet) =>
-        changeUser(ctx, packet, { scramble, serverName, address, clientCapabilities: response.capabilities, route, backend }),
+        changeUser(ctx, packet, {
+          scramble,
+          serverName,
+          address,
+          clientCapabilities: response.capabilities,
+          clientCollation: response.collation,
+          route,
+          backend,
+        }),
       findSession: ctx.findSession,
       onActivity: () => ctx.activity.touch(computeId),
       onClose: () => {
@@ -261,7 +270,15 @@ async function failureDelay(ctx: ProxyContext, address: string, started: number)
 async function changeUser(
   ctx: ProxyContext,
   packet: Buffer,
-  session: { scramble: Buffer; serverName: string | null; address: string; clientCapabilities: number; route: Route; backend: BackendSession },
+  session: {
+    scramble: Buffer;
+    serverName: string | null;
+    address: string;
+    clientCapabilities: number;
+    clientCollation: number;
+    route: Route;
+    backend: BackendSession;
+  },
 ): Promise<InterceptOutcome> {
   const started = Date.now();
   const answer = (error: ClientError) => ({
@@ -284,6 +301,12 @@ async function changeUser(
     await failureDelay(ctx, session.address, started);
     return answer(accessDenied(userLabel, session.address));
   }
+  if (session.backend.viaSocket && !socketLoginAllowed(route.role)) {
+    // On the socket this name is the control plane's unix_socket account (see backend.ts).
+    return answer(
+      new ClientError(ErrorCode.ACCESS_DENIED, "28000", `COM_CHANGE_USER to '${userLabel}' is not possible on this connection; open a new connection as '${userLabel}'`, "auth_failed"),
+    );
+  }
   if (route.projectId !== session.route.projectId) {
     return answer(
       new ClientError(
@@ -295,7 +318,14 @@ async function changeUser(
     );
   }
   const { backend } = session;
-  const forCompute = { ...request, user: route.role, authResponse: nativeTokenFromStage1(backend.scramble, stage1), authPlugin: NATIVE_PASSWORD };
+  const forCompute = {
+    ...request,
+    user: route.role,
+    authResponse: nativeTokenFromStage1(backend.scramble, stage1),
+    authPlugin: NATIVE_PASSWORD,
+    // Always sent: without it the plugin name and attributes cannot follow.
+    collation: request.collation ?? session.clientCollation,
+  };
   return { toCompute: encodePacket(encodeChangeUser(forCompute, backend.capabilities), packet[3]!) };
 }
 

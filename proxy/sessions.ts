@@ -25,7 +25,7 @@ export interface SessionRegistryOptions {
 export class SessionRegistry {
   private readonly publish: ((event: SessionEvent) => void) | undefined;
   /** Until the proxy has registered (the database was down at start): a random block. */
-  private slot = crypto.randomInt(PROXY_SLOTS);
+  private slot = crypto.randomInt(1, PROXY_SLOTS);
   private next = 1;
   private readonly sessions = new Map<number, SessionInfo>();
 
@@ -37,6 +37,11 @@ export class SessionRegistry {
   setSlot(slot: number): void {
     if (!Number.isInteger(slot) || slot < 0 || slot >= PROXY_SLOTS) throw new RangeError(`invalid proxy slot ${slot}`);
     this.slot = slot;
+  }
+
+  /** Whether the id is in this proxy's block (a miss here is a miss everywhere). */
+  owns(id: number): boolean {
+    return Math.floor(id / PROXY_SLOT_SIZE) === this.slot;
   }
 
   allocateId(): number {

@@ -1,3 +1,4 @@
+import os from "node:os";
 import mariadb from "mariadb";
 import type mysql from "mysql2/promise";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -64,6 +65,23 @@ describe("proxy: COM_CHANGE_USER", () => {
     await expect(conn.changeUser({ user: `${other.slug}.app`, password: other.password })).rejects.toMatchObject({
       errno: 1045,
       message: expect.stringContaining("open a new connection"),
+    });
+    expect(await currentUser(conn)).toBe("app@%");
+    await conn.end();
+  });
+
+  it("never switches to a role named like the proxy's OS user on a session that reached its compute by the Unix socket", async () => {
+    // There '<that name>'@'localhost' is the control plane's unix_socket account.
+    const osUser = os.userInfo().username;
+    if (!/^[a-z][a-z0-9_]{0,31}$/.test(osUser)) return; // not a possible role name: nothing to guard
+    const role = await call<{ password: string }>("POST", `/api/v1/projects/${c.projectId}/roles`, { key: tenant.key, body: { name: osUser } });
+    expect(role.status).toBe(201);
+    const conn = await connectProxy(`${c.slug}.app`, c.password);
+    const [[how]] = await conn.query<mysql.RowDataPacket[]>("SELECT USER() AS user");
+    expect(how!.user).toBe("app@localhost"); // this session went through the socket
+    await expect(conn.changeUser({ user: `${c.slug}.${osUser}`, password: role.body.password })).rejects.toMatchObject({
+      errno: 1045,
+      message: expect.stringContaining("not possible on this connection"),
     });
     expect(await currentUser(conn)).toBe("app@%");
     await conn.end();

@@ -1,6 +1,8 @@
 import crypto from "node:crypto";
 import net from "node:net";
+import os from "node:os";
 import { Readable } from "node:stream";
+import type mysql from "mysql2/promise";
 import { describe, expect, inject, it } from "vitest";
 import { newTenant } from "./api";
 import { createProjectWithCompute, pidOf, type CreatedCompute } from "./compute";
@@ -45,6 +47,47 @@ describe("proxy: forwarding", () => {
     const [multi] = await conn.query("SELECT COUNT(*) AS n FROM textlines; SELECT MAX(t) AS m FROM textlines");
     expect(multi).toEqual([[{ n: 1000 }], [{ m: "line 999" }]]);
     await conn.end();
+  });
+
+  it("passes LOAD DATA LOCAL packets whose sequence id wrapped to 0 as data, even when they look like a KILL", async () => {
+    const c = await compute();
+    // mysql2 sends each chunk as one packet, numbered from 2: packets 254, 510 and 766 have sequence id 0.
+    const chunk = (i: number) => (i === 254 ? "\x03KILL 1\n" : i === 510 ? "\x0cxxxx\n" : `row ${i}\n`);
+    const conn = await connectProxy(`${c.slug}.app`, c.password, {
+      infileStreamFactory: () => Readable.from(Array.from({ length: 800 }, (_, i) => Buffer.from(chunk(i), "latin1"))),
+    });
+    await conn.query("CREATE TABLE uploaded (t VARCHAR(64) CHARACTER SET latin1)");
+    const [loaded] = await conn.query("LOAD DATA LOCAL INFILE 'rows.txt' INTO TABLE uploaded");
+    expect((loaded as { affectedRows: number }).affectedRows).toBe(800);
+    const [rows] = await conn.query<mysql.RowDataPacket[]>("SELECT t FROM uploaded WHERE t NOT LIKE 'row %'");
+    expect(rows.map((r) => r.t as string).sort()).toEqual(["\x03KILL 1", "\x0cxxxx"]);
+    await conn.end();
+  });
+
+  it("never passes an unchecked COM_CHANGE_USER to the compute: an oversized one ends the session", async () => {
+    const c = await compute();
+    const conn = await connectProxy(`${c.slug}.app`, c.password);
+    const stream = (conn as unknown as { connection: { stream: net.Socket } }).connection.stream;
+    conn.on("error", () => undefined);
+    let received = "";
+    stream.on("data", (d: Buffer) => (received += d.toString("latin1")));
+    const closed = new Promise((resolve) => stream.once("close", resolve));
+    // As the control plane's OS user, padded past what the proxy checks (MariaDB ignores trailing bytes).
+    const payload = Buffer.concat([
+      Buffer.from([0x11]),
+      Buffer.from(`${os.userInfo().username}\0`),
+      Buffer.from([20]),
+      Buffer.alloc(20, 1),
+      Buffer.from("main\0"),
+      Buffer.from([45, 0]),
+      Buffer.from("mysql_native_password\0"),
+      Buffer.alloc(80 * 1024, 0x20),
+    ]);
+    const header = Buffer.alloc(4);
+    header.writeUIntLE(payload.length, 0, 3);
+    stream.write(Buffer.concat([header, payload]));
+    await closed;
+    expect(received).toContain("COM_CHANGE_USER packet too large");
   });
 
   it("lets KILL QUERY with the client's connection id cancel its running query", async () => {

@@ -25,14 +25,15 @@ const UNIQUE_VIOLATION = "23505";
 export async function registerProxyInstance({ id, host, pid, version = null, preferredSlot = null }: ProxyInstanceInput): Promise<number> {
   for (let attempt = 0; ; attempt++) {
     try {
-      // The preferred slot if free, else the lowest free one; two proxies that pick the same one at once
-      // collide on the unique index, and the loser tries again.
+      // The preferred slot if free, else a random free one (proxies starting together rarely pick the same;
+      // when they do, they collide on the unique index and the loser tries again). Slot 0 is never given:
+      // its ids would look like the small thread ids of the computes.
       const rows = await db.$queryRaw<{ slot: number | null }[]>`
         INSERT INTO "ProxyInstance" ("id", "host", "pid", "version", "startedAt", "heartbeatAt", "slot")
         VALUES (${id}, ${host}, ${pid}, ${version}, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC', (
-          SELECT s FROM generate_series(0, ${PROXY_SLOTS - 1}::int) AS s
+          SELECT s FROM generate_series(1, ${PROXY_SLOTS - 1}::int) AS s
           WHERE NOT EXISTS (SELECT 1 FROM "ProxyInstance" AS p WHERE p."slot" = s)
-          ORDER BY s = ${preferredSlot ?? -1}::int DESC, s
+          ORDER BY s = ${preferredSlot ?? -1}::int DESC, random()
           LIMIT 1))
         ON CONFLICT ("id") DO UPDATE
           SET "host" = EXCLUDED."host", "pid" = EXCLUDED."pid", "version" = EXCLUDED."version", "heartbeatAt" = EXCLUDED."heartbeatAt",
@@ -43,7 +44,7 @@ export async function registerProxyInstance({ id, host, pid, version = null, pre
       return slot;
     } catch (error) {
       const code = (error as { code?: unknown; meta?: { code?: unknown } }).meta?.code ?? (error as { code?: unknown }).code;
-      if (attempt < 5 && (code === UNIQUE_VIOLATION || String(error).includes(UNIQUE_VIOLATION))) continue;
+      if (attempt < 20 && (code === UNIQUE_VIOLATION || String(error).includes(UNIQUE_VIOLATION))) continue;
       throw error;
     }
   }

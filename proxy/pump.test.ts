@@ -1,0 +1,61 @@
+import { PassThrough } from "node:stream";
+import { describe, expect, it } from "vitest";
+import { Command } from "./protocol/constants";
+import { encodePacket } from "./protocol/packet";
+import { pump } from "./pump";
+import type { ChunkFilter, ReadSide } from "./relay-socket";
+import { SessionRegistry } from "./sessions";
+
+// The client -> compute filter, fed chunk by chunk as the network may split them.
+
+function harness() {
+  const registry = new SessionRegistry();
+  registry.setSlot(5);
+  const target = registry.allocateId();
+  registry.register(target, { projectId: "p", computeId: "c", backendThreadId: 77 });
+  const toCompute: Buffer[] = [];
+  const backend = new PassThrough();
+  backend.on("data", (d: Buffer) => toCompute.push(d));
+  const client = new PassThrough();
+  let filter: ChunkFilter | undefined;
+  const clientReads: ReadSide = { relayTo: (_t, f) => (filter = f), release: () => undefined };
+  pump({
+    client,
+    clientReads,
+    backend,
+    computeReads: { relayTo: () => undefined, release: () => undefined },
+    projectId: "p",
+    computeId: "c",
+    registry,
+    clientLeftover: Buffer.alloc(0),
+    backendLeftover: Buffer.alloc(0),
+    changeUser: () => Promise.reject(new Error("not in this test")),
+    findSession: () => Promise.resolve(null),
+    onActivity: () => undefined,
+    onClose: () => undefined,
+  });
+  const feed = (chunk: Buffer) => filter!(Buffer.from(chunk), (part) => backend.write(part));
+  return { target, feed, sent: () => Buffer.concat(toCompute) };
+}
+
+const query = (sql: string) => encodePacket(Buffer.concat([Buffer.from([Command.QUERY]), Buffer.from(sql)]), 0);
+
+describe("pump: the client's commands", () => {
+  it("translates a KILL QUERY however the network splits it", () => {
+    for (let split = 1; split < 20; split++) {
+      const { target, feed, sent } = harness();
+      const packet = query(`KILL QUERY ${target}`);
+      feed(packet.subarray(0, split));
+      feed(packet.subarray(split));
+      expect(sent(), `split at ${split}`).toEqual(query("KILL QUERY 77"));
+    }
+  });
+
+  it("forwards other statements untouched, split or not", () => {
+    const { feed, sent } = harness();
+    const packets = [query("SELECT 1"), query("  kindly ignore"), query("INSERT INTO t VALUES (1)")];
+    const all = Buffer.concat(packets);
+    for (let i = 0; i < all.length; i += 3) feed(all.subarray(i, i + 3));
+    expect(sent()).toEqual(all);
+  });
+});
