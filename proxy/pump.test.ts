@@ -51,6 +51,12 @@ describe("pump: the client's commands", () => {
     }
   });
 
+  it("answers a KILL of an unknown id through the compute (a SIGNAL), so the error keeps its place among replies", () => {
+    const { target, feed, sent } = harness();
+    feed(query(`KILL ${target + 1}`)); // in this proxy's own block: no database look-up
+    expect(sent().subarray(5).toString("latin1")).toMatch(/^SIGNAL SQLSTATE 'HY000' SET MYSQL_ERRNO = 1094, MESSAGE_TEXT = X'/);
+  });
+
   it("forwards other statements untouched, split or not", () => {
     const { feed, sent } = harness();
     const packets = [query("SELECT 1"), query("  kindly ignore"), query("INSERT INTO t VALUES (1)")];

@@ -2,6 +2,7 @@ import type { Duplex } from "node:stream";
 import { Command, ErrorCode, MAX_PAYLOAD } from "./protocol/constants";
 import { encodeError } from "./protocol/handshake";
 import { encodePacket } from "./protocol/packet";
+import { signalQuery, type ProxyError } from "./protocol/signal";
 import { formatKill, parseKill } from "./kill";
 import type { SessionInfo, SessionRegistry } from "./sessions";
 import type { ChunkFilter, ReadSide } from "./relay-socket";
@@ -23,8 +24,11 @@ const MAX_INTERCEPT = 96;
 /** A COM_CHANGE_USER carries connect attributes (at most 64 KiB of them). */
 const MAX_CHANGE_USER = 70 * 1024;
 
-/** What to do instead of forwarding a command: send the compute a packet, or answer the client. */
-export type InterceptOutcome = { toCompute: Buffer } | { toClient: Buffer };
+/**
+ * What to do instead of forwarding a command: send the compute another packet, or answer the command with
+ * an error (which goes through the compute too, so replies stay in order: protocol/signal.ts).
+ */
+export type InterceptOutcome = { toCompute: Buffer } | { error: ProxyError };
 
 export interface PumpOptions {
   client: Duplex;
@@ -104,7 +108,7 @@ export function pump(o: PumpOptions): void {
     sequenceId: number,
   ): InterceptOutcome => {
     if (!target || target.projectId !== o.projectId || target.computeId !== o.computeId) {
-      return { toClient: encodePacket(encodeError(ErrorCode.NO_SUCH_THREAD, "HY000", `Unknown thread id: ${statement.id}`), (sequenceId + 1) & 0xff) };
+      return { error: { code: ErrorCode.NO_SUCH_THREAD, sqlState: "HY000", message: `Unknown thread id: ${statement.id}` } };
     }
     const query = Buffer.concat([Buffer.from([Command.QUERY]), Buffer.from(formatKill(statement, target.backendThreadId))]);
     return { toCompute: encodePacket(query, sequenceId) };
@@ -131,9 +135,9 @@ export function pump(o: PumpOptions): void {
     );
   };
 
-  const apply = (outcome: InterceptOutcome, send: (part: Buffer) => void) => {
-    if ("toCompute" in outcome) send(outcome.toCompute);
-    else client.write(outcome.toClient);
+  /** Carry out an outcome for the command packet whose sequence id was `sequenceId`. */
+  const apply = (outcome: InterceptOutcome, sequenceId: number, send: (part: Buffer) => void) => {
+    send("toCompute" in outcome ? outcome.toCompute : encodePacket(signalQuery(outcome.error), sequenceId));
   };
 
   // Client bytes read while an intercepted command waits for its look-up (copies), processed after it.
@@ -149,11 +153,11 @@ export function pump(o: PumpOptions): void {
     backend.destroy();
   };
 
-  const settle = (outcome: Promise<InterceptOutcome>) => {
+  const settle = (outcome: Promise<InterceptOutcome>, sequenceId: number) => {
     outcome.then(
       (result) => {
         if (closed) return;
-        apply(result, (part) => backend.write(part));
+        apply(result, sequenceId, (part) => backend.write(part));
         const rest = Buffer.concat(held ?? []);
         held = null;
         const again = rest.length > 0 ? onClientData(rest, (part) => backend.write(part)) : undefined;
@@ -227,10 +231,10 @@ export function pump(o: PumpOptions): void {
         const outcome = intercept(Buffer.from(packet));
         if (outcome instanceof Promise) {
           held = [Buffer.from(data.subarray(offset + 4 + length))];
-          settle(outcome);
+          settle(outcome, sequenceId);
           return "hold";
         }
-        if (outcome) apply(outcome, send);
+        if (outcome) apply(outcome, sequenceId, send);
         else send(packet);
         offset += 4 + length;
         forwardFrom = offset;

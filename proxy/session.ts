@@ -281,9 +281,7 @@ async function changeUser(
   },
 ): Promise<InterceptOutcome> {
   const started = Date.now();
-  const answer = (error: ClientError) => ({
-    toClient: encodePacket(encodeError(error.code, error.sqlState, error.message), (packet[3]! + 1) & 0xff),
-  });
+  const answer = (error: ClientError): InterceptOutcome => ({ error: { code: error.code, sqlState: error.sqlState, message: error.message } });
   let request: ChangeUser;
   try {
     request = decodeChangeUser(packet.subarray(4), session.clientCapabilities);

@@ -3,6 +3,7 @@ import net from "node:net";
 import os from "node:os";
 import { Readable } from "node:stream";
 import type mysql from "mysql2/promise";
+import mariadb from "mariadb";
 import { describe, expect, inject, it } from "vitest";
 import { newTenant } from "./api";
 import { createProjectWithCompute, pidOf, type CreatedCompute } from "./compute";
@@ -88,6 +89,17 @@ describe("proxy: forwarding", () => {
     stream.write(Buffer.concat([header, payload]));
     await closed;
     expect(received).toContain("COM_CHANGE_USER packet too large");
+  });
+
+  it("keeps replies in order when a refused KILL is pipelined behind a slow query (mariadb connector)", async () => {
+    const c = await compute();
+    const conn = await mariadb.createConnection({ host: "127.0.0.1", port: proxyPort(), user: `${c.slug}.app`, password: c.password });
+    const slow = conn.query("SELECT SLEEP(0.3) AS slept");
+    const kill = conn.query("KILL 12345"); // sent right behind it: the connector pipelines
+    kill.catch(() => undefined);
+    expect(await slow).toEqual([{ slept: 0 }]);
+    await expect(kill).rejects.toMatchObject({ errno: 1094, sqlMessage: "Unknown thread id: 12345" });
+    await conn.end();
   });
 
   it("lets KILL QUERY with the client's connection id cancel its running query", async () => {
