@@ -3,8 +3,8 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import mysql from "mysql2/promise";
-import { launch, type Product } from "../scripts/launcher";
-import { killComputes, scratchDataDir, scratchEnv } from "../scripts/scratch-product";
+import type { Product } from "../scripts/launcher";
+import { killComputes, launchScratch, scratchDataDir, scratchEnv } from "../scripts/scratch-product";
 export { killComputes };
 
 // Shared by the benches: start the product the way the integration tests do (fresh DATA_DIR, free ports,
@@ -25,7 +25,6 @@ export async function withProduct(body: (bench: Bench) => Promise<void>, extraCl
   const dataDir = scratchDataDir("msl-bench");
   const env = await scratchEnv(dataDir, { PROXY_DRAIN_TIMEOUT_MS: "500" });
   const proxyPort = Number(env.PROXY_PORT);
-  const lines: string[] = [];
   let product: Product | undefined;
   let cleaned: Promise<void> | undefined;
   const cleanup = () =>
@@ -49,10 +48,7 @@ export async function withProduct(body: (bench: Bench) => Promise<void>, extraCl
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   try {
-    product = await launch({ env, fastPostgres: true, quiet: true, log: (l) => lines.push(l) }).catch((error: unknown) => {
-      console.error(lines.join("\n"));
-      throw error;
-    });
+    product = await launchScratch(env);
     // Server functions (pauseCompute, LocalDriver, ...) run in this process too, against the same database.
     process.env.DATABASE_URL = product.databaseUrl;
     process.env.DATA_DIR = dataDir;

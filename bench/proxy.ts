@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { findFreePort, isPortOpen } from "../server/util/free-port";
+import { spawnProxy } from "../scripts/scratch-product";
 import {
   Api,
   exit,
@@ -92,22 +93,6 @@ async function startHaproxy(dir: string, backend: string): Promise<{ child: Chil
   child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
   for (let i = 0; !(await isPortOpen(port)); i++) {
     if (child.exitCode !== null || i > 100) throw new Error(`haproxy did not start (exit ${child.exitCode}):\n${stderr}`);
-    await sleep(50);
-  }
-  return { child, port };
-}
-
-/** A second proxy of ours (its own process, like the product's) with the given settings. */
-async function startOurProxy(env: NodeJS.ProcessEnv, settings: Record<string, string>): Promise<{ child: ChildProcess; port: number }> {
-  const port = await findFreePort();
-  const child = spawn(path.join("node_modules", ".bin", "tsx"), [path.join("proxy", "main.ts")], {
-    env: { ...env, ...settings, PROXY_PORT: String(port), PROXY_METRICS_PORT: String(await findFreePort()), SERVICE_NAME: "proxy" },
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  let stderr = "";
-  child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
-  for (let i = 0; !(await isPortOpen(port)); i++) {
-    if (child.exitCode !== null || i > 400) throw new Error(`the second proxy did not start (exit ${child.exitCode}):\n${stderr}`);
     await sleep(50);
   }
   return { child, port };
@@ -211,7 +196,7 @@ async function main() {
       };
       const haTcp = await start(startHaproxy(dataDir, `${bench.direct.host}:${bench.direct.port}`));
       const haSocket = await start(startHaproxy(dataDir, socketPath));
-      const oursTcp = await start(startOurProxy(product.env, { PROXY_LOCAL_SOCKETS: "0" }));
+      const oursTcp = await start(spawnProxy(product.env, { PROXY_LOCAL_SOCKETS: "0" }));
       const paths: Record<string, Target> = {
         direct: bench.direct,
         haproxy: { ...bench.direct, port: haTcp.port },

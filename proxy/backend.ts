@@ -13,6 +13,7 @@ import {
 import { encodePacket } from "./protocol/packet";
 import { nativeTokenFromStage1 } from "./protocol/native-password";
 import { RelaySocket } from "./relay-socket";
+import { withTimeout } from "./timeout";
 
 // The proxy's side of a compute connection: it logs in as the client's role with the client's own
 // capability flags, collation, database and connect attributes, answering the compute's scramble from
@@ -160,20 +161,4 @@ export async function loginPreferringSocket(login: BackendLogin, socketPath: str
     }
   }
   return loginToCompute({ ...login, socketPath: undefined });
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms);
-    promise.then(
-      (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      (e: unknown) => {
-        clearTimeout(timer);
-        reject(e as Error);
-      },
-    );
-  });
 }

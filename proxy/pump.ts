@@ -3,6 +3,7 @@ import { Command, ErrorCode, MAX_PAYLOAD } from "./protocol/constants";
 import { encodeError } from "./protocol/handshake";
 import { encodePacket } from "./protocol/packet";
 import { signalQuery, type ProxyError } from "./protocol/signal";
+import { withTimeout } from "./timeout";
 import { formatKill, parseKill } from "./kill";
 import type { SessionInfo, SessionRegistry } from "./sessions";
 import type { ChunkFilter, ReadSide } from "./relay-socket";
@@ -54,23 +55,6 @@ export interface PumpOptions {
 
 /** How long a KILL waits for PostgreSQL to name another proxy's session before "Unknown thread id". */
 const FIND_SESSION_TIMEOUT_MS = 2000;
-
-/** The promise's value, or null once ms have passed. */
-function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T | null> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => resolve(null), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error as Error);
-      },
-    );
-  });
-}
 
 /** Whether the statement's first non-blank character (looked for in the bytes at hand) is a K. */
 function startsWithK(data: Buffer, start: number, end: number): boolean {
@@ -129,7 +113,7 @@ export function pump(o: PumpOptions): void {
     const local = o.registry.get(statement.id);
     if (local || o.registry.owns(statement.id)) return killOutcome(local, statement, sequenceId);
     // A session of another proxy (the KILL came through this one): PostgreSQL knows it.
-    return withDeadline(o.findSession(statement.id), FIND_SESSION_TIMEOUT_MS).then(
+    return withTimeout(o.findSession(statement.id), FIND_SESSION_TIMEOUT_MS, "another proxy's session").then(
       (remote) => killOutcome(remote, statement, sequenceId),
       () => killOutcome(null, statement, sequenceId),
     );

@@ -84,13 +84,16 @@ export async function handleClient(raw: net.Socket, ctx: ProxyContext): Promise<
   const stream = new PacketStream(raw, MAX_HANDSHAKE_PACKET);
   let lastSequence = 0;
   let done = false;
-  const timer = setTimeout(() => {
+  /** End the handshake without an answer (the client is too slow, or already gone). */
+  const drop = (result: "timeout" | "closed") => {
     if (done) return;
     done = true;
-    ctx.metrics.handshake("timeout");
+    clearTimeout(timer);
+    ctx.metrics.handshake(result);
     stream.detach();
     raw.destroy();
-  }, ctx.handshakeTimeoutMs);
+  };
+  const timer = setTimeout(() => drop("timeout"), ctx.handshakeTimeoutMs);
 
   const refuse = (error: ClientError) => {
     if (done) return;
@@ -222,14 +225,8 @@ export async function handleClient(raw: net.Socket, ctx: ProxyContext): Promise<
       return refuse(new ClientError(ErrorCode.HANDSHAKE, "08S01", `Bad handshake: ${error.message}`, "bad_handshake"));
     }
     if (done) return;
-    if (error instanceof ConnectionClosedError) {
-      // Port probes and TCP health checks connect and leave: nothing to answer, nothing worth a warning.
-      done = true;
-      clearTimeout(timer);
-      ctx.metrics.handshake("closed");
-      raw.destroy();
-      return;
-    }
+    // Port probes and TCP health checks connect and leave: nothing to answer, nothing worth a warning.
+    if (error instanceof ConnectionClosedError) return drop("closed");
     logger.warn({ err: error instanceof Error ? error.message : String(error), address }, "client handshake failed");
     refuse(new ClientError(ErrorCode.UNAVAILABLE, "08S01", "the proxy could not connect this session; try again in a moment", "error"));
   }

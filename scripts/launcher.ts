@@ -98,7 +98,8 @@ async function waitForReady(url: string, child: ChildProcess, timeoutMs: number)
   throw new Error(`the app was not ready after ${timeoutMs} ms: ${last}`);
 }
 
-async function waitForPort(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
+/** Resolves once `port` accepts connections; rejects if the proxy `child` exits first or time runs out. */
+export async function waitForPort(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`the proxy exited (code ${child.exitCode}) before it listened`);

@@ -1,7 +1,9 @@
+import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { findFreePort } from "../server/util/free-port";
+import { launch, waitForPort, type Product } from "./launcher";
 
 // A throwaway copy of the product for the tests and benchmarks: its own data directory, free ports, short
 // timeouts. Shared so that the tests and the benches run the product the same way.
@@ -42,4 +44,34 @@ export function killComputes(dataDir: string): void {
       // exited meanwhile
     }
   }
+}
+
+/** launch() with the scratch environment, quietly; the product's output is printed only if it fails to start. */
+export async function launchScratch(env: Record<string, string>): Promise<Product> {
+  const lines: string[] = [];
+  return launch({ env, fastPostgres: true, quiet: true, log: (l) => lines.push(l) }).catch((error: unknown) => {
+    console.error(lines.join("\n"));
+    throw error;
+  });
+}
+
+/**
+ * One more proxy process (`npm run proxy`) on free ports, with `env` plus `settings`; resolves once it
+ * listens. The caller stops it (SIGTERM drains, like the product's own).
+ */
+export async function spawnProxy(env: NodeJS.ProcessEnv, settings: Record<string, string> = {}): Promise<{ child: ChildProcess; port: number }> {
+  const port = await findFreePort();
+  const root = path.join(import.meta.dirname, "..");
+  const child = spawn(path.join(root, "node_modules", ".bin", "tsx"), [path.join(root, "proxy", "main.ts")], {
+    cwd: root,
+    env: { ...env, ...settings, PROXY_PORT: String(port), PROXY_METRICS_PORT: String(await findFreePort()), SERVICE_NAME: "proxy" },
+    stdio: ["ignore", "ignore", "ignore"],
+  });
+  try {
+    await waitForPort(port, child, 60_000);
+  } catch (error) {
+    child.kill("SIGKILL");
+    throw error;
+  }
+  return { child, port };
 }

@@ -31,6 +31,13 @@ export async function createProjectWithCompute(tenant: Tenant, settings: Record<
   };
 }
 
+/** A new role of the project through the API; returns its password. */
+export async function createRole(tenant: Tenant, projectId: string, name: string): Promise<string> {
+  const role = await call<{ password: string }>("POST", `/api/v1/projects/${projectId}/roles`, { key: tenant.key, body: { name } });
+  if (role.status !== 201) throw new Error(`creating role ${name}: ${JSON.stringify(role.body)}`);
+  return role.body.password;
+}
+
 /** A session straight to the compute's own endpoint (bypassing the proxy), as the role. */
 export function connectDirect(endpoint: { host: string; port: number }, password: string, user = "app") {
   return mysql.createConnection({ host: endpoint.host, port: endpoint.port, user, password, database: "main", connectTimeout: 5000 });

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import type { TestProject } from "vitest/node";
-import { launch, type Product } from "../scripts/launcher";
-import { killComputes, scratchDataDir, scratchEnv } from "../scripts/scratch-product";
+import type { Product } from "../scripts/launcher";
+import { killComputes, launchScratch, scratchDataDir, scratchEnv } from "../scripts/scratch-product";
 
 // Integration tests run against the real product, started the way `npm start` starts it: embedded
 // PostgreSQL, migrations, `next start`, the local compute driver with real mariadbd. Everything lives in a
@@ -28,11 +28,7 @@ export async function setup(project: TestProject) {
     // Two proxy workers whatever the machine: sessions, KILL and throttling are tested across workers.
     PROXY_WORKERS: "2",
   });
-  const lines: string[] = [];
-  product = await launch({ env, fastPostgres: true, quiet: true, log: (l) => lines.push(l) }).catch((error: unknown) => {
-    console.error(lines.join("\n"));
-    throw error;
-  });
+  product = await launchScratch(env);
   // Test files read these from the environment too (they are inherited by the test workers).
   process.env.DATABASE_URL = product.databaseUrl;
   process.env.DATA_DIR = dataDir;

@@ -2,8 +2,8 @@ import os from "node:os";
 import mariadb from "mariadb";
 import type mysql from "mysql2/promise";
 import { beforeAll, describe, expect, it } from "vitest";
-import { call, newTenant, type Tenant } from "./api";
-import { createProjectWithCompute, type CreatedCompute } from "./compute";
+import { newTenant, type Tenant } from "./api";
+import { createProjectWithCompute, createRole, type CreatedCompute } from "./compute";
 import { connectProxy, proxyPort } from "./proxy";
 
 // COM_CHANGE_USER through the proxy (mysql2's changeUser, the mariadb connector's, PHP's
@@ -17,9 +17,7 @@ let reportingPassword: string;
 beforeAll(async () => {
   tenant = await newTenant();
   c = await createProjectWithCompute(tenant);
-  const role = await call<{ password: string }>("POST", `/api/v1/projects/${c.projectId}/roles`, { key: tenant.key, body: { name: "reporting" } });
-  expect(role.status).toBe(201);
-  reportingPassword = role.body.password;
+  reportingPassword = await createRole(tenant, c.projectId, "reporting");
 });
 
 async function currentUser(conn: mysql.Connection): Promise<string> {
@@ -74,12 +72,11 @@ describe("proxy: COM_CHANGE_USER", () => {
     // There '<that name>'@'localhost' is the control plane's unix_socket account.
     const osUser = os.userInfo().username;
     if (!/^[a-z][a-z0-9_]{0,31}$/.test(osUser)) return; // not a possible role name: nothing to guard
-    const role = await call<{ password: string }>("POST", `/api/v1/projects/${c.projectId}/roles`, { key: tenant.key, body: { name: osUser } });
-    expect(role.status).toBe(201);
+    const password = await createRole(tenant, c.projectId, osUser);
     const conn = await connectProxy(`${c.slug}.app`, c.password);
     const [[how]] = await conn.query<mysql.RowDataPacket[]>("SELECT USER() AS user");
     expect(how!.user).toBe("app@localhost"); // this session went through the socket
-    await expect(conn.changeUser({ user: `${c.slug}.${osUser}`, password: role.body.password })).rejects.toMatchObject({
+    await expect(conn.changeUser({ user: `${c.slug}.${osUser}`, password })).rejects.toMatchObject({
       errno: 1045,
       message: expect.stringContaining("not possible on this connection"),
     });

@@ -1,10 +1,8 @@
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
-import path from "node:path";
 import mysql from "mysql2/promise";
 import { describe, expect, inject, it } from "vitest";
-import { findFreePort, isPortOpen } from "../server/util/free-port";
+import { spawnProxy } from "../scripts/scratch-product";
 import { PROXY_SLOT_SIZE } from "../server/proxy-activity/constants";
 import { newTenant } from "./api";
 import { createProjectWithCompute, waitFor } from "./compute";
@@ -72,23 +70,15 @@ describe("proxy: one worker per core", () => {
 
   it("drains all workers on SIGTERM: new clients refused, open sessions served until the limit, then exit", async () => {
     // A proxy of its own (`npm run proxy`), so that this test can stop it.
-    const port = await findFreePort();
-    const child = spawn(path.join("node_modules", ".bin", "tsx"), [path.join("proxy", "main.ts")], {
-      env: {
-        ...process.env,
-        DATA_DIR: inject("dataDir"),
-        DATABASE_URL: inject("databaseUrl"),
-        PROXY_PORT: String(port),
-        PROXY_METRICS_PORT: String(await findFreePort()),
-        PROXY_WORKERS: "2",
-        PROXY_DRAIN_TIMEOUT_MS: "1500",
-        LOG_LEVEL: "warn",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
+    const { child, port } = await spawnProxy(process.env, {
+      DATA_DIR: inject("dataDir"),
+      DATABASE_URL: inject("databaseUrl"),
+      PROXY_WORKERS: "2",
+      PROXY_DRAIN_TIMEOUT_MS: "1500",
+      LOG_LEVEL: "warn",
     });
     const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
     try {
-      await waitFor(() => isPortOpen(port), 30_000, "the second proxy to listen");
       const c = await createProjectWithCompute(await newTenant());
       const open = (user = `${c.slug}.app`) => mysql.createConnection({ host: "127.0.0.1", port, user, password: c.password });
       // Two sessions: round-robin puts one on each worker.

@@ -1,8 +1,8 @@
 import mysql from "mysql2/promise";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newTenant } from "./api";
 import { createProjectWithCompute, waitFor, type CreatedCompute } from "./compute";
-import { connectProxy } from "./proxy";
+import { connectProxy, startSecondProxy } from "./proxy";
 import type { RunningProxy } from "../proxy/start-proxy";
 import { PROXY_SLOT_SIZE } from "../server/proxy-activity/constants";
 
@@ -14,9 +14,7 @@ let other: RunningProxy;
 let c: CreatedCompute;
 
 beforeAll(async () => {
-  process.env.DATABASE_URL = inject("databaseUrl");
-  const { startProxy } = await import("../proxy/start-proxy");
-  other = await startProxy({ port: 0, metricsPort: 0, host: "127.0.0.1" });
+  other = await startSecondProxy();
   c = await createProjectWithCompute(await newTenant());
 });
 

@@ -1,9 +1,9 @@
 import os from "node:os";
 import mysql from "mysql2/promise";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { call, newTenant, type Tenant } from "./api";
-import { createProjectWithCompute, type CreatedCompute } from "./compute";
-import { connectProxy } from "./proxy";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { newTenant, type Tenant } from "./api";
+import { createProjectWithCompute, createRole, type CreatedCompute } from "./compute";
+import { connectProxy, startSecondProxy } from "./proxy";
 import type { RunningProxy } from "../proxy/start-proxy";
 
 // The proxy logs in to computes of its own machine through their Unix socket (PROXY_LOCAL_SOCKETS, on by
@@ -17,11 +17,7 @@ let tcpProxy: RunningProxy;
 beforeAll(async () => {
   tenant = await newTenant();
   c = await createProjectWithCompute(tenant);
-  // A second proxy in this process with the socket path turned off.
-  process.env.DATABASE_URL = inject("databaseUrl");
-  process.env.PROXY_LOCAL_SOCKETS = "0";
-  const { startProxy } = await import("../proxy/start-proxy");
-  tcpProxy = await startProxy({ port: 0, metricsPort: 0, host: "127.0.0.1" });
+  tcpProxy = await startSecondProxy({ PROXY_LOCAL_SOCKETS: "0" });
 });
 
 afterAll(async () => {
@@ -35,12 +31,6 @@ async function whoAmI(conn: mysql.Connection): Promise<{ user: string; account: 
   return { user: String(rows[0]!.user), account: String(rows[0]!.account) };
 }
 
-async function createRole(name: string): Promise<string> {
-  const role = await call<{ password: string }>("POST", `/api/v1/projects/${c.projectId}/roles`, { key: tenant.key, body: { name } });
-  expect(role.status).toBe(201);
-  return role.body.password;
-}
-
 describe("proxy: Unix sockets to local computes", () => {
   it("logs in through the compute's socket by default, and by TCP with PROXY_LOCAL_SOCKETS=0", async () => {
     expect(await whoAmI(await connectProxy(`${c.slug}.app`, c.password))).toEqual({ user: "app@localhost", account: "app@%" });
@@ -49,7 +39,7 @@ describe("proxy: Unix sockets to local computes", () => {
   });
 
   it("falls back to TCP when the tenant made its own '<role>'@'localhost' account that refuses the login", async () => {
-    const password = await createRole("reports");
+    const password = await createRole(tenant, c.projectId, "reports");
     const admin = await connectProxy(`${c.slug}.app`, c.password);
     await admin.query("CREATE USER 'reports'@'localhost' IDENTIFIED BY 'something else entirely'");
     await admin.end();
@@ -61,7 +51,7 @@ describe("proxy: Unix sockets to local computes", () => {
   it.runIf(/^[a-z][a-z0-9_]{0,31}$/.test(osUser))(
     `never logs a role named like the proxy's OS user (${osUser}) in through the socket, where it would be the admin`,
     async () => {
-      const password = await createRole(osUser);
+      const password = await createRole(tenant, c.projectId, osUser);
       const { user, account } = await whoAmI(await connectProxy(`${c.slug}.${osUser}`, password));
       expect(account).toBe(`${osUser}@%`);
       expect(user).toBe(`${osUser}@127.0.0.1`);

@@ -6,6 +6,7 @@ import mysql from "mysql2/promise";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { newTenant } from "./api";
 import { createProjectWithCompute, type CreatedCompute } from "./compute";
+import { startSecondProxy } from "./proxy";
 import type { RunningProxy } from "../proxy/start-proxy";
 
 // A second proxy, in this test's own process, against the same database: one that requires TLS, and
@@ -17,12 +18,11 @@ let c: CreatedCompute;
 
 beforeAll(async () => {
   const tlsDir = path.join(inject("dataDir"), "tls");
-  process.env.PROXY_TLS_CERT = path.join(tlsDir, "proxy.crt");
-  process.env.PROXY_TLS_KEY = path.join(tlsDir, "proxy.key");
-  process.env.PROXY_TLS_REQUIRED = "1";
-  process.env.DATABASE_URL = inject("databaseUrl");
-  const { startProxy } = await import("../proxy/start-proxy");
-  proxy = await startProxy({ port: 0, metricsPort: 0, host: "127.0.0.1" });
+  proxy = await startSecondProxy({
+    PROXY_TLS_CERT: path.join(tlsDir, "proxy.crt"),
+    PROXY_TLS_KEY: path.join(tlsDir, "proxy.key"),
+    PROXY_TLS_REQUIRED: "1",
+  });
   c = await createProjectWithCompute(await newTenant());
 });
 

@@ -1,6 +1,7 @@
 import net from "node:net";
 import mysql from "mysql2/promise";
 import { inject } from "vitest";
+import type { RunningProxy } from "../proxy/start-proxy";
 
 // Clients that go through the product's proxy, as a tenant's application would.
 
@@ -38,4 +39,14 @@ export async function rejection(promise: Promise<unknown>): Promise<{ errno?: nu
     return error as { errno?: number; sqlState?: string; message: string };
   }
   throw new Error("expected the connection to be refused");
+}
+
+/**
+ * Another proxy in the test's own process, against the product's database, on free ports. Settings it
+ * should differ in are set in process.env before the call (configuration is read at start).
+ */
+export async function startSecondProxy(settings: Record<string, string> = {}): Promise<RunningProxy> {
+  Object.assign(process.env, { DATABASE_URL: inject("databaseUrl"), ...settings });
+  const { startProxy } = await import("../proxy/start-proxy");
+  return startProxy({ port: 0, metricsPort: 0, host: "127.0.0.1" });
 }
