@@ -1,4 +1,3 @@
-import type net from "node:net";
 import os from "node:os";
 import { PacketStream } from "./packet-stream";
 import { Capability, NATIVE_PASSWORD } from "./protocol/constants";
@@ -35,7 +34,6 @@ export interface BackendLogin {
 export interface BackendSession {
   /** The connection, its reads relayed without copies once the session is pumped. */
   compute: RelaySocket;
-  socket: net.Socket;
   greeting: Greeting;
   /** The capabilities the proxy logged in with (they shape later packets such as COM_CHANGE_USER). */
   capabilities: number;
@@ -107,7 +105,7 @@ export async function loginToCompute(login: BackendLogin): Promise<BackendSessio
       const kind = reply.payload[0];
       if (kind === 0x00) {
         const viaSocket = login.socketPath !== undefined;
-        return { compute, socket, greeting, capabilities: response.capabilities, scramble, viaSocket, ok: reply.payload, leftover: stream.detach() };
+        return { compute, greeting, capabilities: response.capabilities, scramble, viaSocket, ok: reply.payload, leftover: stream.detach() };
       }
       if (kind === 0xff) throw new BackendRefusedError(decodeError(reply.payload));
       if (kind === 0xfe) {

@@ -175,7 +175,7 @@ export async function handleClient(raw: net.Socket, ctx: ProxyContext): Promise<
     const backend = await connectWithRetry(ctx, route, `${route.role}@${address}`, stage1, response, Date.now() + ctx.wakeTimeoutMs);
     learnFromGreeting(ctx.serverInfo, backend.greeting);
     if (done || raw.destroyed) {
-      backend.socket.destroy(); // the client left while its compute woke
+      backend.compute.socket.destroy(); // the client left while its compute woke
       return;
     }
     done = true;
@@ -193,7 +193,7 @@ export async function handleClient(raw: net.Socket, ctx: ProxyContext): Promise<
     pump({
       client: relay?.socket ?? socket,
       clientReads: relay ?? streamReads(socket),
-      backend: backend.socket,
+      backend: backend.compute.socket,
       computeReads: backend.compute,
       projectId: route.projectId,
       computeId,
