@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Installs the Debian packages the product needs when they are missing: mariadbd for the local compute
-// driver (and, with --test, the mariadb client used by the tests). Runs before `npm start` and `npm test`.
+// Installs the Debian packages the product needs when they are missing: mariadbd and bubblewrap for the local
+// compute driver (and, with --test, the mariadb client used by the tests). Runs before `npm start` and `npm test`.
 // As root it installs them with apt-get; otherwise it stops with the exact command to run.
 // As root it also creates the unprivileged OS user the local driver runs mariadbd as (the driver creates it
 // too when missing: server/compute/drivers/local/os-user.ts, whose name and useradd arguments this repeats).
@@ -52,6 +52,8 @@ function has(binary) {
 const wanted = [
   ["mariadbd", "mariadb-server-core"],
   ["mariadb-install-db", "mariadb-server-core"],
+  // The sandbox each compute server runs in (server/compute/drivers/local/sandbox.ts); only root uses it.
+  ...(isRoot ? [["bwrap", "bubblewrap"]] : []),
   ...(forTests ? [["mariadb", "mariadb-client"]] : []),
 ];
 if (!localDriver) wanted.length = 0;

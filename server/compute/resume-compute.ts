@@ -25,6 +25,8 @@ export interface ResumeInput {
   kind?: OperationKind;
   /** Undoing a pause is not a new wake: no quota check. */
   skipQuotaCheck?: boolean;
+  /** Bill the `resuming` interval at this size instead of the compute's (a restart for a size change). */
+  usageSize?: number;
 }
 
 export interface LifecycleResult {
@@ -90,6 +92,7 @@ export async function wakeCompute(compute: Compute, input: ResumeInput): Promise
     kind: input.kind ?? "resume_compute",
     actor: input.actor,
     reason: input.reason,
+    usageSize: input.usageSize,
   });
   if (!operationId) return null;
   await completeWake(compute, operationId, compute.version + 1, compute.state);

@@ -24,6 +24,8 @@ export interface BeginInput extends TransitionInput {
   kind: OperationKind;
   actor: string;
   reason: string | null;
+  /** The size the interval this move opens is billed at, when not the compute's own (apply-size.ts). */
+  usageSize?: number;
 }
 
 export interface ComputeRowForTransition {
@@ -55,7 +57,13 @@ async function casState(tx: Tx, input: TransitionInput, now: Date): Promise<bool
 }
 
 /** Close the compute's open usage interval and open one for its new state (none once it is gone). */
-async function recordUsage(tx: Tx, compute: ComputeRowForTransition, to: ComputeStateName | null, now: Date) {
+async function recordUsage(
+  tx: Tx,
+  compute: ComputeRowForTransition,
+  to: ComputeStateName | null,
+  now: Date,
+  size = compute.size,
+) {
   await tx.usageEvent.updateMany({ where: { computeId: compute.id, endedAt: null }, data: { endedAt: now } });
   if (to === null) return;
   await tx.usageEvent.create({
@@ -64,7 +72,7 @@ async function recordUsage(tx: Tx, compute: ComputeRowForTransition, to: Compute
       projectId: compute.projectId,
       computeId: compute.id,
       state: to,
-      size: compute.size,
+      size,
       startedAt: now,
     },
   });
@@ -88,7 +96,7 @@ export async function beginTransition(input: BeginInput): Promise<string | null>
     const now = new Date();
     if (!(await casState(tx, input, now))) return null;
     const compute = await loadForTransition(tx, input.computeId);
-    await recordUsage(tx, compute, input.to, now);
+    await recordUsage(tx, compute, input.to, now, input.usageSize);
     const operation = await tx.operation.create({
       data: {
         organizationId: compute.organizationId,

@@ -7,8 +7,9 @@ import { setTimeout as delay } from "node:timers/promises";
 import mysql, { type Connection, type RowDataPacket } from "mysql2/promise";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ComputeSpec, DriverState, Endpoint, RoleSpec } from "../types";
-import { LocalDriver } from "./local-driver";
-import { COMPUTE_OS_USER, computeAccount, type OsAccount } from "./os-user";
+import { ComputeStartError, LocalDriver } from "./local-driver";
+import { computeAccountName } from "./compute-account";
+import { lookupOsAccount, type OsAccount } from "./os-user";
 
 // Real mariadbd processes in a throw-away DATA_DIR. The tests run in order and share computes: each step
 // starts from what the previous one left, as the state machine would.
@@ -66,10 +67,6 @@ async function timed<T>(label: string, fn: () => Promise<T>): Promise<T> {
   return result;
 }
 
-function optionsOf(cmdline: string): string[] {
-  return cmdline.split("\0").filter((arg) => arg.length > 0);
-}
-
 /** The real, effective, saved and file-system uids of a process (the Uid: line of /proc/<pid>/status). */
 async function procUids(pid: number): Promise<number[]> {
   const status = await readFile(`/proc/${pid}/status`, "utf8");
@@ -85,8 +82,14 @@ function pidOf(state: DriverState): number {
 
 const timings: string[] = [];
 const asRoot = process.getuid?.() === 0;
-/** Who the servers run as: the dedicated account when the tests run as root, else the test's own user. */
-let runsAs: OsAccount;
+/** Who compute `id`'s server runs as: its own account when the tests run as root, else the test's own user. */
+async function runsAs(id: string): Promise<OsAccount> {
+  const self = { name: "self", uid: process.getuid?.() ?? -1, gid: process.getgid?.() ?? -1 };
+  if (!asRoot) return self;
+  const account = await lookupOsAccount(computeAccountName(path.join(dataDir, "computes", id)));
+  if (!account) throw new Error(`compute ${id} has no OS account`);
+  return account;
+}
 let dataDir = "";
 let driver: LocalDriver;
 const A = "cmp-a";
@@ -101,7 +104,6 @@ describe("LocalDriver with real mariadbd", () => {
     // mkdtemp makes it 0700; the servers' OS user must be able to pass through it.
     await chmod(dataDir, 0o755);
     driver = new LocalDriver({ dataDir });
-    runsAs = (await computeAccount()) ?? { name: "self", uid: process.getuid?.() ?? -1, gid: process.getgid?.() ?? -1 };
   });
 
   afterAll(async () => {
@@ -127,16 +129,22 @@ describe("LocalDriver with real mariadbd", () => {
     const session = Number(statText.slice(statText.lastIndexOf(")") + 2).split(" ")[3]);
     expect(session).toBe(pidOf(stateA));
 
-    // Not root: started by root, mariadbd has dropped to the unprivileged account, which owns its files.
+    // Not root: started by root, mariadbd runs as the compute's own account, which owns its files, with no
+    // capabilities and no way to gain any.
+    const account = await runsAs(A);
     if (asRoot) {
-      expect(runsAs.name).toBe(COMPUTE_OS_USER);
-      expect(runsAs.uid).toBeGreaterThan(0);
-      expect(optionsOf(await readFile(`/proc/${pidOf(stateA)}/cmdline`, "utf8"))).toContain(`--user=${COMPUTE_OS_USER}`);
+      expect(account.name).toMatch(/^mdb-[0-9a-f]{16}$/);
+      expect(account.uid).toBeGreaterThan(0);
+      const status = await readFile(`/proc/${pidOf(stateA)}/status`, "utf8");
+      expect(status).toMatch(/^CapEff:\s+0+$/m);
+      expect(status).toMatch(/^CapBnd:\s+0+$/m);
+      expect(status).toMatch(/^NoNewPrivs:\s+1$/m);
+      expect(status).toMatch(new RegExp(`^Groups:\\s+(${account.gid})?\\s*$`, "m"));
     }
-    expect(await procUids(pidOf(stateA))).toEqual([runsAs.uid, runsAs.uid, runsAs.uid, runsAs.uid]);
+    expect(await procUids(pidOf(stateA))).toEqual([account.uid, account.uid, account.uid, account.uid]);
     const computeDir = path.join(dataDir, "computes", A);
-    for (const owned of ["", "data", "data/mysql", "data/ibdata1", "files", "init.sql", "error.log"]) {
-      expect({ owned, uid: (await stat(path.join(computeDir, owned))).uid }).toEqual({ owned, uid: runsAs.uid });
+    for (const owned of ["", "data", "data/mysql", "data/ibdata1", "files", "tmp", "init.sql", "error.log"]) {
+      expect({ owned, uid: (await stat(path.join(computeDir, owned))).uid }).toEqual({ owned, uid: account.uid });
     }
     expect((await stat(computeDir)).mode & 0o777).toBe(0o700);
     // The template every compute is copied from is out of the servers' reach.
@@ -241,11 +249,17 @@ describe("LocalDriver with real mariadbd", () => {
   it("starts a second compute by copying the template", async () => {
     const b = await timed("start, cold from template", () => driver.start(specFor(B, [appRole]), null));
     expect(b.endpoint.port).not.toBe(endpointA.port);
+    // Computes share no OS account: one tenant's server cannot open another's files.
+    const accountB = await runsAs(B);
+    if (asRoot) expect(accountB.uid).not.toBe((await runsAs(A)).uid);
+    expect(await procUids(pidOf(b.driverState))).toEqual([accountB.uid, accountB.uid, accountB.uid, accountB.uid]);
     const conn = await login(b.endpoint, "app", "s3cret-pw");
     await conn.end();
     await timed("destroy", () => driver.destroy(B, b.driverState));
     expect(await procAlive(pidOf(b.driverState))).toBe(false);
     await expect(stat(path.join(dataDir, "computes", B))).rejects.toThrow();
+    // Its account goes with it.
+    if (asRoot) expect(await lookupOsAccount(accountB.name)).toBeNull();
     expect(await driver.inspect(B, b.driverState)).toMatchObject({ status: "missing", endpoint: null });
     await driver.destroy(B, b.driverState);
   });
@@ -394,10 +408,19 @@ describe("LocalDriver with real mariadbd", () => {
     expect(await driver.countUserSessions(A, stateA)).toBe(0);
   });
 
-  it("reports a server that cannot start, with its error log", async () => {
+  it("reports a server that cannot start with a cause, keeping host paths and the error log to operators", async () => {
     const broken = path.join(dataDir, "computes", "cmp-broken", "data");
     await mkdir(broken, { recursive: true });
-    await expect(driver.start(specFor("cmp-broken", [appRole]), null)).rejects.toThrow(/did not start[\s\S]*error\.log/);
+    const failure = await driver.start(specFor("cmp-broken", [appRole]), null).then(
+      () => null,
+      (err: unknown) => err as ComputeStartError,
+    );
+    expect(failure).toBeInstanceOf(ComputeStartError);
+    expect(failure?.message).toMatch(/^the MariaDB server could not start: its system tables .* are damaged or missing/);
+    expect(failure?.message).not.toContain(dataDir);
+    expect(failure?.message).not.toMatch(/pid|\/computes\//);
+    // The operators' copy: the error log's tail, as mariadbd wrote it.
+    expect(failure?.logTail).toMatch(/\[ERROR\]/);
     expect((await driver.inspect("cmp-broken", null)).status).toBe("stopped");
   });
 
@@ -406,7 +429,7 @@ describe("LocalDriver with real mariadbd", () => {
     try {
       const other = new LocalDriver({ dataDir: path.join(closed, "data") });
       await expect(other.start(specFor("cmp-closed", [appRole]), null)).rejects.toThrow(
-        new RegExp(`${COMPUTE_OS_USER} that runs the compute servers cannot enter ${closed} \\(mode 0700.*chmod o\\+x ${closed}`),
+        new RegExp(`mdb-[0-9a-f]{16} that runs the compute servers cannot enter ${closed} \\(mode 0700.*chmod o\\+x ${closed}`),
       );
     } finally {
       await rm(closed, { recursive: true, force: true });

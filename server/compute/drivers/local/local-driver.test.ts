@@ -25,17 +25,16 @@ describe("local driver pieces", () => {
 
   it("runs mariadbd with --no-defaults first and everything in the compute directory", () => {
     const paths = computePaths("/srv/data", "c1");
-    const args = mariadbdArgs({ paths, host: "127.0.0.1", port: 4000, size: 0.25, osUser: "mariadb-compute" });
+    const args = mariadbdArgs({ paths, host: "127.0.0.1", port: 4000, size: 0.25 });
     expect(args[0]).toBe("--no-defaults");
     expect(args).toContain("--datadir=/srv/data/computes/c1/data");
     expect(args).toContain("--socket=/srv/data/computes/c1/mysqld.sock");
     expect(args).toContain("--port=4000");
-    expect(args).toContain("--user=mariadb-compute");
+    expect(args.filter((arg) => arg.startsWith("--user"))).toEqual([]);
+    expect(args).toContain("--tmpdir=/srv/data/computes/c1/tmp");
     expect(args).toContain("--secure-file-priv=/srv/data/computes/c1/files");
     expect(args).toContain("--skip-symbolic-links");
     expect(args).toContain("--innodb-buffer-pool-size=32M");
-    const asSelf = mariadbdArgs({ paths, host: "127.0.0.1", port: 4000, size: 0.25, osUser: null });
-    expect(asSelf.filter((arg) => arg.startsWith("--user"))).toEqual([]);
   });
 
   it("never grants or leaves the privileges that reach beyond the compute", () => {

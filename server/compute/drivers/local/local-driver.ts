@@ -24,11 +24,19 @@ import {
   userSessionIds,
 } from "./admin-sql";
 import { findFreePort, isPortFree } from "../../../util/free-port";
-import { initFileSql, mariadbdArgs } from "./mariadb-config";
+import { logger } from "../../../logger";
+import { applyLimits, isInGroups, joinFiles, removeGroups, restrictCpu } from "./cgroups";
+import { ensureComputeAccount, removeComputeAccount, sweepOrphanAccounts } from "./compute-account";
+import { isolation } from "./isolation";
+import { bufferPoolMiB, initFileSql, mariadbdArgs } from "./mariadb-config";
 import { chownTree, computeAccount, passableDir, type OsAccount } from "./os-user";
 import { computePaths, type ComputePaths } from "./paths";
+import { limitsForSize } from "./resources";
+import { ensureSandboxEtc, sandboxCommand } from "./sandbox";
 import {
   isGone,
+  processTree,
+  readUid,
   isStopped,
   optionValue,
   readProcStat,
@@ -129,6 +137,46 @@ async function readPid(pidFile: string): Promise<number | null> {
 
 class AdminRefused extends Error {}
 
+/**
+ * A server that did not come up. The message is what the tenant sees (in the failed operation): a cause it
+ * can act on, without the host's paths and pids. The error log's tail is for operators: it is logged,
+ * never shown.
+ */
+export class ComputeStartError extends Error {
+  constructor(
+    readonly computeId: string,
+    reason: string,
+    readonly logTail: string,
+  ) {
+    super(publicStartFailure(reason, logTail));
+    this.name = "ComputeStartError";
+    logger.error({ computeId, reason, errorLog: logTail }, "compute server did not start");
+  }
+}
+
+function publicStartFailure(reason: string, tail: string): string {
+  const errors = tail
+    .split("\n")
+    .filter((line) => /\[ERROR\]|Out of memory|Cannot allocate/i.test(line))
+    .join("\n");
+  if (/Out of memory|Cannot allocate memory|mmap\(.*\) failed/i.test(errors)) {
+    return "the MariaDB server ran out of memory while starting; choose a larger compute size";
+  }
+  if (/No space left on device|Disk full|Errcode: 28/i.test(errors)) {
+    return "the MariaDB server could not start because its storage is full";
+  }
+  if (/privilege tables|mysql\.\w+' doesn't exist/i.test(errors)) {
+    return "the MariaDB server could not start: its system tables (the mysql schema) are damaged or missing; contact support";
+  }
+  if (/InnoDB|Aria|corrupt|crashed/i.test(errors)) {
+    return "the MariaDB server could not open its data files while starting; contact support if it keeps failing";
+  }
+  if (/not accepting queries after/.test(reason)) {
+    return "the MariaDB server did not accept connections in time while starting; try again, and contact support if it keeps failing";
+  }
+  return "the MariaDB server stopped while starting; try again, and contact support if it keeps failing";
+}
+
 export class LocalDriver implements ComputeDriver {
   readonly name = "local";
   private readonly dataDir: string;
@@ -139,6 +187,8 @@ export class LocalDriver implements ComputeDriver {
   private readonly stopTimeoutMs: number;
   /** The control plane's account on every compute: its own OS user, authenticated by unix_socket. */
   private readonly adminUser = userInfo().username;
+  /** The sweep of orphaned compute accounts, once per driver (compute-account.ts). */
+  private sweep: Promise<number> | null = null;
   // Servers get no secrets from our environment (DATABASE_URL, ...); UTC makes their log times comparable.
   private readonly env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
@@ -163,8 +213,16 @@ export class LocalDriver implements ComputeDriver {
       const prior = parseState(previous);
       const deadline = Date.now() + this.startTimeoutMs;
       // Already running (started by us earlier, or by a control plane that has since restarted): adopt it.
-      const running = await this.find(paths, prior, true);
+      const account = await this.accountFor(paths);
+      let running = await this.find(paths, prior, true);
+      // A server started at another size (the compute was resized: apply-size.ts), or before this compute had
+      // its own account and sandbox (an older control plane), is restarted rather than adopted as it is.
+      if (running && !(await this.fits(running, account, spec))) {
+        await this.terminate(running, "SIGTERM", this.stopTimeoutMs);
+        running = null;
+      }
       if (running) {
+        if (account) await applyLimits(spec.computeId, limitsForSize(spec.size));
         if (isStopped(running.stat)) await this.resume(running);
         try {
           const conn = await this.waitUntilReady(paths, deadline, async () =>
@@ -179,8 +237,6 @@ export class LocalDriver implements ComputeDriver {
           await this.terminate(running, "SIGTERM", this.stopTimeoutMs);
         }
       }
-      // Started by root, the servers run as an unprivileged account (os-user.ts); it is created on first use.
-      const account = await computeAccount();
       await this.ensureData(paths, account);
       return this.launch(spec, paths, prior, deadline, account);
     });
@@ -191,6 +247,10 @@ export class LocalDriver implements ComputeDriver {
     await exclusive(paths.dir, async () => {
       const running = await this.find(paths, parseState(state), true);
       if (running) await this.terminate(running, "SIGTERM", this.stopTimeoutMs);
+      // A suspended compute holds no kernel resources; its groups are made again at its next start.
+      await removeGroups(computeId).catch((err: unknown) =>
+        logger.warn({ computeId, err: String(err) }, "could not remove the cgroups of a stopped compute"),
+      );
     });
   }
 
@@ -221,6 +281,8 @@ export class LocalDriver implements ComputeDriver {
       // The data goes away anyway: no clean shutdown needed.
       if (running) await this.terminate(running, "SIGKILL", KILL_TIMEOUT_MS);
       await rm(paths.dir, { recursive: true, force: true });
+      await removeGroups(computeId);
+      if ((await isolation()).accounts) await removeComputeAccount(paths.dir);
     });
   }
 
@@ -330,22 +392,46 @@ export class LocalDriver implements ComputeDriver {
   }
 
   /**
+   * The OS account the compute's server runs as: its own (compute-account.ts) when the control plane is
+   * root, null otherwise (the server then runs as the control plane does, and start-up says so). The first
+   * call in a process also removes the accounts of computes whose directories are gone.
+   */
+  private async accountFor(paths: ComputePaths): Promise<OsAccount | null> {
+    const found = await isolation();
+    if (!found.accounts) return null;
+    this.sweep ??= sweepOrphanAccounts().catch(() => 0);
+    await this.sweep;
+    return ensureComputeAccount(paths.dir);
+  }
+
+  /**
+   * Whether a running server is what `spec` asks for: started for its size, and in its compute's account
+   * and cgroups when there are any (not left by an older launcher).
+   */
+  private async fits(running: ServerProcess, account: OsAccount | null, spec: ComputeSpec): Promise<boolean> {
+    if (optionValue(running.args, "innodb-buffer-pool-size") !== `${bufferPoolMiB(spec.size)}M`) return false;
+    if (!account) return true;
+    return (await readUid(running.pid)) === account.uid && (await isInGroups(running.pid, spec.computeId));
+  }
+
+  /**
    * A data directory for the compute, copied from the template the first time. With an `account`, the
-   * compute's directory and all in it are the account's (mode 0700: computes share the account, not each
-   * other's files through other OS users), and the account can reach it.
+   * compute's directory and all in it are the account's, mode 0700: the compute's own account is the only
+   * one (besides the control plane) that can enter it.
    */
   private async ensureData(paths: ComputePaths, account: OsAccount | null): Promise<void> {
     await passableDir(path.dirname(paths.dir), account, `DATA_DIR ${path.resolve(this.dataDir)}`);
     await mkdir(paths.files, { recursive: true, mode: 0o700 });
+    await mkdir(paths.tmp, { recursive: true, mode: 0o700 });
     if (account) {
-      await lchown(paths.dir, account.uid, account.gid);
-      await lchown(paths.files, account.uid, account.gid);
+      for (const dir of [paths.dir, paths.files, paths.tmp]) await lchown(dir, account.uid, account.gid);
     }
     const data = await stat(paths.data).catch(() => null);
     if (data) {
-      // A compute made when the servers ran as root (or as someone else): its data is handed over once. The
-      // rest of the directory is made anew at each start (init file, socket, pid file) or re-owned then
-      // (error log); a rotated error.log.1 may stay root's, mariadbd never opens it.
+      // A compute made when the servers ran as root or as one shared account (older versions), or whose
+      // account was re-created with another uid: its data is handed over once. The rest of the directory is
+      // made anew at each start (init file, socket, pid file) or re-owned then (error log); a rotated
+      // error.log.1 may stay root's, mariadbd never opens it.
       if (account && data.uid !== account.uid) await chownTree(paths.data, account);
       return;
     }
@@ -354,7 +440,8 @@ export class LocalDriver implements ComputeDriver {
       mariadbdPath: this.mariadbdPath,
       installDbPath: this.installDbPath,
       adminUser: this.adminUser,
-      account,
+      // Built by the shared unprivileged account (no tenant input runs there), then made root's.
+      account: account ? await computeAccount() : null,
       env: this.env,
     });
     await copyTemplate(template, paths.data, account, this.env);
@@ -375,6 +462,9 @@ export class LocalDriver implements ComputeDriver {
     if ((await fileSize(paths.errorLog)) > ERROR_LOG_ROTATE_BYTES) {
       await rename(paths.errorLog, `${paths.errorLog}.1`);
     }
+    const limits = limitsForSize(spec.size);
+    // The start itself runs without the CPU quota: at a quarter of a core it would take four times as long.
+    if (account) await applyLimits(spec.computeId, limits, { liftCpu: true });
     for (let attempt = 1; ; attempt++) {
       // The same port as last time keeps the endpoint stable for clients that cached it.
       const port =
@@ -386,8 +476,9 @@ export class LocalDriver implements ComputeDriver {
       await rm(paths.pidFile, { force: true });
       const logOffset = await fileSize(paths.errorLog);
       const startedAt = new Date().toISOString();
-      const args = mariadbdArgs({ paths, host: this.host, port, size: spec.size, osUser: account?.name ?? null });
-      const server = spawnDetached(this.mariadbdPath, args, paths.errorLog, this.env, account);
+      const args = mariadbdArgs({ paths, host: this.host, port, size: spec.size });
+      const launch = await this.launchCommand(spec.computeId, paths, account, limits.tmpBytes, args);
+      const server = spawnDetached(launch.command, launch.args, paths.errorLog, this.env, account);
       const stat0 = await readProcStat(server.pid);
       let conn: Connection;
       try {
@@ -397,28 +488,24 @@ export class LocalDriver implements ComputeDriver {
           return isGone(await readProcStat(server.pid)) ? "mariadbd exited" : null;
         });
       } catch (err) {
-        // A server that did not come up is not left behind half-started.
-        if (stat0 && !isGone(stat0)) {
-          signal(server.pid, "SIGKILL");
-          await waitForExit(server.pid, stat0.startTime, KILL_TIMEOUT_MS);
-        }
+        // A server that did not come up is not left behind half-started (nor its sandbox).
+        if (stat0 && !isGone(stat0)) await this.killTree(server.pid, stat0.startTime);
         const tail = await logTail(paths.errorLog, logOffset);
         // Someone took the port between our probe and mariadbd's bind: another port will do.
         const portTaken = /Address already in use|Bind on TCP\/IP port/i.test(tail);
         if (portTaken && attempt < START_ATTEMPTS && Date.now() < deadline) continue;
-        const reason = err instanceof Error ? err.message : String(err);
-        throw new Error(
-          `compute ${spec.computeId}: mariadbd did not start: ${reason}` +
-            (tail ? `\n--- error.log ---\n${tail}` : ""),
-        );
+        throw new ComputeStartError(spec.computeId, err instanceof Error ? err.message : String(err), tail);
       }
-      const running = stat0 && (await serverProcess(server.pid, paths.data, stat0.startTime));
+      // The launcher (sandbox supervisor) is not the server: the server names itself in its pid file.
+      const pid = (await readPid(paths.pidFile)) ?? server.pid;
+      const running = await serverProcess(pid, paths.data);
       if (!running) {
         await closeAdmin(conn);
-        throw new Error(`compute ${spec.computeId}: mariadbd (pid ${server.pid}) vanished after start`);
+        throw new Error(`compute ${spec.computeId}: mariadbd (pid ${pid}) vanished after start`);
       }
       try {
         await this.provision(conn, spec);
+        if (account) await restrictCpu(spec.computeId, limits);
       } catch (err) {
         // We started it for this start; a start that failed leaves no server running.
         await this.terminate(running, "SIGTERM", this.stopTimeoutMs);
@@ -433,6 +520,45 @@ export class LocalDriver implements ComputeDriver {
         startedAt,
       });
     }
+  }
+
+  /**
+   * mariadbd itself when the control plane is not root; otherwise mariadbd inside the compute's cgroups,
+   * sandbox and account (sandbox.ts).
+   */
+  private async launchCommand(
+    computeId: string,
+    paths: ComputePaths,
+    account: OsAccount | null,
+    tmpBytes: number,
+    args: string[],
+  ): Promise<{ command: string; args: string[] }> {
+    const found = await isolation();
+    if (!account || !found.tools) return { command: this.mariadbdPath, args };
+    const etcDir = path.join(path.resolve(this.dataDir), "sandbox");
+    await ensureSandboxEtc(etcDir, { name: this.adminUser, uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 });
+    return sandboxCommand({
+      tools: found.tools,
+      joinFiles: await joinFiles(computeId),
+      account,
+      computeDir: paths.dir,
+      etcDir,
+      tmpBytes,
+      command: this.mariadbdPath,
+      args,
+    });
+  }
+
+  /** SIGKILL for a launch and everything it started (the sandbox's supervisor and the server in it). */
+  private async killTree(pid: number, startTime: number): Promise<void> {
+    const stat = await readProcStat(pid);
+    if (!stat || stat.startTime !== startTime) return;
+    const tree = await processTree(pid);
+    for (const member of tree.reverse()) {
+      signal(member, "SIGCONT");
+      signal(member, "SIGKILL");
+    }
+    await waitForExit(pid, startTime, KILL_TIMEOUT_MS);
   }
 
   /**

@@ -1,4 +1,5 @@
 import type { ComputePaths } from "./paths";
+import { limitsForSize } from "./resources";
 import { grantSql, revokeDeniedEverywhereSql } from "./privileges";
 import { sqlString } from "./sql-quote";
 
@@ -19,19 +20,22 @@ export function bufferPoolMiB(size: number): number {
   return Math.min(MAX_BUFFER_POOL_MIB, Math.max(MIN_BUFFER_POOL_MIB, Math.round(size * MIB_PER_CU)));
 }
 
+/** Half of the compute's memory (resources.ts): the rest is for connections, sorts and the server itself. */
+export function maxBufferPoolMiB(size: number): number {
+  return Math.max(bufferPoolMiB(size), Math.floor(limitsForSize(size).memoryBytes / 2 / (1024 * 1024)));
+}
+
 export interface ServerArgsInput {
   paths: ComputePaths;
   host: string;
   port: number;
   size: number;
-  /**
-   * The OS user mariadbd drops to (--user), when it is started as root: an unprivileged account. null when
-   * the control plane is not root: the server then runs as the control plane does.
-   */
-  osUser: string | null;
 }
 
-export function mariadbdArgs({ paths, host, port, size, osUser }: ServerArgsInput): string[] {
+// No --user: started by root, the server is already its compute's own account when it executes (sandbox.ts
+// drops to it with setpriv), which mariadbd's own --user (a setuid after reading its options) could not
+// make as tight (supplementary groups, capabilities, no_new_privs).
+export function mariadbdArgs({ paths, host, port, size }: ServerArgsInput): string[] {
   return [
     // Must stay first: mariadbd only honours it as the first argument.
     "--no-defaults",
@@ -43,7 +47,9 @@ export function mariadbdArgs({ paths, host, port, size, osUser }: ServerArgsInpu
     `--bind-address=${host}`,
     `--init-file=${paths.initFile}`,
     `--secure-file-priv=${paths.files}`,
-    ...(osUser === null ? [] : [`--user=${osUser}`]),
+    // Large temporary files on the compute's disk (counted in its storage); the sandbox's /tmp is small and
+    // in memory.
+    `--tmpdir=${paths.tmp}`,
     // No table files outside the data directory: without it, CREATE TABLE ... DATA DIRECTORY (which needs
     // no FILE privilege) puts files in any directory the server's OS user may write, another compute's too.
     "--skip-symbolic-links",
@@ -59,6 +65,10 @@ export function mariadbdArgs({ paths, host, port, size, osUser }: ServerArgsInpu
     "--skip-log-bin",
     // Many computes share one machine: small memory and files.
     `--innodb-buffer-pool-size=${bufferPoolMiB(size)}M`,
+    // The most SET GLOBAL innodb_buffer_pool_size may ask for (a tenant can reach SUPER: privileges.ts);
+    // the cgroup's memory limit holds whatever it asks (resources.ts). "loose-": servers before 10.11.12
+    // do not know the option and start without the cap.
+    `--loose-innodb-buffer-pool-size-max=${maxBufferPoolMiB(size)}M`,
     `--innodb-log-file-size=${INNODB_LOG_FILE_SIZE}`,
     "--innodb-log-buffer-size=8M",
     // The default 12M temporary tablespace is written out in full at every start.

@@ -22,14 +22,14 @@ export interface OsAccount {
 const run = promisify(execFile);
 
 // useradd lives in sbin, which a non-login root shell may not have on its PATH. LANG=C: messages we quote.
-const TOOL_ENV: NodeJS.ProcessEnv = {
+export const TOOL_ENV: NodeJS.ProcessEnv = {
   PATH: `${process.env.PATH ?? ""}:/usr/local/sbin:/usr/sbin:/sbin:/usr/bin:/bin`,
   LANG: "C",
   NODE_ENV: process.env.NODE_ENV,
 };
 
 /** The account from the user database (files, LDAP, ... through getent), or null when there is none. */
-async function lookup(name: string): Promise<OsAccount | null> {
+export async function lookupOsAccount(name: string): Promise<OsAccount | null> {
   let stdout: string;
   try {
     ({ stdout } = await run("getent", ["passwd", name], { env: TOOL_ENV }));
@@ -62,7 +62,7 @@ const CREATE_ATTEMPTS = 5;
 export async function ensureOsAccount(name: string): Promise<OsAccount> {
   let lastError: unknown = null;
   for (let attempt = 1; attempt <= CREATE_ATTEMPTS; attempt++) {
-    const found = await lookup(name);
+    const found = await lookupOsAccount(name);
     if (found) return found;
     try {
       await run(
@@ -77,7 +77,7 @@ export async function ensureOsAccount(name: string): Promise<OsAccount> {
       }
     }
   }
-  const found = await lookup(name);
+  const found = await lookupOsAccount(name);
   if (found) return found;
   const reason = lastError instanceof Error ? lastError.message.trim() : String(lastError);
   throw new Error(

@@ -14,6 +14,8 @@ export interface ComputePaths {
   initFile: string;
   /** The only directory SELECT ... INTO OUTFILE / LOAD DATA INFILE may touch (--secure-file-priv). */
   files: string;
+  /** mariadbd's --tmpdir: temporary files of large sorts and ALTER TABLE, on the compute's own disk. */
+  tmp: string;
 }
 
 // The id becomes a path component: anything that could climb out of computes/ or split a path is refused.
@@ -35,6 +37,7 @@ export function computePaths(dataDir: string, computeId: string): ComputePaths {
     errorLog: path.join(dir, "error.log"),
     initFile: path.join(dir, "init.sql"),
     files: path.join(dir, "files"),
+    tmp: path.join(dir, "tmp"),
   };
   if (Buffer.byteLength(paths.socket) > MAX_SOCKET_PATH_BYTES) {
     throw new Error(

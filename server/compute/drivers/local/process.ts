@@ -74,8 +74,47 @@ export async function serverProcess(
   if (isGone(stat) || stat === null) return null;
   if (startTime !== undefined && stat.startTime !== startTime) return null;
   const args = await readCmdline(pid);
-  if (args === null || optionValue(args, "datadir") !== datadir) return null;
+  if (args === null || !isServerBinary(args[0]) || optionValue(args, "datadir") !== datadir) return null;
   return { pid, stat, args };
+}
+
+// The launcher, the sandbox's supervisor (bwrap) and setpriv carry the server's arguments in their own
+// command lines too: only the server binary itself is the server.
+function isServerBinary(arg0: string | undefined): boolean {
+  const name = arg0 === undefined ? "" : arg0.slice(arg0.lastIndexOf("/") + 1);
+  return name === "mariadbd" || name === "mysqld";
+}
+
+/** The real uid a process runs as, from /proc/<pid>/status; null when it is gone. */
+export async function readUid(pid: number): Promise<number | null> {
+  try {
+    const status = await readFile(`/proc/${pid}/status`, "utf8");
+    const match = /^Uid:\s+(\d+)/m.exec(status);
+    return match ? Number(match[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** `pid` and every process below it (children first found through /proc/<pid>/task/<tid>/children). */
+export async function processTree(pid: number): Promise<number[]> {
+  const out: number[] = [];
+  const queue = [pid];
+  while (queue.length > 0) {
+    const current = queue.shift()!;
+    out.push(current);
+    let tasks: string[];
+    try {
+      tasks = await readdir(`/proc/${current}/task`);
+    } catch {
+      continue;
+    }
+    for (const tid of tasks) {
+      const children = await readFile(`/proc/${current}/task/${tid}/children`, "utf8").catch(() => "");
+      for (const child of children.split(" ")) if (/^\d+$/.test(child)) queue.push(Number(child));
+    }
+  }
+  return out;
 }
 
 /**

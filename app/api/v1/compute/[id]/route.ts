@@ -15,10 +15,15 @@ export const GET = withCaller<{ id: string }>(async ({ params, caller }) => {
   });
 });
 
-// PATCH /api/v1/compute/{id} - change size (from the next start) and idle timeouts
+// PATCH /api/v1/compute/{id} - change size (applied to the server at once) and idle timeouts
 export const PATCH = withCaller<{ id: string }>(async ({ req, params, caller }) => {
   const settings = await readBody(req, computeSettingsSchema(config().MIN_SUSPEND_TIMEOUT_SECONDS));
-  const compute = await updateCompute({ organizationIds: caller.organizationIds, computeId: params.id, settings });
+  const compute = await updateCompute({
+    organizationIds: caller.organizationIds,
+    computeId: params.id,
+    settings,
+    actor: caller.actor,
+  });
   return json({ compute: await presentComputeWithActivity(compute) });
 });
 
