@@ -1,16 +1,22 @@
 import { z } from "zod";
+import { normalizeCidr } from "./cidr";
 
 // Input schemas shared by the route handlers, the console's forms and the proxy. Types come from z.infer.
 
 export const NAME_MAX = 63;
 
-export const EmailSchema = z.string().trim().toLowerCase().email("must be an email address").max(254);
-export const PasswordSchema = z
-  .string()
+/**
+ * The base of every string schema whose value may reach PostgreSQL: PostgreSQL text cannot hold U+0000
+ * (error 22021, which would surface as a 500), so it is refused here, with the field's path, as a 422.
+ * Use it instead of `z.string()` for input.
+ */
+export const text = () => z.string().refine((s) => !s.includes("\u0000"), "must not contain NUL characters (\\u0000)");
+
+export const EmailSchema = text().trim().toLowerCase().email("must be an email address").max(254);
+export const PasswordSchema = text()
   .min(8, "must be at least 8 characters")
   .max(200, "must be at most 200 characters");
-export const DisplayNameSchema = z
-  .string()
+export const DisplayNameSchema = text()
   .trim()
   .min(1, "must not be empty")
   .max(NAME_MAX, `must be at most ${NAME_MAX} characters`);
@@ -23,18 +29,19 @@ export const SignupSchema = z.object({
 });
 export type SignupInput = z.infer<typeof SignupSchema>;
 
-export const SignInSchema = z.object({ email: EmailSchema, password: z.string().min(1).max(200) });
+export const SignInSchema = z.object({ email: EmailSchema, password: text().min(1).max(200) });
+
+/** A resource id named in a body or query (ids are cuids; anything else simply matches nothing). */
+export const IdSchema = text().min(1).max(200);
 
 /** Lowercase words and digits joined by hyphens; it becomes part of a MySQL user name (`<slug>.<role>`). */
-export const ProjectSlugSchema = z
-  .string()
+export const ProjectSlugSchema = text()
   .min(3, "must be at least 3 characters")
   .max(40, "must be at most 40 characters")
   .regex(/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/, "must be lowercase letters and digits in words joined by single hyphens");
 
 /** A MariaDB account name the proxy can route: lowercase letters, digits and underscores. */
-export const RoleNameSchema = z
-  .string()
+export const RoleNameSchema = text()
   .min(1, "must not be empty")
   .max(32, "must be at most 32 characters")
   .regex(/^[a-z][a-z0-9_]*$/, "must start with a letter and hold only lowercase letters, digits and underscores");
@@ -44,13 +51,41 @@ export const ApiKeyCreateSchema = z.object({ name: DisplayNameSchema.default("de
 export const ProjectCreateSchema = z.object({
   name: DisplayNameSchema,
   slug: ProjectSlugSchema.optional(),
-  organizationId: z.string().min(1).optional(),
+  organizationId: IdSchema.optional(),
 });
 
-export const ProjectUpdateSchema = z
-  .object({ name: DisplayNameSchema })
+/** At most this many allowed IP ranges per project (one connection checks them all). */
+export const MAX_ALLOWED_CIDRS = 100;
+
+/** An IPv4 or IPv6 CIDR, or a bare address (a /32 or /128), in its normal form (lib/cidr.ts). */
+export const CidrSchema = text()
+  .trim()
+  .max(64, "must be at most 64 characters")
+  .refine((s) => normalizeCidr(s) !== null, "must be an IPv4 or IPv6 address or CIDR range, e.g. 203.0.113.0/24 or 2001:db8::/32")
+  .transform((s) => normalizeCidr(s)!);
+
+/**
+ * A project's access rules, checked by the proxy before it wakes anything. A change names only the rules it
+ * changes; an empty `allowedCidrs` admits every address. Unknown keys are refused, so a misspelt rule is
+ * not silently ignored.
+ */
+export const AccessRulesUpdateSchema = z
+  .object({
+    requireTls: z.boolean(),
+    allowedCidrs: z
+      .array(CidrSchema)
+      .max(MAX_ALLOWED_CIDRS, `must hold at most ${MAX_ALLOWED_CIDRS} ranges`)
+      .transform((cidrs) => [...new Set(cidrs)]),
+  })
   .partial()
-  .refine((v) => Object.keys(v).length > 0, "name at least one field to change");
+  .strict()
+  .refine((v) => Object.keys(v).length > 0, "give at least one rule to change: requireTls, allowedCidrs");
+export type AccessRulesUpdate = z.infer<typeof AccessRulesUpdateSchema>;
+
+export const ProjectUpdateSchema = z
+  .object({ name: DisplayNameSchema, access: AccessRulesUpdateSchema })
+  .partial()
+  .refine((v) => Object.keys(v).length > 0, "give at least one field to change: name, access");
 
 /** Compute sizes on offer, in compute units (1 CU = 1 vCPU and 4 GiB of memory). */
 export const COMPUTE_SIZES = [0.25, 0.5, 1, 2, 4, 8] as const;
@@ -84,6 +119,6 @@ export const RoleCreateSchema = z.object({ name: RoleNameSchema });
 
 export const PaginationSchema = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(50),
-  cursor: z.string().min(1).optional(),
+  cursor: text().min(1).optional(),
 });
 export type Pagination = z.infer<typeof PaginationSchema>;

@@ -19,6 +19,7 @@ export const HANDSHAKE_RESULTS = [
   "unknown_project",
   "wake_failed",
   "quota_exceeded",
+  "access_rule",
 ] as const;
 export type HandshakeResult = (typeof HANDSHAKE_RESULTS)[number];
 

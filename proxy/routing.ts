@@ -1,4 +1,5 @@
 import { db } from "@/server/db";
+import { ACCESS_RULE_FIELDS, compileAccessRules, type CompiledAccessRules } from "@/server/projects/access-rules";
 import { parseStoredHash } from "./protocol/native-password";
 
 // Who a client wants: `<project-slug>.<role>` in the user name, or with TLS a server name
@@ -35,6 +36,8 @@ export interface Route {
   /** SHA1(SHA1(password)) of the role. */
   doubleHash: Buffer;
   computeId: string | null;
+  /** The project's access rules (require TLS, allowed IP ranges), read in the same query as the rest. */
+  access: CompiledAccessRules;
 }
 
 interface CacheEntry {
@@ -67,6 +70,7 @@ async function loadRoute({ slug, role }: RouteTarget): Promise<Route | null> {
     select: {
       id: true,
       organizationId: true,
+      ...ACCESS_RULE_FIELDS,
       compute: { select: { id: true } },
       roles: { where: { name: role }, select: { passwordHash: true } },
     },
@@ -81,5 +85,6 @@ async function loadRoute({ slug, role }: RouteTarget): Promise<Route | null> {
     role,
     doubleHash,
     computeId: project.compute?.id ?? null,
+    access: compileAccessRules(project),
   };
 }

@@ -4,6 +4,7 @@ import crypto from "node:crypto";
 import { Duplex } from "node:stream";
 import { logger } from "@/server/logger";
 import { syncRolesIfBehind } from "@/server/compute/sync-roles";
+import { checkAccessRules } from "@/server/projects/access-rules";
 import { BackendRefusedError, loginPreferringSocket, socketLoginAllowed, type BackendSession } from "./backend";
 import { accessDenied, ClientError, unavailable } from "./client-error";
 import { ConnectionClosedError, PacketStream } from "./packet-stream";
@@ -32,6 +33,7 @@ import type { Waker } from "./wake";
 // One client connection, from the greeting to the byte pump:
 //   greeting -> [SSLRequest -> TLS] -> handshake response -> [auth switch to native password]
 //   -> verify the token against the role's stored hash (before anything else: no wake for strangers)
+//   -> the project's access rules (server/projects/access-rules.ts: after the password, before the wake)
 //   -> wake the compute -> log in to it as the role -> relay its OK -> pump bytes.
 
 /** Handshake packets are small; anything larger is hostile. */
@@ -168,6 +170,8 @@ export async function handleClient(raw: net.Socket, ctx: ProxyContext): Promise<
     }
     // Authenticated: the handshake timeout is over; from here the wake deadline applies.
     clearTimeout(timer);
+    const refused = accessRuleRefusal(route, { address, tls: socket !== raw });
+    if (refused) throw refused;
     if (!route.computeId) {
       throw unavailable(`project '${route.slug}' has no compute yet; create one in the console or with the API`, "no_compute");
     }
@@ -205,6 +209,7 @@ export async function handleClient(raw: net.Socket, ctx: ProxyContext): Promise<
           scramble,
           serverName,
           address,
+          tls: socket !== raw,
           clientCapabilities: response.capabilities,
           clientCollation: response.collation,
           route,
@@ -252,6 +257,17 @@ async function verifyToken(
   return { route, stage1 };
 }
 
+/**
+ * The error for an authenticated client the project's access rules do not admit (its message names the
+ * rule), or null. Only a client that proved the password gets here, so only it learns the rules exist.
+ */
+function accessRuleRefusal(route: Route, client: { address: string; tls: boolean }): ClientError | null {
+  const refusal = checkAccessRules(route.access, { slug: route.slug, remoteAddress: client.address, tls: client.tls });
+  if (!refusal) return null;
+  logger.info({ project: route.slug, rule: refusal.rule, address: client.address }, "access rule refused a client");
+  return new ClientError(ErrorCode.ACCESS_DENIED, "28000", refusal.message, "access_rule");
+}
+
 /** A refused login answers no sooner than the floor (plus jitter), and later after repeated failures. */
 async function failureDelay(ctx: ProxyContext, address: string, started: number): Promise<void> {
   ctx.metrics.authFailure();
@@ -271,6 +287,7 @@ async function changeUser(
     scramble: Buffer;
     serverName: string | null;
     address: string;
+    tls: boolean;
     clientCapabilities: number;
     clientCollation: number;
     route: Route;
@@ -312,6 +329,9 @@ async function changeUser(
       ),
     );
   }
+  // The rules may have changed since this session connected; a change of user meets today's.
+  const refused = accessRuleRefusal(route, session);
+  if (refused) return answer(refused);
   const { backend } = session;
   const forCompute = {
     ...request,

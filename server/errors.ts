@@ -64,6 +64,25 @@ function prismaCode(error: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * PostgreSQL's SQLSTATE behind an error: pg's own errors carry it as `code`; Prisma (through
+ * @prisma/adapter-pg) wraps it as P2039/P2010 with `meta.driverAdapterError.cause.originalCode`.
+ */
+function postgresCode(error: unknown): string | undefined {
+  const e = error as { code?: unknown; meta?: { driverAdapterError?: { cause?: { originalCode?: unknown } } } } | null;
+  if (typeof e !== "object" || e === null) return undefined;
+  const wrapped = e.meta?.driverAdapterError?.cause?.originalCode;
+  if (typeof wrapped === "string") return wrapped;
+  return typeof e.code === "string" && /^[0-9A-Z]{5}$/.test(e.code) ? e.code : undefined;
+}
+
+/**
+ * Text PostgreSQL cannot store: U+0000 in text (22021) or in JSON (22P05). The schemas refuse it with the
+ * field's path (lib/schemas.ts, text()); this catches any string that reaches the database another way
+ * (a path parameter, a header) so it is the client's 422, not a 500.
+ */
+const UNSTORABLE_TEXT = new Set(["22021", "22P05"]);
+
 /** Anything thrown, as an AppError. Unknown errors become a 500 that leaks nothing. */
 export function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
@@ -73,6 +92,11 @@ export function toAppError(error: unknown): AppError {
       return new AppError("not_found", "the resource was not found");
     case "P2002":
       return new AppError("conflict", "a resource with these values already exists");
+  }
+  if (UNSTORABLE_TEXT.has(postgresCode(error) ?? "")) {
+    return new AppError("validation", "the request holds text that cannot be stored (a NUL character, \\u0000)", [
+      { path: "(request)", message: "must not contain NUL characters (\\u0000)" },
+    ]);
   }
   return new AppError("internal", "an internal error occurred; it has been logged");
 }

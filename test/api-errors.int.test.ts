@@ -92,6 +92,38 @@ describe("bad input", () => {
     expect((await call("POST", "/api/v1/projects", { key: tenant.key, body: { name: "x".repeat(63) } })).status).toBe(201);
   });
 
+  it("answers a NUL character in any text with 422 naming the field, never 500", async () => {
+    const tenant = await newTenant();
+    const project = await call<{ project: { id: string } }>("POST", "/api/v1/projects", { key: tenant.key, body: { name: "p" } });
+    const id = project.body.project.id;
+    const cases: [string, string, unknown, string][] = [
+      ["POST", "/api/v1/projects", { name: "shop\u0000" }, "name"],
+      ["POST", "/api/v1/projects", { name: "shop", organizationId: "org\u0000" }, "organizationId"],
+      ["PATCH", `/api/v1/projects/${id}`, { name: "\u0000" }, "name"],
+      ["PATCH", `/api/v1/projects/${id}`, { access: { allowedCidrs: ["10.0.0.0/8\u0000"] } }, "access.allowedCidrs.0"],
+      ["POST", `/api/v1/projects/${id}/roles`, { name: "app\u0000" }, "name"],
+      ["POST", "/api/v1/api-keys", { name: "ci\u0000" }, "name"],
+      ["POST", "/api/v1/signup", { email: "a\u0000b@example.com", password: "long enough pw" }, "email"],
+      ["POST", "/api/v1/signup", { email: `nul-${Date.now()}@example.com`, password: "long enough pw", organization: "Acme\u0000" }, "organization"],
+      ["POST", "/api/v1/signup", { email: `nul-${Date.now()}@example.com`, password: "long enough pw", name: "Ann\u0000" }, "name"],
+    ];
+    for (const [method, path, body, field] of cases) {
+      // JSON.stringify writes the character as the escape \u0000, the way any JSON client sends it.
+      const res = await call<{ error: { details: { path: string }[] } }>(method, path, { key: tenant.key, body });
+      expect(res.status, `${method} ${path} ${field}`).toBe(422);
+      expect(res.body, `${method} ${path} ${field}`).toEqual(errorBody("validation"));
+      expect(res.body.error.details.map((d) => d.path)).toContain(field);
+    }
+    // Where no schema sees the text (a path parameter), PostgreSQL's refusal still becomes a 422.
+    for (const path of [`/api/v1/projects/${id}%00`, "/api/v1/projects?cursor=%00"]) {
+      const res = await call("GET", path, { key: tenant.key });
+      expect(res.status, path).toBe(422);
+      expect(res.body, path).toEqual(errorBody("validation"));
+    }
+    const list = await call<{ projects: { name: string }[] }>("GET", "/api/v1/projects", { key: tenant.key });
+    expect(list.body.projects.map((p) => p.name)).toEqual(["p"]);
+  });
+
   it("validates compute settings before creating anything", async () => {
     const tenant = await newTenant();
     const project = await call<{ project: { id: string } }>("POST", "/api/v1/projects", { key: tenant.key, body: { name: "p" } });

@@ -3,9 +3,18 @@ import { AppError, notFound } from "../errors";
 import { generateSlug } from "../util/slug";
 import { page } from "../util/paginate";
 import { deleteCompute } from "../compute/delete-compute";
-import type { Pagination } from "@/lib/schemas";
+import { accessRulesData, ACCESS_RULE_FIELDS, withAccess } from "./access-rules";
+import type { AccessRulesUpdate, Pagination } from "@/lib/schemas";
 
-const PROJECT_FIELDS = { id: true, slug: true, name: true, organizationId: true, createdAt: true, updatedAt: true } as const;
+const PROJECT_FIELDS = {
+  id: true,
+  slug: true,
+  name: true,
+  organizationId: true,
+  createdAt: true,
+  updatedAt: true,
+  ...ACCESS_RULE_FIELDS,
+} as const;
 
 /** A new project with a platform-unique slug (the one asked for, or a generated `wispy-river-4821`). */
 export async function createProject({
@@ -19,10 +28,12 @@ export async function createProject({
 }) {
   for (let attempt = 0; attempt < 5; attempt++) {
     try {
-      return await db.project.create({
-        data: { organizationId, name, slug: slug ?? generateSlug() },
-        select: PROJECT_FIELDS,
-      });
+      return withAccess(
+        await db.project.create({
+          data: { organizationId, name, slug: slug ?? generateSlug() },
+          select: PROJECT_FIELDS,
+        }),
+      );
     } catch (error) {
       if ((error as { code?: string }).code !== "P2002") throw error;
       if (slug) throw new AppError("conflict", `the slug "${slug}" is taken; choose another or leave it out`);
@@ -38,7 +49,7 @@ export async function listProjects({ organizationIds, pagination }: { organizati
     select: PROJECT_FIELDS,
     ...page.query(pagination),
   });
-  return page.result(rows, pagination);
+  return page.result(rows.map(withAccess), pagination);
 }
 
 export async function getProject({ organizationIds, projectId }: { organizationIds: string[]; projectId: string }) {
@@ -47,21 +58,24 @@ export async function getProject({ organizationIds, projectId }: { organizationI
     select: { ...PROJECT_FIELDS, compute: true },
   });
   if (!project) throw notFound("project");
-  return project;
+  return withAccess(project);
 }
 
 export async function updateProject({
   organizationIds,
   projectId,
   name,
+  access,
 }: {
   organizationIds: string[];
   projectId: string;
   name?: string;
+  /** Access rules to change (server/projects/access-rules.ts); the proxy sees them within its route cache time. */
+  access?: AccessRulesUpdate;
 }) {
   const { count } = await db.project.updateMany({
     where: { id: projectId, organizationId: { in: organizationIds } },
-    data: { ...(name !== undefined ? { name } : {}) },
+    data: { ...(name !== undefined ? { name } : {}), ...accessRulesData(access) },
   });
   if (count === 0) throw notFound("project");
   return getProject({ organizationIds, projectId });

@@ -1,11 +1,10 @@
 import { json, readBody, readQuery } from "@/app/_lib/http";
 import { withCaller } from "@/app/_lib/route";
-import { ApiKeyCreateSchema, PaginationSchema } from "@/lib/schemas";
+import { ApiKeyCreateSchema, IdSchema, PaginationSchema } from "@/lib/schemas";
 import { createApiKey, listApiKeys } from "@/server/api-keys/api-keys";
 import { actingOrganization } from "@/server/tenancy/caller";
-import { z } from "zod";
 
-const CreateSchema = ApiKeyCreateSchema.extend({ organizationId: z.string().min(1).optional() });
+const CreateSchema = ApiKeyCreateSchema.extend({ organizationId: IdSchema.optional() });
 
 // POST /api/v1/api-keys - create an API key; the secret is in this reply only
 export const POST = withCaller(async ({ req, caller }) => {

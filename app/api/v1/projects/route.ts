@@ -1,9 +1,8 @@
 import { json, readBody, readQuery } from "@/app/_lib/http";
 import { withCaller } from "@/app/_lib/route";
-import { PaginationSchema, ProjectCreateSchema } from "@/lib/schemas";
+import { IdSchema, PaginationSchema, ProjectCreateSchema } from "@/lib/schemas";
 import { createProject, listProjects } from "@/server/projects/projects";
 import { actingOrganization } from "@/server/tenancy/caller";
-import { z } from "zod";
 
 // POST /api/v1/projects - create a project
 export const POST = withCaller(async ({ req, caller }) => {
@@ -13,7 +12,7 @@ export const POST = withCaller(async ({ req, caller }) => {
   return json({ project }, 201);
 });
 
-const ListSchema = PaginationSchema.extend({ organizationId: z.string().min(1).optional() });
+const ListSchema = PaginationSchema.extend({ organizationId: IdSchema.optional() });
 
 // GET /api/v1/projects - the projects of the caller's organization(s)
 export const GET = withCaller(async ({ req, caller }) => {

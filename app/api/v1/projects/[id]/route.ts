@@ -14,7 +14,7 @@ export const GET = withCaller<{ id: string }>(async ({ params, caller }) => {
   return json(await present(await getProject({ organizationIds: caller.organizationIds, projectId: params.id })));
 });
 
-// PATCH /api/v1/projects/{id} - rename a project
+// PATCH /api/v1/projects/{id} - rename a project, change its access rules (require TLS, allowed IP ranges)
 export const PATCH = withCaller<{ id: string }>(async ({ req, params, caller }) => {
   const input = await readBody(req, ProjectUpdateSchema);
   return json(await present(await updateProject({ organizationIds: caller.organizationIds, projectId: params.id, ...input })));
