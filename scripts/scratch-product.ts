@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -31,8 +31,37 @@ export async function scratchEnv(dataDir: string, overrides: Record<string, stri
   };
 }
 
-/** Kill every mariadbd serving a compute under dataDir (computes are detached from the product on purpose). */
+/**
+ * Kill every mariadbd serving a compute under dataDir (computes are detached from the product on purpose)
+ * and unmount their file systems (volume.ts), so the directory can be removed.
+ */
 export function killComputes(dataDir: string): void {
+  killServers(dataDir);
+  unmountUnder(dataDir);
+}
+
+function unmountUnder(dataDir: string): void {
+  let mountinfo = "";
+  try {
+    mountinfo = fs.readFileSync("/proc/self/mountinfo", "utf8");
+  } catch {
+    return;
+  }
+  const prefix = `${path.resolve(dataDir)}/`;
+  // Field 5 is the mount point, with spaces and the like escaped as octal (\040).
+  const points = mountinfo
+    .split("\n")
+    .map((line) => line.split(" ")[4]?.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))))
+    .filter((point): point is string => Boolean(point?.startsWith(prefix)));
+  for (const point of points.sort().reverse()) {
+    for (let attempt = 0; attempt < 50; attempt++) {
+      if (spawnSync("umount", [point], { stdio: "ignore" }).status === 0) break;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20); // the last process is still exiting
+    }
+  }
+}
+
+function killServers(dataDir: string): void {
   for (const entry of fs.readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     try {

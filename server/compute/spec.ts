@@ -1,5 +1,6 @@
 import { db } from "../db";
 import { DEFAULT_DATABASE } from "@/lib/compute-states";
+import { PLAN_STORAGE_BYTES } from "../quotas/quotas";
 import type { ComputeSpec, DriverState } from "./drivers/types";
 
 /** What the driver needs to run a compute, read fresh from the database (roles included). */
@@ -15,7 +16,7 @@ export async function loadComputeSpec(computeId: string): Promise<{
       size: true,
       driver: true,
       driverState: true,
-      project: { select: { slug: true, roles: { select: { name: true, passwordHash: true }, orderBy: { name: "asc" } } } },
+      project: { select: { slug: true, organization: { select: { plan: true } }, roles: { select: { name: true, passwordHash: true }, orderBy: { name: "asc" } } } },
     },
   });
   return {
@@ -25,6 +26,7 @@ export async function loadComputeSpec(computeId: string): Promise<{
       database: DEFAULT_DATABASE,
       size: compute.size,
       roles: compute.project.roles,
+      storageLimitBytes: PLAN_STORAGE_BYTES[compute.project.organization.plan],
     },
     driver: compute.driver,
     driverState: (compute.driverState as DriverState | null) ?? null,

@@ -10,6 +10,10 @@ import type { Plan } from "../db/generated/enums";
 
 export const PLAN_CU_HOURS: Record<Plan, number | null> = { free: 100, pro: 2000, enterprise: null };
 
+const GIB = 1024 * 1024 * 1024;
+/** Storage per compute: the local driver's disk limit (server/compute/drivers/local/volume.ts). */
+export const PLAN_STORAGE_BYTES: Record<Plan, number> = { free: 1 * GIB, pro: 50 * GIB, enterprise: 1024 * GIB };
+
 export interface QuotaStatus {
   usedCuSeconds: number;
   limitCuSeconds: number | null;

@@ -20,6 +20,8 @@ export interface ComputeSpec {
   /** Compute units; drivers scale memory settings from it. */
   size: number;
   roles: RoleSpec[];
+  /** The most storage the compute may hold (its plan's), enforced where the driver can. */
+  storageLimitBytes?: number;
 }
 
 /**
@@ -72,4 +74,6 @@ export interface ComputeDriver {
    * a proxy on this machine (cheaper than TCP over loopback). Null, or absent, when there is none.
    */
   localSocket?(state: DriverState | null): string | null;
+  /** Bytes the compute's storage holds now (for its status and its bill); null when it cannot be read. */
+  storageBytes?(computeId: string, state: DriverState | null): Promise<number | null>;
 }

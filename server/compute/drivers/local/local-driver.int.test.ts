@@ -107,7 +107,7 @@ describe("LocalDriver with real mariadbd", () => {
   });
 
   afterAll(async () => {
-    for (const id of [A, B, "cmp-broken"]) await driver.destroy(id, null).catch(() => undefined);
+    for (const id of [A, B, "cmp-broken", "cmp-disk"]) await driver.destroy(id, null).catch(() => undefined);
     await rm(dataDir, { recursive: true, force: true });
     console.log(`local driver timings:\n  ${timings.join("\n  ")}`);
   });
@@ -422,6 +422,59 @@ describe("LocalDriver with real mariadbd", () => {
     // The operators' copy: the error log's tail, as mariadbd wrote it.
     expect(failure?.logTail).toMatch(/\[ERROR\]/);
     expect((await driver.inspect("cmp-broken", null)).status).toBe("stopped");
+  });
+
+  it.runIf(asRoot)("holds a compute to its disk limit: a full disk is the tenant's error, nobody else's", async () => {
+    const limit = 96 * 1024 * 1024;
+    const started = await driver.start({ ...specFor("cmp-disk", [appRole]), storageLimitBytes: limit }, null);
+    const dir = path.join(dataDir, "computes", "cmp-disk");
+    const used0 = await driver.storageBytes("cmp-disk");
+    expect(used0).toBeGreaterThan(10 * 1024 * 1024); // the system tables and InnoDB's files
+    expect(used0).toBeLessThan(limit);
+    const conn = await login(started.endpoint, "app", "s3cret-pw");
+    await conn.query("CREATE TABLE appdb.filler (id INT AUTO_INCREMENT PRIMARY KEY, v LONGBLOB) ENGINE=InnoDB");
+    let failure = "";
+    for (let i = 0; i < 200 && !failure; i++) {
+      await conn.query("INSERT INTO appdb.filler (v) VALUES (REPEAT(RANDOM_BYTES(1024), 2048))").catch(
+        (err: Error) => {
+          failure = err.message;
+        },
+      );
+    }
+    // The tenant's own server says its disk is full; MariaDB 10.11 may instead abort while rolling the
+    // failed insert back ("Out of disk space in rollback"), which ends the session.
+    expect(failure).toMatch(/is full|No space left|Errcode: 28|Disk full|Connection lost|closed the connection/i);
+    conn.destroy();
+    const used = await driver.storageBytes("cmp-disk");
+    // At most the limit, plus whatever the server wrote for itself while failing (its error log) out of
+    // the reserve it cannot use: nothing.
+    expect(used).toBeLessThanOrEqual(limit);
+    expect(used).toBeGreaterThan(used0! + 16 * 1024 * 1024);
+    // The host holds no more than the limit for it (a sparse image file, root's, beside the directory).
+    const image = await stat(`${dir}.img`);
+    expect(image.blocks * 512).toBeLessThanOrEqual(limit + 32 * 1024 * 1024);
+    expect(image.mode & 0o777).toBe(0o600);
+    // However it ended, the server starts again on its full disk (crash recovery needs no new space), its
+    // rows are there, and the tenant can make room: TRUNCATE and DROP need none (a DELETE writes undo
+    // records first, which a full disk may refuse).
+    const again = await driver.start({ ...specFor("cmp-disk", [appRole]), storageLimitBytes: limit }, started.driverState);
+    const tenant = await login(again.endpoint, "app", "s3cret-pw");
+    expect(await one(tenant, "SELECT COUNT(*) > 0 AS some FROM appdb.filler")).toEqual({ some: 1 });
+    await tenant.query("TRUNCATE TABLE appdb.filler");
+    expect(await driver.storageBytes("cmp-disk")).toBeLessThan(used! - 16 * 1024 * 1024);
+    // A higher limit (a plan change) grows the file system, data kept (online where the kernel lets root
+    // resize, else at the next start).
+    await tenant.end();
+    await driver.stop("cmp-disk", again.driverState);
+    const grown = await driver.start({ ...specFor("cmp-disk", [appRole]), storageLimitBytes: 2 * limit }, again.driverState);
+    const more = await login(grown.endpoint, "app", "s3cret-pw");
+    const before = await driver.storageBytes("cmp-disk");
+    for (let i = 0; i < 60; i++) await more.query("INSERT INTO appdb.filler (v) VALUES (REPEAT(RANDOM_BYTES(1024), 2048))");
+    expect(await driver.storageBytes("cmp-disk")).toBeGreaterThan(Math.max(before! + 100 * 1024 * 1024, limit));
+    await more.end();
+    await driver.destroy("cmp-disk", grown.driverState);
+    await expect(stat(`${dir}.img`)).rejects.toThrow();
+    await expect(stat(dir)).rejects.toThrow();
   });
 
   it.runIf(asRoot)("says which directory the servers' OS user cannot enter", async () => {

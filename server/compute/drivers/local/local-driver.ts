@@ -1,5 +1,5 @@
 import { constants as fsConstants } from "node:fs";
-import { lchown, mkdir, open, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { chmod, lchown, mkdir, open, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { userInfo } from "node:os";
 import path from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
@@ -33,6 +33,7 @@ import { chownTree, computeAccount, passableDir, type OsAccount } from "./os-use
 import { computePaths, type ComputePaths } from "./paths";
 import { limitsForSize } from "./resources";
 import { ensureSandboxEtc, sandboxCommand } from "./sandbox";
+import { ensureVolume, removeVolume, usedBytes } from "./volume";
 import {
   isGone,
   processTree,
@@ -71,6 +72,8 @@ const KILL_TIMEOUT_MS = 10_000;
 const ADMIN_CONNECT_TIMEOUT_MS = 10_000;
 const START_ATTEMPTS = 3;
 const ERROR_LOG_ROTATE_BYTES = 16 * 1024 * 1024;
+/** A compute's disk limit when its spec names none (the free plan's). */
+const DEFAULT_STORAGE_LIMIT_BYTES = 1024 * 1024 * 1024;
 
 // One operation at a time per compute within this process (also across driver instances): a stop must not
 // interleave with a start of the same server. Across processes the state machine's compare-and-set rules.
@@ -162,7 +165,7 @@ function publicStartFailure(reason: string, tail: string): string {
   if (/Out of memory|Cannot allocate memory|mmap\(.*\) failed/i.test(errors)) {
     return "the MariaDB server ran out of memory while starting; choose a larger compute size";
   }
-  if (/No space left on device|Disk full|Errcode: 28/i.test(errors)) {
+  if (/No space left on device|Disk full|Out of disk space|Errcode: 28|error 28\b/i.test(errors)) {
     return "the MariaDB server could not start because its storage is full";
   }
   if (/privilege tables|mysql\.\w+' doesn't exist/i.test(errors)) {
@@ -215,6 +218,11 @@ export class LocalDriver implements ComputeDriver {
       // Already running (started by us earlier, or by a control plane that has since restarted): adopt it.
       const account = await this.accountFor(paths);
       let running = await this.find(paths, prior, true);
+      // The compute's own file system, whose size is its disk limit (volume.ts); made on its first start.
+      if (account) {
+        await passableDir(path.dirname(paths.dir), account, `DATA_DIR ${path.resolve(this.dataDir)}`);
+        await ensureVolume(paths.dir, spec.storageLimitBytes ?? DEFAULT_STORAGE_LIMIT_BYTES, { inUse: running !== null });
+      }
       // A server started at another size (the compute was resized: apply-size.ts), or before this compute had
       // its own account and sandbox (an older control plane), is restarted rather than adopted as it is.
       if (running && !(await this.fits(running, account, spec))) {
@@ -280,6 +288,7 @@ export class LocalDriver implements ComputeDriver {
       const running = await this.find(paths, parseState(state), true);
       // The data goes away anyway: no clean shutdown needed.
       if (running) await this.terminate(running, "SIGKILL", KILL_TIMEOUT_MS);
+      if ((await isolation()).accounts) await removeVolume(paths.dir);
       await rm(paths.dir, { recursive: true, force: true });
       await removeGroups(computeId);
       if ((await isolation()).accounts) await removeComputeAccount(paths.dir);
@@ -312,6 +321,10 @@ export class LocalDriver implements ComputeDriver {
       await ensureDatabase(conn, database);
       await syncRoleAccounts(conn, roles);
     });
+  }
+
+  async storageBytes(computeId: string): Promise<number | null> {
+    return usedBytes(computePaths(this.dataDir, computeId).dir);
   }
 
   localSocket(state: DriverState | null): string | null {
@@ -425,6 +438,8 @@ export class LocalDriver implements ComputeDriver {
     await mkdir(paths.tmp, { recursive: true, mode: 0o700 });
     if (account) {
       for (const dir of [paths.dir, paths.files, paths.tmp]) await lchown(dir, account.uid, account.gid);
+      // The root of a fresh file system is 0755.
+      await chmod(paths.dir, 0o700);
     }
     const data = await stat(paths.data).catch(() => null);
     if (data) {

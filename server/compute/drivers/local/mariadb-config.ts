@@ -73,6 +73,9 @@ export function mariadbdArgs({ paths, host, port, size }: ServerArgsInput): stri
     "--innodb-log-buffer-size=8M",
     // The default 12M temporary tablespace is written out in full at every start.
     "--innodb-temp-data-file-path=ibtmp1:1M:autoextend",
+    // Files grow by 8M, not 64M: on a small disk limit (volume.ts) a 64M preallocation fails long before
+    // the disk is full.
+    "--innodb-autoextend-increment=8",
     "--performance-schema=OFF",
     "--key-buffer-size=8M",
     "--aria-pagecache-buffer-size=8M",
