@@ -1,11 +1,12 @@
 import cluster, { type Worker } from "node:cluster";
 import type http from "node:http";
 import { AggregatorRegistry } from "prom-client";
+import { config } from "@/server/config";
 import { logger } from "@/server/logger";
 import { register, startMetricsServer } from "./metrics";
 import { SessionRegistry, type SessionEvent } from "./sessions";
 import { startProxy, type RunningProxy } from "./start-proxy";
-import { AuthThrottle } from "./throttle";
+import { AuthThrottle, throttleMaxDelayMs } from "./throttle";
 
 // The proxy on every core (PROXY_WORKERS): a primary process forks one worker per core; the workers share
 // the listening port (the primary hands accepted connections round-robin) and each runs a whole proxy,
@@ -66,7 +67,7 @@ export async function runPrimary(o: ClusterOptions): Promise<RunningCluster> {
   };
 
   const fork = (index: number) => {
-    const worker = cluster.fork({ PROXY_WORKER_INDEX: String(index) });
+    const worker = cluster.fork({ PROXY_WORKER_INDEX: String(index), PROXY_WORKER_COUNT: String(o.workers) });
     workers.set(index, worker);
     worker.on("message", (message: ToPrimary) => {
       switch (message.type) {
@@ -154,7 +155,10 @@ export async function runWorker(onShutdown: (proxy: RunningProxy) => Promise<voi
     if (process.connected) process.send?.(message);
   };
   const registry = new SessionRegistry({ publish: (event) => send({ type: "msl:session", event }) });
-  const throttle = new AuthThrottle({ publish: (address, at) => send({ type: "msl:auth-failure", address, at }) });
+  const throttle = new AuthThrottle({
+    maxDelayMs: throttleMaxDelayMs(config().PROXY_HANDSHAKE_TIMEOUT_MS),
+    publish: (address, at) => send({ type: "msl:auth-failure", address, at }),
+  });
   // Answer the primary's metric requests with this worker's registry.
   AggregatorRegistry.setRegistries(register);
   new AggregatorRegistry();
@@ -170,7 +174,9 @@ export async function runWorker(onShutdown: (proxy: RunningProxy) => Promise<voi
     }
   });
   send({ type: "msl:ready" });
-  proxy = await startProxy({ metricsPort: null, registry, throttle });
+  // The pre-auth caps are split between the workers (set by the primary when it forks them).
+  const shares = Number(process.env.PROXY_WORKER_COUNT ?? "1") || 1;
+  proxy = await startProxy({ metricsPort: null, registry, throttle, preAuthShares: shares });
   send({ type: "msl:listening", port: proxy.port });
   if (shutdownRequested) void onShutdown(proxy);
   return proxy;

@@ -1,0 +1,31 @@
+import { describe, expect, it } from "vitest";
+import { ClientError } from "./client-error";
+import { PreAuthGate, type PreAuthTicket } from "./preauth-gate";
+
+const admitted = (t: PreAuthTicket | ClientError): PreAuthTicket => {
+  if (t instanceof ClientError) throw t;
+  return t;
+};
+
+describe("PreAuthGate", () => {
+  it("caps unauthenticated connections per address and frees a slot on release", () => {
+    const gate = new PreAuthGate({ perAddress: 2, max: 10 });
+    const a = admitted(gate.admit("a"));
+    admitted(gate.admit("a"));
+    const third = gate.admit("a");
+    expect(third).toBeInstanceOf(ClientError);
+    expect((third as ClientError).code).toBe(1040);
+    admitted(gate.admit("b"));
+    a.release();
+    a.release(); // idempotent
+    admitted(gate.admit("a"));
+    expect(gate.pending).toBe(3);
+  });
+
+  it("caps them in all, and splits the caps between workers", () => {
+    const gate = new PreAuthGate({ perAddress: 100, max: 4, shares: 2 });
+    admitted(gate.admit("a"));
+    admitted(gate.admit("b"));
+    expect((gate.admit("c") as ClientError).message).toContain("at most 4");
+  });
+});
