@@ -22,10 +22,24 @@ describe("PreAuthGate", () => {
     expect(gate.pending).toBe(3);
   });
 
-  it("caps them in all, and splits the caps between workers", () => {
-    const gate = new PreAuthGate({ perAddress: 100, max: 4, shares: 2 });
+  it("caps them in all", () => {
+    const gate = new PreAuthGate({ perAddress: 100, max: 2 });
     admitted(gate.admit("a"));
     admitted(gate.admit("b"));
-    expect((gate.admit("c") as ClientError).message).toContain("at most 4");
+    expect((gate.admit("c") as ClientError).message).toContain("at most 2");
+  });
+
+  it("counts the connections other workers hold, and tells them of its own", () => {
+    const told: [string, number][] = [];
+    const w0 = new PreAuthGate({ perAddress: 3, max: 100, publish: (a, d) => told.push([a, d]) });
+    const w1 = new PreAuthGate({ perAddress: 3, max: 100 });
+    const t = admitted(w0.admit("a"));
+    admitted(w0.admit("a"));
+    for (const [a, d] of told.splice(0)) w1.applyRemote(a, d);
+    admitted(w1.admit("a"));
+    expect(w1.admit("a")).toBeInstanceOf(ClientError);
+    t.release();
+    for (const [a, d] of told.splice(0)) w1.applyRemote(a, d);
+    admitted(w1.admit("a"));
   });
 });

@@ -54,8 +54,8 @@ export interface ProxyOverrides {
   /** A cluster worker's registry and throttle, which share their news with the other workers. */
   registry?: SessionRegistry;
   throttle?: AuthThrottle;
-  /** How many processes share the listener (cluster workers): each enforces its share of the pre-auth caps. */
-  preAuthShares?: number;
+  /** A cluster worker's pre-auth gate, which shares its counts with the other workers. */
+  preAuth?: PreAuthGate;
 }
 
 /** Start a proxy in this process: listener, metrics endpoint and activity reports. */
@@ -77,7 +77,7 @@ export async function startProxy(overrides: ProxyOverrides = {}): Promise<Runnin
     routes: new RouteCache(cfg.PROXY_ROUTE_CACHE_MS),
     waker: new Waker(),
     throttle: overrides.throttle ?? new AuthThrottle({ maxDelayMs: throttleMaxDelayMs(cfg.PROXY_HANDSHAKE_TIMEOUT_MS) }),
-    preAuth: new PreAuthGate({ perAddress: cfg.PROXY_PREAUTH_PER_ADDRESS, max: cfg.PROXY_PREAUTH_MAX, shares: overrides.preAuthShares }),
+    preAuth: overrides.preAuth ?? new PreAuthGate({ perAddress: cfg.PROXY_PREAUTH_PER_ADDRESS, max: cfg.PROXY_PREAUTH_MAX }),
     activity,
     metrics: sessionMetrics,
     serverInfo,

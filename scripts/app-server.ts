@@ -20,6 +20,7 @@ function arg(flag: string, fallback: string): string {
 
 const port = Number(arg("-p", process.env.PORT ?? "3000"));
 const hostname = arg("-H", "127.0.0.1");
+const REFUSED_BODY_LINGER_MS = 5000;
 const trusted = trustedProxyList(config().TRUSTED_PROXIES);
 
 process.title = "next-server (msl)";
@@ -31,6 +32,11 @@ const server = http.createServer((req, res) => {
   const address = resolveClientAddress(req.socket.remoteAddress, req.headers["x-forwarded-for"], trusted);
   req.headers[CLIENT_ADDRESS_HEADER] = address;
   req.headers["x-forwarded-for"] = address;
+  // A refused body (413) is left unread: give the client a few seconds to read the answer, then close
+  // the connection rather than keep a half-read request open until Node's request timeout.
+  res.once("finish", () => {
+    if (!req.complete) setTimeout(() => req.socket.destroy(), REFUSED_BODY_LINGER_MS).unref();
+  });
   void handle(req, res);
 });
 server.listen(port, hostname, () => console.log(`app listening on http://${hostname}:${port}`));

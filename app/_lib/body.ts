@@ -19,8 +19,8 @@ export async function readLimitedText(req: Request, maxBytes = config().HTTP_MAX
     const { done, value } = await reader.read();
     if (done) break;
     total += value.byteLength;
-    // Not cancelled: cancelling would destroy the socket before the 413 is sent. The reply closes the
-    // connection instead (errorResponse), so the rest of the body is never read.
+    // Not cancelled: that would destroy the socket before the 413 is sent. The rest of the body stays
+    // unread (the socket pauses once Node's small buffers are full) while the client reads the 413.
     if (total > maxBytes) throw tooLarge(maxBytes);
     chunks.push(value);
   }

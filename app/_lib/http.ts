@@ -16,8 +16,6 @@ export function errorResponse(error: unknown): NextResponse {
   const res = json(errorBody(appError), appError.status);
   const retryAfter = retryAfterSeconds(appError);
   if (retryAfter !== null) res.headers.set("retry-after", String(retryAfter));
-  // The rest of a refused body is not read: close the connection rather than drain it.
-  if (appError.code === "payload_too_large") res.headers.set("connection", "close");
   return res;
 }
 
