@@ -20,7 +20,27 @@ function arg(flag: string, fallback: string): string {
 
 const port = Number(arg("-p", process.env.PORT ?? "3000"));
 const hostname = arg("-H", "127.0.0.1");
-const REFUSED_BODY_LINGER_MS = 5000;
+const REFUSED_BODY_LINGER_MS = 1000;
+
+/**
+ * A refused body (413) is left unread, and Node closes such a connection as soon as the answer ends.
+ * A client still sending then meets a reset, often before it has read the answer. So the answer is
+ * handed over at once but ended (and the connection closed) a moment later, the way web servers linger
+ * on close.
+ */
+function lingerOnUnreadBody(req: http.IncomingMessage, res: http.ServerResponse): void {
+  const end = res.end.bind(res) as (...args: unknown[]) => http.ServerResponse;
+  res.end = ((...args: unknown[]) => {
+    if (req.complete || res.destroyed) return end(...args);
+    const [chunk, encoding] = args;
+    if (chunk !== undefined && chunk !== null && typeof chunk !== "function") {
+      res.write(chunk as string | Buffer, (typeof encoding === "string" ? encoding : "utf8") as BufferEncoding);
+    }
+    const callback = args.find((a) => typeof a === "function") as (() => void) | undefined;
+    setTimeout(() => end(callback), REFUSED_BODY_LINGER_MS).unref();
+    return res;
+  }) as typeof res.end;
+}
 const trusted = trustedProxyList(config().TRUSTED_PROXIES);
 
 process.title = "next-server (msl)";
@@ -32,11 +52,7 @@ const server = http.createServer((req, res) => {
   const address = resolveClientAddress(req.socket.remoteAddress, req.headers["x-forwarded-for"], trusted);
   req.headers[CLIENT_ADDRESS_HEADER] = address;
   req.headers["x-forwarded-for"] = address;
-  // A refused body (413) is left unread: give the client a few seconds to read the answer, then close
-  // the connection rather than keep a half-read request open until Node's request timeout.
-  res.once("finish", () => {
-    if (!req.complete) setTimeout(() => req.socket.destroy(), REFUSED_BODY_LINGER_MS).unref();
-  });
+  lingerOnUnreadBody(req, res);
   void handle(req, res);
 });
 server.listen(port, hostname, () => console.log(`app listening on http://${hostname}:${port}`));
