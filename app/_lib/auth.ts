@@ -5,6 +5,7 @@ import { SignInSchema } from "@/lib/schemas";
 import { AppError, retryAfterSeconds } from "@/server/errors";
 import { signInWithLimits } from "@/server/front-door/sign-in";
 import { authSecret } from "@/server/auth/auth-secret";
+import { logger } from "@/server/logger";
 import { clientAddress } from "./client-address";
 
 /**
@@ -25,6 +26,14 @@ export const { handlers, auth, signIn, signOut } = NextAuth(() => ({
   trustHost: true,
   session: { strategy: "jwt" },
   pages: { signIn: "/login" },
+  // A refused sign-in (wrong password, or backed off) is no server error: one line, not a stack trace
+  // per guess.
+  logger: {
+    error(error: Error) {
+      if (error instanceof CredentialsSignin) logger.info({ code: error.code }, "sign-in refused");
+      else logger.error({ err: error.stack ?? String(error) }, "auth error");
+    },
+  },
   providers: [
     Credentials({
       id: "credentials",
