@@ -1,11 +1,13 @@
 import cluster, { type Worker } from "node:cluster";
 import type http from "node:http";
 import { AggregatorRegistry } from "prom-client";
+import { config } from "@/server/config";
 import { logger } from "@/server/logger";
 import { register, startMetricsServer } from "./metrics";
 import { SessionRegistry, type SessionEvent } from "./sessions";
 import { startProxy, type RunningProxy } from "./start-proxy";
-import { AuthThrottle } from "./throttle";
+import { PreAuthGate } from "./preauth-gate";
+import { AuthThrottle, throttleMaxDelayMs } from "./throttle";
 
 // The proxy on every core (PROXY_WORKERS): a primary process forks one worker per core; the workers share
 // the listening port (the primary hands accepted connections round-robin) and each runs a whole proxy,
@@ -16,7 +18,8 @@ import { AuthThrottle } from "./throttle";
 // What the workers must agree on travels through the primary: sessions (a KILL arrives on a new connection,
 // which may land on another worker than the session it names; each worker is a proxy instance with its own
 // slot of connection ids, and PostgreSQL knows the sessions too, but only after a report) and
-// failed logins (so guesses spread over workers are slowed down alike). The primary keeps the sessions it
+// failed logins (so guesses spread over workers are slowed down alike), and unauthenticated connections
+// per address (so the pre-auth cap holds for the whole proxy). The primary keeps the sessions it
 // has heard of to brief a restarted worker, serves the metrics of all workers summed, restarts a worker
 // that dies, and on stop asks every worker to drain.
 
@@ -24,11 +27,13 @@ type ToPrimary =
   | { type: "msl:ready" }
   | { type: "msl:listening"; port: number }
   | { type: "msl:session"; event: SessionEvent }
-  | { type: "msl:auth-failure"; address: string; at: number };
+  | { type: "msl:auth-failure"; address: string; at: number }
+  | { type: "msl:preauth"; address: string; delta: number };
 
 type ToWorker =
   | { type: "msl:session"; event: SessionEvent }
   | { type: "msl:auth-failure"; address: string; at: number }
+  | { type: "msl:preauth"; address: string; delta: number }
   | { type: "msl:shutdown" };
 
 const RESTART_DELAY_MS = 1000;
@@ -52,6 +57,9 @@ export async function runPrimary(o: ClusterOptions): Promise<RunningCluster> {
   const aggregator = new AggregatorRegistry();
   const workers = new Map<number, Worker>();
   const sessions = new Map<number, { index: number; event: SessionEvent }>();
+  // Each worker's unauthenticated connections per address: what to take back when a worker dies, and
+  // what to brief a new worker with.
+  const preAuth = new Map<number, Map<string, number>>();
   let stopping = false;
   let started = false;
   let onStartFailure: (error: Error) => void = () => undefined;
@@ -73,6 +81,10 @@ export async function runPrimary(o: ClusterOptions): Promise<RunningCluster> {
         case "msl:ready":
           // Brief it on the other workers' open sessions.
           for (const s of sessions.values()) if (s.index !== index) sendTo(worker, { type: "msl:session", event: s.event });
+          for (const [other, counts] of preAuth) {
+            if (other === index) continue;
+            for (const [address, delta] of counts) sendTo(worker, { type: "msl:preauth", address, delta });
+          }
           break;
         case "msl:listening":
           listening.set(index, message.port);
@@ -86,12 +98,23 @@ export async function runPrimary(o: ClusterOptions): Promise<RunningCluster> {
         case "msl:auth-failure":
           broadcast(index, message);
           break;
+        case "msl:preauth": {
+          const counts = preAuth.get(index) ?? new Map<string, number>();
+          const n = (counts.get(message.address) ?? 0) + message.delta;
+          if (n > 0) counts.set(message.address, n);
+          else counts.delete(message.address);
+          preAuth.set(index, counts);
+          broadcast(index, message);
+          break;
+        }
       }
     });
     worker.on("exit", (code, signal) => {
       workers.delete(index);
       listening.delete(index);
-      // Its sessions went with it.
+      // Its unauthenticated connections and its sessions went with it.
+      for (const [address, n] of preAuth.get(index) ?? []) broadcast(index, { type: "msl:preauth", address, delta: -n });
+      preAuth.delete(index);
       for (const [id, s] of sessions) {
         if (s.index !== index) continue;
         sessions.delete(id);
@@ -148,13 +171,25 @@ export async function runPrimary(o: ClusterOptions): Promise<RunningCluster> {
   };
 }
 
-/** In a worker: run a proxy that shares its sessions and failed logins, and stops when the primary says. */
+/**
+ * In a worker: run a proxy that shares its sessions, failed logins and unauthenticated connections, and
+ * stops when the primary says.
+ */
 export async function runWorker(onShutdown: (proxy: RunningProxy) => Promise<void>): Promise<RunningProxy> {
   const send = (message: ToPrimary) => {
     if (process.connected) process.send?.(message);
   };
   const registry = new SessionRegistry({ publish: (event) => send({ type: "msl:session", event }) });
-  const throttle = new AuthThrottle({ publish: (address, at) => send({ type: "msl:auth-failure", address, at }) });
+  const throttle = new AuthThrottle({
+    maxDelayMs: throttleMaxDelayMs(config().PROXY_HANDSHAKE_TIMEOUT_MS),
+    publish: (address, at) => send({ type: "msl:auth-failure", address, at }),
+  });
+  const cfg = config();
+  const preAuth = new PreAuthGate({
+    perAddress: cfg.PROXY_PREAUTH_PER_ADDRESS,
+    max: cfg.PROXY_PREAUTH_MAX,
+    publish: (address, delta) => send({ type: "msl:preauth", address, delta }),
+  });
   // Answer the primary's metric requests with this worker's registry.
   AggregatorRegistry.setRegistries(register);
   new AggregatorRegistry();
@@ -164,13 +199,14 @@ export async function runWorker(onShutdown: (proxy: RunningProxy) => Promise<voi
   process.on("message", (message: ToWorker) => {
     if (message.type === "msl:session") registry.applyRemote(message.event);
     else if (message.type === "msl:auth-failure") throttle.applyRemoteFailure(message.address, message.at);
+    else if (message.type === "msl:preauth") preAuth.applyRemote(message.address, message.delta);
     else if (message.type === "msl:shutdown") {
       shutdownRequested = true;
       if (proxy) void onShutdown(proxy);
     }
   });
   send({ type: "msl:ready" });
-  proxy = await startProxy({ metricsPort: null, registry, throttle });
+  proxy = await startProxy({ metricsPort: null, registry, throttle, preAuth });
   send({ type: "msl:listening", port: proxy.port });
   if (shutdownRequested) void onShutdown(proxy);
   return proxy;

@@ -1,6 +1,9 @@
 import net from "node:net";
 import { logger } from "@/server/logger";
-import { handleClient, type ProxyContext } from "./session";
+import { ClientError } from "./client-error";
+import { encodeError } from "./protocol/handshake";
+import { encodePacket } from "./protocol/packet";
+import { clientAddressOf, handleClient, type ProxyContext } from "./session";
 
 // The listening side: accepts clients, hands each to a session, and on shutdown stops accepting and lets
 // open sessions drain for a while before closing them.
@@ -14,7 +17,17 @@ export class ProxyServer {
       this.sockets.add(socket);
       socket.once("close", () => this.sockets.delete(socket));
       socket.on("error", () => undefined); // a reset by the client is not the proxy's error
-      void handleClient(socket, this.ctx).catch((error: unknown) => {
+      // Over the cap of unauthenticated connections: an error packet (1040) instead of a greeting.
+      const address = clientAddressOf(socket);
+      const ticket = this.ctx.preAuth.admit(address);
+      if (ticket instanceof ClientError) {
+        this.ctx.metrics.handshake(ticket.kind);
+        socket.end(encodePacket(encodeError(ticket.code, ticket.sqlState, ticket.message), 0));
+        setTimeout(() => socket.destroy(), 1000).unref();
+        return;
+      }
+      socket.once("close", ticket.release);
+      void handleClient(socket, this.ctx, ticket).catch((error: unknown) => {
         logger.error({ err: String(error) }, "session crashed");
         socket.destroy();
       });

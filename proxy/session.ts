@@ -27,6 +27,7 @@ import { RelaySocket, streamReads } from "./relay-socket";
 import { parseTarget, type Route, type RouteCache } from "./routing";
 import { learnFromGreeting, offeredCapabilities, type ServerInfo } from "./server-info";
 import type { SessionInfo, SessionRegistry } from "./sessions";
+import type { PreAuthGate, PreAuthTicket } from "./preauth-gate";
 import type { AuthThrottle } from "./throttle";
 import type { Waker } from "./wake";
 
@@ -40,6 +41,8 @@ import type { Waker } from "./wake";
 const MAX_HANDSHAKE_PACKET = 16 * 1024;
 /** Every refused login takes at least this long (plus jitter), whether the project exists or not. */
 const AUTH_FAILURE_FLOOR_MS = 40;
+/** A throttled refusal is sent at least this long before the handshake deadline, so it is not dropped. */
+const HANDSHAKE_REPLY_MARGIN_MS = 200;
 
 export interface ActivitySink {
   opened(computeId: string): void;
@@ -63,6 +66,8 @@ export interface ProxyContext {
   routes: RouteCache;
   waker: Waker;
   throttle: AuthThrottle;
+  /** Caps the connections that have not authenticated yet (server.ts admits, the session releases). */
+  preAuth: PreAuthGate;
   activity: ActivitySink;
   metrics: SessionMetrics;
   serverInfo: ServerInfo;
@@ -78,10 +83,15 @@ export interface ProxyContext {
 
 const DUMMY_DOUBLE_HASH = crypto.randomBytes(20);
 
-export async function handleClient(raw: net.Socket, ctx: ProxyContext): Promise<void> {
+/** The client's address as the throttle and the pre-auth cap count it. */
+export function clientAddressOf(socket: net.Socket): string {
+  return socket.remoteAddress?.replace(/^::ffff:/, "") ?? "unknown";
+}
+
+export async function handleClient(raw: net.Socket, ctx: ProxyContext, preAuth?: PreAuthTicket): Promise<void> {
   raw.setNoDelay(true);
   const connectionId = ctx.registry.allocateId();
-  const address = raw.remoteAddress?.replace(/^::ffff:/, "") ?? "unknown";
+  const address = clientAddressOf(raw);
   let socket: Duplex = raw;
   const stream = new PacketStream(raw, MAX_HANDSHAKE_PACKET);
   let lastSequence = 0;
@@ -95,6 +105,7 @@ export async function handleClient(raw: net.Socket, ctx: ProxyContext): Promise<
     stream.detach();
     raw.destroy();
   };
+  const handshakeDeadline = Date.now() + ctx.handshakeTimeoutMs;
   const timer = setTimeout(() => drop("timeout"), ctx.handshakeTimeoutMs);
 
   const refuse = (error: ClientError) => {
@@ -165,11 +176,13 @@ export async function handleClient(raw: net.Socket, ctx: ProxyContext): Promise<
 
     const { route, stage1 } = await verifyToken(ctx, target, scramble, token);
     if (!stage1 || !route) {
-      await failureDelay(ctx, address, authStarted);
+      await failureDelay(ctx, address, authStarted, handshakeDeadline);
       throw accessDenied(userLabel, address);
     }
-    // Authenticated: the handshake timeout is over; from here the wake deadline applies.
+    // Authenticated: the handshake timeout is over (and the pre-auth cap no longer counts this
+    // connection); from here the wake deadline applies.
     clearTimeout(timer);
+    preAuth?.release();
     const refused = accessRuleRefusal(route, { address, tls: socket !== raw });
     if (refused) throw refused;
     if (!route.computeId) {
@@ -268,10 +281,14 @@ function accessRuleRefusal(route: Route, client: { address: string; tls: boolean
   return new ClientError(ErrorCode.ACCESS_DENIED, "28000", refusal.message, "access_rule");
 }
 
-/** A refused login answers no sooner than the floor (plus jitter), and later after repeated failures. */
-async function failureDelay(ctx: ProxyContext, address: string, started: number): Promise<void> {
+/**
+ * A refused login answers no sooner than the floor (plus jitter), and later after repeated failures, but
+ * always before the handshake deadline (when there is one), so the client gets its 1045.
+ */
+async function failureDelay(ctx: ProxyContext, address: string, started: number, deadline = Infinity): Promise<void> {
   ctx.metrics.authFailure();
-  const delay = Math.max(ctx.throttle.fail(address), AUTH_FAILURE_FLOOR_MS + crypto.randomInt(20) - (Date.now() - started));
+  const throttled = Math.min(ctx.throttle.fail(address), deadline - Date.now() - HANDSHAKE_REPLY_MARGIN_MS);
+  const delay = Math.max(throttled, AUTH_FAILURE_FLOOR_MS + crypto.randomInt(20) - (Date.now() - started));
   if (delay > 0) await new Promise((r) => setTimeout(r, delay));
 }
 

@@ -11,7 +11,8 @@ import { RouteCache } from "./routing";
 import { initialServerInfo } from "./server-info";
 import { ProxyServer } from "./server";
 import { SessionRegistry } from "./sessions";
-import { AuthThrottle } from "./throttle";
+import { PreAuthGate } from "./preauth-gate";
+import { AuthThrottle, throttleMaxDelayMs } from "./throttle";
 import { Waker } from "./wake";
 import type { SessionMetrics } from "./session";
 
@@ -53,6 +54,8 @@ export interface ProxyOverrides {
   /** A cluster worker's registry and throttle, which share their news with the other workers. */
   registry?: SessionRegistry;
   throttle?: AuthThrottle;
+  /** A cluster worker's pre-auth gate, which shares its counts with the other workers. */
+  preAuth?: PreAuthGate;
 }
 
 /** Start a proxy in this process: listener, metrics endpoint and activity reports. */
@@ -73,7 +76,8 @@ export async function startProxy(overrides: ProxyOverrides = {}): Promise<Runnin
     registry,
     routes: new RouteCache(cfg.PROXY_ROUTE_CACHE_MS),
     waker: new Waker(),
-    throttle: overrides.throttle ?? new AuthThrottle(),
+    throttle: overrides.throttle ?? new AuthThrottle({ maxDelayMs: throttleMaxDelayMs(cfg.PROXY_HANDSHAKE_TIMEOUT_MS) }),
+    preAuth: overrides.preAuth ?? new PreAuthGate({ perAddress: cfg.PROXY_PREAUTH_PER_ADDRESS, max: cfg.PROXY_PREAUTH_MAX }),
     activity,
     metrics: sessionMetrics,
     serverInfo,

@@ -16,6 +16,14 @@ export interface ThrottleOptions {
   publish?: (address: string, at: number) => void;
 }
 
+/**
+ * The longest throttle delay for a handshake timeout: well inside it, so a throttled client is answered
+ * (error 1045) rather than dropped by the timeout. The handshake also clamps each delay to its deadline.
+ */
+export function throttleMaxDelayMs(handshakeTimeoutMs: number): number {
+  return Math.min(10_000, Math.floor(handshakeTimeoutMs / 2));
+}
+
 export class AuthThrottle {
   private readonly failures = new Map<string, number[]>();
   private readonly o: Required<Omit<ThrottleOptions, "publish">>;

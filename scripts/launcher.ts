@@ -149,7 +149,12 @@ export async function launch(options: LaunchOptions = {}): Promise<Product> {
       return child;
     };
     const proxy = spawnChild(path.join(ROOT, "node_modules/.bin/tsx"), [path.join(ROOT, "proxy", "main.ts")], "proxy");
-    const app = spawnChild(path.join(ROOT, "node_modules/.bin/next"), ["start", "-p", String(config.PORT), "-H", "127.0.0.1"], "app");
+    // Next's request handler behind our own HTTP server, which tells the app the client's real address.
+    const app = spawnChild(
+      process.execPath,
+      ["--import", "tsx", path.join(ROOT, "scripts", "app-server.ts"), "-p", String(config.PORT), "-H", "127.0.0.1"],
+      "app",
+    );
     children.push(proxy, app);
     const baseUrl = `http://127.0.0.1:${config.PORT}`;
     await waitForReady(baseUrl, app, 120_000);

@@ -1,8 +1,18 @@
 import path from "node:path";
+import net from "node:net";
 import { z } from "zod";
 
 // The product's configuration, read from the environment and validated once. Every variable has a working
 // default so `npm start` runs with none set (DESIGN.md, "Configuration").
+
+/** An IPv4/IPv6 address, or one with a /prefix. */
+function isAddressOrRange(value: string): boolean {
+  const [address, prefix, extra] = value.split("/");
+  if (extra !== undefined || !address || net.isIP(address) === 0) return false;
+  if (prefix === undefined) return true;
+  const bits = Number(prefix);
+  return /^\d+$/.test(prefix) && bits <= (net.isIPv4(address) ? 32 : 128);
+}
 
 const port = z.coerce.number().int().min(0).max(65535);
 
@@ -39,6 +49,29 @@ const EnvSchema = z.object({
   PROXY_LOCAL_SOCKETS: z.enum(["0", "1", "true", "false"]).default("1").transform((v) => v === "1" || v === "true"),
   /** How long a route (project, role hash, compute) may be served from the proxy's cache. */
   PROXY_ROUTE_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
+  /** Largest request body the app reads (route handlers and Auth.js); larger ones get 413 before buffering. */
+  HTTP_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(64 * 1024),
+  /**
+   * Addresses (or CIDR ranges) of reverse proxies in front of the app whose X-Forwarded-For is believed;
+   * empty (the default) means the client is the TCP peer and a client-sent X-Forwarded-For is ignored.
+   */
+  TRUSTED_PROXIES: z
+    .string()
+    .default("")
+    .transform((v) => v.split(",").map((s) => s.trim()).filter(Boolean))
+    .refine((list) => list.every(isAddressOrRange), "must be comma-separated IP addresses or CIDR ranges"),
+  /** Failed sign-ins (and sign-ups naming a taken email) per client address per hour before backoff. */
+  SIGNIN_FAILURES_PER_ADDRESS: z.coerce.number().int().min(1).max(1_000_000).default(20),
+  /** Failed sign-ins per account (email) per hour before backoff, from any address; reset on success. */
+  SIGNIN_FAILURES_PER_ACCOUNT: z.coerce.number().int().min(1).max(1_000_000).default(5),
+  /** Sign-ups per client address per hour before backoff. */
+  SIGNUPS_PER_ADDRESS: z.coerce.number().int().min(1).max(1_000_000).default(10),
+  /** Longest backoff of the sign-in and sign-up limits (it doubles from 1 s per attempt over the allowance). */
+  FRONT_DOOR_MAX_BACKOFF_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
+  /** Unauthenticated (mid-handshake) proxy connections per client address; more get error 1040. */
+  PROXY_PREAUTH_PER_ADDRESS: z.coerce.number().int().min(1).max(1_000_000).default(256),
+  /** Unauthenticated proxy connections in all, from every address. */
+  PROXY_PREAUTH_MAX: z.coerce.number().int().min(1).max(1_000_000).default(4096),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 

@@ -10,6 +10,7 @@ export const ERROR_STATUS = {
   forbidden: 403,
   not_found: 404,
   conflict: 409,
+  payload_too_large: 413,
   unsupported_media_type: 415,
   validation: 422,
   rate_limited: 429,
@@ -43,6 +44,18 @@ export class AppError extends Error {
   get status(): number {
     return ERROR_STATUS[this.code];
   }
+}
+
+/** A front-door limit: 429 with the wait in seconds, machine-readable in details (and Retry-After). */
+export function rateLimited(message: string, retryAfterSeconds: number): AppError {
+  return new AppError("rate_limited", message, [{ message: "retry after this many seconds", retryAfterSeconds }]);
+}
+
+/** The seconds a rate_limited error asks the client to wait, if it says. */
+export function retryAfterSeconds(error: AppError): number | null {
+  if (error.code !== "rate_limited") return null;
+  const seconds = error.details.find((d) => typeof d.retryAfterSeconds === "number")?.retryAfterSeconds;
+  return typeof seconds === "number" ? seconds : null;
 }
 
 export const notFound = (what: string) => new AppError("not_found", `${what} not found`);

@@ -27,6 +27,10 @@ export async function setup(project: TestProject) {
     PROXY_WAKE_TIMEOUT_MS: "15000",
     // Two proxy workers whatever the machine: sessions, KILL and throttling are tested across workers.
     PROXY_WORKERS: "2",
+    // Every test signs up and signs in from 127.0.0.1, and the front-door limits are per address: this
+    // product lets them all through. test/front-door.int.test.ts runs an app of its own on the defaults.
+    SIGNUPS_PER_ADDRESS: "1000000",
+    SIGNIN_FAILURES_PER_ADDRESS: "1000000",
   });
   product = await launchScratch(env);
   // Test files read these from the environment too (they are inherited by the test workers).

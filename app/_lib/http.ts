@@ -1,6 +1,7 @@
 import { NextResponse } from "next/server";
 import type { z } from "zod";
-import { AppError, errorBody, toAppError, validationError } from "@/server/errors";
+import { AppError, errorBody, retryAfterSeconds, toAppError, validationError } from "@/server/errors";
+import { readLimitedText } from "./body";
 import { logger } from "@/server/logger";
 
 // The edge of the REST API: JSON in, JSON out, one error body for everything thrown.
@@ -12,12 +13,18 @@ export function json(data: unknown, status = 200): NextResponse {
 export function errorResponse(error: unknown): NextResponse {
   const appError = toAppError(error);
   if (appError.code === "internal") logger.error({ err: error instanceof Error ? error.stack : String(error) }, "request failed");
-  return json(errorBody(appError), appError.status);
+  const res = json(errorBody(appError), appError.status);
+  const retryAfter = retryAfterSeconds(appError);
+  if (retryAfter !== null) res.headers.set("retry-after", String(retryAfter));
+  return res;
 }
 
-/** The request's JSON body validated by schema. An empty body counts as `{}` (POSTs that take none). */
+/**
+ * The request's JSON body validated by schema. An empty body counts as `{}` (POSTs that take none); one
+ * over HTTP_MAX_BODY_BYTES is refused with 413 before it is buffered.
+ */
 export async function readBody<S extends z.ZodType>(req: Request, schema: S): Promise<z.infer<S>> {
-  const text = await req.text();
+  const text = await readLimitedText(req);
   let value: unknown = {};
   if (text.trim() !== "") {
     try {

@@ -1,12 +1,13 @@
 import { json, readBody } from "@/app/_lib/http";
 import { withoutAuth } from "@/app/_lib/route";
 import { SignupSchema } from "@/lib/schemas";
-import { signup } from "@/server/tenancy/signup";
+import { signupWithLimits } from "@/server/front-door/sign-up";
+import { clientAddress } from "@/app/_lib/client-address";
 
-// POST /api/v1/signup - self-service signup: a user and their first organization
+// POST /api/v1/signup - self-service signup: a user and their first organization (limited per address)
 export const POST = withoutAuth(async ({ req }) => {
   const input = await readBody(req, SignupSchema);
-  const { user, organization } = await signup(input);
+  const { user, organization } = await signupWithLimits({ input, address: clientAddress(req) });
   return json(
     {
       user: { id: user.id, email: user.email, name: user.name },
