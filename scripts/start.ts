@@ -1,4 +1,5 @@
 import { ConfigError } from "../server/config";
+import { isolationSummary } from "../server/compute/drivers/local/isolation";
 import { launch } from "./launcher";
 
 // `npm start`: the whole product on this machine. Ctrl-C or SIGTERM stops what it started; compute
@@ -13,6 +14,7 @@ async function main() {
   Console and API:  ${product.baseUrl}   (health: ${product.baseUrl}/api/health)
   MySQL proxy:      ${config.PROXY_PUBLIC_HOST}:${config.PROXY_PORT}
   Data directory:   ${config.dataDir}
+  Tenant isolation: ${config.COMPUTE_DRIVER === "local" ? await isolationSummary() : "the Kubernetes pod of each compute"}
 
   Sign up:          curl -s ${product.baseUrl}/api/v1/signup -H 'content-type: application/json' \\
                       -d '{"email":"you@example.com","password":"a long password"}'

@@ -1,4 +1,6 @@
 import { db } from "./db";
+import { config } from "./config";
+import { isolation } from "./compute/drivers/local/isolation";
 import { schedulerStatus } from "./scheduler/loop";
 import { liveProxies } from "./proxy-activity";
 
@@ -34,5 +36,14 @@ export async function readiness(): Promise<{ ready: boolean; checks: Record<stri
   } catch {
     checks.proxy = { ok: false, detail: "could not read proxy heartbeats" };
   }
-  return { ready: Object.values(checks).every((c) => c.ok), checks };
+  const ready = Object.values(checks).every((c) => c.ok);
+  // Informational, not a condition of readiness: a developer's machine without root runs unisolated.
+  if (config().COMPUTE_DRIVER === "local") {
+    const found = await isolation().catch(() => null);
+    checks.isolation = {
+      ok: true,
+      detail: found === null ? "unknown" : found.missing.length === 0 ? "enforced" : `not enforced: ${found.missing.join("; ")}`,
+    };
+  }
+  return { ready, checks };
 }

@@ -60,14 +60,17 @@ export function processAlive(pid: number): boolean {
   }
 }
 
-/** How many live mariadbd processes serve this compute's data directory. */
+/**
+ * How many live mariadbd processes serve this compute's data directory (the server itself: its sandbox's
+ * supervisor carries the same arguments in its command line).
+ */
 export function mariadbdCount(dataDir: string, computeId: string): number {
   let count = 0;
   for (const entry of fs.readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      const cmdline = fs.readFileSync(`/proc/${entry}/cmdline`, "utf8");
-      if (cmdline.includes("mariadbd") && cmdline.includes(`/computes/${computeId}/`)) count++;
+      const argv = fs.readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0");
+      if (argv[0]?.endsWith("/mariadbd") && argv.some((arg) => arg.includes(`/computes/${computeId}/`))) count++;
     } catch {
       // exited meanwhile
     }

@@ -25,6 +25,11 @@ async function operations(key: string, projectId: string): Promise<Op[]> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Stand-in for the billing page's upgrade (its API comes with the billing issue). */
+async function onPaidPlan(organizationId: string): Promise<void> {
+  await db.organization.update({ where: { id: organizationId }, data: { plan: "pro" } });
+}
+
 describe("scheduler: idle policy", () => {
   it("pauses an idle compute, then suspends it when it stays paused", async () => {
     const tenant = await newTenant();
@@ -49,6 +54,7 @@ describe("scheduler: idle policy", () => {
 
   it("keeps a compute with a connection through the proxy running", async () => {
     const tenant = await newTenant();
+    await onPaidPlan(tenant.organizationId); // never going cold needs a paid plan
     const c = await createProjectWithCompute(tenant, { suspendTimeoutSeconds: 2, coldAfterSeconds: 0 });
     const conn = await connectProxy(`${c.slug}.app`, c.password);
     await sleep(5000);
@@ -73,6 +79,7 @@ describe("scheduler: idle policy", () => {
 
   it("never pauses a compute twice when schedulers race", async () => {
     const tenant = await newTenant();
+    await onPaidPlan(tenant.organizationId);
     const c = await createProjectWithCompute(tenant, { suspendTimeoutSeconds: 3600, coldAfterSeconds: 0 });
     // Make it look idle for long, then let three schedulers (two here, the app's own) decide at once.
     await db.compute.update({

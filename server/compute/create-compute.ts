@@ -3,6 +3,7 @@ import { config } from "../config";
 import { AppError, notFound } from "../errors";
 import { logger } from "../logger";
 import { assertComputeQuota } from "../quotas/quotas";
+import { assertColdAfterAllowed } from "../quotas/idle-rules";
 import { generateRolePassword, nativePasswordHash } from "../auth/native-password";
 import { DEFAULT_DATABASE, DEFAULT_ROLE } from "@/lib/compute-states";
 import type { ComputeSettingsInput } from "@/lib/schemas";
@@ -33,6 +34,7 @@ export async function createCompute({
   });
   if (!project) throw notFound("project");
   await assertComputeQuota(project.organizationId);
+  await assertColdAfterAllowed(project.organizationId, settings.coldAfterSeconds);
 
   const password = generateRolePassword();
   const cfg = config();

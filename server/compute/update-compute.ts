@@ -1,5 +1,6 @@
 import { db } from "../db";
 import type { ComputeSettingsInput } from "@/lib/schemas";
+import { assertColdAfterAllowed } from "../quotas/idle-rules";
 import { applySize } from "./apply-size";
 import { findCompute } from "./find-compute";
 
@@ -19,6 +20,8 @@ export async function updateCompute({
   actor: string;
 }) {
   const compute = await findCompute({ organizationIds, computeId });
+  const { organizationId } = await db.project.findUniqueOrThrow({ where: { id: compute.projectId }, select: { organizationId: true } });
+  await assertColdAfterAllowed(organizationId, settings.coldAfterSeconds);
   const updated = await db.compute.update({ where: { id: compute.id }, data: settings });
   if (settings.size !== undefined && settings.size !== compute.size) {
     return applySize({ computeId: compute.id, from: compute.size, to: settings.size, actor });

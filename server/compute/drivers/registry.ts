@@ -2,6 +2,8 @@ import path from "node:path";
 import { config } from "../../config";
 import { AppError } from "../../errors";
 import type { ComputeDriver } from "./types";
+import { logger } from "../../logger";
+import { isolation } from "./local/isolation";
 import { LocalDriver } from "./local/local-driver";
 
 // One driver instance per name and process. A compute row remembers the driver that runs it, so changing
@@ -27,6 +29,11 @@ export function getDriver(name: string): ComputeDriver {
     }
     const cfg = config();
     driver = new LocalDriver({ dataDir: path.join(cfg.dataDir), host: cfg.COMPUTE_HOST });
+    // What this machine does not let the driver enforce is said once, at the first use.
+    void isolation().then(
+      (found) => found.missing.forEach((line) => logger.warn(`tenant isolation: ${line}`)),
+      (err: unknown) => logger.error({ err: String(err) }, "tenant isolation cannot be set up"),
+    );
     drivers.set(name, driver);
   }
   return driver;

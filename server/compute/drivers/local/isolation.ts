@@ -60,3 +60,12 @@ async function detect(): Promise<Isolation> {
   }
   return { accounts: true, tools: { sh, bwrap, setpriv }, controllers, missing };
 }
+
+/** One paragraph for the start-up banner: what holds, or what does not. */
+export async function isolationSummary(): Promise<string> {
+  const found = await isolation();
+  if (found.missing.length === 0) {
+    return "each compute runs as its own OS account, in a bubblewrap sandbox that shows it only its own directory, held to its size by cgroups (cpu, memory, pids) and a disk of its own";
+  }
+  return `NOT fully enforced:\n${found.missing.map((line) => `                    - ${line}`).join("\n")}`;
+}
