@@ -70,7 +70,7 @@ export async function reconcileCompute(computeId: string): Promise<void> {
   if (compute) await reconcileRow(compute);
 }
 
-/** reconcileCompute for a row already read (the tick reads them all in one query). */
+/** reconcileCompute for a row already read (a waiter that just read it; the scheduler's jobs read it afresh). */
 export async function reconcileRow(compute: Compute): Promise<void> {
   const driver = getDriver(compute.driver);
   const state = compute.driverState as DriverState | null;
@@ -160,19 +160,59 @@ async function handleCrash(compute: Compute): Promise<void> {
 export const HEALTHY_AFTER_SECONDS = 600;
 
 /**
- * Reconcile every compute: one query for all rows, then a look at each workload (cheap for the local
- * driver: /proc, no connection). Returns how many were looked at.
+ * Whether reconcileRow would act on this row: a transition whose lease ran out, or a workload that does not
+ * match its row. Only looks (the row, and /proc for the local driver: no lock, no connection), so the tick
+ * can ask it of every compute and hand the acting to its work pool.
  */
-export async function reconcileAll(): Promise<number> {
-  const computes = await db.compute.findMany({ orderBy: { id: "asc" } });
+export async function needsReconcile(compute: Compute): Promise<boolean> {
+  switch (compute.state) {
+    case "provisioning":
+    case "resuming":
+    case "suspending":
+    case "deleting":
+      return leaseExpired(compute);
+    case "running": {
+      const state = compute.driverState as DriverState | null;
+      const seen = await getDriver(compute.driver).inspect(compute.id, state);
+      if (seen.status !== "running") return true; // frozen (thaw it) or gone (restart it)
+      return Boolean(seen.driverState) && JSON.stringify(seen.driverState) !== JSON.stringify(state);
+    }
+    case "paused":
+      return (await getDriver(compute.driver).inspect(compute.id, compute.driverState as DriverState | null)).status !== "paused";
+    case "suspended":
+    case "failed":
+      return false;
+  }
+}
+
+/** Where the tick hands work (the scheduler's WorkPool): one job per key, grouped by organization. */
+export interface JobSink {
+  has(key: string): boolean;
+  enqueue(job: { key: string; group: string; label: string; run: () => Promise<unknown> }): boolean;
+}
+
+/**
+ * Reconcile every compute: one query for all rows, then a look at each workload (cheap for the local
+ * driver: /proc, no connection). What needs doing is queued on `jobs` (each job reads its row again and
+ * acts through the usual compare-and-set), so a compute whose start takes a minute holds up nobody else.
+ * Returns how many computes were looked at and how many jobs were queued.
+ */
+export async function reconcileAll(jobs: JobSink): Promise<{ looked: number; queued: number }> {
+  const computes = await db.compute.findMany({ orderBy: { id: "asc" }, include: { project: { select: { organizationId: true } } } });
+  let queued = 0;
   for (const compute of computes) {
-    await reconcileRow(compute).catch((error: unknown) =>
-      logger.error({ computeId: compute.id, err: String(error) }, "reconcile failed"),
-    );
+    if (jobs.has(compute.id)) continue; // already being seen to
+    try {
+      if (!(await needsReconcile(compute))) continue;
+      const job = { key: compute.id, group: compute.project.organizationId, label: `reconcile ${compute.state}`, run: () => reconcileCompute(compute.id) };
+      if (jobs.enqueue(job)) queued++;
+    } catch (error) {
+      logger.error({ computeId: compute.id, err: String(error) }, "reconcile failed");
+    }
   }
   await db.compute.updateMany({
     where: { state: "running", crashCount: { gt: 0 }, stateChangedAt: { lt: new Date(Date.now() - HEALTHY_AFTER_SECONDS * 1000) } },
     data: { crashCount: 0 },
   });
-  return computes.length;
+  return { looked: computes.length, queued };
 }
