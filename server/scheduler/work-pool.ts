@@ -135,7 +135,7 @@ export class WorkPool {
     // Run on a later turn: a job that throws synchronously must not break the caller's loop.
     void Promise.resolve()
       .then(job.run)
-      .catch((error: unknown) => logger.error({ key: job.key, job: job.label, err: String(error) }, "scheduler job failed"))
+      .catch((error: unknown) => logger.error({ computeId: job.key, job: job.label, err: String(error) }, "scheduler job failed"))
       .finally(() => this.settle(entry));
   }
 
@@ -143,7 +143,7 @@ export class WorkPool {
     entry.overdue = true;
     this.slotsInUse--;
     logger.warn(
-      { key: entry.job.key, job: entry.job.label, deadlineMs: this.deadlineMs },
+      { computeId: entry.job.key, job: entry.job.label, deadlineMs: this.deadlineMs },
       "scheduler job passed its deadline; its slot is freed and its lease left to run out",
     );
     this.pump();
@@ -152,7 +152,7 @@ export class WorkPool {
   private settle(entry: Running): void {
     clearTimeout(entry.timer);
     if (!entry.overdue) this.slotsInUse--;
-    else logger.warn({ key: entry.job.key, job: entry.job.label, ms: Date.now() - entry.startedAt }, "overdue scheduler job settled");
+    else logger.warn({ computeId: entry.job.key, job: entry.job.label, ms: Date.now() - entry.startedAt }, "overdue scheduler job settled");
     const group = entry.job.group;
     const left = (this.perGroupRunning.get(group) ?? 1) - 1;
     if (left > 0) this.perGroupRunning.set(group, left);
