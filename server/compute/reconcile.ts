@@ -5,9 +5,9 @@ import { getDriver } from "./drivers/registry";
 import { getComputeById } from "./find-compute";
 import { startProvisioned } from "./create-compute";
 import { finishDelete } from "./delete-compute";
-import { completeWake, wakeCompute } from "./resume-compute";
+import { completeWake } from "./resume-compute";
 import { stopAndFinish } from "./suspend-compute";
-import { instantTransition } from "./transition";
+import { beginTransition, instantTransition } from "./transition";
 import type { Compute } from "../db";
 import type { OperationKind } from "../db/generated/enums";
 import type { DriverState } from "./drivers/types";
@@ -137,8 +137,12 @@ export async function reconcileRow(compute: Compute): Promise<void> {
   }
 }
 
-/** A compute meant to run has no process: restart it, or mark it failed after repeated crashes. */
-async function handleCrash(compute: Compute): Promise<void> {
+/**
+ * Put on the row that a running compute's process is gone: one compare-and-set to `resuming` with a
+ * restart_compute operation that also counts the crash, or to `failed` after MAX_CRASHES. Touches nothing
+ * but the row. Returns the restart to carry out, or null (marked failed, or someone else moved it first).
+ */
+async function recordCrash(compute: Compute): Promise<{ operationId: string; version: number } | null> {
   logger.warn({ computeId: compute.id, crashes: compute.crashCount + 1 }, "compute process is gone");
   if (compute.crashCount + 1 >= MAX_CRASHES) {
     await instantTransition({
@@ -147,13 +151,42 @@ async function handleCrash(compute: Compute): Promise<void> {
       reason: `the process crashed ${compute.crashCount + 1} times; not restarting it again`,
       data: { crashCount: { increment: 1 }, failureReason: "crashed repeatedly", endpointHost: null, endpointPort: null },
     });
-    return;
+    return null;
   }
-  await db.compute.updateMany({ where: { id: compute.id, version: compute.version }, data: { crashCount: { increment: 1 } } });
-  await wakeCompute(await getComputeById(compute.id), {
-    computeId: compute.id, actor: ACTOR, kind: "restart_compute",
+  const operationId = await beginTransition({
+    computeId: compute.id, version: compute.version, from: "running", to: "resuming",
+    kind: "restart_compute", actor: ACTOR,
     reason: `the process ended unexpectedly (crash ${compute.crashCount + 1} of ${MAX_CRASHES}); restarted`,
-  }).catch((error: unknown) => logger.error({ computeId: compute.id, err: String(error) }, "restart failed"));
+    data: { crashCount: { increment: 1 } },
+  });
+  return operationId ? { operationId, version: compute.version + 1 } : null;
+}
+
+/** A compute meant to run has no process: restart it, or mark it failed after repeated crashes. */
+async function handleCrash(compute: Compute): Promise<void> {
+  const restart = await recordCrash(compute);
+  if (!restart) return;
+  await completeWake(compute, restart.operationId, restart.version, "running").catch((error: unknown) =>
+    logger.error({ computeId: compute.id, err: String(error) }, "restart failed"),
+  );
+}
+
+/**
+ * For a reader that found a running row without its process (a status read): the crash goes on the row at
+ * once, so the compute is never shown `running` while it is gone, but the restart itself is left to the
+ * scheduler (its lease is given up at once, so the next tick of any replica takes it, or a client that
+ * connects meanwhile). A read never starts a compute: a start can take as long as a tenant makes it.
+ */
+export async function noteCrash(compute: Compute): Promise<void> {
+  if (compute.state !== "running") return;
+  const restart = await recordCrash(compute);
+  if (!restart) return;
+  // A second write (the transition always takes a full lease); should this process die in between, the
+  // lease simply runs out later.
+  await db.compute.updateMany({
+    where: { id: compute.id, state: "resuming", version: restart.version },
+    data: { leaseUntil: new Date() },
+  });
 }
 
 /** A compute that stayed up this long after a restart is healthy again: its crash count starts over. */
