@@ -48,7 +48,10 @@ describe("scheduler: one tenant cannot stall it", () => {
     // The server ends (as with SHUTDOWN): the reconciler restarts it, slowly.
     process.kill(pidOf(inject("dataDir"), slow.computeId)!, "SIGTERM");
     await waitFor(
-      async () => (await state(slowTenant, slow.computeId)) === "resuming" && (await latestOperation(slowTenant, slow.projectId))?.kind === "restart_compute",
+      async () => {
+        const op = await latestOperation(slowTenant, slow.projectId);
+        return op?.kind === "restart_compute" && op.status === "running";
+      },
       15_000,
       "the reconciler to begin restarting the slow compute",
     );
@@ -59,8 +62,8 @@ describe("scheduler: one tenant cannot stall it", () => {
     await waitFor(async () => (await state(otherTenant, other.computeId)) === "paused", 30_000, "the other tenant's compute to pause");
 
     // The pause happened while the slow start was still going: the restart had not finished.
-    expect(await state(slowTenant, slow.computeId)).toBe("resuming");
     expect(await latestOperation(slowTenant, slow.projectId)).toMatchObject({ kind: "restart_compute", status: "running" });
+    expect(await state(slowTenant, slow.computeId)).toBe("resuming");
     expect(await latestOperation(otherTenant, other.projectId)).toMatchObject({ kind: "pause_compute", status: "succeeded", actor: "scheduler" });
 
     // And the slow compute does come back, with its data.
