@@ -8,6 +8,7 @@ import { finishDelete } from "./delete-compute";
 import { completeWake } from "./resume-compute";
 import { stopAndFinish } from "./suspend-compute";
 import { beginTransition, instantTransition } from "./transition";
+import { organizationsOf } from "../scheduler/organizations";
 import type { Compute } from "../db";
 import type { OperationKind } from "../db/generated/enums";
 import type { DriverState } from "./drivers/types";
@@ -231,17 +232,21 @@ export interface JobSink {
  * Returns how many computes were looked at and how many jobs were queued.
  */
 export async function reconcileAll(jobs: JobSink): Promise<{ looked: number; queued: number }> {
-  const computes = await db.compute.findMany({ orderBy: { id: "asc" }, include: { project: { select: { organizationId: true } } } });
-  let queued = 0;
+  const computes = await db.compute.findMany({ orderBy: { id: "asc" } });
+  const due: Compute[] = [];
   for (const compute of computes) {
     if (jobs.has(compute.id)) continue; // already being seen to
     try {
-      if (!(await needsReconcile(compute))) continue;
-      const job = { key: compute.id, group: compute.project.organizationId, label: `reconcile ${compute.state}`, run: () => reconcileCompute(compute.id) };
-      if (jobs.enqueue(job)) queued++;
+      if (await needsReconcile(compute)) due.push(compute);
     } catch (error) {
       logger.error({ computeId: compute.id, err: String(error) }, "reconcile failed");
     }
+  }
+  const organizationOf = await organizationsOf(due.map((c) => c.projectId));
+  let queued = 0;
+  for (const compute of due) {
+    const group = organizationOf.get(compute.projectId) ?? compute.projectId;
+    if (jobs.enqueue({ key: compute.id, group, label: `reconcile ${compute.state}`, run: () => reconcileCompute(compute.id) })) queued++;
   }
   await db.compute.updateMany({
     where: { state: "running", crashCount: { gt: 0 }, stateChangedAt: { lt: new Date(Date.now() - HEALTHY_AFTER_SECONDS * 1000) } },

@@ -9,6 +9,7 @@ import { PROXY_HEARTBEAT_TTL_MS } from "../proxy-activity";
 import type { DriverState } from "../compute/drivers/types";
 import type { JobSink } from "../compute/reconcile";
 import { coldReason, effectiveColdAfter, pauseReason, WAKE_WINDOW_SECONDS } from "./idle-policy";
+import { organizationsOf } from "./organizations";
 
 // The scheduler's idle work. Candidates are found with one query each (so a tick stays cheap with tens of
 // thousands of computes) and handed to the scheduler's work pool, which asks the compute itself and acts
@@ -20,7 +21,7 @@ export const ACTOR = "scheduler";
 
 interface IdleCandidate {
   id: string;
-  organizationId: string;
+  projectId: string;
   version: number;
   idleSince: Date;
   suspendTimeoutSeconds: number;
@@ -33,9 +34,9 @@ interface IdleCandidate {
 async function idleRunning(now: Date): Promise<IdleCandidate[]> {
   const liveSince = new Date(now.getTime() - PROXY_HEARTBEAT_TTL_MS);
   return db.$queryRaw<IdleCandidate[]>`
-    SELECT c.id, pr."organizationId", c.version, c."suspendTimeoutSeconds",
+    SELECT c.id, c."projectId", c.version, c."suspendTimeoutSeconds",
            GREATEST(c."stateChangedAt", COALESCE(c."lastActiveAt", c."stateChangedAt")) AS "idleSince"
-    FROM "Compute" c JOIN "Project" pr ON pr.id = c."projectId"
+    FROM "Compute" c
     WHERE c.state = 'running'
       AND c."suspendTimeoutSeconds" > 0
       AND GREATEST(c."stateChangedAt", COALESCE(c."lastActiveAt", c."stateChangedAt"))
@@ -47,10 +48,12 @@ async function idleRunning(now: Date): Promise<IdleCandidate[]> {
 
 /** Queue a pause for every idle running compute; returns how many were queued. */
 export async function pauseIdleComputes(jobs: JobSink, now = new Date()): Promise<number> {
+  const candidates = (await idleRunning(now)).filter((c) => !jobs.has(c.id));
+  const organizationOf = await organizationsOf(candidates.map((c) => c.projectId));
   let queued = 0;
-  for (const candidate of await idleRunning(now)) {
-    if (jobs.has(candidate.id)) continue;
-    const job = { key: candidate.id, group: candidate.organizationId, label: "pause idle", run: () => pauseIfIdle(candidate) };
+  for (const candidate of candidates) {
+    const group = organizationOf.get(candidate.projectId) ?? candidate.projectId;
+    const job = { key: candidate.id, group, label: "pause idle", run: () => pauseIfIdle(candidate) };
     if (jobs.enqueue(job)) queued++;
   }
   return queued;
@@ -79,11 +82,10 @@ async function pauseIfIdle(candidate: IdleCandidate): Promise<boolean> {
 export async function suspendColdComputes(jobs: JobSink, now = new Date()): Promise<number> {
   const min = config().MIN_SUSPEND_TIMEOUT_SECONDS;
   // The shortest possible cold-after is a quarter of the setting (or the minimum): fetch those, decide exactly below.
-  const candidates = await db.$queryRaw<{ id: string; organizationId: string; version: number; coldAfterSeconds: number; enteredStateAt: Date }[]>`
-    SELECT c.id, pr."organizationId", c.version, c."coldAfterSeconds", c."enteredStateAt"
-    FROM "Compute" c JOIN "Project" pr ON pr.id = c."projectId"
-    WHERE c.state = 'paused' AND c."coldAfterSeconds" > 0
-      AND c."enteredStateAt" <= ${utcTimestamp(now)} - make_interval(secs => GREATEST(${min}::int, c."coldAfterSeconds" / 4))`;
+  const candidates = await db.$queryRaw<{ id: string; projectId: string; version: number; coldAfterSeconds: number; enteredStateAt: Date }[]>`
+    SELECT id, "projectId", version, "coldAfterSeconds", "enteredStateAt" FROM "Compute"
+    WHERE state = 'paused' AND "coldAfterSeconds" > 0
+      AND "enteredStateAt" <= ${utcTimestamp(now)} - make_interval(secs => GREATEST(${min}::int, "coldAfterSeconds" / 4))`;
   if (candidates.length === 0) return 0;
   const wakes = await db.operation.groupBy({
     by: ["computeId"],
@@ -95,6 +97,7 @@ export async function suspendColdComputes(jobs: JobSink, now = new Date()): Prom
     _count: { _all: true },
   });
   const wakesOf = new Map(wakes.map((w) => [w.computeId, w._count._all]));
+  const organizationOf = await organizationsOf(candidates.map((c) => c.projectId));
   let queued = 0;
   for (const c of candidates) {
     if (jobs.has(c.id)) continue;
@@ -106,7 +109,8 @@ export async function suspendColdComputes(jobs: JobSink, now = new Date()): Prom
       suspendCompute({ computeId: c.id, actor: ACTOR, reason, expectVersion: c.version }).catch((error: unknown) =>
         logger.error({ computeId: c.id, err: String(error) }, "going cold failed"),
       );
-    if (jobs.enqueue({ key: c.id, group: c.organizationId, label: "go cold", run })) queued++;
+    const group = organizationOf.get(c.projectId) ?? c.projectId;
+    if (jobs.enqueue({ key: c.id, group, label: "go cold", run })) queued++;
   }
   return queued;
 }
