@@ -1,4 +1,5 @@
 import { db } from "../db";
+import { Prisma } from "../db/generated/client";
 import { utcTimestamp } from "../db/sql";
 import { config } from "../config";
 import { logger } from "../logger";
@@ -29,15 +30,17 @@ interface IdleCandidate {
 
 /**
  * Running computes idle for their timeout: no connection through any live proxy, and no activity since
- * the later of their last start and their last connection closing.
+ * the later of their last start and their last connection closing. With `computeId`, that one only (a
+ * queued job asks again when it runs: a client may have come meanwhile).
  */
-async function idleRunning(now: Date): Promise<IdleCandidate[]> {
+async function idleRunning(now: Date, computeId?: string): Promise<IdleCandidate[]> {
   const liveSince = new Date(now.getTime() - PROXY_HEARTBEAT_TTL_MS);
+  const only = computeId === undefined ? Prisma.empty : Prisma.sql`AND c.id = ${computeId}`;
   return db.$queryRaw<IdleCandidate[]>`
     SELECT c.id, c."projectId", c.version, c."suspendTimeoutSeconds",
            GREATEST(c."stateChangedAt", COALESCE(c."lastActiveAt", c."stateChangedAt")) AS "idleSince"
     FROM "Compute" c
-    WHERE c.state = 'running'
+    WHERE c.state = 'running' ${only}
       AND c."suspendTimeoutSeconds" > 0
       AND GREATEST(c."stateChangedAt", COALESCE(c."lastActiveAt", c."stateChangedAt"))
           <= ${utcTimestamp(now)} - make_interval(secs => c."suspendTimeoutSeconds")
@@ -59,8 +62,13 @@ export async function pauseIdleComputes(jobs: JobSink, now = new Date()): Promis
   return queued;
 }
 
-/** A pool job: pause the candidate unless it moved since, or someone works on the compute directly. */
+/**
+ * A pool job: pause the candidate unless it moved or stopped being idle since it was queued, or someone
+ * works on the compute directly.
+ */
 async function pauseIfIdle(candidate: IdleCandidate): Promise<boolean> {
+  const [still] = await idleRunning(new Date(), candidate.id);
+  if (!still || still.version !== candidate.version) return false;
   const compute = await db.compute.findUnique({ where: { id: candidate.id } });
   if (!compute || compute.version !== candidate.version || compute.state !== "running") return false;
   const driver = getDriver(compute.driver);
@@ -74,7 +82,7 @@ async function pauseIfIdle(candidate: IdleCandidate): Promise<boolean> {
     await db.compute.updateMany({ where: { id: compute.id, version: compute.version }, data: { lastActiveAt: now } });
     return false;
   }
-  const idleSeconds = Math.round((now.getTime() - new Date(candidate.idleSince).getTime()) / 1000);
+  const idleSeconds = Math.round((now.getTime() - new Date(still.idleSince).getTime()) / 1000);
   return (await pauseCompute({ compute, actor: ACTOR, reason: pauseReason(idleSeconds) })) !== null;
 }
 
