@@ -30,6 +30,8 @@ const EnvSchema = z.object({
   COMPUTE_DRIVER: z.enum(["local", "kubernetes"]).default("local"),
   COMPUTE_HOST: z.string().min(1).default("127.0.0.1"),
   SCHEDULER_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(5000),
+  /** Starts, restarts, stops and pauses the scheduler runs at once, off its tick (one organization gets half). */
+  SCHEDULER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
   MIN_SUSPEND_TIMEOUT_SECONDS: z.coerce.number().int().min(0).max(604_800).default(60),
   /** How long a transitional state (resuming, suspending, ...) may last before the reconciler takes over. */
   TRANSITION_LEASE_SECONDS: z.coerce.number().int().min(5).max(3600).default(120),

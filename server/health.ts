@@ -2,6 +2,7 @@ import { db } from "./db";
 import { config } from "./config";
 import { isolation } from "./compute/drivers/local/isolation";
 import { schedulerStatus } from "./scheduler/loop";
+import type { WorkPoolStats } from "./scheduler/work-pool";
 import { liveProxies } from "./proxy-activity";
 
 export interface HealthCheck {
@@ -26,7 +27,7 @@ export async function readiness(): Promise<{ ready: boolean; checks: Record<stri
     const stale = last === null || Date.now() - last > Math.max(3 * scheduler.intervalMs, 30_000);
     checks.scheduler = stale
       ? { ok: false, detail: last === null ? "waiting for its first tick" : `last tick at ${scheduler.lastTickAt}, overdue` }
-      : { ok: true, detail: `last tick at ${scheduler.lastTickAt} (${scheduler.lastTickMs} ms)` };
+      : { ok: true, detail: `last tick at ${scheduler.lastTickAt} (${scheduler.lastTickMs} ms); ${jobsDetail(scheduler.jobs)}` };
   }
   try {
     const proxies = await liveProxies();
@@ -46,4 +47,9 @@ export async function readiness(): Promise<{ ready: boolean; checks: Record<stri
     };
   }
   return { ready, checks };
+}
+
+/** The scheduler's work pool in a few words: what waits, what runs, what is past its deadline. */
+function jobsDetail(jobs: WorkPoolStats): string {
+  return `jobs: ${jobs.queued} queued, ${jobs.running} running of ${jobs.concurrency}, ${jobs.overdue} overdue`;
 }

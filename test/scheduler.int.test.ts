@@ -86,8 +86,12 @@ describe("scheduler: idle policy", () => {
       where: { id: c.computeId },
       data: { suspendTimeoutSeconds: 60, stateChangedAt: new Date(Date.now() - 3_600_000), lastActiveAt: null },
     });
+    // Each with its own work pool, as separate replicas have.
     const { pauseIdleComputes } = await import("../server/scheduler/idle");
-    await Promise.all([pauseIdleComputes(), pauseIdleComputes(), pauseIdleComputes()]);
+    const { WorkPool } = await import("../server/scheduler/work-pool");
+    const pools = [1, 2, 3].map(() => new WorkPool({ concurrency: 4, deadlineMs: 30_000 }));
+    await Promise.all(pools.map((pool) => pauseIdleComputes(pool)));
+    await Promise.all(pools.map((pool) => pool.drain()));
     await sleep(2500);
     const pauses = (await operations(tenant.key, c.projectId)).filter((o) => o.kind === "pause_compute");
     expect(pauses).toHaveLength(1);

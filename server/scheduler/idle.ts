@@ -1,4 +1,5 @@
 import { db } from "../db";
+import { Prisma } from "../db/generated/client";
 import { utcTimestamp } from "../db/sql";
 import { config } from "../config";
 import { logger } from "../logger";
@@ -7,16 +8,21 @@ import { pauseCompute } from "../compute/pause-compute";
 import { suspendCompute } from "../compute/suspend-compute";
 import { PROXY_HEARTBEAT_TTL_MS } from "../proxy-activity";
 import type { DriverState } from "../compute/drivers/types";
+import type { JobSink } from "../compute/reconcile";
 import { coldReason, effectiveColdAfter, pauseReason, WAKE_WINDOW_SECONDS } from "./idle-policy";
+import { organizationsOf } from "./organizations";
 
 // The scheduler's idle work. Candidates are found with one query each (so a tick stays cheap with tens of
-// thousands of computes); each action is a compare-and-set on the version the decision was made on, so
-// two schedulers never pause or suspend a compute twice in one idle period.
+// thousands of computes) and handed to the scheduler's work pool, which asks the compute itself and acts
+// off the tick (a compute that is slow to answer delays nobody else). Each action is a compare-and-set on
+// the version the decision was made on, so two schedulers never pause or suspend a compute twice in one
+// idle period.
 
 export const ACTOR = "scheduler";
 
 interface IdleCandidate {
   id: string;
+  projectId: string;
   version: number;
   idleSince: Date;
   suspendTimeoutSeconds: number;
@@ -24,15 +30,17 @@ interface IdleCandidate {
 
 /**
  * Running computes idle for their timeout: no connection through any live proxy, and no activity since
- * the later of their last start and their last connection closing.
+ * the later of their last start and their last connection closing. With `computeId`, that one only (a
+ * queued job asks again when it runs: a client may have come meanwhile).
  */
-async function idleRunning(now: Date): Promise<IdleCandidate[]> {
+async function idleRunning(now: Date, computeId?: string): Promise<IdleCandidate[]> {
   const liveSince = new Date(now.getTime() - PROXY_HEARTBEAT_TTL_MS);
+  const only = computeId === undefined ? Prisma.empty : Prisma.sql`AND c.id = ${computeId}`;
   return db.$queryRaw<IdleCandidate[]>`
-    SELECT c.id, c.version, c."suspendTimeoutSeconds",
+    SELECT c.id, c."projectId", c.version, c."suspendTimeoutSeconds",
            GREATEST(c."stateChangedAt", COALESCE(c."lastActiveAt", c."stateChangedAt")) AS "idleSince"
     FROM "Compute" c
-    WHERE c.state = 'running'
+    WHERE c.state = 'running' ${only}
       AND c."suspendTimeoutSeconds" > 0
       AND GREATEST(c."stateChangedAt", COALESCE(c."lastActiveAt", c."stateChangedAt"))
           <= ${utcTimestamp(now)} - make_interval(secs => c."suspendTimeoutSeconds")
@@ -41,35 +49,49 @@ async function idleRunning(now: Date): Promise<IdleCandidate[]> {
         WHERE a."computeId" = c.id AND a.connections > 0 AND p."heartbeatAt" > ${utcTimestamp(liveSince)})`;
 }
 
-/** Pause idle running computes, after checking the compute itself for sessions that bypass the proxy. */
-export async function pauseIdleComputes(now = new Date()): Promise<number> {
-  let paused = 0;
-  for (const candidate of await idleRunning(now)) {
-    const compute = await db.compute.findUnique({ where: { id: candidate.id } });
-    if (!compute || compute.version !== candidate.version || compute.state !== "running") continue;
-    const driver = getDriver(compute.driver);
-    const sessions = await driver
-      .countUserSessions(compute.id, compute.driverState as DriverState | null)
-      .catch(() => null); // the reconciler deals with a compute that cannot be asked
-    if (sessions === null) continue;
-    if (sessions > 0) {
-      // Someone works on the compute directly: that is activity, and the idle clock starts again.
-      await db.compute.updateMany({ where: { id: compute.id, version: compute.version }, data: { lastActiveAt: now } });
-      continue;
-    }
-    const idleSeconds = Math.round((now.getTime() - new Date(candidate.idleSince).getTime()) / 1000);
-    const operationId = await pauseCompute({ compute, actor: ACTOR, reason: pauseReason(idleSeconds) });
-    if (operationId) paused++;
+/** Queue a pause for every idle running compute; returns how many were queued. */
+export async function pauseIdleComputes(jobs: JobSink, now = new Date()): Promise<number> {
+  const candidates = (await idleRunning(now)).filter((c) => !jobs.has(c.id));
+  const organizationOf = await organizationsOf(candidates.map((c) => c.projectId));
+  let queued = 0;
+  for (const candidate of candidates) {
+    const group = organizationOf.get(candidate.projectId) ?? candidate.projectId;
+    const job = { key: candidate.id, group, label: "pause idle", run: () => pauseIfIdle(candidate) };
+    if (jobs.enqueue(job)) queued++;
   }
-  return paused;
+  return queued;
 }
 
-/** Suspend computes paused for their (adaptive) cold-after time. */
-export async function suspendColdComputes(now = new Date()): Promise<number> {
+/**
+ * A pool job: pause the candidate unless it moved or stopped being idle since it was queued, or someone
+ * works on the compute directly.
+ */
+async function pauseIfIdle(candidate: IdleCandidate): Promise<boolean> {
+  const [still] = await idleRunning(new Date(), candidate.id);
+  if (!still || still.version !== candidate.version) return false;
+  const compute = await db.compute.findUnique({ where: { id: candidate.id } });
+  if (!compute || compute.version !== candidate.version || compute.state !== "running") return false;
+  const driver = getDriver(compute.driver);
+  const sessions = await driver
+    .countUserSessions(compute.id, compute.driverState as DriverState | null)
+    .catch(() => null); // the reconciler deals with a compute that cannot be asked
+  if (sessions === null) return false;
+  const now = new Date();
+  if (sessions > 0) {
+    // Someone works on the compute directly: that is activity, and the idle clock starts again.
+    await db.compute.updateMany({ where: { id: compute.id, version: compute.version }, data: { lastActiveAt: now } });
+    return false;
+  }
+  const idleSeconds = Math.round((now.getTime() - new Date(still.idleSince).getTime()) / 1000);
+  return (await pauseCompute({ compute, actor: ACTOR, reason: pauseReason(idleSeconds) })) !== null;
+}
+
+/** Queue a suspend for every compute paused for its (adaptive) cold-after time; returns how many were queued. */
+export async function suspendColdComputes(jobs: JobSink, now = new Date()): Promise<number> {
   const min = config().MIN_SUSPEND_TIMEOUT_SECONDS;
   // The shortest possible cold-after is a quarter of the setting (or the minimum): fetch those, decide exactly below.
-  const candidates = await db.$queryRaw<{ id: string; version: number; coldAfterSeconds: number; enteredStateAt: Date }[]>`
-    SELECT id, version, "coldAfterSeconds", "enteredStateAt" FROM "Compute"
+  const candidates = await db.$queryRaw<{ id: string; projectId: string; version: number; coldAfterSeconds: number; enteredStateAt: Date }[]>`
+    SELECT id, "projectId", version, "coldAfterSeconds", "enteredStateAt" FROM "Compute"
     WHERE state = 'paused' AND "coldAfterSeconds" > 0
       AND "enteredStateAt" <= ${utcTimestamp(now)} - make_interval(secs => GREATEST(${min}::int, "coldAfterSeconds" / 4))`;
   if (candidates.length === 0) return 0;
@@ -83,22 +105,20 @@ export async function suspendColdComputes(now = new Date()): Promise<number> {
     _count: { _all: true },
   });
   const wakesOf = new Map(wakes.map((w) => [w.computeId, w._count._all]));
-  let suspended = 0;
+  const organizationOf = await organizationsOf(candidates.map((c) => c.projectId));
+  let queued = 0;
   for (const c of candidates) {
+    if (jobs.has(c.id)) continue;
     const cold = effectiveColdAfter(c.coldAfterSeconds, wakesOf.get(c.id) ?? 0, min);
     const pausedSeconds = Math.round((now.getTime() - new Date(c.enteredStateAt).getTime()) / 1000);
     if (!cold || pausedSeconds < cold.seconds) continue;
-    try {
-      const result = await suspendCompute({
-        computeId: c.id,
-        actor: ACTOR,
-        reason: coldReason(pausedSeconds, cold, c.coldAfterSeconds),
-        expectVersion: c.version,
-      });
-      if (result.operationId && result.compute.state === "suspended") suspended++;
-    } catch (error) {
-      logger.error({ computeId: c.id, err: String(error) }, "going cold failed");
-    }
+    const reason = coldReason(pausedSeconds, cold, c.coldAfterSeconds);
+    const run = () =>
+      suspendCompute({ computeId: c.id, actor: ACTOR, reason, expectVersion: c.version }).catch((error: unknown) =>
+        logger.error({ computeId: c.id, err: String(error) }, "going cold failed"),
+      );
+    const group = organizationOf.get(c.projectId) ?? c.projectId;
+    if (jobs.enqueue({ key: c.id, group, label: "go cold", run })) queued++;
   }
-  return suspended;
+  return queued;
 }

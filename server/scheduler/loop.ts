@@ -3,11 +3,15 @@ import { logger } from "../logger";
 import { reconcileAll } from "../compute/reconcile";
 import { pruneDeadProxies } from "../proxy-activity";
 import { pauseIdleComputes, suspendColdComputes } from "./idle";
+import { WorkPool, type WorkPoolStats } from "./work-pool";
 
 // The control plane's periodic work, run in the Next.js server process (started from instrumentation.ts).
-// One tick: reconcile every compute (adoption after a restart, crashed processes, transitions whose owner
-// died), pause idle running computes, suspend computes paused long enough, forget dead proxies. Ticks
-// never overlap within a process; across replicas every action is a compare-and-set.
+// One tick decides: which computes the reconciler must look after (adoption after a restart, crashed
+// processes, transitions whose owner died), which running computes are idle, which paused ones go cold;
+// then it forgets dead proxies. The acting (starts, restarts, stops, pauses) is queued on a bounded work
+// pool and happens off the tick, so a tick costs database queries and /proc reads only, whatever a compute
+// does: one whose start takes a minute delays no other tenant's pause. Ticks never overlap within a
+// process; across replicas every action is a compare-and-set made inside its job.
 
 export interface SchedulerStatus {
   running: boolean;
@@ -16,36 +20,56 @@ export interface SchedulerStatus {
   lastTickMs: number | null;
   lastError: string | null;
   intervalMs: number;
+  /** The work pool: queued, running and overdue jobs. */
+  jobs: WorkPoolStats;
 }
 
 interface SchedulerState {
   timer: NodeJS.Timeout | null;
-  status: SchedulerStatus;
+  status: Omit<SchedulerStatus, "jobs">;
   stopping: boolean;
 }
 
-const g = globalThis as unknown as { __scheduler?: SchedulerState };
+const g = globalThis as unknown as { __scheduler?: SchedulerState; __schedulerPool?: WorkPool };
 
-export function schedulerStatus(): SchedulerStatus | null {
-  return g.__scheduler?.status ?? null;
+/**
+ * The process's work pool (made on first use). A job may hold its slot as long as a transition's lease:
+ * every transition a job begins takes its lease inside the job, so the lease always outlasts the deadline;
+ * a job still going at its deadline is logged and loses its slot, and once the lease runs out any
+ * replica's reconciler finishes the transition (starts are idempotent).
+ */
+export function schedulerPool(): WorkPool {
+  g.__schedulerPool ??= new WorkPool({
+    concurrency: config().SCHEDULER_CONCURRENCY,
+    deadlineMs: config().TRANSITION_LEASE_SECONDS * 1000,
+  });
+  return g.__schedulerPool;
 }
 
-export async function runTick(): Promise<void> {
+export function schedulerStatus(): SchedulerStatus | null {
+  const state = g.__scheduler;
+  return state ? { ...state.status, jobs: schedulerPool().stats() } : null;
+}
+
+/** One tick: decide and queue. Resolves without waiting for the queued jobs. */
+export async function runTick(pool: WorkPool = schedulerPool()): Promise<void> {
   const state = g.__scheduler;
   const started = Date.now();
   try {
-    await reconcileAll();
-    await pauseIdleComputes();
-    await suspendColdComputes();
+    await reconcileAll(pool);
+    await pauseIdleComputes(pool);
+    await suspendColdComputes(pool);
     await pruneDeadProxies();
     if (state) state.status.lastError = null;
   } catch (error) {
     logger.error({ err: String(error) }, "scheduler tick failed");
     if (state) state.status.lastError = error instanceof Error ? error.message : String(error);
   } finally {
+    const ms = Date.now() - started;
     if (state) {
       state.status.lastTickAt = new Date().toISOString();
-      state.status.lastTickMs = Date.now() - started;
+      state.status.lastTickMs = ms;
+      if (ms > state.status.intervalMs) logger.warn({ ms, intervalMs: state.status.intervalMs }, "scheduler tick took longer than its interval");
     }
   }
 }
@@ -60,21 +84,29 @@ export function startScheduler(): void {
     status: { running: true, startedAt: new Date().toISOString(), lastTickAt: null, lastTickMs: null, lastError: null, intervalMs },
   };
   g.__scheduler = state;
+  const pool = schedulerPool();
   const loop = async () => {
     if (state.stopping) return;
-    await runTick();
+    await runTick(pool);
     if (!state.stopping) state.timer = setTimeout(loop, intervalMs);
   };
   void loop();
   process.once("SIGTERM", stopScheduler);
   process.once("SIGINT", stopScheduler);
-  logger.info({ intervalMs }, "scheduler started");
+  logger.info({ intervalMs, concurrency: pool.concurrency, perOrganization: pool.perGroup }, "scheduler started");
 }
 
+/**
+ * Stop ticking and stop taking jobs. Queued jobs are dropped (nothing was begun for them); running ones
+ * finish if the process lives long enough, or are left to their lease (the reconciler finishes them).
+ */
 export function stopScheduler(): void {
   const state = g.__scheduler;
   if (!state) return;
   state.stopping = true;
   state.status.running = false;
   if (state.timer) clearTimeout(state.timer);
+  const jobs = g.__schedulerPool?.stats();
+  g.__schedulerPool?.close();
+  if (jobs && jobs.running + jobs.overdue > 0) logger.info({ running: jobs.running, overdue: jobs.overdue }, "scheduler stopped; running jobs left to finish or to their lease");
 }
