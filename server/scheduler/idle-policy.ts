@@ -26,6 +26,8 @@ export interface ColdAfter {
   seconds: number;
   factor: number;
   wakes: number;
+  /** The plan's bound cut the time short (a free plan's paused compute goes cold within an hour). */
+  planCap?: { plan: string; seconds: number };
 }
 
 /** The cold-after time in force for a compute woken `wakes` times in the last 24 h; null when never. */
@@ -42,8 +44,25 @@ export function pauseReason(idleSeconds: number): string {
   return `idle for ${idleSeconds} s with no connections`;
 }
 
+/**
+ * effectiveColdAfter within the plan's bound (`maxSeconds`, null for none). A plan with a bound also sends
+ * a compute set to never go cold (0, allowed only on a paid plan: one moved to a lower plan) cold by then.
+ */
+export function plannedColdAfter(
+  coldAfterSeconds: number,
+  wakes: number,
+  minSeconds: number,
+  plan: { name: string; maxSeconds: number | null },
+): ColdAfter | null {
+  const cap = plan.maxSeconds;
+  const cold = effectiveColdAfter(coldAfterSeconds > 0 || cap === null ? coldAfterSeconds : cap, wakes, minSeconds);
+  if (!cold || cap === null || cold.seconds <= cap) return cold;
+  return { ...cold, seconds: cap, planCap: { plan: plan.name, seconds: cap } };
+}
+
 export function coldReason(pausedSeconds: number, cold: ColdAfter, configured: number): string {
   const base = `paused for ${pausedSeconds} s, went cold`;
+  if (cold.planCap) return `${base} (the ${cold.planCap.plan} plan keeps a paused compute warm for at most ${cold.planCap.seconds} s)`;
   if (cold.seconds === configured) return base;
   const why = cold.factor < 1 ? "rarely used" : "used often";
   return `${base} (adaptive: ${why}, woken ${cold.wakes} times in 24 h, cold after ${cold.seconds} s instead of ${configured} s)`;

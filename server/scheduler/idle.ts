@@ -9,7 +9,9 @@ import { suspendCompute } from "../compute/suspend-compute";
 import { PROXY_HEARTBEAT_TTL_MS } from "../proxy-activity";
 import type { DriverState } from "../compute/drivers/types";
 import type { JobSink } from "../compute/reconcile";
-import { coldReason, effectiveColdAfter, pauseReason, WAKE_WINDOW_SECONDS } from "./idle-policy";
+import { coldReason, pauseReason, plannedColdAfter, WAKE_WINDOW_SECONDS } from "./idle-policy";
+import { PLAN_MAX_COLD_AFTER_SECONDS } from "../quotas/idle-rules";
+import type { Plan } from "../db/generated/enums";
 import { organizationsOf } from "./organizations";
 
 // The scheduler's idle work. Candidates are found with one query each (so a tick stays cheap with tens of
@@ -90,10 +92,19 @@ async function pauseIfIdle(candidate: IdleCandidate): Promise<boolean> {
 export async function suspendColdComputes(jobs: JobSink, now = new Date()): Promise<number> {
   const min = config().MIN_SUSPEND_TIMEOUT_SECONDS;
   // The shortest possible cold-after is a quarter of the setting (or the minimum): fetch those, decide exactly below.
-  const candidates = await db.$queryRaw<{ id: string; projectId: string; version: number; coldAfterSeconds: number; enteredStateAt: Date }[]>`
-    SELECT id, "projectId", version, "coldAfterSeconds", "enteredStateAt" FROM "Compute"
-    WHERE state = 'paused' AND "coldAfterSeconds" > 0
-      AND "enteredStateAt" <= ${utcTimestamp(now)} - make_interval(secs => GREATEST(${min}::int, "coldAfterSeconds" / 4))`;
+  // Plans that bound the warm time (free: an hour) take part with that bound, also for computes set to 0.
+  const bounded = Object.entries(PLAN_MAX_COLD_AFTER_SECONDS).filter(([, max]) => max !== null) as [Plan, number][];
+  const capOf = (plan: Plan) => PLAN_MAX_COLD_AFTER_SECONDS[plan];
+  const capSql = bounded.length === 0
+    ? Prisma.sql`NULL::int`
+    : Prisma.sql`CASE o.plan::text ${Prisma.join(bounded.map(([plan, max]) => Prisma.sql`WHEN ${plan} THEN ${max}::int`), " ")} END`;
+  const candidates = await db.$queryRaw<{ id: string; projectId: string; version: number; coldAfterSeconds: number; enteredStateAt: Date; plan: Plan }[]>`
+    SELECT c.id, c."projectId", c.version, c."coldAfterSeconds", c."enteredStateAt", o.plan::text AS plan
+    FROM "Compute" c JOIN "Project" p ON p.id = c."projectId" JOIN "Organization" o ON o.id = p."organizationId"
+    WHERE c.state = 'paused' AND (c."coldAfterSeconds" > 0 OR ${capSql} IS NOT NULL)
+      AND c."enteredStateAt" <= ${utcTimestamp(now)} - make_interval(secs => LEAST(
+        COALESCE(${capSql}, 2147483647),
+        GREATEST(${min}::int, c."coldAfterSeconds" / 4)))`;
   if (candidates.length === 0) return 0;
   const wakes = await db.operation.groupBy({
     by: ["computeId"],
@@ -109,7 +120,7 @@ export async function suspendColdComputes(jobs: JobSink, now = new Date()): Prom
   let queued = 0;
   for (const c of candidates) {
     if (jobs.has(c.id)) continue;
-    const cold = effectiveColdAfter(c.coldAfterSeconds, wakesOf.get(c.id) ?? 0, min);
+    const cold = plannedColdAfter(c.coldAfterSeconds, wakesOf.get(c.id) ?? 0, min, { name: c.plan, maxSeconds: capOf(c.plan) });
     const pausedSeconds = Math.round((now.getTime() - new Date(c.enteredStateAt).getTime()) / 1000);
     if (!cold || pausedSeconds < cold.seconds) continue;
     const reason = coldReason(pausedSeconds, cold, c.coldAfterSeconds);
