@@ -58,6 +58,12 @@ export function retryAfterSeconds(error: AppError): number | null {
   return typeof seconds === "number" ? seconds : null;
 }
 
+/**
+ * An error from below the API (a compute driver) whose message is written for the tenant: no host paths,
+ * pids or logs. A failed operation shows it as is (server/compute/operation-error.ts).
+ */
+export class TenantFacingError extends Error {}
+
 export const notFound = (what: string) => new AppError("not_found", `${what} not found`);
 
 /** zod issues as field-path details: `{ path: "suspendTimeoutSeconds", message: "..." }`. */

@@ -190,3 +190,29 @@ describe.runIf(asRoot)("a tenant with every privilege in its own compute", () =>
   });
 });
 
+
+describe("a compute that cannot start", () => {
+  it("tells its tenant a cause it can act on, and nothing of the host (paths, pids, the error log)", async () => {
+    const tenant = await newTenant();
+    const c = await createProjectWithCompute(tenant);
+    // The tenant breaks its own server: its roles may drop the grant tables (MariaDB has no partial revokes).
+    const conn = await connectProxy(`${c.slug}.app`, c.password);
+    await conn.query("DROP TABLE mysql.db");
+    await conn.end();
+    await call("POST", `/api/v1/compute/${c.computeId}/suspend`, { key: tenant.key });
+    const resumed = await call<{ error: { message: string } }>("POST", `/api/v1/compute/${c.computeId}/resume`, { key: tenant.key });
+    expect(resumed.status).toBe(503);
+    const ops = await call<{ operations: { kind: string; status: string; error: string | null }[] }>(
+      "GET",
+      `/api/v1/projects/${c.projectId}/operations`,
+      { key: tenant.key },
+    );
+    const failed = ops.body.operations.find((o) => o.kind === "resume_compute" && o.status === "failed");
+    expect(failed?.error).toBe(
+      "the MariaDB server could not start: its system tables (the mysql schema) are damaged or missing; contact support",
+    );
+    const everything = JSON.stringify([resumed.body, ops.body]);
+    expect(everything).not.toContain(dataDir());
+    expect(everything).not.toMatch(/\bpid\b|error\.log|\[ERROR\]/);
+  });
+});

@@ -8,6 +8,7 @@ import { generateRolePassword, nativePasswordHash } from "../auth/native-passwor
 import { DEFAULT_DATABASE, DEFAULT_ROLE } from "@/lib/compute-states";
 import type { ComputeSettingsInput } from "@/lib/schemas";
 import { defaultDriverName, getDriver } from "./drivers/registry";
+import { operationErrorMessage } from "./operation-error";
 import { getComputeById } from "./find-compute";
 import { loadComputeSpec } from "./spec";
 import { finishTransition } from "./transition";
@@ -134,8 +135,9 @@ export async function startProvisioned(computeId: string, operationId: string): 
       },
     });
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    logger.error({ computeId, err: message }, "provisioning failed");
+    const detail = error instanceof Error ? error.message : String(error);
+    const message = operationErrorMessage(error, "starting the new compute");
+    logger.error({ computeId, err: detail }, "provisioning failed");
     await finishTransition({
       computeId,
       version: row.version,

@@ -3,6 +3,7 @@ import { AppError } from "../errors";
 import { logger } from "../logger";
 import { assertComputeQuota } from "../quotas/quotas";
 import { getDriver } from "./drivers/registry";
+import { operationErrorMessage } from "./operation-error";
 import { getComputeById } from "./find-compute";
 import { reconcileCompute } from "./reconcile";
 import { isTransitional } from "@/lib/compute-states";
@@ -139,8 +140,9 @@ export async function completeWake(
       });
     }
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    logger.error({ computeId: compute.id, err: message }, "resume failed");
+    const detail = error instanceof Error ? error.message : String(error);
+    const message = operationErrorMessage(error, "starting the compute");
+    logger.error({ computeId: compute.id, err: detail }, "resume failed");
     await finishTransition({
       computeId: compute.id,
       version,

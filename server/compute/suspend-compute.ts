@@ -1,6 +1,7 @@
 import { AppError } from "../errors";
 import { logger } from "../logger";
 import { getDriver } from "./drivers/registry";
+import { operationErrorMessage } from "./operation-error";
 import { getComputeById } from "./find-compute";
 import { reconcileCompute } from "./reconcile";
 import { isTransitional } from "@/lib/compute-states";
@@ -91,8 +92,9 @@ export async function stopAndFinish(
       data: { endpointHost: null, endpointPort: null, activeConnections: 0 },
     });
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    logger.error({ computeId, err: message }, "suspend failed");
+    const detail = error instanceof Error ? error.message : String(error);
+    const message = operationErrorMessage(error, "stopping the compute");
+    logger.error({ computeId, err: detail }, "suspend failed");
     await finishTransition({
       computeId,
       version,

@@ -25,6 +25,7 @@ import {
 } from "./admin-sql";
 import { findFreePort, isPortFree } from "../../../util/free-port";
 import { logger } from "../../../logger";
+import { TenantFacingError } from "../../../errors";
 import { applyLimits, isInGroups, joinFiles, removeGroups, restrictCpu } from "./cgroups";
 import { ensureComputeAccount, removeComputeAccount, sweepOrphanAccounts } from "./compute-account";
 import { isolation } from "./isolation";
@@ -145,7 +146,7 @@ class AdminRefused extends Error {}
  * can act on, without the host's paths and pids. The error log's tail is for operators: it is logged,
  * never shown.
  */
-export class ComputeStartError extends Error {
+export class ComputeStartError extends TenantFacingError {
   constructor(
     readonly computeId: string,
     reason: string,

@@ -5,11 +5,11 @@ import path from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { promisify } from "node:util";
 
-// Which OS user the compute servers run as. A control plane running as root starts mariadbd as root with
-// --user=<a dedicated unprivileged account>; mariadbd drops to it before it reads the init file, opens its
-// data files or accepts a connection, so whatever a tenant makes the server do on the host (write a log
-// file somewhere, load a plugin, ...) is done without root's rights. A control plane that is not root runs
-// the servers as itself: it has nothing more to lose. scripts/setup.mjs creates the same account.
+// OS accounts of the local driver. Each compute server runs as an account of its own
+// (compute-account.ts); the one shared unprivileged account here, `mariadb-compute`, only builds the data
+// directory template (mariadb-install-db runs a bootstrap server, with no tenant input, that should not run
+// as root), after which the template is root's. A control plane that is not root runs everything as
+// itself: it has nothing more to lose. scripts/setup.mjs creates the same account.
 
 export const COMPUTE_OS_USER = "mariadb-compute";
 
@@ -89,8 +89,8 @@ export async function ensureOsAccount(name: string): Promise<OsAccount> {
 let account: Promise<OsAccount | null> | null = null;
 
 /**
- * The account compute servers run as: the dedicated one (created once per process when missing) if this
- * process is root, null if it is not (the servers then run as this process does, without --user).
+ * The account templates are built as: the dedicated one (created once per process when missing) if this
+ * process is root, null if it is not (the build then runs as this process does, without --user).
  */
 export function computeAccount(): Promise<OsAccount | null> {
   if (process.getuid?.() !== 0) return Promise.resolve(null);
