@@ -38,6 +38,11 @@ describe("a compute's size", () => {
     const tenant = await newTenant();
     const c = await createProjectWithCompute(tenant, { size: 0.25, suspendTimeoutSeconds: 3600 });
     expect(await bufferPoolMiB(c.slug, c.password)).toBe(32);
+    // Its storage, measured, against the plan's disk limit.
+    const status = await call<{ compute: { storage: { usedBytes: number; limitBytes: number } } }>("GET", `/api/v1/compute/${c.computeId}/status`, { key: tenant.key });
+    expect(status.body.compute.storage.limitBytes).toBe(1024 ** 3);
+    expect(status.body.compute.storage.usedBytes).toBeGreaterThan(10 * 1024 ** 2);
+    expect(status.body.compute.storage.usedBytes).toBeLessThan(status.body.compute.storage.limitBytes);
 
     const res = await call<{ compute: { size: number; state: string } }>("PATCH", `/api/v1/compute/${c.computeId}`, {
       key: tenant.key,
