@@ -120,7 +120,9 @@ export class Api {
     const res = await this.call<{ compute: { id: string; endpoint: Endpoint }; connection: { password: string } }>(
       "POST",
       `/api/v1/projects/${projectId}/compute`,
-      { suspendTimeoutSeconds: 0, coldAfterSeconds: 0 },
+      // Never paused by the scheduler; once paused by the bench, cold only after a quarter hour at the soonest
+      // (the free plan bounds the warm time: coldAfterSeconds 0 needs a paid plan).
+      { suspendTimeoutSeconds: 0, coldAfterSeconds: 3600 },
     );
     if (res.status !== 201) throw new Error(`create compute: ${res.status} ${JSON.stringify(res.body)}`);
     return { computeId: res.body.compute.id, password: res.body.connection.password, endpoint: res.body.compute.endpoint };

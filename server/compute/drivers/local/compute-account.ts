@@ -33,15 +33,19 @@ function noLoginShell(): string {
   return ["/usr/sbin/nologin", "/sbin/nologin"].find((p) => existsSync(p)) ?? "/bin/false";
 }
 
-const pending = new Map<string, Promise<OsAccount>>();
+// Accounts found or made by this process: a start (the wake path) does not ask the user database again.
+// A removal through removeComputeAccount forgets it; one removed behind our back (userdel by hand) shows up
+// as a start that fails, and the next process looks again.
+const known = new Map<string, Promise<OsAccount>>();
 
 /** The compute's own account, created when missing. Concurrent calls for one compute share one useradd. */
 export function ensureComputeAccount(computeDir: string): Promise<OsAccount> {
   const name = computeAccountName(computeDir);
-  let account = pending.get(name);
+  let account = known.get(name);
   if (!account) {
-    account = create(name, computeDir).finally(() => pending.delete(name));
-    pending.set(name, account);
+    account = create(name, computeDir);
+    known.set(name, account);
+    account.catch(() => known.delete(name));
   }
   return account;
 }
@@ -81,6 +85,7 @@ async function create(name: string, computeDir: string): Promise<OsAccount> {
 
 /** Removes the compute's account (and its group); one that is already gone is fine. */
 export async function removeComputeAccount(computeDir: string): Promise<void> {
+  known.delete(computeAccountName(computeDir));
   try {
     await run("userdel", [computeAccountName(computeDir)], { env: TOOL_ENV });
   } catch (err) {

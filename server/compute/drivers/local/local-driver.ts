@@ -255,11 +255,8 @@ export class LocalDriver implements ComputeDriver {
     const paths = computePaths(this.dataDir, computeId);
     await exclusive(paths.dir, async () => {
       const running = await this.find(paths, parseState(state), true);
+      // Its (empty) cgroups stay for its next start and go with the compute (destroy).
       if (running) await this.terminate(running, "SIGTERM", this.stopTimeoutMs);
-      // A suspended compute holds no kernel resources; its groups are made again at its next start.
-      await removeGroups(computeId).catch((err: unknown) =>
-        logger.warn({ computeId, err: String(err) }, "could not remove the cgroups of a stopped compute"),
-      );
     });
   }
 

@@ -86,19 +86,19 @@ export async function ensureVolume(computeDir: string, limitBytes: number, { inU
     await mkdir(computeDir, { recursive: true, mode: 0o700 });
     await run("mount", ["-o", "loop,noatime,nodev,nosuid,noexec", image, computeDir], { env: TOOL_ENV });
   }
-  await balanceReserve(computeDir, await loopDevice(image), reserve);
+  await balanceReserve(computeDir, image, reserve);
   return true;
 }
 
 /** Keeps the root-only reserve, or lends it to the tenant when the disk is (nearly) full. */
-async function balanceReserve(computeDir: string, device: string | null, reserve: number): Promise<void> {
-  if (!device) return;
+async function balanceReserve(computeDir: string, image: string, reserve: number): Promise<void> {
   const fs = await statfs(computeDir);
   const reservedBlocks = fs.bfree - fs.bavail;
   const free = fs.bfree * fs.bsize;
   const want = free < RESERVE_FLOOR_BYTES + reserve ? 0 : Math.round(reserve / fs.bsize);
-  if (want === reservedBlocks) return;
-  await run("tune2fs", ["-r", String(want), device], { env: TOOL_ENV });
+  if (want === reservedBlocks) return; // the usual case: no process to spawn on the wake path
+  const device = await loopDevice(image);
+  if (device) await run("tune2fs", ["-r", String(want), device], { env: TOOL_ENV });
 }
 
 async function makeImage(image: string, bytes: number): Promise<void> {
