@@ -47,7 +47,7 @@ export function withCaller<P extends Params>(
       let caller = await authenticate(req);
       const requested = new URL(req.url).searchParams.get("organizationId");
       if (requested) caller = inOrganization(caller, requested);
-      return await handler({ req, params: await ctx.params, caller, origin: publicOrigin(req.url) });
+      return await handler({ req, params: await ctx.params, caller, origin: publicOrigin(req) });
     } catch (error) {
       return errorResponse(error);
     }
@@ -57,7 +57,7 @@ export function withCaller<P extends Params>(
 export function withoutAuth<P extends Params>(handler: (args: { req: Request; params: P; origin: string }) => Promise<Response>) {
   return async (req: Request, ctx: Context<P>): Promise<Response> => {
     try {
-      return await handler({ req, params: await ctx.params, origin: publicOrigin(req.url) });
+      return await handler({ req, params: await ctx.params, origin: publicOrigin(req) });
     } catch (error) {
       return errorResponse(error);
     }

@@ -22,3 +22,15 @@ describe("isOwnOrigin", () => {
     expect(changesState("DELETE")).toBe(true);
   });
 });
+
+describe("publicOrigin", () => {
+  it("is the host the request was sent to", async () => {
+    const { publicOrigin } = await import("./origin");
+    const req = (headers: Record<string, string>) => ({ url: "http://localhost:3000/api/v1/invitations", headers: new Headers(headers) });
+    expect(publicOrigin(req({ host: "127.0.0.1:3000" }))).toBe("http://127.0.0.1:3000");
+    expect(publicOrigin(req({ host: "10.0.0.5:3000", "x-forwarded-host": "db.example.com", "x-forwarded-proto": "https" }))).toBe(
+      "https://db.example.com",
+    );
+    expect(publicOrigin(req({}))).toBe("http://localhost:3000");
+  });
+});

@@ -31,10 +31,22 @@ export function isOwnOrigin(origin: string | null, headers: { get(name: string):
   return hosts.includes(url.host.toLowerCase());
 }
 
-/** The origin absolute links point at: APP_URL, else the request's. */
-export function publicOrigin(requestUrl?: string): string {
+/**
+ * The origin absolute links point at: APP_URL; else the one the request was sent to (X-Forwarded-Host and
+ * -Proto from a reverse proxy, or Host), as Auth.js does with a trusted host; else (the admin command)
+ * http://127.0.0.1:PORT.
+ */
+export function publicOrigin(request?: { url: string; headers: { get(name: string): string | null } }): string {
   const appUrl = config().APP_URL;
   if (appUrl) return appUrl;
-  if (requestUrl) return new URL(requestUrl).origin;
-  return `http://127.0.0.1:${config().PORT}`;
+  if (!request) return `http://127.0.0.1:${config().PORT}`;
+  const url = new URL(request.url);
+  const first = (name: string) => request.headers.get(name)?.split(",")[0]?.trim() || null;
+  const host = first("x-forwarded-host") ?? first("host") ?? url.host;
+  const proto = first("x-forwarded-proto") ?? url.protocol.replace(/:$/, "");
+  try {
+    return new URL(`${proto === "https" ? "https" : "http"}://${host}`).origin;
+  } catch {
+    return url.origin;
+  }
 }
