@@ -2,7 +2,7 @@ import { db } from "../db";
 import { AppError } from "../errors";
 import { DUMMY_PASSWORD_HASH, verifyPassword } from "../auth/password";
 import { hashApiKeySecret, API_KEY_PREFIX } from "../auth/api-key-secret";
-import type { Caller } from "./caller";
+import { inOrganization, type Caller } from "./caller";
 import { lowerRole, type MemberRole } from "@/lib/roles";
 
 /** Email and password, for Auth.js's credentials provider. Null when either is wrong (same time either way). */
@@ -95,4 +95,14 @@ export async function callerFromApiKey(secret: string): Promise<Caller> {
     organizationId: key.organizationId,
     role,
   };
+}
+
+/**
+ * The caller behind a console server action: the signed-in user, acting in the organization the page names
+ * (404 when the user is not in it) or else their current one. The same rules as the REST API follow from
+ * it, since every service function authorizes with the caller it is given.
+ */
+export async function callerForSession({ userId, organizationId }: { userId: string; organizationId?: string | null }): Promise<Caller> {
+  const caller = await callerFromUser(userId);
+  return organizationId ? inOrganization(caller, organizationId) : caller;
 }
