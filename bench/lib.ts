@@ -101,7 +101,8 @@ export class Api {
     if (!cookie.includes("authjs.session-token")) throw new Error(`sign-in failed: ${signIn.status}`);
     const keyRes = await fetch(`${baseUrl}/api/v1/api-keys`, {
       method: "POST",
-      headers: { cookie, "content-type": "application/json" },
+      // A cookie-authenticated change must come from the app's own origin, as a browser's would.
+      headers: { cookie, origin: baseUrl, "content-type": "application/json" },
       body: JSON.stringify({ name: "bench" }),
     });
     const { key } = (await keyRes.json()) as { key?: string };

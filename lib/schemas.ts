@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { normalizeCidr } from "./cidr";
+import { MEMBER_ROLES } from "./roles";
 
 // Input schemas shared by the route handlers, the console's forms and the proxy. Types come from z.infer.
 
@@ -46,7 +47,23 @@ export const RoleNameSchema = text()
   .max(32, "must be at most 32 characters")
   .regex(/^[a-z][a-z0-9_]*$/, "must start with a letter and hold only lowercase letters, digits and underscores");
 
-export const ApiKeyCreateSchema = z.object({ name: DisplayNameSchema.default("default") });
+export const MemberRoleSchema = z.enum(MEMBER_ROLES, { error: `must be one of ${MEMBER_ROLES.join(", ")}` });
+
+/** A new API key: its role defaults to the creator's own and may not be above it. */
+export const ApiKeyCreateSchema = z.object({ name: DisplayNameSchema.default("default"), role: MemberRoleSchema.optional() });
+
+export const OrganizationCreateSchema = z.object({ name: DisplayNameSchema });
+/** Switch the session's current organization. */
+export const CurrentOrganizationSchema = z.object({ organizationId: IdSchema });
+
+export const InvitationCreateSchema = z.object({ email: EmailSchema, role: MemberRoleSchema.default("member") });
+/** An invitation or password-reset link's token. */
+export const TokenSchema = text().min(1, "must not be empty").max(200);
+export const InvitationAcceptSchema = z.object({ token: TokenSchema });
+export const MemberUpdateSchema = z.object({ role: MemberRoleSchema });
+
+export const PasswordChangeSchema = z.object({ currentPassword: text().min(1, "must not be empty").max(200), newPassword: PasswordSchema });
+export const PasswordResetSchema = z.object({ token: TokenSchema, newPassword: PasswordSchema });
 
 export const ProjectCreateSchema = z.object({
   name: DisplayNameSchema,
@@ -122,3 +139,6 @@ export const PaginationSchema = z.object({
   cursor: text().min(1).optional(),
 });
 export type Pagination = z.infer<typeof PaginationSchema>;
+
+export const PLANS = ["free", "pro", "enterprise"] as const;
+export const PlanChangeSchema = z.object({ plan: z.enum(PLANS, { error: `must be one of ${PLANS.join(", ")}` }) });

@@ -74,6 +74,17 @@ const EnvSchema = z.object({
   PROXY_PREAUTH_PER_ADDRESS: z.coerce.number().int().min(1).max(1_000_000).default(256),
   /** Unauthenticated proxy connections in all, from every address. */
   PROXY_PREAUTH_MAX: z.coerce.number().int().min(1).max(1_000_000).default(4096),
+  /**
+   * The console's public origin (e.g. https://db.example.com), for the absolute links the product prints
+   * (invitations, password resets) and as an accepted Origin of cookie-authenticated changes. Unset: links
+   * use the request's own origin (the admin command: http://127.0.0.1:PORT).
+   */
+  APP_URL: z
+    .string()
+    .url("must be an absolute URL such as https://db.example.com")
+    .transform((u) => new URL(u).origin)
+    .optional()
+    .or(z.literal("").transform(() => undefined)),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 

@@ -10,6 +10,10 @@ export const ERROR_STATUS = {
   forbidden: 403,
   not_found: 404,
   conflict: 409,
+  /** An invitation or password-reset link that has expired, was used already, or was revoked. */
+  link_expired: 410,
+  link_used: 410,
+  link_revoked: 410,
   payload_too_large: 413,
   unsupported_media_type: 415,
   validation: 422,

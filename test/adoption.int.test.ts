@@ -40,14 +40,14 @@ describe("control-plane restart", () => {
       throw error;
     });
     // An API key straight from the database: this test is about the restart, not about sign-in.
-    const { createApiKey } = await import("../server/api-keys/api-keys");
+    const { issueApiKey } = await import("../server/api-keys/api-keys");
     const { signup } = await import("../server/tenancy/signup");
     process.env.DATABASE_URL = product.databaseUrl;
     const { getDb, disconnectDb } = await import("../server/db");
     await disconnectDb();
     getDb();
     const { organization } = await signup({ email: `adopt-${Date.now()}@example.com`, password: "long enough pw" });
-    const { key } = await createApiKey({ organizationId: organization.id, name: "t", createdById: null });
+    const { key } = await issueApiKey({ organizationId: organization.id, name: "t", role: "owner", createdById: null });
 
     const project = await api<{ project: { id: string } }>("POST", "/api/v1/projects", key, { name: "adopt" });
     const compute = await api<{ compute: { id: string; endpoint: { host: string; port: number } }; connection: { password: string } }>(

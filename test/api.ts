@@ -14,11 +14,26 @@ export interface ApiResponse<T = Record<string, unknown>> {
 export async function call<T = Record<string, unknown>>(
   method: string,
   path: string,
-  { key, body, raw, cookie }: { key?: string; body?: unknown; raw?: string; cookie?: string } = {},
+  {
+    key,
+    body,
+    raw,
+    cookie,
+    origin,
+  }: {
+    key?: string;
+    body?: unknown;
+    raw?: string;
+    cookie?: string;
+    /** The Origin header; with a cookie it defaults to the app's own (what a browser sends), null sends none. */
+    origin?: string | null;
+  } = {},
 ): Promise<ApiResponse<T>> {
   const headers: Record<string, string> = {};
   if (key) headers.authorization = `Bearer ${key}`;
   if (cookie) headers.cookie = cookie;
+  const sentOrigin = origin === undefined ? (cookie ? baseUrl() : null) : origin;
+  if (sentOrigin) headers.origin = sentOrigin;
   if (body !== undefined || raw !== undefined) headers["content-type"] = "application/json";
   const res = await fetch(`${baseUrl()}${path}`, {
     method,

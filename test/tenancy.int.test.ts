@@ -24,6 +24,7 @@ describe("tenant isolation", () => {
       ["GET", `/api/v1/projects/${projectId}/roles`],
       ["POST", `/api/v1/projects/${projectId}/roles`, { name: "intruder" }],
       ["POST", `/api/v1/projects/${projectId}/roles/app/reset-password`],
+      ["DELETE", `/api/v1/projects/${projectId}/roles/app`],
       ["GET", `/api/v1/projects/${projectId}/operations`],
       ["GET", `/api/v1/projects/${projectId}/usage`],
       ["GET", `/api/v1/compute/${computeId}/status`],

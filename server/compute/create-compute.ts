@@ -13,27 +13,28 @@ import { getComputeById } from "./find-compute";
 import { loadComputeSpec } from "./spec";
 import { finishTransition } from "./transition";
 import { connectionDetails } from "./connection-details";
+import { authorize, type Caller } from "../tenancy/caller";
 
 /**
  * Create the project's read-write compute and start it. The project's default role `app` is created with it
  * when missing, and its password is returned here once. A second compute for a project is a 409.
  */
 export async function createCompute({
-  organizationIds,
+  caller,
   projectId,
   settings,
-  actor,
 }: {
-  organizationIds: string[];
+  caller: Caller;
   projectId: string;
   settings: ComputeSettingsInput;
-  actor: string;
 }) {
+  const actor = caller.actor;
   const project = await db.project.findFirst({
-    where: { id: projectId, organizationId: { in: organizationIds } },
+    where: { id: projectId, organizationId: { in: caller.organizationIds } },
     select: { id: true, slug: true, organizationId: true },
   });
   if (!project) throw notFound("project");
+  authorize(caller, project.organizationId, "projects.write");
   await assertComputeQuota(project.organizationId);
   await assertColdAfterAllowed(project.organizationId, settings.coldAfterSeconds);
 

@@ -2,24 +2,24 @@ import { db } from "../db";
 import type { ComputeSettingsInput } from "@/lib/schemas";
 import { assertColdAfterAllowed } from "../quotas/idle-rules";
 import { applySize } from "./apply-size";
-import { findCompute } from "./find-compute";
+import { findComputeToChange } from "./find-compute";
+import type { Caller } from "../tenancy/caller";
 
 /**
  * Change a compute's settings. A new size is applied to the server at once (apply-size.ts) and billed from
  * the moment it runs; the idle timeouts apply from the scheduler's next look.
  */
 export async function updateCompute({
-  organizationIds,
+  caller,
   computeId,
   settings,
-  actor,
 }: {
-  organizationIds: string[];
+  caller: Caller;
   computeId: string;
   settings: ComputeSettingsInput;
-  actor: string;
 }) {
-  const compute = await findCompute({ organizationIds, computeId });
+  const actor = caller.actor;
+  const compute = await findComputeToChange({ caller, computeId });
   const { organizationId } = await db.project.findUniqueOrThrow({ where: { id: compute.projectId }, select: { organizationId: true } });
   await assertColdAfterAllowed(organizationId, settings.coldAfterSeconds);
   const updated = await db.compute.update({ where: { id: compute.id }, data: settings });

@@ -3,6 +3,7 @@ import { AppError, notFound } from "../errors";
 import { generateSlug } from "../util/slug";
 import { page } from "../util/paginate";
 import { deleteCompute } from "../compute/delete-compute";
+import { authorize, type Caller } from "../tenancy/caller";
 import { accessRulesData, ACCESS_RULE_FIELDS, withAccess } from "./access-rules";
 import type { AccessRulesUpdate, Pagination } from "@/lib/schemas";
 
@@ -18,14 +19,17 @@ const PROJECT_FIELDS = {
 
 /** A new project with a platform-unique slug (the one asked for, or a generated `wispy-river-4821`). */
 export async function createProject({
+  caller,
   organizationId,
   name,
   slug,
 }: {
+  caller: Caller;
   organizationId: string;
   name: string;
   slug?: string;
 }) {
+  authorize(caller, organizationId, "projects.write");
   for (let attempt = 0; attempt < 5; attempt++) {
     try {
       return withAccess(
@@ -62,19 +66,22 @@ export async function getProject({ organizationIds, projectId }: { organizationI
 }
 
 export async function updateProject({
-  organizationIds,
+  caller,
   projectId,
   name,
   access,
 }: {
-  organizationIds: string[];
+  caller: Caller;
   projectId: string;
   name?: string;
   /** Access rules to change (server/projects/access-rules.ts); the proxy sees them within its route cache time. */
   access?: AccessRulesUpdate;
 }) {
+  const organizationIds = caller.organizationIds;
+  const { organizationId } = await getProject({ organizationIds, projectId });
+  authorize(caller, organizationId, "projects.write");
   const { count } = await db.project.updateMany({
-    where: { id: projectId, organizationId: { in: organizationIds } },
+    where: { id: projectId, organizationId },
     data: { ...(name !== undefined ? { name } : {}), ...accessRulesData(access) },
   });
   if (count === 0) throw notFound("project");
@@ -82,18 +89,11 @@ export async function updateProject({
 }
 
 /** Delete a project: its compute (workload and data) first, then the project and its roles. */
-export async function deleteProject({
-  organizationIds,
-  projectId,
-  actor,
-}: {
-  organizationIds: string[];
-  projectId: string;
-  actor: string;
-}) {
-  const project = await getProject({ organizationIds, projectId });
+export async function deleteProject({ caller, projectId }: { caller: Caller; projectId: string }) {
+  const project = await getProject({ organizationIds: caller.organizationIds, projectId });
+  authorize(caller, project.organizationId, "projects.write");
   if (project.compute) {
-    await deleteCompute({ computeId: project.compute.id, actor, reason: "the project was deleted" });
+    await deleteCompute({ computeId: project.compute.id, actor: caller.actor, reason: "the project was deleted" });
   }
-  await db.project.deleteMany({ where: { id: project.id, organizationId: { in: organizationIds } } });
+  await db.project.deleteMany({ where: { id: project.id, organizationId: project.organizationId } });
 }

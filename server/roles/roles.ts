@@ -5,6 +5,8 @@ import { generateRolePassword, nativePasswordHash } from "../auth/native-passwor
 import { syncRolesIfBehind } from "../compute/sync-roles";
 import { connectionDetails } from "../compute/connection-details";
 import { DEFAULT_DATABASE } from "@/lib/compute-states";
+import { authorize, type Caller } from "../tenancy/caller";
+import { recordAuditEvent } from "../audit/record-audit-event";
 
 // Project roles are MariaDB accounts. The control plane keeps only their native-password hash; a new role
 // or a reset answers with the password once. A running compute gets the change at once, any other at its
@@ -15,9 +17,16 @@ const ROLE_FIELDS = { id: true, name: true, createdAt: true, updatedAt: true } a
 async function scopedProject(organizationIds: string[], projectId: string) {
   const project = await db.project.findFirst({
     where: { id: projectId, organizationId: { in: organizationIds } },
-    select: { id: true, slug: true, compute: { select: { id: true } } },
+    select: { id: true, slug: true, organizationId: true, compute: { select: { id: true } } },
   });
   if (!project) throw notFound("project");
+  return project;
+}
+
+/** A project whose roles the caller may change (404 when it cannot see it, 403 below member). */
+async function projectToChange(caller: Caller, projectId: string) {
+  const project = await scopedProject(caller.organizationIds, projectId);
+  authorize(caller, project.organizationId, "projects.write");
   return project;
 }
 
@@ -34,16 +43,8 @@ export async function listRoles({ organizationIds, projectId }: { organizationId
   return db.projectRole.findMany({ where: { projectId: project.id }, orderBy: { name: "asc" }, select: ROLE_FIELDS });
 }
 
-export async function createRole({
-  organizationIds,
-  projectId,
-  name,
-}: {
-  organizationIds: string[];
-  projectId: string;
-  name: string;
-}) {
-  const project = await scopedProject(organizationIds, projectId);
+export async function createRole({ caller, projectId, name }: { caller: Caller; projectId: string; name: string }) {
+  const project = await projectToChange(caller, projectId);
   const password = generateRolePassword();
   let role;
   try {
@@ -53,6 +54,15 @@ export async function createRole({
         select: ROLE_FIELDS,
       });
       await tx.project.update({ where: { id: project.id }, data: { rolesVersion: { increment: 1 } } });
+      await recordAuditEvent({
+        client: tx,
+        organizationId: project.organizationId,
+        actor: caller,
+        action: "project_role.created",
+        targetType: "project_role",
+        targetId: created.id,
+        targetLabel: `${project.slug}.${name}`,
+      });
       return created;
     });
   } catch (error) {
@@ -63,16 +73,8 @@ export async function createRole({
   return { role, password, connection: connectionDetails({ projectSlug: project.slug, role: name, password, database: DEFAULT_DATABASE }) };
 }
 
-export async function resetRolePassword({
-  organizationIds,
-  projectId,
-  name,
-}: {
-  organizationIds: string[];
-  projectId: string;
-  name: string;
-}) {
-  const project = await scopedProject(organizationIds, projectId);
+export async function resetRolePassword({ caller, projectId, name }: { caller: Caller; projectId: string; name: string }) {
+  const project = await projectToChange(caller, projectId);
   const password = generateRolePassword();
   const role = await db.$transaction(async (tx) => {
     const { count } = await tx.projectRole.updateMany({
@@ -81,8 +83,45 @@ export async function resetRolePassword({
     });
     if (count === 0) throw notFound("role");
     await tx.project.update({ where: { id: project.id }, data: { rolesVersion: { increment: 1 } } });
-    return tx.projectRole.findUniqueOrThrow({ where: { projectId_name: { projectId: project.id, name } }, select: ROLE_FIELDS });
+    const updated = await tx.projectRole.findUniqueOrThrow({ where: { projectId_name: { projectId: project.id, name } }, select: ROLE_FIELDS });
+    await recordAuditEvent({
+      client: tx,
+      organizationId: project.organizationId,
+      actor: caller,
+      action: "project_role.password_reset",
+      targetType: "project_role",
+      targetId: updated.id,
+      targetLabel: `${project.slug}.${name}`,
+    });
+    return updated;
   });
   await applyToCompute(project.compute?.id);
   return { role, password, connection: connectionDetails({ projectSlug: project.slug, role: name, password, database: DEFAULT_DATABASE }) };
+}
+
+/**
+ * Remove a role: its MariaDB account is dropped from a running compute at once (any other compute drops it
+ * at its next start); sessions already open as it are not cut. The compute's default role `app` may be
+ * removed too; the connection details of a new role still work.
+ */
+export async function deleteRole({ caller, projectId, name }: { caller: Caller; projectId: string; name: string }) {
+  const project = await projectToChange(caller, projectId);
+  const role = await db.$transaction(async (tx) => {
+    const found = await tx.projectRole.findUnique({ where: { projectId_name: { projectId: project.id, name } }, select: ROLE_FIELDS });
+    if (!found) throw notFound("role");
+    await tx.projectRole.delete({ where: { id: found.id } });
+    await tx.project.update({ where: { id: project.id }, data: { rolesVersion: { increment: 1 } } });
+    await recordAuditEvent({
+      client: tx,
+      organizationId: project.organizationId,
+      actor: caller,
+      action: "project_role.deleted",
+      targetType: "project_role",
+      targetId: found.id,
+      targetLabel: `${project.slug}.${name}`,
+    });
+    return found;
+  });
+  await applyToCompute(project.compute?.id);
+  return role;
 }

@@ -8,16 +8,15 @@ import { actingOrganization } from "@/server/tenancy/caller";
 export const POST = withCaller(async ({ req, caller }) => {
   const input = await readBody(req, ProjectCreateSchema);
   const organizationId = actingOrganization(caller, input.organizationId);
-  const project = await createProject({ organizationId, name: input.name, slug: input.slug });
+  const project = await createProject({ caller, organizationId, name: input.name, slug: input.slug });
   return json({ project }, 201);
 });
 
 const ListSchema = PaginationSchema.extend({ organizationId: IdSchema.optional() });
 
-// GET /api/v1/projects - the projects of the caller's organization(s)
+// GET /api/v1/projects - the projects of the acting organization (current, or ?organizationId=)
 export const GET = withCaller(async ({ req, caller }) => {
   const query = readQuery(req, ListSchema);
-  const organizationIds = query.organizationId ? [actingOrganization(caller, query.organizationId)] : caller.organizationIds;
-  const { items, nextCursor } = await listProjects({ organizationIds, pagination: query });
+  const { items, nextCursor } = await listProjects({ organizationIds: [caller.organizationId], pagination: query });
   return json({ projects: items, nextCursor });
 });

@@ -1,11 +1,9 @@
 import { json, readQuery } from "@/app/_lib/http";
 import { withCaller } from "@/app/_lib/route";
 import { organizationUsage, UsageQuerySchema } from "@/server/usage/usage";
-import { actingOrganization } from "@/server/tenancy/caller";
 
 // GET /api/v1/usage - metered compute usage of the organization by hour or day
 export const GET = withCaller(async ({ req, caller }) => {
   const query = readQuery(req, UsageQuerySchema);
-  const organizationId = actingOrganization(caller, new URL(req.url).searchParams.get("organizationId"));
-  return json(await organizationUsage({ organizationIds: [organizationId], query }));
+  return json(await organizationUsage({ organizationIds: [caller.organizationId], query }));
 });

@@ -3,7 +3,7 @@ import { withCaller } from "@/app/_lib/route";
 import { computeSettingsSchema } from "@/lib/schemas";
 import { config } from "@/server/config";
 import { deleteCompute } from "@/server/compute/delete-compute";
-import { findCompute } from "@/server/compute/find-compute";
+import { findCompute, findComputeToChange } from "@/server/compute/find-compute";
 import { presentComputeWithActivity } from "@/server/compute/present-with-activity";
 import { updateCompute } from "@/server/compute/update-compute";
 import { getOperation } from "@/server/operations/operations";
@@ -19,17 +19,16 @@ export const GET = withCaller<{ id: string }>(async ({ params, caller }) => {
 export const PATCH = withCaller<{ id: string }>(async ({ req, params, caller }) => {
   const settings = await readBody(req, computeSettingsSchema(config().MIN_SUSPEND_TIMEOUT_SECONDS));
   const compute = await updateCompute({
-    organizationIds: caller.organizationIds,
+    caller,
     computeId: params.id,
     settings,
-    actor: caller.actor,
   });
   return json({ compute: await presentComputeWithActivity(compute) });
 });
 
 // DELETE /api/v1/compute/{id} - stop the compute and delete its data
 export const DELETE = withCaller<{ id: string }>(async ({ params, caller }) => {
-  const compute = await findCompute({ organizationIds: caller.organizationIds, computeId: params.id });
+  const compute = await findComputeToChange({ caller, computeId: params.id });
   const { operationId } = await deleteCompute({ computeId: compute.id, actor: caller.actor, reason: "deleted through the API" });
   return json({ compute: { id: compute.id }, deleted: true, operation: await getOperation(operationId) });
 });

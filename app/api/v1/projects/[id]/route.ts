@@ -17,11 +17,11 @@ export const GET = withCaller<{ id: string }>(async ({ params, caller }) => {
 // PATCH /api/v1/projects/{id} - rename a project, change its access rules (require TLS, allowed IP ranges)
 export const PATCH = withCaller<{ id: string }>(async ({ req, params, caller }) => {
   const input = await readBody(req, ProjectUpdateSchema);
-  return json(await present(await updateProject({ organizationIds: caller.organizationIds, projectId: params.id, ...input })));
+  return json(await present(await updateProject({ caller, projectId: params.id, ...input })));
 });
 
 // DELETE /api/v1/projects/{id} - delete a project, its compute (and data) and roles
 export const DELETE = withCaller<{ id: string }>(async ({ params, caller }) => {
-  await deleteProject({ organizationIds: caller.organizationIds, projectId: params.id, actor: caller.actor });
+  await deleteProject({ caller, projectId: params.id });
   return json({ project: { id: params.id }, deleted: true });
 });

@@ -1,14 +1,14 @@
 import { lifecycleReply } from "@/app/_lib/lifecycle-reply";
 import { readBody } from "@/app/_lib/http";
 import { withCaller } from "@/app/_lib/route";
-import { findCompute } from "@/server/compute/find-compute";
+import { findComputeToChange } from "@/server/compute/find-compute";
 import { resumeCompute } from "@/server/compute/resume-compute";
 import { z } from "zod";
 
 // POST /api/v1/compute/{id}/resume - wake the compute (thaw or start); answers once it accepts queries
 export const POST = withCaller<{ id: string }>(async ({ req, params, caller }) => {
   await readBody(req, z.object({}).strict());
-  const compute = await findCompute({ organizationIds: caller.organizationIds, computeId: params.id });
+  const compute = await findComputeToChange({ caller, computeId: params.id });
   return lifecycleReply(
     await resumeCompute({ computeId: compute.id, actor: caller.actor, reason: "resumed through the API", waitMs: 30_000 }),
   );

@@ -10,10 +10,9 @@ import { getOperation } from "@/server/operations/operations";
 export const POST = withCaller<{ id: string }>(async ({ req, params, caller }) => {
   const settings = await readBody(req, computeSettingsSchema(config().MIN_SUSPEND_TIMEOUT_SECONDS));
   const { compute, connection, operationId } = await createCompute({
-    organizationIds: caller.organizationIds,
+    caller,
     projectId: params.id,
     settings,
-    actor: caller.actor,
   });
   return json({ compute: presentCompute(compute), connection, operation: await getOperation(operationId) }, 201);
 });

@@ -11,5 +11,5 @@ export const GET = withCaller<{ id: string }>(async ({ params, caller }) => {
 // POST /api/v1/projects/{id}/roles - create a role; its password is in this reply only
 export const POST = withCaller<{ id: string }>(async ({ req, params, caller }) => {
   const { name } = await readBody(req, RoleCreateSchema);
-  return json(await createRole({ organizationIds: caller.organizationIds, projectId: params.id, name }), 201);
+  return json(await createRole({ caller, projectId: params.id, name }), 201);
 });

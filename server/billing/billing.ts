@@ -1,0 +1,46 @@
+import { db } from "../db";
+import { notFound } from "../errors";
+import { recordAuditEvent } from "../audit/record-audit-event";
+import { PLAN_CU_HOURS, PLAN_STORAGE_BYTES, quotaStatus } from "../quotas/quotas";
+import { authorize, type Caller } from "../tenancy/caller";
+import type { Plan } from "../db/generated/enums";
+
+/** The acting organization's plan, its limits and this month's use; owners and admins only. */
+export async function getBilling({ caller }: { caller: Caller }) {
+  const organizationId = caller.organizationId;
+  authorize(caller, organizationId, "billing.read");
+  const org = await db.organization.findUnique({ where: { id: organizationId }, select: { plan: true, cuHoursQuota: true } });
+  if (!org) throw notFound("organization");
+  const quota = await quotaStatus(organizationId);
+  return {
+    organizationId,
+    plan: org.plan,
+    limits: {
+      cuHoursPerMonth: org.cuHoursQuota ?? PLAN_CU_HOURS[org.plan],
+      storageBytesPerCompute: PLAN_STORAGE_BYTES[org.plan],
+    },
+    usage: { cuHoursThisMonth: quota.usedCuSeconds / 3600 },
+  };
+}
+
+/** Change the acting organization's plan; only owners may. Recorded in the audit log. */
+export async function changePlan({ caller, plan }: { caller: Caller; plan: Plan }) {
+  const organizationId = caller.organizationId;
+  authorize(caller, organizationId, "billing.write");
+  await db.$transaction(async (tx) => {
+    const before = await tx.organization.findUnique({ where: { id: organizationId }, select: { plan: true } });
+    if (!before) throw notFound("organization");
+    if (before.plan === plan) return;
+    await tx.organization.update({ where: { id: organizationId }, data: { plan } });
+    await recordAuditEvent({
+      client: tx,
+      organizationId,
+      actor: caller,
+      action: "plan.changed",
+      targetType: "organization",
+      targetId: organizationId,
+      details: { from: before.plan, to: plan },
+    });
+  });
+  return getBilling({ caller });
+}
