@@ -18,7 +18,11 @@ export async function call<T = Record<string, unknown>>(
 ): Promise<ApiResponse<T>> {
   const headers: Record<string, string> = {};
   if (key) headers.authorization = `Bearer ${key}`;
-  if (cookie) headers.cookie = cookie;
+  // What a browser sends with the console's cookie: a change is accepted only from the app's own origin.
+  if (cookie) {
+    headers.cookie = cookie;
+    headers.origin = baseUrl();
+  }
   if (body !== undefined || raw !== undefined) headers["content-type"] = "application/json";
   const res = await fetch(`${baseUrl()}${path}`, {
     method,

@@ -86,3 +86,14 @@ export async function resetRolePassword({
   await applyToCompute(project.compute?.id);
   return { role, password, connection: connectionDetails({ projectSlug: project.slug, role: name, password, database: DEFAULT_DATABASE }) };
 }
+
+/** Remove a role: its MariaDB account is dropped on the running compute at once, on any other at its next start. */
+export async function deleteRole({ organizationIds, projectId, name }: { organizationIds: string[]; projectId: string; name: string }) {
+  const project = await scopedProject(organizationIds, projectId);
+  await db.$transaction(async (tx) => {
+    const { count } = await tx.projectRole.deleteMany({ where: { projectId: project.id, name } });
+    if (count === 0) throw notFound("role");
+    await tx.project.update({ where: { id: project.id }, data: { rolesVersion: { increment: 1 } } });
+  });
+  await applyToCompute(project.compute?.id);
+}
