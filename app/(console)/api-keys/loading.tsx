@@ -4,7 +4,7 @@ export default function Loading() {
   return (
     <div>
       <Skeleton className="mb-6 h-8 w-48" />
-      <SkeletonRows rows={4} label="Loading" />
+      <SkeletonRows rows={4} label="Loading API keys" />
     </div>
   );
 }
