@@ -14,13 +14,13 @@ export default async function Home() {
   if (await isSignedIn()) redirect("/projects");
   return (
     <div className="min-h-screen">
-      <header className="mx-auto flex max-w-5xl items-center justify-between px-4 py-5 sm:px-6">
-        <span className="text-lg font-semibold">MariaDB Serverless</span>
+      <header className="mx-auto flex max-w-5xl items-center justify-between gap-2 px-4 py-5 sm:px-6">
+        <span className="text-base font-semibold whitespace-nowrap sm:text-lg">MariaDB Serverless</span>
         <nav aria-label="Account" className="flex gap-2">
-          <Link href="/login" className="rounded-md px-3 py-2 text-sm font-medium text-slate-800 hover:bg-slate-100">
+          <Link href="/login" className="rounded-md px-3 py-2 text-sm font-medium whitespace-nowrap text-slate-800 hover:bg-slate-100">
             Sign in
           </Link>
-          <Link href="/signup" className="rounded-md bg-indigo-600 px-3 py-2 text-sm font-medium text-white hover:bg-indigo-700">
+          <Link href="/signup" className="rounded-md bg-indigo-600 px-3 py-2 text-sm font-medium whitespace-nowrap text-white hover:bg-indigo-700">
             Sign up
           </Link>
         </nav>

@@ -30,7 +30,7 @@ test("API key: create, copy the secret shown once, use it, revoke it, and the AP
 
   await page.getByRole("button", { name: "Revoke ci-deploy" }).click();
   await page.getByRole("alertdialog").getByRole("button", { name: "Revoke key" }).click();
-  await expect(page.getByText("API key ci-deploy revoked")).toBeVisible();
+  await expect(page.getByText("API key ci-deploy revoked", { exact: true })).toBeVisible();
   await expect(page.getByText("No API keys")).toBeVisible();
   const refused = await api.get("/api/v1/projects");
   expect(refused.status()).toBe(401);

@@ -35,7 +35,7 @@ test("a new user signs up, creates a project, connects, suspends and wakes it, a
   await expectAccessible(page, "new project page");
   await page.getByLabel("Name").fill("Shop");
   await page.getByRole("button", { name: "Create project" }).click();
-  await expect(page).toHaveURL(/\/projects\/[^/]+$/);
+  await expect(page).toHaveURL(/\/projects\/(?!new$)[^/]+$/);
   const projectUrl = page.url();
   await expect(badge(page)).toHaveText("running", { timeout: 60_000 });
   await expect(page.getByTestId("conn-password")).toBeVisible();
@@ -79,14 +79,14 @@ test("a new user signs up, creates a project, connects, suspends and wakes it, a
   await expect(settings.getByText(/must be 0 \(never\) or between/)).toBeVisible();
   await settings.getByLabel("Suspend timeout (seconds)").fill("600");
   await settings.getByRole("button", { name: "Save compute settings" }).click();
-  await expect(page.getByText("Compute settings saved")).toBeVisible();
+  await expect(page.getByText("Compute settings saved", { exact: true })).toBeVisible();
   const access = page.getByRole("form", { name: "Access rules" });
   await access.getByLabel("Allowed IP ranges").fill("127.0.0.1\n10.0.0.300");
   await access.getByRole("button", { name: "Save access rules" }).click();
   await expect(access.getByText(/Line 2 \(10\.0\.0\.300\)/)).toBeVisible();
   await access.getByLabel("Allowed IP ranges").fill("127.0.0.1\n::1");
   await access.getByRole("button", { name: "Save access rules" }).click();
-  await expect(page.getByText("Access rules saved")).toBeVisible();
+  await expect(page.getByText("Access rules saved", { exact: true })).toBeVisible();
   await expect(access.getByLabel("Allowed IP ranges")).toHaveValue("127.0.0.1/32\n::1/128");
 
   // Roles: create one (password shown once), then delete it after confirming.
@@ -98,10 +98,12 @@ test("a new user signs up, creates a project, connects, suspends and wakes it, a
   await shown.getByRole("button", { name: "Done" }).click();
   await page.getByRole("button", { name: "Delete role reporting" }).click();
   await page.getByRole("alertdialog").getByRole("button", { name: "Delete role" }).click();
-  await expect(page.getByText("Role reporting deleted")).toBeVisible();
+  await expect(page.getByText("Role reporting deleted", { exact: true })).toBeVisible();
 
   const projectId = projectUrl.split("/").pop()!;
-  const computeId = ((await (await page.request.get(`/api/v1/projects/${projectId}`)).json()) as { project: { compute: { id: string } } }).project.compute.id;
+  const own = await page.request.get(`/api/v1/projects/${projectId}`);
+  expect(own.status(), await own.text()).toBe(200);
+  const computeId = ((await own.json()) as { project: { compute: { id: string } } }).project.compute.id;
 
   // A member of another organization gets 404 for this project, on the page and through the API.
   const other = await browser.newContext({ baseURL });

@@ -61,10 +61,18 @@ export function ApiKeysView({ initial }: { initial: ApiKey[] }) {
 
   return (
     <div className="space-y-6">
-      <Card title="Create an API key" description="Use it as `Authorization: Bearer <key>` with the REST API under /api/v1.">
+      <Card
+        title="Create an API key"
+        description={
+          <>
+            Send it as <code className="font-mono text-xs">Authorization: Bearer &lt;key&gt;</code> to the REST API under{" "}
+            <code className="font-mono text-xs">/api/v1</code>.
+          </>
+        }
+      >
         <form onSubmit={submit} className="flex flex-wrap items-start gap-2" noValidate aria-label="New API key">
           <div className="min-w-0 flex-1 basis-56">
-            <InputField label="Name" value={name} onChange={(e) => setName(e.target.value)} error={nameError} placeholder="ci-deploy" autoComplete="off" hint="What or who uses it, so you can tell keys apart." />
+            <InputField label="Name" value={name} onChange={(e) => setName(e.target.value)} error={nameError} placeholder="e.g. ci-deploy" autoComplete="off" hint="What or who uses it, so you can tell keys apart." />
           </div>
           <Button type="submit" loading={create.isPending} className="mt-6">
             Create API key

@@ -108,7 +108,7 @@ export function RolesPanel({ projectId, initial, slug }: { projectId: string; in
       )}
       <form onSubmit={submit} className="mt-4 flex flex-wrap items-start gap-2 border-t border-slate-100 pt-4" noValidate aria-label="New role">
         <div className="min-w-0 flex-1 basis-48">
-          <InputField label="New role name" value={name} onChange={(e) => setName(e.target.value)} error={nameError} placeholder="reporting" autoComplete="off" />
+          <InputField label="New role name" value={name} onChange={(e) => setName(e.target.value)} error={nameError} placeholder="e.g. reporting" autoComplete="off" />
         </div>
         <Button type="submit" loading={create.isPending} className="mt-6">
           Create role

@@ -22,8 +22,9 @@ export function CopyButton({ value, label }: { value: string; label: string }) {
     setTimeout(() => setCopied(false), 2000);
   };
   return (
-    <Button size="sm" variant="secondary" onClick={() => void copy()} aria-label={`Copy ${label}`} className="w-20 shrink-0">
+    <Button size="sm" variant="secondary" onClick={() => void copy()} className="w-20 shrink-0">
       <span aria-live="polite">{copied ? "Copied" : "Copy"}</span>
+      <span className="sr-only"> {label}</span>
     </Button>
   );
 }
