@@ -124,7 +124,7 @@ export function ApiKeysView({ initial }: { initial: ApiKey[] }) {
       <Dialog open={secret !== null} onOpenChange={(open) => !open && setSecret(null)} title={`API key ${secret?.name ?? ""}`} description="Copy the key now: it is not shown again.">
         {secret ? (
           <div className="space-y-3">
-            <CodeBlock code={secret.key} label="API key" testId="api-key-secret" />
+            <CodeBlock code={secret.key} label="API key" testId="api-key-secret" wrap />
             <div className="flex justify-end">
               <Button onClick={() => setSecret(null)}>Done</Button>
             </div>

@@ -61,7 +61,7 @@ export function ConnectionPanel({ projectId, role, base }: { projectId: string; 
           <div className="rounded-md border border-amber-300 bg-amber-50 p-3" role="status">
             <p className="text-sm font-medium text-amber-900">Password for {info.user}: copy it now. It is not shown again.</p>
             <div className="mt-2 flex items-center gap-2">
-              <code data-testid="conn-password" className="min-w-0 flex-1 truncate rounded bg-white px-2 py-1 font-mono text-sm">
+              <code data-testid="conn-password" className="min-w-0 flex-1 rounded bg-white px-2 py-1 font-mono text-sm break-all">
                 {password}
               </code>
               <CopyButton value={password} label="password" />

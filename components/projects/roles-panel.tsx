@@ -117,8 +117,8 @@ export function RolesPanel({ projectId, initial, slug }: { projectId: string; in
       <Dialog open={shown !== null} onOpenChange={(open) => !open && setShown(null)} title={`Password for ${shown?.user ?? ""}`} description="Copy it now: it is not shown again.">
         {shown ? (
           <div className="space-y-3">
-            <CodeBlock code={shown.password ?? ""} label="password" />
-            <CodeBlock code={shown.uri} label="connection URI" />
+            <CodeBlock code={shown.password ?? ""} label="password" wrap />
+            <CodeBlock code={shown.uri} label="connection URI" wrap />
             <div className="flex justify-end">
               <Button onClick={() => setShown(null)}>Done</Button>
             </div>
