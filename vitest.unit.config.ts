@@ -5,7 +5,7 @@ import path from "node:path";
 export default defineConfig({
   resolve: { alias: { "@": path.resolve(import.meta.dirname) } },
   test: {
-    include: ["{lib,server,proxy,scripts}/**/*.test.ts"],
+    include: ["{lib,server,proxy,scripts,app}/**/*.test.ts"],
     exclude: ["**/*.int.test.ts", "node_modules/**"],
     environment: "node",
   },

@@ -40,3 +40,24 @@ export function isTransitional(state: ComputeStateName): boolean {
 
 export const DEFAULT_DATABASE = "main";
 export const DEFAULT_ROLE = "app";
+
+/** How the console shows a state: the badge's tone and a sentence for people. One table for every page. */
+export type StateTone = "green" | "amber" | "blue" | "slate" | "red";
+export const COMPUTE_STATE_DISPLAY: Readonly<Record<ComputeStateName, { tone: StateTone; description: string }>> = {
+  provisioning: { tone: "blue", description: "Creating the compute and starting MariaDB" },
+  running: { tone: "green", description: "Running and accepting connections" },
+  paused: { tone: "amber", description: "Paused (warm): wakes in milliseconds on the next connection" },
+  suspended: { tone: "slate", description: "Suspended (cold): the next connection starts it" },
+  resuming: { tone: "blue", description: "Waking up" },
+  suspending: { tone: "blue", description: "Suspending" },
+  failed: { tone: "red", description: "Failed: see the operations for the cause, then resume it" },
+  deleting: { tone: "slate", description: "Being deleted" },
+};
+
+/** Whether a console user may ask for a resume / suspend in this state (the buttons are disabled otherwise). */
+export function canResume(state: ComputeStateName): boolean {
+  return state === "paused" || state === "suspended" || state === "failed";
+}
+export function canSuspend(state: ComputeStateName): boolean {
+  return state === "running" || state === "paused" || state === "failed";
+}

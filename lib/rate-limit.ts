@@ -21,3 +21,8 @@ export function parseRateLimitedSignInCode(code: string | null | undefined): num
   const seconds = Number(code.slice(CODE_PREFIX.length));
   return Number.isInteger(seconds) && seconds >= 0 ? seconds : null;
 }
+
+/** What the sign-in page says when the front-door limit refuses an attempt. */
+export function signInRetryMessage(retryAfterSeconds: number, now = new Date()): string {
+  return retryMessage("Too many sign-in attempts", retryAfterSeconds, now);
+}

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Installs the Debian packages the product needs when they are missing: mariadbd and bubblewrap for the local
-// compute driver (and, with --test, the mariadb client used by the tests). Runs before `npm start` and `npm test`.
+// compute driver (and, with --test, the mariadb client and Chromium used by the tests). Runs before `npm start` and `npm test`.
 // As root it installs them with apt-get; otherwise it stops with the exact command to run.
 // As root it also creates the unprivileged OS user the local driver runs mariadbd as (the driver creates it
 // too when missing: server/compute/drivers/local/os-user.ts, whose name and useradd arguments this repeats).
@@ -56,7 +56,10 @@ const wanted = [
   ...(isRoot ? [["bwrap", "bubblewrap"]] : []),
   ...(forTests ? [["mariadb", "mariadb-client"]] : []),
 ];
+// The end-to-end tests drive Debian's Chromium (Playwright's own browser download does not work offline).
+const browsers = forTests ? [["chromium", "chromium"]] : [];
 if (!localDriver) wanted.length = 0;
+wanted.push(...browsers);
 
 const missing = [...new Set(wanted.filter(([bin]) => !has(bin)).map(([, pkg]) => pkg))];
 if (missing.length === 0) process.exit(0);

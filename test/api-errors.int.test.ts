@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { call, newTenant, signIn } from "./api";
+import { baseUrl, call, newTenant, signIn } from "./api";
 
 // The REST API's edge: signup and sign-in, API keys, and the one error body for every kind of bad input.
 
@@ -24,6 +24,24 @@ describe("signup and sign-in", () => {
     const cookie = await signIn(tenant.email, tenant.password);
     expect((await call("GET", "/api/v1/projects", { cookie })).status).toBe(200);
     await expect(signIn(tenant.email, "wrong password")).rejects.toThrow(/sign-in failed/);
+  });
+
+  it("accepts a change made with the session cookie only from the app's own origin", async () => {
+    const tenant = await newTenant();
+    const post = (origin?: string) =>
+      fetch(`${baseUrl()}/api/v1/projects`, {
+        method: "POST",
+        headers: { cookie: tenant.cookie, "content-type": "application/json", ...(origin ? { origin } : {}) },
+        body: JSON.stringify({ name: "csrf" }),
+      });
+    const foreign = await post("http://evil.example");
+    expect(foreign.status).toBe(403);
+    expect(await foreign.json()).toEqual(errorBody("forbidden"));
+    expect((await post()).status).toBe(403);
+    expect((await post(baseUrl())).status).toBe(201);
+    // Reads need no origin, and API keys are not cookies: neither is checked.
+    expect((await call("GET", "/api/v1/projects", { cookie: tenant.cookie })).status).toBe(200);
+    expect((await call("POST", "/api/v1/projects", { key: tenant.key, body: { name: "with key" } })).status).toBe(201);
   });
 
   it("answers 422 with field paths for invalid signup input", async () => {

@@ -1,11 +1,13 @@
 import NextAuth, { CredentialsSignin } from "next-auth";
 import Credentials from "next-auth/providers/credentials";
+import GitHub from "next-auth/providers/github";
 import { rateLimitedSignInCode } from "@/lib/rate-limit";
 import { SignInSchema } from "@/lib/schemas";
 import { AppError, retryAfterSeconds } from "@/server/errors";
 import { signInWithLimits } from "@/server/front-door/sign-in";
 import { authSecret } from "@/server/auth/auth-secret";
 import { logger } from "@/server/logger";
+import { githubSignInEnabled, userFromGithub } from "@/server/tenancy/github-user";
 import { clientAddress } from "./client-address";
 
 /**
@@ -50,9 +52,21 @@ export const { handlers, auth, signIn, signOut } = NextAuth(() => ({
         }
       },
     }),
+    // GitHub sign-in, only when its settings are present (AUTH_GITHUB_ID, AUTH_GITHUB_SECRET; README).
+    ...(githubSignInEnabled() ? [GitHub] : []),
   ],
   callbacks: {
-    jwt({ token, user }) {
+    async signIn({ account, profile }) {
+      if (account?.provider !== "github") return true;
+      // GitHub gives the primary address; without one there is nobody to sign in.
+      return typeof profile?.email === "string" && profile.email.length > 0;
+    },
+    async jwt({ token, user, account, profile }) {
+      if (account?.provider === "github" && profile?.email) {
+        const ours = await userFromGithub({ githubId: String(account.providerAccountId), email: profile.email, name: profile.name as string | null });
+        token.sub = ours.id;
+        return token;
+      }
       if (user?.id) token.sub = user.id;
       return token;
     },

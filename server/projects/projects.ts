@@ -50,7 +50,8 @@ export async function listProjects({ organizationIds, pagination }: { organizati
   const rows = await db.project.findMany({
     where: { organizationId: { in: organizationIds } },
     orderBy: [{ createdAt: "desc" }, { id: "desc" }],
-    select: PROJECT_FIELDS,
+    // Each project's compute state, for lists (the console shows it as a badge).
+    select: { ...PROJECT_FIELDS, compute: { select: { id: true, state: true } } },
     ...page.query(pagination),
   });
   return page.result(rows.map(withAccess), pagination);

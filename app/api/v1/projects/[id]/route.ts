@@ -1,13 +1,10 @@
 import { json, readBody } from "@/app/_lib/http";
 import { withCaller } from "@/app/_lib/route";
 import { ProjectUpdateSchema } from "@/lib/schemas";
-import { presentComputeWithActivity } from "@/server/compute/present-with-activity";
+import { presentProject } from "@/app/_lib/present-project";
 import { deleteProject, getProject, updateProject } from "@/server/projects/projects";
 
-type Project = Awaited<ReturnType<typeof getProject>>;
-const present = async ({ compute, ...project }: Project) => ({
-  project: { ...project, compute: compute ? await presentComputeWithActivity(compute) : null },
-});
+const present = async (project: Awaited<ReturnType<typeof getProject>>) => ({ project: await presentProject(project) });
 
 // GET /api/v1/projects/{id} - one project with its compute
 export const GET = withCaller<{ id: string }>(async ({ params, caller }) => {

@@ -1,0 +1,18 @@
+import { asJson, consoleCaller } from "@/app/_lib/console";
+import { ApiKeysView } from "@/components/api-keys/api-keys-view";
+import { PageHeader } from "@/components/ui/page-header";
+import type { ApiKey } from "@/lib/api-types";
+import { listApiKeys } from "@/server/api-keys/api-keys";
+
+export const metadata = { title: "API keys · MariaDB Serverless" };
+
+export default async function ApiKeysPage() {
+  const caller = await consoleCaller();
+  const { items } = await listApiKeys({ organizationIds: caller.organizationIds, pagination: { limit: 100 } });
+  return (
+    <>
+      <PageHeader title="API keys" description="Keys act in your organization through the REST API." />
+      <ApiKeysView initial={asJson<ApiKey[]>(items)} />
+    </>
+  );
+}
