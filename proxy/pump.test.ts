@@ -8,7 +8,7 @@ import { SessionRegistry } from "./sessions";
 
 // The client -> compute filter, fed chunk by chunk as the network may split them.
 
-function harness() {
+function harness(ask: (id: number) => Promise<number | null> = () => Promise.resolve(null)) {
   const registry = new SessionRegistry();
   registry.setSlot(5);
   const target = registry.allocateId();
@@ -24,18 +24,15 @@ function harness() {
     clientReads,
     backend,
     computeReads: { relayTo: () => undefined, release: () => undefined },
-    projectId: "p",
-    computeId: "c",
-    registry,
     clientLeftover: Buffer.alloc(0),
     backendLeftover: Buffer.alloc(0),
     changeUser: () => Promise.reject(new Error("not in this test")),
-    findSession: () => Promise.resolve(null),
+    resolveKill: (id) => (registry.get(id) ? registry.answer(id, { projectId: "p", computeId: "c" }) : ask(id)),
     onActivity: () => undefined,
     onClose: () => undefined,
   });
   const feed = (chunk: Buffer) => filter!(Buffer.from(chunk), (part) => backend.write(part));
-  return { target, feed, sent: () => Buffer.concat(toCompute) };
+  return { target, feed, sent: () => Buffer.concat(toCompute), client };
 }
 
 const query = (sql: string) => encodePacket(Buffer.concat([Buffer.from([Command.QUERY]), Buffer.from(sql)]), 0);
@@ -55,6 +52,23 @@ describe("pump: the client's commands", () => {
     const { target, feed, sent } = harness();
     feed(query(`KILL ${target + 1}`)); // in this proxy's own block: no database look-up
     expect(sent().subarray(5).toString("latin1")).toMatch(/^SIGNAL SQLSTATE 'HY000' SET MYSQL_ERRNO = 1094, MESSAGE_TEXT = X'/);
+  });
+
+  it("translates a KILL that starts several statements, keeping the rest", () => {
+    const { target, feed, sent } = harness();
+    feed(query(`KILL ${target}; SELECT SLEEP(0.05)`));
+    expect(sent()).toEqual(query("KILL 77; SELECT SLEEP(0.05)"));
+  });
+
+  it("holds what follows a KILL whose owner is asked, and sends it after the KILL", async () => {
+    let answer: (threadId: number | null) => void = () => undefined;
+    const { feed, sent } = harness(() => new Promise((resolve) => (answer = resolve)));
+    const elsewhere = 9 * 2 ** 20 + 3; // another process's slot
+    feed(Buffer.concat([query(`KILL QUERY ${elsewhere}`), query("SELECT 1")]));
+    expect(sent()).toEqual(Buffer.alloc(0));
+    answer(812);
+    await new Promise((r) => setImmediate(r));
+    expect(sent()).toEqual(Buffer.concat([query("KILL QUERY 812"), query("SELECT 1")]));
   });
 
   it("forwards other statements untouched, split or not", () => {
