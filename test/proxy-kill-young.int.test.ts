@@ -145,6 +145,35 @@ describe("proxy: KILL of a young session, whichever process holds it", () => {
     });
   }
 
+  /** The error a query sees when its connection is killed with KILL CONNECTION, straight to the compute. */
+  let killedMidQuery: { code?: string; errno?: number } | undefined;
+
+  for (const from of ["straight to the compute", "another worker", "another proxy instance"] as const) {
+    it(`KILL CONNECTION ${from === "straight to the compute" ? from : `from ${from}`} ends a session in the middle of its query, which sees its error`, async () => {
+      for (let i = 0; i < 10; i++) {
+        const at = from === "straight to the compute" ? direct() : viaProxy(proxyPort)();
+        const session = await mysql.createConnection(options(at));
+        session.on("error", () => undefined);
+        const killer =
+          from === "straight to the compute"
+            ? await mysql.createConnection(options(at))
+            : from === "another worker"
+              ? await onAnotherWorker(session)
+              : await mysql.createConnection(options(viaProxy(() => other.port)()));
+        const slow = session.query("SELECT SLEEP(10) AS slept");
+        const failed = slow.then(() => null, seen);
+        await new Promise((r) => setTimeout(r, 1));
+        await killer.query(`KILL CONNECTION ${session.threadId}`);
+        const error = await failed;
+        expect(error).not.toBeNull();
+        if (from === "straight to the compute") killedMidQuery ??= error!;
+        expect(error).toEqual(killedMidQuery);
+        session.destroy();
+        killer.destroy();
+      }
+    });
+  }
+
   it("keeps other projects' sessions out of reach, and answers 1094 for a closed session or a gone owner", async () => {
     const stranger = await createProjectWithCompute(await newTenant());
     const session = await mysql.createConnection(options(viaProxy(proxyPort)()));
