@@ -4,6 +4,7 @@ import { Command } from "./protocol/constants";
 import { encodePacket } from "./protocol/packet";
 import { pump } from "./pump";
 import type { ChunkFilter, ReadSide } from "./relay-socket";
+import { KillRouter } from "./kill-router";
 import { SessionRegistry } from "./sessions";
 
 // The client -> compute filter, fed chunk by chunk as the network may split them.
@@ -13,6 +14,7 @@ function harness(ask: (id: number) => Promise<number | null> = () => Promise.res
   registry.setSlot(5);
   const target = registry.allocateId();
   registry.register(target, { projectId: "p", computeId: "c", backendThreadId: 77 });
+  const kills = new KillRouter({ registry, instances: { ask: (_slot, id) => ask(id) } });
   const toCompute: Buffer[] = [];
   const backend = new PassThrough();
   backend.on("data", (d: Buffer) => toCompute.push(d));
@@ -27,7 +29,7 @@ function harness(ask: (id: number) => Promise<number | null> = () => Promise.res
     clientLeftover: Buffer.alloc(0),
     backendLeftover: Buffer.alloc(0),
     changeUser: () => Promise.reject(new Error("not in this test")),
-    resolveKill: (id) => (registry.get(id) ? registry.answer(id, { projectId: "p", computeId: "c" }) : ask(id)),
+    resolveKill: (id) => kills.resolve(id, { projectId: "p", computeId: "c" }),
     onActivity: () => undefined,
     onClose: () => undefined,
   });
@@ -50,7 +52,7 @@ describe("pump: the client's commands", () => {
 
   it("answers a KILL of an unknown id through the compute (a SIGNAL), so the error keeps its place among replies", () => {
     const { target, feed, sent } = harness();
-    feed(query(`KILL ${target + 1}`)); // in this proxy's own block: no database look-up
+    feed(query(`KILL ${target + 1}`)); // in this process's own block: answered here, nobody asked
     expect(sent().subarray(5).toString("latin1")).toMatch(/^SIGNAL SQLSTATE 'HY000' SET MYSQL_ERRNO = 1094, MESSAGE_TEXT = X'/);
   });
 
@@ -73,7 +75,7 @@ describe("pump: the client's commands", () => {
 
   it("forwards other statements untouched, split or not", () => {
     const { feed, sent } = harness();
-    const packets = [query("SELECT 1"), query("  kindly ignore"), query("INSERT INTO t VALUES (1)")];
+    const packets = [query("SELECT 1"), query("  kindly ignore"), query("INSERT INTO t VALUES (1)"), query(`   SELECT '${"x".repeat(900)}'`)];
     const all = Buffer.concat(packets);
     for (let i = 0; i < all.length; i += 3) feed(all.subarray(i, i + 3));
     expect(sent()).toEqual(all);

@@ -56,13 +56,15 @@ export interface PumpOptions {
 }
 
 /** Whether the statement's first non-blank character (looked for in the bytes at hand) is a K. */
-function startsWithK(data: Buffer, start: number, end: number): boolean {
-  for (let i = start; i < Math.min(end, data.length, start + 16); i++) {
+function startsWithK(data: Buffer, start: number, end: number): boolean | null {
+  const limit = start + 16;
+  for (let i = start; i < Math.min(end, data.length, limit); i++) {
     const c = data[i]!;
     if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d) continue;
     return c === 0x4b || c === 0x6b;
   }
-  return false;
+  // Only blanks so far: undecided while more of the statement is still to come.
+  return data.length < Math.min(end, limit) ? null : false;
 }
 
 export function pump(o: PumpOptions): void {
@@ -175,7 +177,6 @@ export function pump(o: PumpOptions): void {
       const length = data.readUIntLE(offset, 3);
       const sequenceId = data[offset + 3]!;
       const command = length > 0 ? data[offset + 4]! : -1;
-      const whole = available >= 4 + length;
       // Sequence ids wrap: in a LOAD DATA LOCAL upload the packet after 255 has id 0 again, and the upload
       // goes on until an empty packet. So an id 0 right after a non-empty 255 is file data, not a command.
       const wrapped = sequenceId === 0 && previousSequence === 255 && previousLength > 0;
@@ -197,8 +198,9 @@ export function pump(o: PumpOptions): void {
         (command === Command.CHANGE_USER ||
           (length <= MAX_INTERCEPT &&
             (command === Command.PROCESS_KILL ||
-              // Not all of a short query at hand yet: wait for it (at most MAX_INTERCEPT bytes) to tell.
-              (command === Command.QUERY && (!whole || startsWithK(data, offset + 5, offset + 4 + length))))));
+              // A short query that starts with K (or whose start is not at hand yet): waited for whole (at
+              // most MAX_INTERCEPT bytes) to tell.
+              (command === Command.QUERY && startsWithK(data, offset + 5, offset + 4 + length) !== false))));
       if (candidate) {
         if (data.length - offset < 4 + length) {
           send(data.subarray(forwardFrom, offset));

@@ -63,6 +63,8 @@ export class OwnerChannel {
   private queue: Promise<void> = Promise.resolve();
   private retryTimer: NodeJS.Timeout | null = null;
   private stopped = false;
+  /** The slot whose lock was last found held elsewhere (logged once, not every retry). */
+  private contested: number | null = null;
 
   constructor(options: OwnerChannelOptions) {
     this.connectionString = options.connectionString;
@@ -194,12 +196,14 @@ export class OwnerChannel {
       const { rows } = await client.query<{ locked: boolean }>("SELECT pg_try_advisory_lock($1::int, $2::int) AS locked", [OWNER_LOCK_CLASS, slot]);
       if (!rows[0]?.locked) {
         // Still held by the slot's previous process (pruned but not yet gone): try again shortly.
-        logger.warn({ slot }, "proxy: KILL channel: the slot's lock is still held elsewhere; retrying");
+        if (this.contested !== slot) logger.warn({ slot }, "proxy: KILL channel: the slot's lock is still held elsewhere; retrying");
+        this.contested = slot;
         this.retryLater();
         return;
       }
       await client.query(`LISTEN "${askChannel(slot)}"`);
       this.claimed = slot;
+      this.contested = null;
     } catch (error) {
       logger.warn({ err: String(error), slot }, "proxy: KILL channel could not claim its slot; retrying");
       this.retryLater();
