@@ -112,6 +112,19 @@ describe("proxy: KILL of a young session, whichever process holds it", () => {
     expect(r.slots).not.toContain(r.killerSlot);
   }, 300_000);
 
+  /**
+   * Until the statement runs on the compute (seen by a connection of its own, straight to the compute):
+   * a KILL QUERY that reaches the compute before the statement starts finds nothing to cancel, through
+   * the proxy or not. Within a millisecond or two of sending.
+   */
+  async function running(watcher: mysql.Connection, sql: string): Promise<void> {
+    for (let i = 0; i < 5_000; i++) {
+      const [rows] = await watcher.query("SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE INFO = ?", [sql]);
+      if (Number((rows as { n: number }[])[0]!.n) > 0) return;
+    }
+    throw new Error(`${sql} never started`);
+  }
+
   /** A connection to the product's proxy held by another worker than `session`'s. */
   async function onAnotherWorker(session: mysql.Connection): Promise<mysql.Connection> {
     const spares: mysql.Connection[] = [];
@@ -128,20 +141,23 @@ describe("proxy: KILL of a young session, whichever process holds it", () => {
   }
 
   for (const from of ["another worker", "another proxy instance"] as const) {
-    it(`KILL QUERY from ${from} cancels a SLEEP(10) that started a millisecond ago`, async () => {
+    it(`KILL QUERY from ${from} cancels a SLEEP(10) that has just started`, async () => {
+      const watcher = await mysql.createConnection(options(direct()));
       for (let i = 0; i < 10; i++) {
         const session = await mysql.createConnection(options(viaProxy(proxyPort)()));
         const killer =
           from === "another worker" ? await onAnotherWorker(session) : await mysql.createConnection(options(viaProxy(() => other.port)()));
-        const slow = session.query("SELECT SLEEP(10) AS slept");
+        const sql = `SELECT SLEEP(10) AS slept_${i}`;
+        const slow = session.query(sql);
         slow.catch(() => undefined); // awaited below; it may fail before the KILL's own reply arrives
-        await new Promise((r) => setTimeout(r, 1));
+        await running(watcher, sql);
         await killer.query(`KILL QUERY ${session.threadId}`);
         await expect(slow).rejects.toMatchObject({ errno: 1317 });
         expect((await session.query("SELECT 1 AS ok"))[0]).toEqual([{ ok: 1 }]); // the session lives on
         session.destroy();
         killer.destroy();
       }
+      watcher.destroy();
     });
   }
 
@@ -150,6 +166,7 @@ describe("proxy: KILL of a young session, whichever process holds it", () => {
 
   for (const from of ["straight to the compute", "another worker", "another proxy instance"] as const) {
     it(`KILL CONNECTION ${from === "straight to the compute" ? from : `from ${from}`} ends a session in the middle of its query, which sees its error`, async () => {
+      const watcher = await mysql.createConnection(options(direct()));
       for (let i = 0; i < 10; i++) {
         const at = from === "straight to the compute" ? direct() : viaProxy(proxyPort)();
         const session = await mysql.createConnection(options(at));
@@ -160,9 +177,10 @@ describe("proxy: KILL of a young session, whichever process holds it", () => {
             : from === "another worker"
               ? await onAnotherWorker(session)
               : await mysql.createConnection(options(viaProxy(() => other.port)()));
-        const slow = session.query("SELECT SLEEP(10) AS slept");
+        const sql = `SELECT SLEEP(10) AS slept_${i}`;
+        const slow = session.query(sql);
         const failed = slow.then(() => null, seen);
-        await new Promise((r) => setTimeout(r, 1));
+        await running(watcher, sql);
         await killer.query(`KILL CONNECTION ${session.threadId}`);
         const error = await failed;
         expect(error).not.toBeNull();
@@ -171,6 +189,7 @@ describe("proxy: KILL of a young session, whichever process holds it", () => {
         session.destroy();
         killer.destroy();
       }
+      watcher.destroy();
     });
   }
 
