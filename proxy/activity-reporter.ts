@@ -6,7 +6,6 @@ import {
 } from "@/server/proxy-activity/constants";
 import { heartbeat, registerProxyInstance, unregisterProxyInstance } from "@/server/proxy-activity/instances";
 import { reportActivity } from "@/server/proxy-activity/report-activity";
-import { reportSessions, type ProxySessionRow } from "@/server/proxy-activity/sessions";
 
 // The proxy's side of activity reporting (DESIGN.md, "Proxy contract"): it counts open client connections per
 // compute and the time of the last activity in memory, and writes what changed to PostgreSQL at most every
@@ -19,11 +18,10 @@ export interface ActivityStore {
   registerProxyInstance: typeof registerProxyInstance;
   heartbeat: typeof heartbeat;
   reportActivity: typeof reportActivity;
-  reportSessions: typeof reportSessions;
   unregisterProxyInstance: typeof unregisterProxyInstance;
 }
 
-const defaultStore: ActivityStore = { registerProxyInstance, heartbeat, reportActivity, reportSessions, unregisterProxyInstance };
+const defaultStore: ActivityStore = { registerProxyInstance, heartbeat, reportActivity, unregisterProxyInstance };
 
 export interface ActivityReporterOptions {
   /** Random per process start. */
@@ -77,11 +75,6 @@ export class ActivityReporter {
   private readonly failures = new Map<string, { since: number; loggedAt: number; count: number }>();
   private readonly onSlot: ((slot: number) => void) | undefined;
   private slot: number | null = null;
-  /** Sessions to write, sessions being written, sessions written, and written ones that closed. */
-  private readonly sessionsToWrite = new Map<number, ProxySessionRow>();
-  private readonly sessionsInFlight = new Map<number, ProxySessionRow>();
-  private readonly sessionsWritten = new Map<number, ProxySessionRow>();
-  private readonly sessionsToDelete = new Set<number>();
 
   constructor(options: ActivityReporterOptions) {
     this.proxyId = options.proxyId;
@@ -164,17 +157,6 @@ export class ActivityReporter {
     }
   }
 
-  /** A client session opened: written with the next report, so a KILL through another proxy finds it. */
-  sessionOpened(session: ProxySessionRow): void {
-    this.sessionsToWrite.set(session.connectionId, session);
-  }
-
-  /** A client session closed. One that was never written is simply dropped. */
-  sessionClosed(connectionId: number): void {
-    if (this.sessionsToWrite.delete(connectionId)) return;
-    if (this.sessionsInFlight.has(connectionId) || this.sessionsWritten.has(connectionId)) this.sessionsToDelete.add(connectionId);
-  }
-
   /** Open connections this proxy counts for the compute. */
   connections(computeId: string): number {
     return this.entries.get(computeId)?.connections ?? 0;
@@ -244,10 +226,6 @@ export class ActivityReporter {
         this.onSlot?.(slot);
       }
       for (const entry of this.entries.values()) entry.reported = -1;
-      // The sessions' rows went with the proxy's row: write the open ones again.
-      for (const [id, session] of this.sessionsWritten) if (!this.sessionsToDelete.has(id)) this.sessionsToWrite.set(id, session);
-      this.sessionsWritten.clear();
-      this.sessionsToDelete.clear();
       this.succeeded("heartbeat");
       if (again) logger.warn({ proxyId: this.proxyId }, "proxy activity: the proxy's row was gone; registered again");
       else logger.debug({ proxyId: this.proxyId }, "proxy activity: registered");
@@ -258,7 +236,6 @@ export class ActivityReporter {
 
   private async doFlush({ forgetIdle }: { forgetIdle: boolean }): Promise<void> {
     if (!this.registered) return; // the heartbeat registers first; until then the rows could not be written
-    await this.flushSessions();
     const now = Date.now();
     const batch: { computeId: string; version: number; connections: number; lastActiveAt: number }[] = [];
     const forget: string[] = [];
@@ -294,25 +271,6 @@ export class ActivityReporter {
       if (forgotten.has(b.computeId)) this.entries.delete(b.computeId);
       else entry.reported = b.version;
     }
-  }
-
-  private async flushSessions(): Promise<void> {
-    if (this.sessionsToWrite.size === 0 && this.sessionsToDelete.size === 0) return;
-    for (const [id, session] of this.sessionsToWrite) this.sessionsInFlight.set(id, session);
-    this.sessionsToWrite.clear();
-    const closed = [...this.sessionsToDelete];
-    this.sessionsToDelete.clear();
-    try {
-      await this.store.reportSessions(this.proxyId, [...this.sessionsInFlight.values()], closed);
-      this.succeeded("sessions");
-      for (const [id, session] of this.sessionsInFlight) this.sessionsWritten.set(id, session);
-      for (const id of closed) this.sessionsWritten.delete(id);
-    } catch (error) {
-      this.failed("sessions", error);
-      for (const [id, session] of this.sessionsInFlight) if (!this.sessionsToDelete.has(id)) this.sessionsToWrite.set(id, session);
-      for (const id of closed) this.sessionsToDelete.add(id);
-    }
-    this.sessionsInFlight.clear();
   }
 
   private failed(what: string, error: unknown): void {

@@ -4,7 +4,9 @@ import { AggregatorRegistry } from "prom-client";
 import { config } from "@/server/config";
 import { logger } from "@/server/logger";
 import { register, startMetricsServer } from "./metrics";
-import { SessionRegistry, type SessionEvent } from "./sessions";
+import { SessionRegistry } from "./sessions";
+import { AskRelay, type RelayMessage } from "./ask-relay";
+import { SiblingAsks, type SiblingQuestion } from "./sibling-asks";
 import { startProxy, type RunningProxy } from "./start-proxy";
 import { PreAuthGate } from "./preauth-gate";
 import { AuthThrottle, throttleMaxDelayMs } from "./throttle";
@@ -15,23 +17,25 @@ import { AuthThrottle, throttleMaxDelayMs } from "./throttle";
 // Node runs JavaScript on one thread per process, so one process would cap the proxy at one core, and
 // under load the kernel shares the CPU by thread: HAProxy, with a thread per core, gets that many shares.
 //
-// What the workers must agree on travels through the primary: sessions (a KILL arrives on a new connection,
+// What the workers must agree on travels through the primary: KILLs (a KILL arrives on a new connection,
 // which may land on another worker than the session it names; each worker is a proxy instance with its own
-// slot of connection ids, and PostgreSQL knows the sessions too, but only after a report) and
-// failed logins (so guesses spread over workers are slowed down alike), and unauthenticated connections
-// per address (so the pre-auth cap holds for the whole proxy). The primary keeps the sessions it
-// has heard of to brief a restarted worker, serves the metrics of all workers summed, restarts a worker
-// that dies, and on stop asks every worker to drain.
+// slot of connection ids, so the worker holding the id's slot is asked, through the primary, which knows
+// the slots: proxy/ask-relay.ts), failed logins (so guesses spread over workers are slowed down alike),
+// and unauthenticated connections per address (so the pre-auth cap holds for the whole proxy). The primary
+// serves the metrics of all workers summed, restarts a worker that dies, and on stop asks every worker to
+// drain.
 
 type ToPrimary =
   | { type: "msl:ready" }
   | { type: "msl:listening"; port: number }
-  | { type: "msl:session"; event: SessionEvent }
+  | { type: "msl:slot"; slot: number }
+  | ({ type: "msl:ask" } & SiblingQuestion)
+  | { type: "msl:answer"; ask: number; threadId: number | null }
   | { type: "msl:auth-failure"; address: string; at: number }
   | { type: "msl:preauth"; address: string; delta: number };
 
 type ToWorker =
-  | { type: "msl:session"; event: SessionEvent }
+  | RelayMessage
   | { type: "msl:auth-failure"; address: string; at: number }
   | { type: "msl:preauth"; address: string; delta: number }
   | { type: "msl:shutdown" };
@@ -56,7 +60,6 @@ export async function runPrimary(o: ClusterOptions): Promise<RunningCluster> {
   cluster.schedulingPolicy = cluster.SCHED_RR;
   const aggregator = new AggregatorRegistry();
   const workers = new Map<number, Worker>();
-  const sessions = new Map<number, { index: number; event: SessionEvent }>();
   // Each worker's unauthenticated connections per address: what to take back when a worker dies, and
   // what to brief a new worker with.
   const preAuth = new Map<number, Map<string, number>>();
@@ -72,6 +75,10 @@ export async function runPrimary(o: ClusterOptions): Promise<RunningCluster> {
   const broadcast = (fromIndex: number, message: ToWorker) => {
     for (const [index, worker] of workers) if (index !== fromIndex) sendTo(worker, message);
   };
+  const relay = new AskRelay((index, message) => {
+    const worker = workers.get(index);
+    if (worker) sendTo(worker, message);
+  });
 
   const fork = (index: number) => {
     const worker = cluster.fork({ PROXY_WORKER_INDEX: String(index) });
@@ -79,8 +86,8 @@ export async function runPrimary(o: ClusterOptions): Promise<RunningCluster> {
     worker.on("message", (message: ToPrimary) => {
       switch (message.type) {
         case "msl:ready":
-          // Brief it on the other workers' open sessions.
-          for (const s of sessions.values()) if (s.index !== index) sendTo(worker, { type: "msl:session", event: s.event });
+          // Brief it on the other workers' slots and unauthenticated connections.
+          relay.brief(index);
           for (const [other, counts] of preAuth) {
             if (other === index) continue;
             for (const [address, delta] of counts) sendTo(worker, { type: "msl:preauth", address, delta });
@@ -90,10 +97,14 @@ export async function runPrimary(o: ClusterOptions): Promise<RunningCluster> {
           listening.set(index, message.port);
           onListening();
           break;
-        case "msl:session":
-          if (message.event.op === "open") sessions.set(message.event.id, { index, event: message.event });
-          else sessions.delete(message.event.id);
-          broadcast(index, message);
+        case "msl:slot":
+          relay.setSlot(index, message.slot, workers.keys());
+          break;
+        case "msl:ask":
+          relay.ask(index, message);
+          break;
+        case "msl:answer":
+          relay.answer(index, message.ask, message.threadId);
           break;
         case "msl:auth-failure":
           broadcast(index, message);
@@ -112,14 +123,10 @@ export async function runPrimary(o: ClusterOptions): Promise<RunningCluster> {
     worker.on("exit", (code, signal) => {
       workers.delete(index);
       listening.delete(index);
-      // Its unauthenticated connections and its sessions went with it.
+      // Its unauthenticated connections and its sessions went with it: questions for it are answered now.
       for (const [address, n] of preAuth.get(index) ?? []) broadcast(index, { type: "msl:preauth", address, delta: -n });
       preAuth.delete(index);
-      for (const [id, s] of sessions) {
-        if (s.index !== index) continue;
-        sessions.delete(id);
-        broadcast(index, { type: "msl:session", event: { op: "close", id } });
-      }
+      relay.dropWorker(index, workers.keys());
       if (stopping) return;
       if (!started) {
         onStartFailure(new Error(`proxy worker ${index} exited while starting (code ${code}, signal ${signal})`));
@@ -172,14 +179,15 @@ export async function runPrimary(o: ClusterOptions): Promise<RunningCluster> {
 }
 
 /**
- * In a worker: run a proxy that shares its sessions, failed logins and unauthenticated connections, and
- * stops when the primary says.
+ * In a worker: run a proxy that answers the other workers' questions about its sessions, shares failed
+ * logins and unauthenticated connections, and stops when the primary says.
  */
 export async function runWorker(onShutdown: (proxy: RunningProxy) => Promise<void>): Promise<RunningProxy> {
   const send = (message: ToPrimary) => {
     if (process.connected) process.send?.(message);
   };
-  const registry = new SessionRegistry({ publish: (event) => send({ type: "msl:session", event }) });
+  const registry = new SessionRegistry();
+  const siblings = new SiblingAsks((question) => send({ type: "msl:ask", ...question }));
   const throttle = new AuthThrottle({
     maxDelayMs: throttleMaxDelayMs(config().PROXY_HANDSHAKE_TIMEOUT_MS),
     publish: (address, at) => send({ type: "msl:auth-failure", address, at }),
@@ -197,7 +205,9 @@ export async function runWorker(onShutdown: (proxy: RunningProxy) => Promise<voi
   let proxy: RunningProxy | null = null;
   let shutdownRequested = false;
   process.on("message", (message: ToWorker) => {
-    if (message.type === "msl:session") registry.applyRemote(message.event);
+    if (message.type === "msl:slots") siblings.setSlots(message.slots);
+    else if (message.type === "msl:ask") send({ type: "msl:answer", ask: message.ask, threadId: registry.answer(message.id, message.scope) });
+    else if (message.type === "msl:answer") siblings.answered(message.ask, message.threadId);
     else if (message.type === "msl:auth-failure") throttle.applyRemoteFailure(message.address, message.at);
     else if (message.type === "msl:preauth") preAuth.applyRemote(message.address, message.delta);
     else if (message.type === "msl:shutdown") {
@@ -206,7 +216,14 @@ export async function runWorker(onShutdown: (proxy: RunningProxy) => Promise<voi
     }
   });
   send({ type: "msl:ready" });
-  proxy = await startProxy({ metricsPort: null, registry, throttle, preAuth });
+  proxy = await startProxy({
+    metricsPort: null,
+    registry,
+    throttle,
+    preAuth,
+    siblings,
+    onSlot: (slot) => send({ type: "msl:slot", slot }),
+  });
   send({ type: "msl:listening", port: proxy.port });
   if (shutdownRequested) void onShutdown(proxy);
   return proxy;

@@ -4,15 +4,17 @@ import { Command } from "./protocol/constants";
 import { encodePacket } from "./protocol/packet";
 import { pump } from "./pump";
 import type { ChunkFilter, ReadSide } from "./relay-socket";
+import { KillRouter } from "./kill-router";
 import { SessionRegistry } from "./sessions";
 
 // The client -> compute filter, fed chunk by chunk as the network may split them.
 
-function harness() {
+function harness(ask: (id: number) => Promise<number | null> = () => Promise.resolve(null)) {
   const registry = new SessionRegistry();
   registry.setSlot(5);
   const target = registry.allocateId();
   registry.register(target, { projectId: "p", computeId: "c", backendThreadId: 77 });
+  const kills = new KillRouter({ registry, instances: { ask: (_slot, id) => ask(id) } });
   const toCompute: Buffer[] = [];
   const backend = new PassThrough();
   backend.on("data", (d: Buffer) => toCompute.push(d));
@@ -24,18 +26,15 @@ function harness() {
     clientReads,
     backend,
     computeReads: { relayTo: () => undefined, release: () => undefined },
-    projectId: "p",
-    computeId: "c",
-    registry,
     clientLeftover: Buffer.alloc(0),
     backendLeftover: Buffer.alloc(0),
     changeUser: () => Promise.reject(new Error("not in this test")),
-    findSession: () => Promise.resolve(null),
+    resolveKill: (id) => kills.resolve(id, { projectId: "p", computeId: "c" }),
     onActivity: () => undefined,
     onClose: () => undefined,
   });
   const feed = (chunk: Buffer) => filter!(Buffer.from(chunk), (part) => backend.write(part));
-  return { target, feed, sent: () => Buffer.concat(toCompute) };
+  return { target, feed, sent: () => Buffer.concat(toCompute), client };
 }
 
 const query = (sql: string) => encodePacket(Buffer.concat([Buffer.from([Command.QUERY]), Buffer.from(sql)]), 0);
@@ -53,13 +52,30 @@ describe("pump: the client's commands", () => {
 
   it("answers a KILL of an unknown id through the compute (a SIGNAL), so the error keeps its place among replies", () => {
     const { target, feed, sent } = harness();
-    feed(query(`KILL ${target + 1}`)); // in this proxy's own block: no database look-up
+    feed(query(`KILL ${target + 1}`)); // in this process's own block: answered here, nobody asked
     expect(sent().subarray(5).toString("latin1")).toMatch(/^SIGNAL SQLSTATE 'HY000' SET MYSQL_ERRNO = 1094, MESSAGE_TEXT = X'/);
+  });
+
+  it("translates a KILL that starts several statements, keeping the rest", () => {
+    const { target, feed, sent } = harness();
+    feed(query(`KILL ${target}; SELECT SLEEP(0.05)`));
+    expect(sent()).toEqual(query("KILL 77; SELECT SLEEP(0.05)"));
+  });
+
+  it("holds what follows a KILL whose owner is asked, and sends it after the KILL", async () => {
+    let answer: (threadId: number | null) => void = () => undefined;
+    const { feed, sent } = harness(() => new Promise((resolve) => (answer = resolve)));
+    const elsewhere = 9 * 2 ** 20 + 3; // another process's slot
+    feed(Buffer.concat([query(`KILL QUERY ${elsewhere}`), query("SELECT 1")]));
+    expect(sent()).toEqual(Buffer.alloc(0));
+    answer(812);
+    await new Promise((r) => setImmediate(r));
+    expect(sent()).toEqual(Buffer.concat([query("KILL QUERY 812"), query("SELECT 1")]));
   });
 
   it("forwards other statements untouched, split or not", () => {
     const { feed, sent } = harness();
-    const packets = [query("SELECT 1"), query("  kindly ignore"), query("INSERT INTO t VALUES (1)")];
+    const packets = [query("SELECT 1"), query("  kindly ignore"), query("INSERT INTO t VALUES (1)"), query(`   SELECT '${"x".repeat(900)}'`)];
     const all = Buffer.concat(packets);
     for (let i = 0; i < all.length; i += 3) feed(all.subarray(i, i + 3));
     expect(sent()).toEqual(all);

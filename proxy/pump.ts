@@ -3,25 +3,27 @@ import { Command, ErrorCode, MAX_PAYLOAD } from "./protocol/constants";
 import { encodeError } from "./protocol/handshake";
 import { encodePacket } from "./protocol/packet";
 import { signalQuery, type ProxyError } from "./protocol/signal";
-import { withTimeout } from "./timeout";
-import { formatKill, parseKill } from "./kill";
-import type { SessionInfo, SessionRegistry } from "./sessions";
+import { formatKill, parseKill, type KillStatement } from "./kill";
 import type { ChunkFilter, ReadSide } from "./relay-socket";
 
 // The byte pump between a client and its compute once both are logged in. The compute's bytes go to the
 // client untouched and unparsed. The client's bytes are forwarded in the chunks they arrive in; the pump
 // only follows packet boundaries so that it can recognise the few commands it must handle itself:
-//   - KILL [QUERY] <id> (as a query or COM_PROCESS_KILL): the id the client knows is the proxy's;
-//     it is translated to the compute's thread id, or refused if it is not a session of this project
-//     (a session of another proxy is looked up in PostgreSQL, client reads waiting meanwhile);
+//   - KILL [QUERY] <id> (as a query, also as the first of several statements, or COM_PROCESS_KILL): the
+//     id the client knows is the proxy's; it is translated to the compute's thread id, or refused if it
+//     is not an open session of this project (a session of another proxy process is asked of its owner,
+//     proxy/kill-router.ts, client reads waiting meanwhile);
 //   - COM_CHANGE_USER: the client answered the proxy's scramble, which the compute cannot check; the
 //     session checks it (`changeUser`) and sends the compute its own COM_CHANGE_USER, or answers the
 //     client with an error. Reading from the client waits meanwhile, so nothing overtakes it.
 // Only packets with sequence id 0 start a command, so LOAD DATA LOCAL contents and long-data packets are
 // never mistaken for one.
 
-/** Statements longer than this are never a KILL worth translating: forwarded as they are. */
-const MAX_INTERCEPT = 96;
+/**
+ * Statements longer than this are never a KILL worth translating: forwarded as they are. Room for a KILL
+ * and the statements a client sends after it in the same packet.
+ */
+const MAX_INTERCEPT = 1024;
 /** A COM_CHANGE_USER carries connect attributes (at most 64 KiB of them). */
 const MAX_CHANGE_USER = 70 * 1024;
 
@@ -38,32 +40,31 @@ export interface PumpOptions {
   backend: Duplex;
   /** The compute side's reads. */
   computeReads: ReadSide;
-  projectId: string;
-  computeId: string;
-  registry: SessionRegistry;
   /** Bytes already received from the client after its handshake. */
   clientLeftover: Buffer;
   /** Bytes already received from the compute after its OK. */
   backendLeftover: Buffer;
   /** Check a COM_CHANGE_USER packet (header included) and say what to send where. */
   changeUser: (packet: Buffer) => Promise<InterceptOutcome>;
-  /** A session of another proxy by its connection id (PostgreSQL), for a KILL that came through this one. */
-  findSession: (connectionId: number) => Promise<SessionInfo | null>;
+  /**
+   * The compute thread id a KILL of connection `id` must name (an open session of this session's project
+   * and compute), or null; a promise when its owner had to be asked (it settles by the owner's deadline).
+   */
+  resolveKill: (id: number) => number | null | Promise<number | null>;
   onActivity: () => void;
   onClose: () => void;
 }
 
-/** How long a KILL waits for PostgreSQL to name another proxy's session before "Unknown thread id". */
-const FIND_SESSION_TIMEOUT_MS = 2000;
-
 /** Whether the statement's first non-blank character (looked for in the bytes at hand) is a K. */
-function startsWithK(data: Buffer, start: number, end: number): boolean {
-  for (let i = start; i < Math.min(end, data.length, start + 16); i++) {
+function startsWithK(data: Buffer, start: number, end: number): boolean | null {
+  const limit = start + 16;
+  for (let i = start; i < Math.min(end, data.length, limit); i++) {
     const c = data[i]!;
     if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d) continue;
     return c === 0x4b || c === 0x6b;
   }
-  return false;
+  // Only blanks so far: undecided while more of the statement is still to come.
+  return data.length < Math.min(end, limit) ? null : false;
 }
 
 export function pump(o: PumpOptions): void {
@@ -85,16 +86,12 @@ export function pump(o: PumpOptions): void {
   let remaining = 0; // bytes of the current packet still to forward
   let continuation = false; // the current packet continues a payload of 16 MiB or more
 
-  /** A KILL for `targetId`: the statement translated for the compute, or an error for the client. */
-  const killOutcome = (
-    target: SessionInfo | null | undefined,
-    statement: NonNullable<ReturnType<typeof parseKill>>,
-    sequenceId: number,
-  ): InterceptOutcome => {
-    if (!target || target.projectId !== o.projectId || target.computeId !== o.computeId) {
+  /** A KILL: the statement translated for the compute, or an error for the client. */
+  const killOutcome = (threadId: number | null, statement: KillStatement, sequenceId: number): InterceptOutcome => {
+    if (threadId === null) {
       return { error: { code: ErrorCode.NO_SUCH_THREAD, sqlState: "HY000", message: `Unknown thread id: ${statement.id}` } };
     }
-    const query = Buffer.concat([Buffer.from([Command.QUERY]), Buffer.from(formatKill(statement, target.backendThreadId))]);
+    const query = Buffer.concat([Buffer.from([Command.QUERY]), Buffer.from(formatKill(statement, threadId))]);
     return { toCompute: encodePacket(query, sequenceId) };
   };
 
@@ -106,16 +103,16 @@ export function pump(o: PumpOptions): void {
     const sequenceId = packet[3]!;
     const command = packet[4];
     if (command === Command.CHANGE_USER) return o.changeUser(packet);
-    let statement: ReturnType<typeof parseKill> = null;
-    if (command === Command.PROCESS_KILL && packet.length >= 9) statement = { hard: null, query: false, id: packet.readUInt32LE(5) };
+    let statement: KillStatement | null = null;
+    if (command === Command.PROCESS_KILL && packet.length >= 9) statement = { hard: null, query: false, id: packet.readUInt32LE(5), rest: "" };
     else if (command === Command.QUERY) statement = parseKill(packet.subarray(5).toString("utf8"));
     if (!statement) return null;
-    const local = o.registry.get(statement.id);
-    if (local || o.registry.owns(statement.id)) return killOutcome(local, statement, sequenceId);
-    // A session of another proxy (the KILL came through this one): PostgreSQL knows it.
-    return withTimeout(o.findSession(statement.id), FIND_SESSION_TIMEOUT_MS, "another proxy's session").then(
-      (remote) => killOutcome(remote, statement, sequenceId),
-      () => killOutcome(null, statement, sequenceId),
+    const kill = statement;
+    const target = o.resolveKill(kill.id);
+    if (!(target instanceof Promise)) return killOutcome(target, kill, sequenceId);
+    return target.then(
+      (threadId) => killOutcome(threadId, kill, sequenceId),
+      () => killOutcome(null, kill, sequenceId),
     );
   };
 
@@ -180,7 +177,6 @@ export function pump(o: PumpOptions): void {
       const length = data.readUIntLE(offset, 3);
       const sequenceId = data[offset + 3]!;
       const command = length > 0 ? data[offset + 4]! : -1;
-      const whole = available >= 4 + length;
       // Sequence ids wrap: in a LOAD DATA LOCAL upload the packet after 255 has id 0 again, and the upload
       // goes on until an empty packet. So an id 0 right after a non-empty 255 is file data, not a command.
       const wrapped = sequenceId === 0 && previousSequence === 255 && previousLength > 0;
@@ -202,8 +198,9 @@ export function pump(o: PumpOptions): void {
         (command === Command.CHANGE_USER ||
           (length <= MAX_INTERCEPT &&
             (command === Command.PROCESS_KILL ||
-              // Not all of a short query at hand yet: wait for it (at most MAX_INTERCEPT bytes) to tell.
-              (command === Command.QUERY && (!whole || startsWithK(data, offset + 5, offset + 4 + length))))));
+              // A short query that starts with K (or whose start is not at hand yet): waited for whole (at
+              // most MAX_INTERCEPT bytes) to tell.
+              (command === Command.QUERY && startsWithK(data, offset + 5, offset + 4 + length) !== false))));
       if (candidate) {
         if (data.length - offset < 4 + length) {
           send(data.subarray(forwardFrom, offset));

@@ -26,7 +26,8 @@ import { pump, type InterceptOutcome } from "./pump";
 import { RelaySocket, streamReads } from "./relay-socket";
 import { parseTarget, type Route, type RouteCache } from "./routing";
 import { learnFromGreeting, offeredCapabilities, type ServerInfo } from "./server-info";
-import type { SessionInfo, SessionRegistry } from "./sessions";
+import type { KillRouter } from "./kill-router";
+import type { SessionRegistry } from "./sessions";
 import type { PreAuthGate, PreAuthTicket } from "./preauth-gate";
 import type { AuthThrottle } from "./throttle";
 import type { Waker } from "./wake";
@@ -48,8 +49,6 @@ export interface ActivitySink {
   opened(computeId: string): void;
   closed(computeId: string): void;
   touch(computeId: string): void;
-  sessionOpened(session: { connectionId: number } & SessionInfo): void;
-  sessionClosed(connectionId: number): void;
 }
 
 export interface SessionMetrics {
@@ -77,8 +76,8 @@ export interface ProxyContext {
   wakeTimeoutMs: number;
   /** Log in to computes of this machine through their Unix socket (PROXY_LOCAL_SOCKETS). */
   localSockets: boolean;
-  /** Another proxy's session by its connection id (for a KILL that came through this proxy). */
-  findSession: (connectionId: number) => Promise<SessionInfo | null>;
+  /** Where a KILL's connection id leads (this process, another worker, another proxy instance). */
+  kills: KillRouter;
 }
 
 const DUMMY_DOUBLE_HASH = crypto.randomBytes(20);
@@ -203,7 +202,6 @@ export async function handleClient(raw: net.Socket, ctx: ProxyContext, preAuth?:
     const session = { projectId: route.projectId, computeId, backendThreadId: backend.greeting.connectionId };
     ctx.registry.register(connectionId, session);
     ctx.activity.opened(computeId);
-    ctx.activity.sessionOpened({ connectionId, ...session });
     const clientLeftover = stream.detach();
     // Plain TCP clients are read into a reused buffer from here on; TLS clients stay streams.
     const relay = socket === raw ? RelaySocket.adopt(raw) : null;
@@ -212,9 +210,6 @@ export async function handleClient(raw: net.Socket, ctx: ProxyContext, preAuth?:
       clientReads: relay ?? streamReads(socket),
       backend: backend.compute.socket,
       computeReads: backend.compute,
-      projectId: route.projectId,
-      computeId,
-      registry: ctx.registry,
       clientLeftover,
       backendLeftover: backend.leftover,
       changeUser: (packet) =>
@@ -228,11 +223,10 @@ export async function handleClient(raw: net.Socket, ctx: ProxyContext, preAuth?:
           route,
           backend,
         }),
-      findSession: ctx.findSession,
+      resolveKill: (id) => ctx.kills.resolve(id, { projectId: route.projectId, computeId }),
       onActivity: () => ctx.activity.touch(computeId),
       onClose: () => {
         ctx.registry.unregister(connectionId);
-        ctx.activity.sessionClosed(connectionId);
         ctx.activity.closed(computeId);
         ctx.metrics.sessionClosed();
       },

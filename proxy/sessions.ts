@@ -1,11 +1,12 @@
 import crypto from "node:crypto";
 import { PROXY_SLOTS, PROXY_SLOT_SIZE } from "@/server/proxy-activity/constants";
+import type { KillScope } from "@/server/proxy-activity/owner-channel";
 
-// The proxy's live sessions by the connection id it gave each client, so `KILL [QUERY] <id>` from another
-// connection can be translated to the compute's own thread id. Ids come from the proxy's slot (a block of
-// 2^20 ids no other proxy uses, given at registration), so an id names one session among all proxies: a
-// KILL that reaches another proxy is looked up in PostgreSQL (server/proxy-activity/sessions.ts). Workers
-// of one proxy (proxy/cluster.ts) also tell each other of their sessions at once (applyRemote).
+// This proxy process's live sessions by the connection id it gave each client, so `KILL [QUERY] <id>` can
+// be translated to the compute's own thread id. Ids come from the process's slot (a block of 2^20 ids no
+// other proxy process uses, given at registration), so an id names its owner: a KILL for an id of another
+// slot is asked of that slot's process (proxy/kill-router.ts), which answers from this registry
+// (`answer`). Only the owner knows its sessions; nobody keeps a copy that could lag.
 
 export interface SessionInfo {
   projectId: string;
@@ -14,24 +15,16 @@ export interface SessionInfo {
   backendThreadId: number;
 }
 
-/** A change to this worker's sessions, as told to the other workers. */
-export type SessionEvent = { op: "open"; id: number; info: SessionInfo } | { op: "close"; id: number };
-
-export interface SessionRegistryOptions {
-  /** Told of every local open and close. */
-  publish?: (event: SessionEvent) => void;
+/** The slot (owner) a connection id belongs to. */
+export function slotOf(id: number): number {
+  return Math.floor(id / PROXY_SLOT_SIZE);
 }
 
 export class SessionRegistry {
-  private readonly publish: ((event: SessionEvent) => void) | undefined;
   /** Until the proxy has registered (the database was down at start): a random block. */
   private slot = crypto.randomInt(1, PROXY_SLOTS);
   private next = 1;
   private readonly sessions = new Map<number, SessionInfo>();
-
-  constructor(options: SessionRegistryOptions = {}) {
-    this.publish = options.publish;
-  }
 
   /** Hand out ids from this slot's block from now on. */
   setSlot(slot: number): void {
@@ -39,9 +32,13 @@ export class SessionRegistry {
     this.slot = slot;
   }
 
-  /** Whether the id is in this proxy's block (a miss here is a miss everywhere). */
+  get currentSlot(): number {
+    return this.slot;
+  }
+
+  /** Whether the id is in this process's block (not open here means not open anywhere). */
   owns(id: number): boolean {
-    return Math.floor(id / PROXY_SLOT_SIZE) === this.slot;
+    return slotOf(id) === this.slot;
   }
 
   allocateId(): number {
@@ -52,22 +49,25 @@ export class SessionRegistry {
 
   register(id: number, info: SessionInfo): void {
     this.sessions.set(id, info);
-    this.publish?.({ op: "open", id, info });
   }
 
   unregister(id: number): void {
     this.sessions.delete(id);
-    this.publish?.({ op: "close", id });
-  }
-
-  /** Another worker's session opened or closed. */
-  applyRemote(event: SessionEvent): void {
-    if (event.op === "open") this.sessions.set(event.id, event.info);
-    else this.sessions.delete(event.id);
   }
 
   get(id: number): SessionInfo | undefined {
     return this.sessions.get(id);
+  }
+
+  /**
+   * The owner's answer to a KILL: the compute thread id of session `id` if it is open here and belongs to
+   * the asker's project and compute, else null (the asker answers 1094 either way, so another project's
+   * sessions are neither reached nor revealed).
+   */
+  answer(id: number, scope: KillScope): number | null {
+    const session = this.sessions.get(id);
+    if (!session || session.projectId !== scope.projectId || session.computeId !== scope.computeId) return null;
+    return session.backendThreadId;
   }
 
   get size(): number {

@@ -3,7 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import tls from "node:tls";
 import { config } from "@/server/config";
-import { findProxySession } from "@/server/proxy-activity/sessions";
+import { OwnerChannel } from "@/server/proxy-activity/owner-channel";
 import { logger } from "@/server/logger";
 import { ActivityReporter } from "./activity-reporter";
 import { metrics, startMetricsServer } from "./metrics";
@@ -11,6 +11,8 @@ import { RouteCache } from "./routing";
 import { initialServerInfo } from "./server-info";
 import { ProxyServer } from "./server";
 import { SessionRegistry } from "./sessions";
+import { KillRouter } from "./kill-router";
+import type { SiblingAsks } from "./sibling-asks";
 import { PreAuthGate } from "./preauth-gate";
 import { AuthThrottle, throttleMaxDelayMs } from "./throttle";
 import { Waker } from "./wake";
@@ -56,6 +58,10 @@ export interface ProxyOverrides {
   throttle?: AuthThrottle;
   /** A cluster worker's pre-auth gate, which shares its counts with the other workers. */
   preAuth?: PreAuthGate;
+  /** A cluster worker's way to ask the other workers about their sessions (for KILL). */
+  siblings?: SiblingAsks;
+  /** Told this process's slot when it registers, and again if it changes (a worker tells the primary). */
+  onSlot?: (slot: number) => void;
 }
 
 /** Start a proxy in this process: listener, metrics endpoint and activity reports. */
@@ -64,11 +70,20 @@ export async function startProxy(overrides: ProxyOverrides = {}): Promise<Runnin
   const proxyId = `${os.hostname()}-${process.pid}-${crypto.randomBytes(3).toString("hex")}`;
   const serverInfo = initialServerInfo();
   const registry = overrides.registry ?? new SessionRegistry();
+  const databaseUrl = process.env.DATABASE_URL;
+  if (!databaseUrl) throw new Error("DATABASE_URL is not set: start the proxy with `npm run proxy` or `npm start`, which provide it");
+  // Other proxy instances ask this one about its sessions (and it asks them) through PostgreSQL.
+  const owners = new OwnerChannel({ connectionString: databaseUrl, answer: (id, scope) => registry.answer(id, scope) });
+  let claimed: Promise<void> = Promise.resolve();
   const activity = new ActivityReporter({
     proxyId,
     host: os.hostname(),
     version: serverInfo.serverVersion,
-    onSlot: (slot) => registry.setSlot(slot),
+    onSlot: (slot) => {
+      registry.setSlot(slot);
+      claimed = owners.setSlot(slot);
+      overrides.onSlot?.(slot);
+    },
   });
   const context = tlsContext();
   if (cfg.PROXY_TLS_REQUIRED && !context) throw new Error("PROXY_TLS_REQUIRED is set but PROXY_TLS_CERT and PROXY_TLS_KEY are not");
@@ -86,9 +101,12 @@ export async function startProxy(overrides: ProxyOverrides = {}): Promise<Runnin
     handshakeTimeoutMs: cfg.PROXY_HANDSHAKE_TIMEOUT_MS,
     wakeTimeoutMs: cfg.PROXY_WAKE_TIMEOUT_MS,
     localSockets: cfg.PROXY_LOCAL_SOCKETS,
-    findSession: findProxySession,
+    kills: new KillRouter({ registry, siblings: overrides.siblings ?? null, instances: owners }),
   });
+  await owners.start();
   await activity.start();
+  // Answer for the slot before handing out its first id, so every session can be reached from the start.
+  await claimed;
   const host = overrides.host ?? "0.0.0.0";
   const port = await server.listen(overrides.port ?? cfg.PROXY_PORT, host);
   const metricsServer = overrides.metricsPort === null ? null : await startMetricsServer(overrides.metricsPort ?? cfg.PROXY_METRICS_PORT);
@@ -102,6 +120,7 @@ export async function startProxy(overrides: ProxyOverrides = {}): Promise<Runnin
     server,
     async stop(drainMs = cfg.PROXY_DRAIN_TIMEOUT_MS) {
       await server.shutdown(drainMs);
+      await owners.stop();
       await activity.stop();
       if (metricsServer) await new Promise<void>((resolve) => metricsServer.close(() => resolve()));
     },

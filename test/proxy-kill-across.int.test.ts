@@ -1,14 +1,15 @@
 import mysql from "mysql2/promise";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newTenant } from "./api";
-import { createProjectWithCompute, waitFor, type CreatedCompute } from "./compute";
+import { createProjectWithCompute, type CreatedCompute } from "./compute";
 import { connectProxy, startSecondProxy } from "./proxy";
 import type { RunningProxy } from "../proxy/start-proxy";
 import { PROXY_SLOT_SIZE } from "../server/proxy-activity/constants";
 
 // Several proxies serve one database, usually behind one address: the `mariadb` CLI's Ctrl-C sends its
 // KILL QUERY on a new connection, which may reach another proxy than the session's. Connection ids are
-// unique across proxies (each has its own slot of ids), and each proxy's sessions are in PostgreSQL.
+// unique across proxies (each has its own slot of ids), and the slot's proxy is asked through PostgreSQL
+// (young sessions and pools: test/proxy-kill-young.int.test.ts).
 
 let other: RunningProxy;
 let c: CreatedCompute;
@@ -33,9 +34,6 @@ describe("proxy: KILL through another proxy", () => {
     expect(Math.floor(session.threadId! / PROXY_SLOT_SIZE)).not.toBe(Math.floor(killer.threadId! / PROXY_SLOT_SIZE));
     const slow = session.query("SELECT SLEEP(20) AS slept");
     slow.catch(() => undefined); // handled below; it may fail before the KILL's own reply arrives
-    // The session reaches PostgreSQL with its proxy's next activity report (every second).
-    const { findProxySession } = await import("../server/proxy-activity/sessions");
-    await waitFor(() => findProxySession(session.threadId!), 5_000, "the session in PostgreSQL");
     const started = Date.now();
     await killer.query(`KILL QUERY ${session.threadId}`);
     await expect(slow).rejects.toMatchObject({ errno: 1317 });
@@ -48,8 +46,6 @@ describe("proxy: KILL through another proxy", () => {
   it("does not let a KILL through another proxy reach another project's session", async () => {
     const stranger = await createProjectWithCompute(await newTenant());
     const session = await connectProxy(`${c.slug}.app`, c.password);
-    const { findProxySession } = await import("../server/proxy-activity/sessions");
-    await waitFor(() => findProxySession(session.threadId!), 5_000, "the session in PostgreSQL");
     const killer = await connectOther(stranger.slug, stranger.password);
     await expect(killer.query(`KILL ${session.threadId}`)).rejects.toMatchObject({ errno: 1094 });
     expect((await session.query("SELECT 2 AS ok"))[0]).toEqual([{ ok: 2 }]);

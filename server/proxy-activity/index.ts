@@ -2,8 +2,8 @@
 // (DESIGN.md, "Proxy contract" and the idle definition of "Compute lifecycle").
 export * from "./constants";
 export { registerProxyInstance, heartbeat, unregisterProxyInstance, liveProxies, pruneDeadProxies } from "./instances";
-export { reportSessions, findProxySession } from "./sessions";
-export type { ProxySessionRow } from "./sessions";
+export { OwnerChannel, OWNER_LOCK_CLASS } from "./owner-channel";
+export type { KillScope, AnswerKill } from "./owner-channel";
 export type { ProxyInstanceInput } from "./instances";
 export { reportActivity } from "./report-activity";
 export type { ActivityEntry, ReportActivityOptions } from "./report-activity";

@@ -10,8 +10,6 @@ import {
   pruneDeadProxies,
   registerProxyInstance,
   reportActivity,
-  reportSessions,
-  findProxySession,
   unregisterProxyInstance,
 } from "./index";
 
@@ -183,7 +181,6 @@ describe("proxy activity", () => {
       registerProxyInstance,
       heartbeat,
       unregisterProxyInstance,
-      reportSessions,
       reportActivity: async (...args) => {
         if (failing) throw new Error("database unavailable (test)");
         return reportActivity(...args);
@@ -241,30 +238,5 @@ describe("proxy activity", () => {
     await unregisterProxyInstance(ids[1]!);
     expect(await registerProxyInstance({ id: ids[1]!, host: "h", pid: 1, preferredSlot: slots[1] })).toBe(slots[1]);
     for (const id of ids) await unregisterProxyInstance(id);
-  });
-
-  it("writes a proxy's sessions with its reports, finds them by connection id while the proxy lives, and drops closed ones", async () => {
-    const computeId = await newCompute();
-    const r = reporter({ intervalMs: 60_000, heartbeatMs: 60_000 });
-    await r.start();
-    const session = { connectionId: 1_000_000_000 + crypto.randomInt(1_000_000), projectId: "p", computeId, backendThreadId: 42 };
-    const brief = { connectionId: session.connectionId + 1, projectId: "p", computeId, backendThreadId: 43 };
-    r.sessionOpened(session);
-    r.sessionOpened(brief);
-    r.sessionClosed(brief.connectionId); // opened and closed between two reports: never written
-    expect(await findProxySession(session.connectionId)).toBeNull();
-    await r.flush();
-    expect(await findProxySession(session.connectionId)).toEqual(session);
-    expect(await findProxySession(brief.connectionId)).toBeNull();
-    r.sessionClosed(session.connectionId);
-    await r.flush();
-    expect(await findProxySession(session.connectionId)).toBeNull();
-
-    // A dead proxy's sessions are not found.
-    r.sessionOpened(session);
-    await r.flush();
-    await db.proxyInstance.update({ where: { id: r.proxyId }, data: { heartbeatAt: new Date(Date.now() - 3_600_000) } });
-    expect(await findProxySession(session.connectionId)).toBeNull();
-    await r.stop();
   });
 });
