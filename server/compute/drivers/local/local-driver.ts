@@ -30,7 +30,7 @@ import { applyLimits, isInGroups, joinFiles, removeGroups, restrictCpu } from ".
 import { ensureComputeAccount, removeComputeAccount, sweepOrphanAccounts } from "./compute-account";
 import { isolation } from "./isolation";
 import { bufferPoolMiB, initFileSql, mariadbdArgs } from "./mariadb-config";
-import { chownTree, computeAccount, passableDir, type OsAccount } from "./os-user";
+import { chownTree, computeAccount, makeDirs, passableDir, type OsAccount } from "./os-user";
 import { computePaths, type ComputePaths } from "./paths";
 import { limitsForSize } from "./resources";
 import { ensureSandboxEtc, sandboxCommand } from "./sandbox";
@@ -412,6 +412,10 @@ export class LocalDriver implements ComputeDriver {
     if (!found.accounts) return null;
     this.sweep ??= sweepOrphanAccounts().catch(() => 0);
     await this.sweep;
+    // The directory exists before its account does: another process's sweep removes only accounts whose
+    // directory is gone, so it can never take an account being made (and let its uid be handed out again).
+    await makeDirs(path.dirname(paths.dir), 0o755);
+    await mkdir(paths.dir, { recursive: true, mode: 0o700 });
     return ensureComputeAccount(paths.dir);
   }
 
