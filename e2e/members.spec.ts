@@ -72,7 +72,7 @@ test("invite a viewer who signs up from the link, sees but cannot change, switch
   await expect(viewer.getByText("You are invited to join Acme as viewer")).toBeVisible();
   await expectAccessible(viewer, "invitation page, signed out");
   await snap(viewer, "invite");
-  await viewer.getByRole("link", { name: `Sign up as ${viewerEmail}` }).click();
+  await viewer.getByRole("link", { name: "Sign up to accept" }).click();
   await expect(viewer.getByLabel("Email")).toHaveValue(viewerEmail);
   await viewer.getByLabel("Password").fill(PASSWORD);
   await viewer.getByLabel("Organization").fill("Viewer Home");
@@ -116,7 +116,7 @@ test("invite a viewer who signs up from the link, sees but cannot change, switch
   await expect(row.getByTestId("member-role")).toHaveText("viewer");
   await row.getByRole("button", { name: `Change role of ${viewerEmail}` }).click();
   const dialog = page.getByRole("dialog", { name: `Change the role of ${viewerEmail}` });
-  await dialog.getByLabel("Role").selectOption("member");
+  await dialog.getByLabel("Role", { exact: true }).selectOption("member");
   await dialog.getByRole("button", { name: "Save role" }).click();
   await expect(row.getByTestId("member-role")).toHaveText("member");
   const keyReply = await viewer.request.post("/api/v1/api-keys", { data: { name: "laptop" }, headers: { origin: baseURL! } });

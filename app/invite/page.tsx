@@ -13,7 +13,7 @@ export const metadata = { title: "Invitation · MariaDB Serverless" };
 
 const linkClass = "font-medium text-indigo-700 underline";
 const buttonLink =
-  "inline-flex h-10 w-full items-center justify-center rounded-md px-4 text-sm font-medium focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-600";
+  "inline-flex min-h-10 w-full items-center text-center py-2 justify-center rounded-md px-4 text-sm font-medium focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-600";
 
 /**
  * The page of an invitation link (`/invite?token=...`): who invites whom with which role, then the way to
@@ -84,7 +84,7 @@ export default async function InvitePage({ searchParams }: { searchParams: Promi
         <div className="space-y-4">
           {intro}
           <Link href={`/signup?email=${encodeURIComponent(invitation.email)}&callbackUrl=${next}`} className={`${buttonLink} bg-indigo-600 text-white hover:bg-indigo-700`}>
-            Sign up as {invitation.email}
+            Sign up to accept
           </Link>
           <Link href={`/login?callbackUrl=${next}`} className={`${buttonLink} border border-slate-300 bg-white text-slate-800 hover:bg-slate-50`}>
             I have an account: sign in

@@ -86,8 +86,8 @@ export function ApiKeysView({ initial, userId }: { initial: ApiKey[]; userId: st
               label="Role"
               value={role}
               onChange={(e) => setRole(e.target.value as MemberRole)}
-              options={apiKeyRoles(myRole).map((r) => ({ value: r, label: `${r[0]!.toUpperCase()}${r.slice(1)}: ${ROLE_SUMMARIES[r]}` }))}
-              hint="Up to your own role; if yours is lowered later, the key's is too."
+              options={apiKeyRoles(myRole).map((r) => ({ value: r, label: `${r[0]!.toUpperCase()}${r.slice(1)}` }))}
+              hint={`${role[0]!.toUpperCase()}${role.slice(1)}: ${ROLE_SUMMARIES[role]}. At most your own role; lowering yours lowers the key's.`}
             />
           </div>
           <Button type="submit" loading={create.isPending} className="mt-6">

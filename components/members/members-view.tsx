@@ -20,7 +20,8 @@ import { RelativeTime } from "../ui/relative-time";
 import { EmptyState, ErrorState, SkeletonRows } from "../ui/states";
 import { useToast } from "../ui/toast";
 
-const roleOptions = (roles: MemberRole[]) => roles.map((r) => ({ value: r, label: `${r[0]!.toUpperCase()}${r.slice(1)}: ${ROLE_SUMMARIES[r]}` }));
+const roleOptions = (roles: MemberRole[]) => roles.map((r) => ({ value: r, label: `${r[0]!.toUpperCase()}${r.slice(1)}` }));
+const roleHint = (r: MemberRole) => `${r[0]!.toUpperCase()}${r.slice(1)}: ${ROLE_SUMMARIES[r]}.`;
 
 /**
  * The organization's members and open invitations. Owners and admins invite (the link is shown once, with
@@ -132,7 +133,7 @@ function InviteCard({ organizationId }: { organizationId: string }) {
             <InputField label="Email" type="email" value={email} onChange={(e) => setEmail(e.target.value)} error={errors.email} placeholder="ana@example.com" autoComplete="off" />
           </div>
           <div className="min-w-0 flex-1 basis-56">
-            <SelectField label="Role" value={inviteRole} onChange={(e) => setInviteRole(e.target.value as MemberRole)} options={roleOptions(roles)} error={errors.role} />
+            <SelectField label="Role" value={inviteRole} onChange={(e) => setInviteRole(e.target.value as MemberRole)} options={roleOptions(roles)} error={errors.role} hint={roleHint(inviteRole)} />
           </div>
           <Button type="submit" loading={invite.isPending} className="mt-6">
             Create invitation
@@ -301,7 +302,7 @@ function ChangeRoleDialog({
         }}
       >
         <FormError>{error}</FormError>
-        <SelectField label="Role" value={role} onChange={(e) => setRole(e.target.value as MemberRole)} options={roleOptions(assignableRoles(callerRole))} />
+        <SelectField label="Role" value={role} onChange={(e) => setRole(e.target.value as MemberRole)} options={roleOptions(assignableRoles(callerRole))} hint={roleHint(role)} />
         {lastOwner && role !== "owner" ? <p className="text-sm text-amber-800">This is the organization&apos;s last owner; it always keeps one, so this will be refused until another member is an owner.</p> : null}
         <div className="flex justify-end gap-2">
           <Button variant="secondary" onClick={() => onOpenChange(false)}>
