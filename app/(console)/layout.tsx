@@ -44,7 +44,7 @@ export default async function ConsoleLayout({ children }: { children: ReactNode 
                   await signOut({ redirectTo: "/" });
                 }}
               >
-                <Button type="submit" variant="ghost" size="sm">
+                <Button type="submit" variant="ghost" size="sm" className="whitespace-nowrap">
                   Sign out
                 </Button>
               </form>

@@ -45,7 +45,7 @@ export function OrganizationSwitcher({ organizations }: { organizations: Organiz
     <>
       <Menu.Root>
         <Menu.Trigger asChild>
-          <Button variant="secondary" size="sm" className="max-w-[11rem] min-w-0 sm:max-w-xs" loading={change.isPending} data-testid="org-switcher">
+          <Button variant="secondary" size="sm" className="max-w-[9.5rem] min-w-0 sm:max-w-xs" loading={change.isPending} data-testid="org-switcher">
             <span className="sr-only">Organization: </span>
             <span className="truncate">{current?.name ?? "No organization"}</span>
             <span aria-hidden="true" className="text-slate-500">
