@@ -72,7 +72,61 @@ export interface Role {
 export interface ApiKey {
   id: string;
   name: string;
+  /** The key acts with this role (capped by its creator's current one). */
+  role: MemberRoleName;
+  createdById: string | null;
   prefix: string;
   createdAt: string;
   lastUsedAt: string | null;
+}
+
+export type MemberRoleName = "owner" | "admin" | "member" | "viewer";
+
+export interface Organization {
+  id: string;
+  slug: string;
+  name: string;
+  plan: string;
+  role: MemberRoleName;
+  current: boolean;
+  createdAt: string;
+}
+
+export interface Member {
+  id: string;
+  userId: string;
+  email: string;
+  name: string | null;
+  role: MemberRoleName;
+  createdAt: string;
+  you: boolean;
+}
+
+export interface Invitation {
+  id: string;
+  email: string;
+  role: MemberRoleName;
+  status: "pending" | "expired" | "accepted" | "revoked";
+  expiresAt: string;
+  createdAt: string;
+  invitedBy: { id: string; email: string } | null;
+}
+
+export interface AuditEvent {
+  id: string;
+  action: string;
+  actor: string;
+  actorEmail: string | null;
+  targetType: string;
+  targetId: string | null;
+  targetLabel: string | null;
+  details: Record<string, unknown> | null;
+  createdAt: string;
+}
+
+export interface Billing {
+  organizationId: string;
+  plan: string;
+  limits: { cuHoursPerMonth: number | null; storageBytesPerCompute: number };
+  usage: { cuHoursThisMonth: number };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { can, canAssignRole, lowerRole, MEMBER_ROLES, PERMISSIONS, roleAtLeast, type MemberRole, type Permission } from "./roles";
+import { apiKeyRoles, assignableRoles, can, canAssignRole, lowerRole, MEMBER_ROLES, PERMISSIONS, roleAtLeast, type MemberRole, type Permission } from "./roles";
 
 describe("member roles", () => {
   it("are ordered owner > admin > member > viewer", () => {
@@ -35,5 +35,14 @@ describe("member roles", () => {
     expect(canAssignRole("admin", "owner")).toBe(false);
     expect(canAssignRole("owner", "owner")).toBe(true);
     expect(canAssignRole("member", "viewer")).toBe(false);
+  });
+
+  it("offer the console only the roles a member may give", () => {
+    expect(assignableRoles("owner")).toEqual(["owner", "admin", "member", "viewer"]);
+    expect(assignableRoles("admin")).toEqual(["admin", "member", "viewer"]);
+    expect(assignableRoles("member")).toEqual([]);
+    expect(assignableRoles("viewer")).toEqual([]);
+    expect(apiKeyRoles("member")).toEqual(["member", "viewer"]);
+    expect(apiKeyRoles("owner")).toEqual(["owner", "admin", "member", "viewer"]);
   });
 });

@@ -51,3 +51,21 @@ export function can(role: MemberRole, permission: Permission): boolean {
 export function canAssignRole(actor: MemberRole, role: MemberRole): boolean {
   return can(actor, role === "owner" ? "owners.manage" : "members.manage");
 }
+
+/** What each role may do, in a line, for the console's role pickers. */
+export const ROLE_SUMMARIES: Record<MemberRole, string> = {
+  owner: "everything, including the plan and other owners",
+  admin: "members, invitations, billing and the audit log, and everything a member does",
+  member: "create and change projects, computes, database roles and API keys",
+  viewer: "read everything, change nothing",
+};
+
+/** The roles `actor` may give, highest first (owners any, admins up to admin, nobody else any). */
+export function assignableRoles(actor: MemberRole): MemberRole[] {
+  return MEMBER_ROLES.filter((r) => canAssignRole(actor, r));
+}
+
+/** The roles an API key made by `creator` may have: up to the creator's own, highest first. */
+export function apiKeyRoles(creator: MemberRole): MemberRole[] {
+  return MEMBER_ROLES.filter((r) => roleAtLeast(creator, r));
+}

@@ -35,3 +35,9 @@ export function asJson<T>(value: unknown): T {
 export function isNotFound(error: unknown): boolean {
   return error instanceof AppError && error.code === "not_found";
 }
+
+/** A `callbackUrl` that is a path of this site, else /projects: an open redirect would send a fresh session anywhere. */
+export function safeCallback(raw: string | string[] | undefined): string {
+  const value = Array.isArray(raw) ? raw[0] : raw;
+  return value && value.startsWith("/") && !value.startsWith("//") && !value.startsWith("/\\") ? value : "/projects";
+}

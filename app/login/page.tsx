@@ -1,6 +1,6 @@
 import Link from "next/link";
 import { redirect } from "next/navigation";
-import { isSignedIn } from "@/app/_lib/console";
+import { isSignedIn, safeCallback } from "@/app/_lib/console";
 import { signIn } from "@/app/_lib/auth";
 import { AuthCard } from "@/components/auth/auth-card";
 import { SignInForm } from "@/components/auth/sign-in-form";
@@ -10,12 +10,6 @@ import { githubSignInEnabled } from "@/server/tenancy/github-user";
 
 export const dynamic = "force-dynamic";
 export const metadata = { title: "Sign in · MariaDB Serverless" };
-
-/** Only paths of this site: an open redirect would send a fresh session anywhere. */
-function safeCallback(raw: string | string[] | undefined): string {
-  const value = Array.isArray(raw) ? raw[0] : raw;
-  return value && value.startsWith("/") && !value.startsWith("//") ? value : "/projects";
-}
 
 /** Errors Auth.js redirects here with (a refused form sign-in is handled in the form itself). */
 function redirectError(error: string | undefined, code: string | undefined): string | null {
@@ -37,7 +31,7 @@ export default async function LoginPage({ searchParams }: { searchParams: Promis
       footer={
         <>
           New here?{" "}
-          <Link href="/signup" className="font-medium text-indigo-700 underline">
+          <Link href={callbackUrl === "/projects" ? "/signup" : `/signup?callbackUrl=${encodeURIComponent(callbackUrl)}`} className="font-medium text-indigo-700 underline">
             Sign up
           </Link>
         </>

@@ -12,9 +12,9 @@ import { FormError, InputField } from "../ui/field";
 type Fields = "email" | "password" | "organization";
 
 /** Self-service sign-up (POST /api/v1/signup), then sign-in; the shared zod schema checks the fields first. */
-export function SignUpForm() {
+export function SignUpForm({ callbackUrl = "/projects", initialEmail = "" }: { callbackUrl?: string; initialEmail?: string }) {
   const router = useRouter();
-  const [values, setValues] = useState({ email: "", password: "", organization: "" });
+  const [values, setValues] = useState({ email: initialEmail, password: "", organization: "" });
   const [errors, setErrors] = useState<Partial<Record<Fields, string>>>({});
   const [formError, setFormError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -39,7 +39,7 @@ export function SignUpForm() {
         setFormError("Your account was created, but signing in failed. Sign in with your new password.");
         return;
       }
-      router.push("/projects");
+      router.push(callbackUrl);
       router.refresh();
     } catch (error) {
       if (error instanceof ApiError && error.code === "conflict") {

@@ -9,6 +9,7 @@ import { useInvalidateProject } from "../data/projects";
 import { Button } from "../ui/button";
 import { Card } from "../ui/card";
 import { ConfirmDialog } from "../ui/confirm-dialog";
+import { useCan } from "../organizations/role-context";
 import { RelativeTime } from "../ui/relative-time";
 import { useToast } from "../ui/toast";
 import { StateBadge } from "./state-badge";
@@ -44,6 +45,8 @@ function Fact({ label, children, testId }: { label: string; children: React.Reac
 export function ComputePanel({ compute, operations, userId }: { compute: Compute; operations: Operation[]; userId: string }) {
   const toast = useToast();
   const invalidate = useInvalidateProject(compute.projectId);
+  // A viewer sees the compute but gets no Suspend or Resume (the API would answer 403).
+  const canWrite = useCan("projects.write");
   const resume = useMutation({
     mutationFn: () => api("POST", `/api/v1/compute/${compute.id}/resume`),
     onSuccess: () => toast("Compute running", { description: "It accepts connections again." }),
@@ -71,6 +74,7 @@ export function ComputePanel({ compute, operations, userId }: { compute: Compute
       id="compute"
       title="Compute"
       actions={
+        canWrite ? (
         <>
           <Button variant="secondary" loading={resume.isPending} disabled={busy || !canResume(compute.state)} onClick={() => resume.mutate()}>
             {resume.isPending ? "Resuming…" : "Resume"}
@@ -87,6 +91,7 @@ export function ComputePanel({ compute, operations, userId }: { compute: Compute
             suspendButton
           )}
         </>
+        ) : undefined
       }
     >
       <div className="flex flex-wrap items-center gap-3">

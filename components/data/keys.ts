@@ -10,4 +10,11 @@ export const keys = {
   /** A compute being created for a project right after "Create project". */
   creation: (projectId: string) => ["creation", projectId] as const,
   apiKeys: () => ["api-keys"] as const,
+  organizations: () => ["organizations"] as const,
+  /** Members, invitations, the audit log and billing are of one organization (the one the page shows). */
+  members: (organizationId: string) => ["organizations", organizationId, "members"] as const,
+  invitations: (organizationId: string) => ["organizations", organizationId, "invitations"] as const,
+  auditLog: (organizationId: string, cursor: string | null) => ["organizations", organizationId, "audit-log", cursor] as const,
+  auditLogAll: (organizationId: string) => ["organizations", organizationId, "audit-log"] as const,
+  billing: (organizationId: string) => ["organizations", organizationId, "billing"] as const,
 };

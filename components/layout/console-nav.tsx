@@ -2,36 +2,25 @@
 
 import Link from "next/link";
 import { usePathname } from "next/navigation";
+import { can, type MemberRole, type Permission } from "@/lib/roles";
 import { cn } from "../ui/cn";
 
-// The console's sections. Members and Audit log arrive with the organizations API, Billing with usage
-// billing: they are listed (so the navigation does not move when they arrive) but not yet links.
-const ITEMS: { href: string; label: string; soon?: string }[] = [
+// The console's sections; the audit log and billing only for the roles that may read them (lib/roles.ts).
+const ITEMS: { href: string; label: string; needs?: Permission }[] = [
   { href: "/projects", label: "Projects" },
   { href: "/api-keys", label: "API keys" },
-  { href: "/members", label: "Members", soon: "Members and invitations are coming soon" },
-  { href: "/audit-log", label: "Audit log", soon: "The audit log is coming soon" },
-  { href: "/billing", label: "Billing", soon: "Usage and billing are coming soon" },
+  { href: "/members", label: "Members" },
+  { href: "/audit-log", label: "Audit log", needs: "audit_log.read" },
+  { href: "/billing", label: "Billing", needs: "billing.read" },
+  { href: "/account", label: "Account" },
 ];
 
-export function ConsoleNav() {
+export function ConsoleNav({ role, hasOrganization }: { role: MemberRole; hasOrganization: boolean }) {
   const pathname = usePathname();
+  const items = ITEMS.filter((item) => !item.needs || (hasOrganization && can(role, item.needs)));
   return (
     <nav aria-label="Console" className="-mb-px flex gap-1 overflow-x-auto">
-      {ITEMS.map((item) => {
-        if (item.soon) {
-          return (
-            <span
-              key={item.href}
-              aria-disabled="true"
-              title={item.soon}
-              className="flex shrink-0 items-center gap-1 border-b-2 border-transparent px-3 py-2 text-sm text-slate-500"
-            >
-              {item.label}
-              <span className="rounded bg-slate-100 px-1 text-[10px] font-medium tracking-wide text-slate-600 uppercase">soon</span>
-            </span>
-          );
-        }
+      {items.map((item) => {
         const active = pathname === item.href || pathname.startsWith(`${item.href}/`);
         return (
           <Link

@@ -9,6 +9,7 @@ import { useSecret } from "../data/projects";
 import { Button } from "../ui/button";
 import { Card } from "../ui/card";
 import { ConfirmDialog } from "../ui/confirm-dialog";
+import { useCan } from "../organizations/role-context";
 import { CopyButton } from "../ui/copy-button";
 import { Tabs } from "../ui/tabs";
 import { useToast } from "../ui/toast";
@@ -36,6 +37,7 @@ export function ConnectionPanel({ projectId, role, base }: { projectId: string; 
   const client = useQueryClient();
   const toast = useToast();
   const { data: secret } = useSecret(projectId);
+  const canWrite = useCan("projects.write");
   const password = secret && secret.user === base.user ? secret.password : null;
   const info: ConnectionInfo = { ...base, password };
   const reset = useMutation({
@@ -70,6 +72,8 @@ export function ConnectionPanel({ projectId, role, base }: { projectId: string; 
               </Button>
             </div>
           </div>
+        ) : !canWrite ? (
+          <p className="rounded-md bg-slate-50 px-3 py-2 text-sm text-slate-700">The password was shown once, to whoever made it. Members and above can reset it.</p>
         ) : (
           <div className="flex flex-wrap items-center justify-between gap-3 rounded-md bg-slate-50 px-3 py-2">
             <p className="text-sm text-slate-700">The password was shown once, when it was made. Lost it? Make a new one.</p>

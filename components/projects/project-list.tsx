@@ -4,6 +4,7 @@ import Link from "next/link";
 import type { ProjectListItem } from "@/lib/api-types";
 import { errorMessage } from "@/lib/api-client";
 import { useProjects } from "../data/projects";
+import { useCan } from "../organizations/role-context";
 import { StateBadge } from "../compute/state-badge";
 import { LinkButton } from "../ui/link-button";
 import { RelativeTime } from "../ui/relative-time";
@@ -12,16 +13,18 @@ import { EmptyState, ErrorState, SkeletonRows } from "../ui/states";
 /** The organization's projects, each with its compute's state, kept current by polling. */
 export function ProjectList({ initial }: { initial: ProjectListItem[] }) {
   const { data, error, isPending, refetch } = useProjects(initial);
+  const canCreate = useCan("projects.write");
   if (isPending) return <SkeletonRows label="Loading projects" />;
   if (error && !data) return <ErrorState message={`Could not load your projects: ${errorMessage(error)}`} onRetry={() => void refetch()} />;
   if (!data?.length) {
     return (
       <EmptyState
         title="No projects yet"
-        action={<LinkButton href="/projects/new">New project</LinkButton>}
+        action={canCreate ? <LinkButton href="/projects/new">New project</LinkButton> : undefined}
       >
-        A project is a MariaDB database with its own compute. Create one to get a connection string; it suspends when idle and wakes on
-        the next connection.
+        {canCreate
+          ? "A project is a MariaDB database with its own compute. Create one to get a connection string; it suspends when idle and wakes on the next connection."
+          : "This organization has no projects yet. Your role (viewer) can read them but not create one."}
       </EmptyState>
     );
   }

@@ -9,6 +9,7 @@ import { ComputePanel } from "../compute/compute-panel";
 import { StateBadge } from "../compute/state-badge";
 import { keys } from "../data/keys";
 import { useCreation, useInvalidateProject, useOperations, useProject } from "../data/projects";
+import { useCan } from "../organizations/role-context";
 import { Button } from "../ui/button";
 import { Card } from "../ui/card";
 import { PageHeader } from "../ui/page-header";
@@ -37,6 +38,7 @@ export function ProjectView({ initial, operations, roles, connection, defaultRol
   const { data: project, error, refetch } = useProject(initial.id, initial);
   const { data: ops } = useOperations(initial.id, null, operations);
   const { data: creation } = useCreation(initial.id);
+  const canWrite = useCan("projects.write");
   if (!project) return null;
   return (
     <>
@@ -69,7 +71,7 @@ export function ProjectView({ initial, operations, roles, connection, defaultRol
         <RolesPanel projectId={project.id} initial={roles} slug={project.slug} />
         <OperationsPanel projectId={project.id} initial={operations} userId={userId} />
         <SettingsPanel projectId={project.id} compute={project.compute} access={project.access} minSeconds={minSuspendSeconds} />
-        <DeleteProject projectId={project.id} name={project.name} />
+        {canWrite ? <DeleteProject projectId={project.id} name={project.name} /> : null}
       </div>
     </>
   );
@@ -80,6 +82,7 @@ function NoCompute({ projectId, pending, failure }: { projectId: string; pending
   const client = useQueryClient();
   const toast = useToast();
   const invalidate = useInvalidateProject(projectId);
+  const canWrite = useCan("projects.write");
   const create = useMutation({
     mutationFn: () => api<{ connection: Connection }>("POST", `/api/v1/projects/${projectId}/compute`),
     onSuccess: ({ connection }) => {
@@ -107,9 +110,11 @@ function NoCompute({ projectId, pending, failure }: { projectId: string; pending
         <p className="text-sm text-slate-700">
           {failure ? `The compute could not be created: ${failure}` : "This project has no compute yet. Create one to connect."}
         </p>
-        <Button onClick={() => create.mutate()} loading={create.isPending}>
-          Create compute
-        </Button>
+        {canWrite ? (
+          <Button onClick={() => create.mutate()} loading={create.isPending}>
+            Create compute
+          </Button>
+        ) : null}
       </div>
     </Card>
   );

@@ -10,6 +10,7 @@ import { useRoles } from "../data/projects";
 import { Button } from "../ui/button";
 import { Card } from "../ui/card";
 import { ConfirmDialog } from "../ui/confirm-dialog";
+import { useCan } from "../organizations/role-context";
 import { Dialog } from "../ui/dialog";
 import { InputField } from "../ui/field";
 import { RelativeTime } from "../ui/relative-time";
@@ -22,6 +23,7 @@ export function RolesPanel({ projectId, initial, slug }: { projectId: string; in
   const client = useQueryClient();
   const toast = useToast();
   const { data, error, isPending, refetch } = useRoles(projectId, initial);
+  const canWrite = useCan("projects.write");
   const [name, setName] = useState("");
   const [nameError, setNameError] = useState<string | null>(null);
   const [shown, setShown] = useState<Connection | null>(null);
@@ -67,7 +69,7 @@ export function RolesPanel({ projectId, initial, slug }: { projectId: string; in
       ) : error && !data ? (
         <ErrorState message={`Could not load the roles: ${errorMessage(error)}`} onRetry={() => void refetch()} />
       ) : !data?.length ? (
-        <EmptyState title="No roles">Create a role below to connect to this project.</EmptyState>
+        <EmptyState title="No roles">{canWrite ? "Create a role below to connect to this project." : "This project has no database roles yet."}</EmptyState>
       ) : (
         <ul className="divide-y divide-slate-100" aria-label="Roles">
           {data.map((role) => (
@@ -78,6 +80,7 @@ export function RolesPanel({ projectId, initial, slug }: { projectId: string; in
                   created <RelativeTime at={role.createdAt} />
                 </p>
               </div>
+              {canWrite ? (
               <div className="flex gap-2">
                 <ConfirmDialog
                   trigger={
@@ -102,10 +105,12 @@ export function RolesPanel({ projectId, initial, slug }: { projectId: string; in
                   onConfirm={() => remove.mutateAsync(role.name).catch(() => undefined)}
                 />
               </div>
+              ) : null}
             </li>
           ))}
         </ul>
       )}
+      {canWrite ? (
       <form onSubmit={submit} className="mt-4 flex flex-wrap items-start gap-2 border-t border-slate-100 pt-4" noValidate aria-label="New role">
         <div className="min-w-0 flex-1 basis-48">
           <InputField label="New role name" value={name} onChange={(e) => setName(e.target.value)} error={nameError} placeholder="e.g. reporting" autoComplete="off" />
@@ -114,6 +119,7 @@ export function RolesPanel({ projectId, initial, slug }: { projectId: string; in
           Create role
         </Button>
       </form>
+      ) : null}
       <Dialog open={shown !== null} onOpenChange={(open) => !open && setShown(null)} title={`Password for ${shown?.user ?? ""}`} description="Copy it now: it is not shown again.">
         {shown ? (
           <div className="space-y-3">

@@ -6,6 +6,7 @@ import { api, ApiError, errorMessage, fieldErrors } from "@/lib/api-client";
 import type { AccessRules, Compute } from "@/lib/api-types";
 import { AccessRulesUpdateSchema, COMPUTE_SIZES, computeSettingsSchema } from "@/lib/schemas";
 import { useInvalidateProject } from "../data/projects";
+import { ReadOnlyNote, useCan } from "../organizations/role-context";
 import { Button } from "../ui/button";
 import { Card } from "../ui/card";
 import { FormError, InputField, SelectField, TextareaField } from "../ui/field";
@@ -169,6 +170,8 @@ function describeCidrError(path: string, message: string, lines: string[]): stri
 }
 
 export function SettingsPanel({ compute, access, projectId, minSeconds }: { compute: Compute | null; access: AccessRules; projectId: string; minSeconds: number }) {
+  const canWrite = useCan("projects.write");
+  if (!canWrite) return <ReadOnlySettings compute={compute} access={access} />;
   return (
     <Card id="settings" title="Settings">
       <div className="space-y-8">
@@ -183,6 +186,36 @@ export function SettingsPanel({ compute, access, projectId, minSeconds }: { comp
           <AccessRulesForm projectId={projectId} access={access} />
         </div>
       </div>
+    </Card>
+  );
+}
+
+const timeout = (s: number) => (s === 0 ? "never" : `${s} seconds`);
+
+/** The settings as text, for a role that may read but not change them. */
+function ReadOnlySettings({ compute, access }: { compute: Compute | null; access: AccessRules }) {
+  const rows: [string, string][] = [
+    ...(compute
+      ? ([
+          ["Size", `${compute.size} CU`],
+          ["Suspend timeout", timeout(compute.suspendTimeoutSeconds)],
+          ["Cold after", timeout(compute.coldAfterSeconds)],
+        ] as [string, string][])
+      : []),
+    ["Require TLS", access.requireTls ? "yes" : "no"],
+    ["Allowed IP ranges", access.allowedCidrs.length ? access.allowedCidrs.join(", ") : "every address"],
+  ];
+  return (
+    <Card id="settings" title="Settings">
+      <ReadOnlyNote>Read-only: your role (viewer) can see the settings but not change them.</ReadOnlyNote>
+      <dl className="mt-4 grid grid-cols-1 gap-3 sm:grid-cols-2" data-testid="settings-read-only">
+        {rows.map(([label, value]) => (
+          <div key={label}>
+            <dt className="text-xs font-medium text-slate-600 uppercase">{label}</dt>
+            <dd className="mt-0.5 text-sm break-words text-slate-900">{value}</dd>
+          </div>
+        ))}
+      </dl>
     </Card>
   );
 }

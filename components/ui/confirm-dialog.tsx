@@ -3,11 +3,13 @@
 import * as AlertDialog from "@radix-ui/react-alert-dialog";
 import { useState, type ReactNode } from "react";
 import { Button } from "./button";
-import { InputField } from "./field";
+import { errorMessage } from "@/lib/api-client";
+import { FormError, InputField } from "./field";
 
 /**
  * Asks before a destructive or disruptive action. With `typeToConfirm`, the action stays disabled until that
- * text is typed (deleting a project by its name).
+ * text is typed (deleting a project by its name). When `onConfirm` throws, the dialog stays open and says
+ * why (e.g. the API's 409 for an organization's last owner).
  */
 export function ConfirmDialog({
   trigger,
@@ -29,13 +31,18 @@ export function ConfirmDialog({
   const [open, setOpen] = useState(false);
   const [typed, setTyped] = useState("");
   const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
   const ready = typeToConfirm === undefined || typed === typeToConfirm;
 
   const confirm = async () => {
     setBusy(true);
+    setError(null);
     try {
       await onConfirm();
       setOpen(false);
+    } catch (e) {
+      const message = errorMessage(e);
+      setError(message.charAt(0).toUpperCase() + message.slice(1));
     } finally {
       setBusy(false);
     }
@@ -46,7 +53,10 @@ export function ConfirmDialog({
       open={open}
       onOpenChange={(next) => {
         setOpen(next);
-        if (!next) setTyped("");
+        if (!next) {
+          setTyped("");
+          setError(null);
+        }
       }}
     >
       <AlertDialog.Trigger asChild>{trigger}</AlertDialog.Trigger>
@@ -64,6 +74,7 @@ export function ConfirmDialog({
               if (ready && !busy) void confirm();
             }}
           >
+            <FormError>{error}</FormError>
             {typeToConfirm !== undefined ? (
               <InputField
                 label={`Type ${typeToConfirm} to confirm`}

@@ -8,11 +8,11 @@ export const metadata = { title: "API keys · MariaDB Serverless" };
 
 export default async function ApiKeysPage() {
   const caller = await consoleCaller();
-  const { items } = await listApiKeys({ organizationIds: caller.organizationIds, pagination: { limit: 100 } });
+  const { items } = await listApiKeys({ organizationIds: caller.organizationId ? [caller.organizationId] : [], pagination: { limit: 100 } });
   return (
     <>
       <PageHeader title="API keys" description="Keys act in your organization through the REST API." />
-      <ApiKeysView initial={asJson<ApiKey[]>(items)} />
+      <ApiKeysView key={caller.organizationId} initial={asJson<ApiKey[]>(items)} userId={caller.userId ?? ""} />
     </>
   );
 }

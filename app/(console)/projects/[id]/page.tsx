@@ -1,6 +1,7 @@
 import { notFound } from "next/navigation";
 import { asJson, consoleCaller, isNotFound } from "@/app/_lib/console";
 import { presentProject } from "@/app/_lib/present-project";
+import { RoleProvider } from "@/components/organizations/role-context";
 import { ProjectView, type ProjectViewProps } from "@/components/projects/project-view";
 import { DEFAULT_DATABASE, DEFAULT_ROLE } from "@/lib/compute-states";
 import { config } from "@/server/config";
@@ -39,5 +40,10 @@ export default async function ProjectPage({ params }: { params: Promise<{ id: st
     minSuspendSeconds: config().MIN_SUSPEND_TIMEOUT_SECONDS,
     userId: caller.userId ?? "",
   };
-  return <ProjectView {...props} />;
+  // The caller's role in the organization that owns the project (not necessarily the current one).
+  return (
+    <RoleProvider role={caller.roles[project.organizationId] ?? "viewer"}>
+      <ProjectView {...props} />
+    </RoleProvider>
+  );
 }
