@@ -65,19 +65,16 @@ describe("proxy: unauthenticated connections", () => {
     try {
       const address = newAddress();
       const errnos: (number | undefined)[] = [];
-      const times: number[] = [];
       for (let i = 0; i < 10; i++) {
-        const started = performance.now();
         const error = await rejection(
           connectProxy("no-such-project-1234.app", `guess-${i}`, { stream: net.connect({ port: proxy.port, host: "127.0.0.1", localAddress: address }) }),
         );
-        times.push(performance.now() - started);
         errnos.push(error.errno);
       }
+      // Ten failures from one address are throttled well past the 1 s handshake timeout unless the delay is
+      // cut to fit it (proxy/throttle.test.ts has the delays): a connection dropped at the timeout would
+      // have no error number, and every one of them gets its 1045.
       expect(errnos).toEqual(Array(10).fill(1045));
-      // Still throttled: the later refusals wait close to the timeout, but answer within it.
-      expect(Math.max(...times.slice(5))).toBeGreaterThan(500);
-      expect(Math.max(...times)).toBeLessThan(1000);
     } finally {
       await proxy.stop(0);
     }

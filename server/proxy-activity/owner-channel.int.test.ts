@@ -35,10 +35,18 @@ async function freeSlot(): Promise<number> {
   }
 }
 
-function channel(answer: (id: number, scope: KillScope) => number | null = () => null): OwnerChannel {
-  const c = new OwnerChannel({ connectionString: inject("databaseUrl"), answer });
+function channel(answer: (id: number, scope: KillScope) => number | null = () => null, timeoutMs?: number): OwnerChannel {
+  const c = new OwnerChannel({ connectionString: inject("databaseUrl"), answer, timeoutMs });
   channels.push(c);
   return c;
+}
+
+/**
+ * An asker whose deadline is ten minutes: an answer that comes at all within a test came from the
+ * owner's side (its answer, or the missing lock), never from waiting the deadline out.
+ */
+function patientAsker(): OwnerChannel {
+  return channel(undefined, 10 * 60_000);
 }
 
 const scope = { projectId: "p1", computeId: "c1" };
@@ -66,11 +74,9 @@ describe("OwnerChannel", () => {
   });
 
   it("answers null at once for a slot nobody holds, and for an owner that stopped or whose connection died", async () => {
-    const asker = channel();
+    const asker = patientAsker();
     await asker.start();
-    let started = Date.now();
     expect(await asker.ask(await freeSlot(), 5, scope)).toBeNull();
-    expect(Date.now() - started).toBeLessThan(1_000); // no deadline waited out
 
     const slot = await freeSlot();
     const stopping = channel(() => 1);
@@ -78,9 +84,7 @@ describe("OwnerChannel", () => {
     await stopping.setSlot(slot);
     expect(await asker.ask(slot, slot * 2 ** 20 + 1, scope)).toBe(1);
     await stopping.stop();
-    started = Date.now();
     expect(await asker.ask(slot, slot * 2 ** 20 + 1, scope)).toBeNull();
-    expect(Date.now() - started).toBeLessThan(1_000);
 
     // A crash: the owner's connection ends without a word (terminated by the server here).
     const crashing = channel(() => 2);
@@ -105,9 +109,7 @@ describe("OwnerChannel", () => {
     } finally {
       await admin.end();
     }
-    started = Date.now();
-    expect(await asker.ask(slot, slot * 2 ** 20 + 1, scope)).toBeNull();
-    expect(Date.now() - started).toBeLessThan(1_000); // at once, not after the 2 s deadline
+    expect(await asker.ask(slot, slot * 2 ** 20 + 1, scope)).toBeNull(); // at once: the deadline is ten minutes
     // The owner connects again and answers for its slot again.
     for (let i = 0; i < 100 && !crashing.ready; i++) await new Promise((r) => setTimeout(r, 50));
     expect(crashing.ready).toBe(true);

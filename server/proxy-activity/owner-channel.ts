@@ -114,7 +114,11 @@ export class OwnerChannel {
     return answer;
   }
 
-  /** Release the slot and close the connection (the lock goes with it). */
+  /**
+   * Release the slot and close the connection. The lock is released explicitly first: a closed connection
+   * frees it only once its server process has exited, a moment later, and until then askers would still
+   * find an owner and wait for an answer that never comes.
+   */
   stop(): Promise<void> {
     this.stopped = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
@@ -123,6 +127,7 @@ export class OwnerChannel {
       const client = this.client;
       this.client = null;
       this.claimed = null;
+      await client?.query("SELECT pg_advisory_unlock_all()").catch(() => undefined);
       await client?.end().catch(() => undefined);
     });
   }
