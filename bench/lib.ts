@@ -10,6 +10,9 @@ export { killComputes };
 // Shared by the benches: start the product the way the integration tests do (fresh DATA_DIR, free ports,
 // embedded PostgreSQL), act as a tenant through the REST API, time things and print tables.
 
+/** The benches act on computes directly as an operator on the machine (an explicit system actor). */
+export const OPERATOR = { system: "operator" } as const;
+
 export interface Bench {
   product: Product;
   dataDir: string;

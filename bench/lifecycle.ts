@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { once } from "node:events";
 import fs from "node:fs";
 import { findFreePort } from "../server/util/free-port";
-import { Api, connectAndSelect, exit, firstAnswer, fmt, machine, percentile, table, timed, verdict, withProduct, type Endpoint } from "./lib";
+import { Api, connectAndSelect, exit, firstAnswer, fmt, machine, percentile, table, timed, verdict, withProduct, OPERATOR, type Endpoint } from "./lib";
 
 // `npm run bench:lifecycle`: how long the compute lifecycle takes through the control plane, next to what
 // the same start costs without it (the bare driver, and a bare mariadbd), all from one run.
@@ -39,8 +39,7 @@ function serverCommandLine(computeId: string): string[] {
 async function main() {
   const host = machine();
   await withProduct(async ({ product }) => {
-    const { getComputeById } = await import("../server/compute/find-compute");
-    const { pauseCompute } = await import("../server/compute/pause-compute");
+    const { pauseCompute } = await import("../server/compute/lifecycle/pause");
     const { loadComputeSpec } = await import("../server/compute/spec");
     const { getDriver } = await import("../server/compute/drivers/registry");
 
@@ -61,10 +60,9 @@ async function main() {
       await connectAndSelect(as(created.endpoint));
 
       // Warm: freeze in place, then resume through the API until a new connection answers.
-      const row = await getComputeById(computeId);
       samples.pause.push(
         await timed(async () => {
-          if (!(await pauseCompute({ compute: row, actor: "bench", reason: "lifecycle bench" }))) throw new Error("pause refused");
+          if (!(await pauseCompute({ actor: OPERATOR, computeId, reason: "lifecycle bench" }))) throw new Error("pause refused");
         }),
       );
       samples.unpause.push(await timed(async () => connectAndSelect(as(await api.lifecycle(computeId, "resume")))));

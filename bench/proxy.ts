@@ -16,6 +16,7 @@ import {
   table,
   verdict,
   withProduct,
+  OPERATOR,
   type Target,
 } from "./lib";
 
@@ -105,8 +106,8 @@ async function main() {
   await withProduct(
     async ({ product, dataDir, proxyPort }) => {
       const { getComputeById } = await import("../server/compute/find-compute");
-      const { pauseCompute } = await import("../server/compute/pause-compute");
-      const { suspendCompute } = await import("../server/compute/suspend-compute");
+      const { pauseCompute } = await import("../server/compute/lifecycle/pause");
+      const { suspendCompute } = await import("../server/compute/lifecycle/suspend");
       const { getDriver } = await import("../server/compute/drivers/registry");
 
       const api = await Api.newTenant(product.baseUrl);
@@ -153,11 +154,12 @@ async function main() {
       // 2. Wakes as the client sees them: connect through the proxy to a paused / suspended compute. The
       // first wake of each kind warms the proxy's code paths (JIT, first queries); it is shown, not counted.
       const pause = async () => {
-        const row = await getComputeById(wake.computeId);
-        if (!(await pauseCompute({ compute: row, actor: "bench", reason: "proxy bench" }))) throw new Error(`cannot pause (${row.state})`);
+        if (!(await pauseCompute({ actor: OPERATOR, computeId: wake.computeId, reason: "proxy bench" }))) {
+          throw new Error(`cannot pause (${(await getComputeById(wake.computeId)).state})`);
+        }
       };
       const suspend = async () => {
-        const { compute } = await suspendCompute({ computeId: wake.computeId, actor: "bench", reason: "proxy bench", force: true });
+        const { compute } = await suspendCompute({ actor: OPERATOR, computeId: wake.computeId, reason: "proxy bench", force: true });
         if (compute.state !== "suspended") throw new Error(`cannot suspend (${compute.state})`);
       };
       const wakes = { warm: [] as number[], cold: [] as number[] };
