@@ -1,14 +1,22 @@
 import { spawn, spawnSync } from "node:child_process";
+import { once } from "node:events";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import mysql from "mysql2/promise";
-import type { Product } from "../scripts/launcher";
-import { killComputes, launchScratch, scratchDataDir, scratchEnv } from "../scripts/scratch-product";
+import { findFreePort } from "../server/util/free-port";
+import { launch, type Product } from "../scripts/launcher";
+import { killComputes, scratchDataDir } from "../scripts/scratch-product";
 export { killComputes };
 
-// Shared by the benches: start the product the way the integration tests do (fresh DATA_DIR, free ports,
-// embedded PostgreSQL), act as a tenant through the REST API, time things and print tables.
+// Shared by the benches: start the product exactly as `npm start` runs it (durable PostgreSQL, every
+// setting at its shipped default; only the data directory and the ports are the bench's own, so that it
+// never touches a real DATA_DIR), act as a tenant through the REST API, time things and print tables.
+// The tests may run the product in a faster mode (fsync off, short leases and ticks); the benches never do:
+// their figures are what users get.
+
+/** The benches act on computes directly as an operator on the machine (an explicit system actor). */
+export const OPERATOR = { system: "operator" } as const;
 
 export interface Bench {
   product: Product;
@@ -23,7 +31,7 @@ export interface Bench {
  */
 export async function withProduct(body: (bench: Bench) => Promise<void>, extraCleanup: () => void = () => {}): Promise<void> {
   const dataDir = scratchDataDir("msl-bench");
-  const env = await scratchEnv(dataDir, { PROXY_DRAIN_TIMEOUT_MS: "500" });
+  const env = await shippedEnv(dataDir);
   const proxyPort = Number(env.PROXY_PORT);
   let product: Product | undefined;
   let cleaned: Promise<void> | undefined;
@@ -48,17 +56,55 @@ export async function withProduct(body: (bench: Bench) => Promise<void>, extraCl
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   try {
-    product = await launchScratch(env);
-    // Server functions (pauseCompute, LocalDriver, ...) run in this process too, against the same database.
+    product = await launchShipped(env);
+    // Server functions (pauseCompute, LocalDriver, ...) run in this process too, against the same database
+    // (their own logging quiet: the bench prints tables).
     process.env.DATABASE_URL = product.databaseUrl;
     process.env.DATA_DIR = dataDir;
-    process.env.LOG_LEVEL = env.LOG_LEVEL;
+    process.env.LOG_LEVEL ??= "warn";
     await body({ product, dataDir, proxyPort });
   } finally {
     await cleanup();
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
   }
+}
+
+/**
+ * The environment `npm start` would run with, but for a scratch data directory and free ports. Every other
+ * setting is left unset, so the product's own defaults apply (DESIGN.md: every variable has one). The
+ * embedded PostgreSQL is used whatever DATABASE_URL the shell has, as on a fresh machine.
+ */
+async function shippedEnv(dataDir: string): Promise<Record<string, string>> {
+  const env: Record<string, string> = {
+    DATA_DIR: dataDir,
+    DATABASE_URL: "",
+    PORT: String(await findFreePort()),
+    PROXY_PORT: String(await findFreePort()),
+    PROXY_METRICS_PORT: String(await findFreePort()),
+  };
+  const overridden = Object.keys(process.env).filter(
+    (k) => /^(PROXY_|SCHEDULER_|TRANSITION_|MIN_SUSPEND|DATABASE_POOL|COMPUTE_DRIVER|LOG_LEVEL)/.test(k) && !(k in env),
+  );
+  if (overridden.length > 0) {
+    // The product would read them from the shell; a bench with non-default settings measures something else.
+    console.log(`note: ignoring ${overridden.join(", ")} from the shell (benches run the shipped settings)`);
+    for (const k of overridden) delete process.env[k];
+  }
+  return env;
+}
+
+/** launch() as `npm start` calls it (durable PostgreSQL), with the output kept back unless it fails to start. */
+async function launchShipped(env: Record<string, string>): Promise<Product> {
+  const lines: string[] = [];
+  const keep = (line: string) => {
+    lines.push(line);
+    if (lines.length > 200) lines.shift();
+  };
+  return launch({ env, quiet: true, log: keep }).catch((error: unknown) => {
+    console.error(lines.join("\n"));
+    throw error;
+  });
 }
 
 // ---- the REST API, as a tenant ----
@@ -175,6 +221,47 @@ export async function firstAnswer(target: Target, timeoutMs = 30_000, pollMs = 5
   }
 }
 
+// ---- baselines: the same server without the control plane ----
+
+/** The command line of the mariadbd serving this compute (read from /proc), to start the same server bare. */
+export function serverCommandLine(computeId: string): string[] {
+  for (const entry of fs.readdirSync("/proc").filter((e) => /^\d+$/.test(e))) {
+    let args: string[] = [];
+    try {
+      args = fs.readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0").filter(Boolean);
+    } catch {
+      continue; // exited meanwhile
+    }
+    if (args[0]?.endsWith("mariadbd") && args.some((a) => a.includes(`/computes/${computeId}/`))) return args;
+  }
+  throw new Error(`no mariadbd runs compute ${computeId}`);
+}
+
+/**
+ * Exec the compute's own command line on another port, as the compute's OS account (the owner of its
+ * directory) but without sandbox, cgroups or control plane, wait for `SELECT 1` to answer, stop it. The
+ * compute must be stopped (suspended). Returns the milliseconds from exec to the answer: what a cold start
+ * costs at the least on this machine, now.
+ */
+export async function bareStart(commandLine: string[], login: { user: string; password: string }): Promise<number> {
+  const port = await findFreePort();
+  const [binary, ...args] = commandLine.map((a) => (a.startsWith("--port=") ? `--port=${port}` : a));
+  const datadir = args.find((a) => a.startsWith("--datadir="))!.slice("--datadir=".length);
+  const owner = fs.statSync(datadir);
+  const started = performance.now();
+  const server = spawn(binary!, args, { stdio: "ignore", uid: owner.uid, gid: owner.gid });
+  try {
+    await firstAnswer({ host: "127.0.0.1", port, ...login });
+    return performance.now() - started;
+  } finally {
+    server.kill("SIGTERM");
+    if (server.exitCode === null && server.signalCode === null) await once(server, "exit");
+  }
+}
+
+/** "2.08x" */
+export const ratio = (value: number, baseline: number) => `${fmt(value / baseline, 2)}x`;
+
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function timed(fn: () => Promise<unknown>): Promise<number> {
@@ -214,9 +301,15 @@ export function machine(): string {
   const cpus = os.cpus();
   const load = os.loadavg()[0]!;
   return (
-    `${cpus.length} cores (${cpus[0]?.model.trim() ?? "unknown CPU"}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}; ` +
+    `${new Date().toISOString().slice(0, 16)}Z, ${os.hostname()}: ${cpus.length} cores (${cpus[0]?.model.trim() ?? "unknown CPU"}), ` +
+    `${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}; ` +
     `load average before the bench ${fmt(load, 2)}${load > cpus.length / 2 ? " (something else is busy: figures will be noisy)" : ""}`
   );
+}
+
+/** The 1/5/15-minute load averages now, to print at the end (the machine may be shared). */
+export function loadNow(): string {
+  return `load average at the end ${os.loadavg().map((l) => fmt(l, 2)).join(" / ")} (1/5/15 min, ${os.cpus().length} cores)`;
 }
 
 // ---- external tools ----

@@ -66,7 +66,8 @@ async function seed(pg: import("pg").Client, n: number) {
 
 async function main() {
   const dataDir = scratchDataDir("msl-bench-sched");
-  const postgres = await startEmbeddedPostgres({ dataDir, fast: true });
+  // Durable, as `npm start` runs it (fsync on): the tick's writes cost what they cost users.
+  const postgres = await startEmbeddedPostgres({ dataDir });
   try {
     process.env.DATABASE_URL = postgres.url;
     process.env.DATA_DIR = dataDir;

@@ -400,7 +400,7 @@ async function connectWithRetry(
   for (;;) {
     // Each attempt looks at the compute's state again: one paused after the last look is woken first.
     const wakeStarted = process.hrtime.bigint();
-    const { endpoint, wokeFrom } = await ctx.waker.ensureRunning({ computeId: route.computeId!, slug: route.slug, who, deadline });
+    const { endpoint, wokeFrom } = await ctx.waker.ensureRunning({ computeId: route.computeId!, projectId: route.projectId, slug: route.slug, who, deadline });
     if (wokeFrom) ctx.metrics.wake(wokeFrom, Number(process.hrtime.bigint() - wakeStarted) / 1e9);
     try {
       const login = {

@@ -1,6 +1,6 @@
 import { AppError } from "@/server/errors";
 import { getComputeById } from "@/server/compute/find-compute";
-import { resumeCompute } from "@/server/compute/resume-compute";
+import { resumeCompute } from "@/server/compute/lifecycle/resume";
 import { getDriver } from "@/server/compute/drivers/registry";
 import type { Compute } from "@/server/db";
 import { ClientError, unavailable } from "./client-error";
@@ -8,7 +8,8 @@ import { ErrorCode } from "./protocol/constants";
 
 // Bring a client's compute to `running` before its session is connected. Within one proxy process, the
 // clients of one compute share a single wake; across processes the compare-and-set in resumeCompute
-// makes sure one `resume_compute` operation does the work and the others wait for it.
+// makes sure one `resume_compute` operation does the work and the others wait for it. The proxy wakes as
+// itself (a system actor), only ever the compute of the project its client authenticated for.
 
 export interface Endpoint {
   host: string;
@@ -38,7 +39,7 @@ export interface WakeResult {
 export class Waker {
   private readonly inflight = new Map<string, Promise<WakeResult>>();
 
-  async ensureRunning(args: { computeId: string; slug: string; who: string; deadline: number }): Promise<WakeResult> {
+  async ensureRunning(args: { computeId: string; projectId: string; slug: string; who: string; deadline: number }): Promise<WakeResult> {
     const compute = await getComputeById(args.computeId).catch(() => null);
     if (!compute) throw unavailable(`project '${args.slug}' has no compute; create one in the console or with the API`, "no_compute");
     const endpoint = endpointOf(compute);
@@ -58,13 +59,13 @@ export class Waker {
     return wake;
   }
 
-  private async wake(computeId: string, from: string, args: { slug: string; who: string; deadline: number }): Promise<WakeResult> {
+  private async wake(computeId: string, from: string, args: { projectId: string; slug: string; who: string; deadline: number }): Promise<WakeResult> {
     const timeoutMessage = `the compute of project '${args.slug}' did not wake in time; try again in a moment, and check its status in the console if it keeps failing`;
     let result;
     try {
       result = await resumeCompute({
+        actor: { system: "proxy", projectId: args.projectId },
         computeId,
-        actor: "proxy",
         reason: `woken by the proxy for ${args.who}`,
         waitMs: Math.max(0, args.deadline - Date.now()),
       });

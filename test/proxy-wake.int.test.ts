@@ -50,9 +50,8 @@ describe("proxy: wake on connect", () => {
   it("thaws a paused compute", async () => {
     const tenant = await newTenant();
     const c = await createProjectWithCompute(tenant);
-    const { pauseCompute } = await import("../server/compute/pause-compute");
-    const row = await db.compute.findUniqueOrThrow({ where: { id: c.computeId } });
-    expect(await pauseCompute({ compute: row, actor: "test", reason: "paused by the test" })).not.toBeNull();
+    const { pauseCompute } = await import("../server/compute/lifecycle/pause");
+    expect(await pauseCompute({ actor: { system: "operator" }, computeId: c.computeId, reason: "paused by the test" })).not.toBeNull();
     const conn = await connectProxy(`${c.slug}.app`, c.password);
     const [rows] = await conn.query("SELECT 1 AS ok");
     expect(rows).toEqual([{ ok: 1 }]);

@@ -3,7 +3,7 @@ import { PLAN_STORAGE_BYTES } from "../quotas/quotas";
 import { liveActivity } from "../proxy-activity/live-activity";
 import { getDriver } from "./drivers/registry";
 import { presentCompute, type ComputeReply } from "./present";
-import { verifyRunning } from "./verify-running";
+import { workloadGone } from "./workload-gone";
 import type { Compute } from "../db";
 import type { DriverState } from "./drivers/types";
 
@@ -15,14 +15,14 @@ export interface StorageReply {
 }
 
 /**
- * presentCompute with the proxies' live connection count and last activity, for a row whose `running` has
- * been checked against its workload (verifyRunning), and its storage: used bytes as the driver measures
- * them (the local driver asks its file system, never the server) against the plan's limit.
+ * presentCompute with the proxies' live connection count and last activity, whether a `running` row's
+ * workload is still there (workloadGone), and its storage: used bytes as the driver measures them (the
+ * local driver asks its file system, never the server) against the plan's limit. Reads only: a status read
+ * changes nothing, neither the compute nor its row.
  */
-export async function presentComputeWithActivity(row: Compute): Promise<ComputeReply & { storage: StorageReply }> {
-  const compute = await verifyRunning(row);
-  const [activity, storage] = await Promise.all([liveActivity([compute.id]), storageOf(compute)]);
-  return { ...presentCompute(compute, activity.get(compute.id)), storage };
+export async function presentComputeWithActivity(compute: Compute): Promise<ComputeReply & { storage: StorageReply }> {
+  const [gone, activity, storage] = await Promise.all([workloadGone(compute), liveActivity([compute.id]), storageOf(compute)]);
+  return { ...presentCompute(compute, activity.get(compute.id), { workloadGone: gone }), storage };
 }
 
 async function storageOf(compute: Compute): Promise<StorageReply> {

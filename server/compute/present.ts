@@ -11,15 +11,22 @@ function latest(a: Date | null | undefined, b: Date | null | undefined): Date | 
  * The compute reply shape of DESIGN.md (fields may be added, never renamed). With the proxies' activity
  * (liveActivity; presentComputeWithActivity looks it up), activeConnections is the sum over live proxies and
  * lastActiveAt the later of the row's and the proxies'; without it, the row's own (deprecated) count.
+ *
+ * A compute is never shown `running` while its workload is gone (`workloadGone`, found by a read that
+ * changes nothing): it is shown `resuming`, without an endpoint, because that is what the reconciler makes
+ * of it at the scheduler's next tick (a restart, recorded as restart_compute; after repeated crashes it is
+ * marked `failed` instead, and shown so from then on).
  */
-export function presentCompute(compute: Compute, activity?: ComputeActivity) {
+export function presentCompute(compute: Compute, activity?: ComputeActivity, { workloadGone = false } = {}) {
   const endpoint =
-    compute.endpointHost && compute.endpointPort ? { host: compute.endpointHost, port: compute.endpointPort } : null;
+    !workloadGone && compute.endpointHost && compute.endpointPort ? { host: compute.endpointHost, port: compute.endpointPort } : null;
   const lastActiveAt = latest(compute.lastActiveAt, activity?.lastActiveAt);
   return {
     id: compute.id,
     projectId: compute.projectId,
-    state: compute.state,
+    state: workloadGone ? ("resuming" as const) : compute.state,
+    /** The row says `running` but its process is gone; the reconciler restarts it. */
+    workloadGone,
     size: compute.size,
     suspendTimeoutSeconds: compute.suspendTimeoutSeconds,
     coldAfterSeconds: compute.coldAfterSeconds,

@@ -1,7 +1,7 @@
 import { db } from "../db";
 import type { ComputeSettingsInput } from "@/lib/schemas";
 import { assertColdAfterAllowed } from "../quotas/idle-rules";
-import { applySize } from "./apply-size";
+import { applySize } from "./lifecycle/apply-size";
 import { findComputeToChange } from "./find-compute";
 import type { Caller } from "../tenancy/caller";
 
@@ -18,13 +18,12 @@ export async function updateCompute({
   computeId: string;
   settings: ComputeSettingsInput;
 }) {
-  const actor = caller.actor;
   const compute = await findComputeToChange({ caller, computeId });
   const { organizationId } = await db.project.findUniqueOrThrow({ where: { id: compute.projectId }, select: { organizationId: true } });
   await assertColdAfterAllowed(organizationId, settings.coldAfterSeconds);
   const updated = await db.compute.update({ where: { id: compute.id }, data: settings });
   if (settings.size !== undefined && settings.size !== compute.size) {
-    return applySize({ computeId: compute.id, from: compute.size, to: settings.size, actor });
+    return applySize({ actor: { caller }, computeId: compute.id, from: compute.size, to: settings.size });
   }
   return updated;
 }

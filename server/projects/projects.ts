@@ -2,7 +2,7 @@ import { db } from "../db";
 import { AppError, notFound } from "../errors";
 import { generateSlug } from "../util/slug";
 import { page } from "../util/paginate";
-import { deleteCompute } from "../compute/delete-compute";
+import { deleteCompute } from "../compute/lifecycle/delete";
 import { authorize, type Caller } from "../tenancy/caller";
 import { accessRulesData, ACCESS_RULE_FIELDS, withAccess } from "./access-rules";
 import type { AccessRulesUpdate, Pagination } from "@/lib/schemas";
@@ -94,7 +94,10 @@ export async function deleteProject({ caller, projectId }: { caller: Caller; pro
   const project = await getProject({ organizationIds: caller.organizationIds, projectId });
   authorize(caller, project.organizationId, "projects.write");
   if (project.compute) {
-    await deleteCompute({ computeId: project.compute.id, actor: caller.actor, reason: "the project was deleted" });
+    // A compute that another delete removed meanwhile is a 404 here: gone is what this wants.
+    await deleteCompute({ actor: { caller }, computeId: project.compute.id, reason: "the project was deleted" }).catch((error: unknown) => {
+      if (!(error instanceof AppError && error.code === "not_found")) throw error;
+    });
   }
   await db.project.deleteMany({ where: { id: project.id, organizationId: project.organizationId } });
 }

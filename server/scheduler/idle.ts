@@ -4,11 +4,11 @@ import { utcTimestamp } from "../db/sql";
 import { config } from "../config";
 import { logger } from "../logger";
 import { getDriver } from "../compute/drivers/registry";
-import { pauseCompute } from "../compute/pause-compute";
-import { suspendCompute } from "../compute/suspend-compute";
+import { pauseCompute } from "../compute/lifecycle/pause";
+import { suspendCompute } from "../compute/lifecycle/suspend";
 import { PROXY_HEARTBEAT_TTL_MS } from "../proxy-activity";
 import type { DriverState } from "../compute/drivers/types";
-import type { JobSink } from "../compute/reconcile";
+import type { JobSink } from "../compute/lifecycle/reconcile";
 import { coldReason, pauseReason, plannedColdAfter, WAKE_WINDOW_SECONDS } from "./idle-policy";
 import { PLAN_MAX_COLD_AFTER_SECONDS } from "../quotas/idle-rules";
 import type { Plan } from "../db/generated/enums";
@@ -20,7 +20,8 @@ import { organizationsOf } from "./organizations";
 // the version the decision was made on, so two schedulers never pause or suspend a compute twice in one
 // idle period.
 
-export const ACTOR = "scheduler";
+/** The scheduler acts on every tenant's computes: an explicit system actor, not an unchecked call. */
+const ACTOR = { system: "scheduler" } as const;
 
 interface IdleCandidate {
   id: string;
@@ -85,7 +86,7 @@ async function pauseIfIdle(candidate: IdleCandidate): Promise<boolean> {
     return false;
   }
   const idleSeconds = Math.round((now.getTime() - new Date(still.idleSince).getTime()) / 1000);
-  return (await pauseCompute({ compute, actor: ACTOR, reason: pauseReason(idleSeconds) })) !== null;
+  return (await pauseCompute({ actor: ACTOR, computeId: compute.id, expectVersion: compute.version, reason: pauseReason(idleSeconds) })) !== null;
 }
 
 /** Queue a suspend for every compute paused for its (adaptive) cold-after time; returns how many were queued. */
@@ -125,7 +126,7 @@ export async function suspendColdComputes(jobs: JobSink, now = new Date()): Prom
     if (!cold || pausedSeconds < cold.seconds) continue;
     const reason = coldReason(pausedSeconds, cold, c.coldAfterSeconds);
     const run = () =>
-      suspendCompute({ computeId: c.id, actor: ACTOR, reason, expectVersion: c.version }).catch((error: unknown) =>
+      suspendCompute({ actor: ACTOR, computeId: c.id, reason, expectVersion: c.version }).catch((error: unknown) =>
         logger.error({ computeId: c.id, err: String(error) }, "going cold failed"),
       );
     const group = organizationOf.get(c.projectId) ?? c.projectId;

@@ -1,6 +1,6 @@
 import { config } from "../config";
 import { logger } from "../logger";
-import { reconcileAll } from "../compute/reconcile";
+import { reconcileAll } from "../compute/lifecycle/reconcile";
 import { pruneDeadProxies } from "../proxy-activity";
 import { pauseIdleComputes, suspendColdComputes } from "./idle";
 import { WorkPool, type WorkPoolStats } from "./work-pool";

@@ -2,8 +2,8 @@ import { json, readBody } from "@/app/_lib/http";
 import { withCaller } from "@/app/_lib/route";
 import { computeSettingsSchema } from "@/lib/schemas";
 import { config } from "@/server/config";
-import { deleteCompute } from "@/server/compute/delete-compute";
-import { findCompute, findComputeToChange } from "@/server/compute/find-compute";
+import { deleteCompute } from "@/server/compute/lifecycle/delete";
+import { findCompute } from "@/server/compute/find-compute";
 import { presentComputeWithActivity } from "@/server/compute/present-with-activity";
 import { updateCompute } from "@/server/compute/update-compute";
 import { getOperation } from "@/server/operations/operations";
@@ -28,7 +28,6 @@ export const PATCH = withCaller<{ id: string }>(async ({ req, params, caller }) 
 
 // DELETE /api/v1/compute/{id} - stop the compute and delete its data
 export const DELETE = withCaller<{ id: string }>(async ({ params, caller }) => {
-  const compute = await findComputeToChange({ caller, computeId: params.id });
-  const { operationId } = await deleteCompute({ computeId: compute.id, actor: caller.actor, reason: "deleted through the API" });
-  return json({ compute: { id: compute.id }, deleted: true, operation: await getOperation(operationId) });
+  const { operationId } = await deleteCompute({ actor: { caller }, computeId: params.id, reason: "deleted through the API" });
+  return json({ compute: { id: params.id }, deleted: true, operation: await getOperation(operationId) });
 });

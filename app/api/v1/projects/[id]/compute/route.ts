@@ -2,7 +2,7 @@ import { json, readBody } from "@/app/_lib/http";
 import { withCaller } from "@/app/_lib/route";
 import { computeSettingsSchema } from "@/lib/schemas";
 import { config } from "@/server/config";
-import { createCompute } from "@/server/compute/create-compute";
+import { createCompute } from "@/server/compute/lifecycle/create";
 import { presentCompute } from "@/server/compute/present";
 import { getOperation } from "@/server/operations/operations";
 

@@ -1,107 +1,45 @@
-import { db } from "../db";
-import { config } from "../config";
-import { logger } from "../logger";
-import { getDriver } from "./drivers/registry";
-import { getComputeById } from "./find-compute";
-import { startProvisioned } from "./create-compute";
-import { finishDelete } from "./delete-compute";
-import { completeWake } from "./resume-compute";
-import { stopAndFinish } from "./suspend-compute";
-import { beginTransition, instantTransition } from "./transition";
-import { organizationsOf } from "../scheduler/organizations";
-import type { Compute } from "../db";
-import type { OperationKind } from "../db/generated/enums";
-import type { DriverState } from "./drivers/types";
+import { db, type Compute } from "../../db";
+import { logger } from "../../logger";
+import { organizationsOf } from "../../scheduler/organizations";
+import { getDriver } from "../drivers/registry";
+import type { DriverState } from "../drivers/types";
+import { getComputeById } from "../find-compute";
+import type { SystemActorName } from "./actor";
+import { startAndRecordRunning, stopAndRecordSuspended } from "./finish";
+import { takeOverTransition } from "./take-over";
+import { beginTransition, instantTransition, leaseExpired } from "./transition";
 
 // The reconciler makes the rows true to the workloads after crashes and restarts: it adopts processes that
 // are still running, finishes or rolls back transitions whose owner died (lease expired), and notices
 // processes that died. Every action goes through the same compare-and-set as a request would, so several
-// replicas may reconcile at once.
+// replicas may reconcile at once. It is the reconciler's own verb (its actor is the system's "reconciler"):
+// it finishes transitions with finish.ts and take-over.ts, never through another verb.
 
-export const ACTOR = "reconciler";
+export const ACTOR: SystemActorName = "reconciler";
 /** A compute that crashed this many times without staying up is marked failed instead of restarted. */
 export const MAX_CRASHES = 3;
 
-function leaseExpired(compute: Compute): boolean {
-  return !compute.leaseUntil || compute.leaseUntil.getTime() < Date.now();
-}
-
 /**
- * Take over a transition whose owner's lease ran out: a compare-and-set that renews the lease and bumps
- * the version, so of several reconcilers exactly one carries on. Returns the row as claimed, or null.
+ * Look at one compute's workload and fix its row (or the workload) if they disagree. The scheduler's job
+ * reads the row afresh: it may have been queued a while ago.
  */
-async function claim(compute: Compute): Promise<Compute | null> {
-  if (!leaseExpired(compute)) return null;
-  const { count } = await db.compute.updateMany({
-    where: { id: compute.id, state: compute.state, version: compute.version },
-    data: { version: { increment: 1 }, leaseUntil: new Date(Date.now() + config().TRANSITION_LEASE_SECONDS * 1000) },
-  });
-  return count === 1 ? { ...compute, version: compute.version + 1 } : null;
-}
-
-/**
- * The operation that a dead replica left running for this transition, or a new one for the reconciler
- * when none is left (so every transition it finishes is on the record).
- */
-async function operationToFinish(compute: Compute, kinds: OperationKind[]): Promise<string> {
-  const op = await db.operation.findFirst({
-    where: { computeId: compute.id, status: "running", kind: { in: kinds } },
-    orderBy: { createdAt: "desc" },
-    select: { id: true },
-  });
-  if (op) return op.id;
-  const project = await db.project.findUniqueOrThrow({ where: { id: compute.projectId }, select: { organizationId: true } });
-  const created = await db.operation.create({
-    data: {
-      organizationId: project.organizationId,
-      projectId: compute.projectId,
-      computeId: compute.id,
-      kind: kinds[0]!,
-      actor: ACTOR,
-      reason: `finishing a ${compute.state} transition whose owner stopped`,
-    },
-    select: { id: true },
-  });
-  return created.id;
-}
-
-/** Look at one compute's workload and fix its row (or the workload) if they disagree. */
 export async function reconcileCompute(computeId: string): Promise<void> {
   const compute = await getComputeById(computeId).catch(() => null);
   if (compute) await reconcileRow(compute);
 }
 
-/** reconcileCompute for a row already read (a waiter that just read it; the scheduler's jobs read it afresh). */
-export async function reconcileRow(compute: Compute): Promise<void> {
+async function reconcileRow(compute: Compute): Promise<void> {
   const driver = getDriver(compute.driver);
   const state = compute.driverState as DriverState | null;
 
   switch (compute.state) {
-    case "provisioning": {
-      if (!(await claim(compute))) return;
-      await startProvisioned(compute.id, await operationToFinish(compute, ["create_compute"]));
+    case "provisioning":
+    case "resuming":
+    case "suspending":
+    case "deleting":
+      // Its owner's lease ran out: roll it forward (a start is idempotent, so a half-done resume is simply done again).
+      await takeOverTransition(compute);
       return;
-    }
-    case "resuming": {
-      const claimed = await claim(compute);
-      if (!claimed) return;
-      // Roll forward: starting is idempotent, so a half-done resume is simply done again.
-      const opId = await operationToFinish(claimed, ["resume_compute", "restart_compute"]);
-      await completeWake(claimed, opId, claimed.version, "suspended").catch(() => undefined);
-      return;
-    }
-    case "suspending": {
-      const claimed = await claim(compute);
-      if (!claimed) return;
-      const opId = await operationToFinish(claimed, ["suspend_compute"]);
-      await stopAndFinish(claimed.id, claimed.version, claimed.driver, state, { operationId: opId, killSessions: false }).catch(() => undefined);
-      return;
-    }
-    case "deleting": {
-      if (!(await claim(compute))) return;
-      await finishDelete(compute.id, compute.driver, state, null).catch(() => undefined);
-      return;
-    }
     case "running": {
       const seen = await driver.inspect(compute.id, state);
       if (seen.status === "running") {
@@ -124,8 +62,8 @@ export async function reconcileRow(compute: Compute): Promise<void> {
         await instantTransition({
           computeId: compute.id, version: compute.version, from: "paused", to: "suspending",
           kind: "suspend_compute", actor: ACTOR, reason: "the paused process ended; recorded as suspended",
-        }).then(async (opId) => {
-          if (opId) await stopAndFinish(compute.id, compute.version + 1, compute.driver, state, { operationId: opId, killSessions: false });
+        }).then(async (operationId) => {
+          if (operationId) await stopAndRecordSuspended({ compute, operationId, version: compute.version + 1, killSessions: false });
         });
       } else if (seen.status === "running") {
         await driver.pause(compute.id, state);
@@ -140,8 +78,8 @@ export async function reconcileRow(compute: Compute): Promise<void> {
 
 /**
  * Put on the row that a running compute's process is gone: one compare-and-set to `resuming` with a
- * restart_compute operation that also counts the crash, or to `failed` after MAX_CRASHES. Touches nothing
- * but the row. Returns the restart to carry out, or null (marked failed, or someone else moved it first).
+ * restart_compute operation that also counts the crash, or to `failed` after MAX_CRASHES. Returns the
+ * restart to carry out, or null (marked failed, or someone else moved it first).
  */
 async function recordCrash(compute: Compute): Promise<{ operationId: string; version: number } | null> {
   logger.warn({ computeId: compute.id, crashes: compute.crashCount + 1 }, "compute process is gone");
@@ -167,27 +105,9 @@ async function recordCrash(compute: Compute): Promise<{ operationId: string; ver
 async function handleCrash(compute: Compute): Promise<void> {
   const restart = await recordCrash(compute);
   if (!restart) return;
-  await completeWake(compute, restart.operationId, restart.version, "running").catch((error: unknown) =>
-    logger.error({ computeId: compute.id, err: String(error) }, "restart failed"),
+  await startAndRecordRunning({ compute, operationId: restart.operationId, version: restart.version, from: "resuming", thaw: false }).catch(
+    (error: unknown) => logger.error({ computeId: compute.id, err: String(error) }, "restart failed"),
   );
-}
-
-/**
- * For a reader that found a running row without its process (a status read): the crash goes on the row at
- * once, so the compute is never shown `running` while it is gone, but the restart itself is left to the
- * scheduler (its lease is given up at once, so the next tick of any replica takes it, or a client that
- * connects meanwhile). A read never starts a compute: a start can take as long as a tenant makes it.
- */
-export async function noteCrash(compute: Compute): Promise<void> {
-  if (compute.state !== "running") return;
-  const restart = await recordCrash(compute);
-  if (!restart) return;
-  // A second write (the transition always takes a full lease); should this process die in between, the
-  // lease simply runs out later.
-  await db.compute.updateMany({
-    where: { id: compute.id, state: "resuming", version: restart.version },
-    data: { leaseUntil: new Date() },
-  });
 }
 
 /** A compute that stayed up this long after a restart is healthy again: its crash count starts over. */

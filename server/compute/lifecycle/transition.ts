@@ -1,12 +1,13 @@
-import { db, type Prisma } from "../db";
-import { config } from "../config";
-import { AppError } from "../errors";
+import { db, type Compute, type Prisma } from "../../db";
+import { config } from "../../config";
+import { AppError } from "../../errors";
 import { canTransition, isTransitional, type ComputeStateName } from "@/lib/compute-states";
-import type { OperationKind } from "../db/generated/enums";
+import type { OperationKind } from "../../db/generated/enums";
 
 // Every state change of a compute is one compare-and-set on (state, version) plus the bookkeeping that must
 // never disagree with it: the usage interval it closes and opens, and the operation it begins or ends. All of
-// it commits in one transaction, so two replicas racing for the same compute cannot both win.
+// it commits in one transaction, so two replicas racing for the same compute cannot both win. This is the
+// bottom of the lifecycle (see "The lifecycle core" in README.md): it imports no other lifecycle module.
 
 type Tx = Prisma.TransactionClient;
 
@@ -39,9 +40,7 @@ async function casState(tx: Tx, input: TransitionInput, now: Date): Promise<bool
   if (!canTransition(input.from, input.to)) {
     throw new Error(`refused transition ${input.from} -> ${input.to}`);
   }
-  const lease = isTransitional(input.to)
-    ? new Date(now.getTime() + config().TRANSITION_LEASE_SECONDS * 1000)
-    : null;
+  const lease = isTransitional(input.to) ? transitionLease(now.getTime()) : null;
   const { count } = await tx.compute.updateMany({
     where: { id: input.computeId, state: input.from, version: input.version },
     data: {
@@ -161,4 +160,27 @@ export async function instantTransition(input: BeginInput & { error?: string | n
     });
     return operation.id;
   });
+}
+
+function transitionLease(now = Date.now()): Date {
+  return new Date(now + config().TRANSITION_LEASE_SECONDS * 1000);
+}
+
+/** Whether the replica that began this row's transition has had its time (it died, or it is stuck). */
+export function leaseExpired(compute: Pick<Compute, "leaseUntil">): boolean {
+  return !compute.leaseUntil || compute.leaseUntil.getTime() < Date.now();
+}
+
+/**
+ * Take over a transition whose owner's lease ran out: a compare-and-set that renews the lease and bumps
+ * the version, so of several takers exactly one carries on. Returns the row as claimed, or null.
+ */
+export async function claimTransition(compute: Compute): Promise<Compute | null> {
+  if (!leaseExpired(compute)) return null;
+  const leaseUntil = transitionLease();
+  const { count } = await db.compute.updateMany({
+    where: { id: compute.id, state: compute.state, version: compute.version },
+    data: { version: { increment: 1 }, leaseUntil },
+  });
+  return count === 1 ? { ...compute, version: compute.version + 1, leaseUntil } : null;
 }

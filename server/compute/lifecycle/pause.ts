@@ -1,33 +1,38 @@
-import { logger } from "../logger";
-import { getDriver } from "./drivers/registry";
-import { getComputeById } from "./find-compute";
+import { logger } from "../../logger";
+import { getDriver } from "../drivers/registry";
+import type { DriverState } from "../drivers/types";
+import { getComputeById } from "../find-compute";
+import { actorName, computeFor, type Actor } from "./actor";
 import { instantTransition } from "./transition";
-import { wakeCompute } from "./resume-compute";
-import type { DriverState } from "./drivers/types";
-import type { Compute } from "../db";
+import { wakeFrom } from "./wake";
 
 /**
  * Warm suspend: freeze a running compute in place. The row moves first (so a client arriving now sees
  * `paused` and resumes it); after freezing, a resume that slipped in between is honoured by thawing again.
- * Returns the operation's id, or null when the compute was no longer in the state the caller saw.
+ * Returns the operation's id, or null when the compute was not running (at `expectVersion`, when given:
+ * the scheduler's decision was made on that version).
  */
 export async function pauseCompute({
-  compute,
   actor,
+  computeId,
   reason,
+  expectVersion,
 }: {
-  compute: Compute;
-  actor: string;
+  actor: Actor;
+  computeId: string;
   reason: string;
+  expectVersion?: number;
 }): Promise<string | null> {
+  const compute = await computeFor(actor, computeId);
   if (compute.state !== "running") return null;
+  if (expectVersion !== undefined && compute.version !== expectVersion) return null;
   const operationId = await instantTransition({
     computeId: compute.id,
     version: compute.version,
     from: "running",
     to: "paused",
     kind: "pause_compute",
-    actor,
+    actor: actorName(actor),
     reason,
   });
   if (!operationId) return null;
@@ -38,7 +43,7 @@ export async function pauseCompute({
   const sessions = await driver.countUserSessions(compute.id, state).catch(() => 0);
   if (sessions > 0) {
     const paused = await getComputeById(compute.id);
-    await wakeCompute(paused, { computeId: compute.id, actor, reason: "a session opened while the compute was being paused", skipQuotaCheck: true });
+    await wakeFrom(paused, { actor: actorName(actor), reason: "a session opened while the compute was being paused", skipQuotaCheck: true });
     return operationId;
   }
   try {

@@ -1,8 +1,9 @@
-import { logger } from "../logger";
-import { getComputeById } from "./find-compute";
-import { wakeCompute } from "./resume-compute";
-import { suspendCompute } from "./suspend-compute";
-import { waitForSettled } from "./wait-for-settled";
+import { logger } from "../../logger";
+import { getComputeById } from "../find-compute";
+import { actorName, computeFor, type Actor } from "./actor";
+import { settle } from "./settle";
+import { suspendCompute } from "./suspend";
+import { wakeFrom } from "./wake";
 
 // A new size takes effect on the server itself, not only on the bill. MariaDB cannot change its buffer
 // pool's upper bound or our command line online, so a running server is restarted at the new size (one
@@ -17,30 +18,32 @@ import { waitForSettled } from "./wait-for-settled";
 
 const SETTLE_MS = 60_000;
 
-export async function applySize(input: { computeId: string; from: number; to: number; actor: string }) {
+export async function applySize(input: { actor: Actor; computeId: string; from: number; to: number }) {
   const reason = `size changed from ${input.from} to ${input.to} CU`;
+  const { id } = await computeFor(input.actor, input.computeId);
   // A transition under way (a wake, say) finishes first; it may have started the server at either size.
-  const settled = (await waitForSettled(input.computeId, SETTLE_MS)) ?? (await getComputeById(input.computeId));
+  const settled = (await settle(id, Date.now() + SETTLE_MS)) ?? (await getComputeById(id));
   try {
     if (settled.state === "running") {
-      await wakeCompute(settled, {
-        computeId: settled.id,
-        actor: input.actor,
+      await wakeFrom(settled, {
+        actor: actorName(input.actor),
         kind: "restart_compute",
         reason: `${reason}: restarted to run at the new size`,
+        // A restart is not a new wake: the quota does not stop a running compute.
+        skipQuotaCheck: true,
         usageSize: Math.max(input.from, input.to),
       });
     } else if (settled.state === "paused") {
       await suspendCompute({
-        computeId: settled.id,
         actor: input.actor,
+        computeId: id,
         reason: `${reason}: the paused server is stopped; the next wake starts it at the new size`,
         expectVersion: settled.version,
       });
     }
   } catch (error) {
     // The size is stored; the failed restart is on the operations log and the compute can be resumed.
-    logger.warn({ computeId: input.computeId, err: String(error) }, "applying a new size failed");
+    logger.warn({ computeId: id, err: String(error) }, "applying a new size failed");
   }
-  return getComputeById(input.computeId);
+  return getComputeById(id);
 }

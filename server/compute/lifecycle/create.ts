@@ -1,19 +1,16 @@
-import { db } from "../db";
-import { config } from "../config";
-import { AppError, notFound } from "../errors";
-import { logger } from "../logger";
-import { assertComputeQuota } from "../quotas/quotas";
-import { assertColdAfterAllowed } from "../quotas/idle-rules";
-import { generateRolePassword, nativePasswordHash } from "../auth/native-password";
+import { db } from "../../db";
+import { config } from "../../config";
+import { AppError, notFound } from "../../errors";
+import { assertComputeQuota } from "../../quotas/quotas";
+import { assertColdAfterAllowed } from "../../quotas/idle-rules";
+import { generateRolePassword, nativePasswordHash } from "../../auth/native-password";
 import { DEFAULT_DATABASE, DEFAULT_ROLE } from "@/lib/compute-states";
 import type { ComputeSettingsInput } from "@/lib/schemas";
-import { defaultDriverName, getDriver } from "./drivers/registry";
-import { operationErrorMessage } from "./operation-error";
-import { getComputeById } from "./find-compute";
-import { loadComputeSpec } from "./spec";
-import { finishTransition } from "./transition";
-import { connectionDetails } from "./connection-details";
-import { authorize, type Caller } from "../tenancy/caller";
+import { authorize, type Caller } from "../../tenancy/caller";
+import { defaultDriverName } from "../drivers/registry";
+import { getComputeById } from "../find-compute";
+import { connectionDetails } from "../connection-details";
+import { startAndRecordRunning } from "./finish";
 
 /**
  * Create the project's read-write compute and start it. The project's default role `app` is created with it
@@ -96,7 +93,10 @@ export async function createCompute({
     throw error;
   }
 
-  await startProvisioned(created.computeId, created.operationId);
+  // The row stands `provisioning` since the transaction above; a failed start is recorded
+  // `failed` with its operation, and the reconciler finishes a start this process did not live to finish.
+  const provisioned = await getComputeById(created.computeId);
+  await startAndRecordRunning({ compute: provisioned, operationId: created.operationId, version: provisioned.version, from: "provisioning", thaw: false }).catch(() => undefined);
   const compute = await getComputeById(created.computeId);
   if (compute.state !== "running") {
     throw new AppError("unavailable", "the compute could not be started; it is marked failed and can be resumed");
@@ -111,42 +111,4 @@ export async function createCompute({
       database: DEFAULT_DATABASE,
     }),
   };
-}
-
-/** provisioning -> running (or failed). The reconciler calls it again for a compute stuck provisioning. */
-export async function startProvisioned(computeId: string, operationId: string): Promise<void> {
-  const { spec, driver, driverState } = await loadComputeSpec(computeId);
-  const row = await db.compute.findUniqueOrThrow({
-    where: { id: computeId },
-    select: { version: true, project: { select: { rolesVersion: true } } },
-  });
-  try {
-    const started = await getDriver(driver).start(spec, driverState);
-    await finishTransition({
-      computeId,
-      version: row.version,
-      from: "provisioning",
-      to: "running",
-      operationId,
-      data: {
-        endpointHost: started.endpoint.host,
-        endpointPort: started.endpoint.port,
-        driverState: started.driverState as object,
-        rolesSyncedVersion: row.project.rolesVersion,
-      },
-    });
-  } catch (error) {
-    const detail = error instanceof Error ? error.message : String(error);
-    const message = operationErrorMessage(error, "starting the new compute");
-    logger.error({ computeId, err: detail }, "provisioning failed");
-    await finishTransition({
-      computeId,
-      version: row.version,
-      from: "provisioning",
-      to: "failed",
-      operationId,
-      error: message,
-      data: { failureReason: "the compute could not be started" },
-    });
-  }
 }
