@@ -112,7 +112,8 @@ test("invite a viewer who signs up from the link, sees but cannot change, switch
 
   // The owner makes the viewer a member; the viewer can then make an API key.
   await page.reload();
-  const row = page.getByTestId("member-row").filter({ hasText: viewerEmail });
+  // Only the row a person sees: while the page streams in, the DOM may also hold a hidden copy of it.
+  const row = page.getByTestId("member-row").filter({ hasText: viewerEmail, visible: true });
   await expect(row.getByTestId("member-role")).toHaveText("viewer");
   await row.getByRole("button", { name: `Change role of ${viewerEmail}` }).click();
   const dialog = page.getByRole("dialog", { name: `Change the role of ${viewerEmail}` });
