@@ -2,6 +2,7 @@ import { db } from "../db";
 import { notFound } from "../errors";
 import { recordAuditEvent } from "../audit/record-audit-event";
 import { PLAN_CU_HOURS, PLAN_STORAGE_BYTES, quotaStatus } from "../quotas/quotas";
+import { planOf, PLAN_ORDER, PLANS } from "./plans";
 import { authorize, type Caller } from "../tenancy/caller";
 import type { Plan } from "../db/generated/enums";
 
@@ -16,14 +17,24 @@ export async function getBilling({ caller }: { caller: Caller }) {
     organizationId,
     plan: org.plan,
     limits: {
+      ...planOf(org.plan).limits,
       cuHoursPerMonth: org.cuHoursQuota ?? PLAN_CU_HOURS[org.plan],
       storageBytesPerCompute: PLAN_STORAGE_BYTES[org.plan],
     },
-    usage: { cuHoursThisMonth: quota.usedCuSeconds / 3600 },
+    usage: { cuHoursThisMonth: quota.usedCuSeconds / 3600, projects: await db.project.count({ where: { organizationId } }) },
+    /** True when a free organization's computes are suspended for the month (an upgrade lifts it). */
+    quotaExceeded: quota.exceeded,
+    /** Every plan's prices, included amounts and limits, for the billing page's comparison. */
+    plans: PLAN_ORDER.map((name) => PLANS[name]),
   };
 }
 
-/** Change the acting organization's plan; only owners may. Recorded in the audit log. */
+/**
+ * Change the acting organization's plan; only owners may. Recorded in the audit log. The change applies at
+ * once: quotas and limits read the plan when they are checked, so an upgraded organization's suspended
+ * computes wake on their next connection. There is no payment provider: this is where one would hook in
+ * (a checkout before the change, or its subscription webhook calling this with the paid plan).
+ */
 export async function changePlan({ caller, plan }: { caller: Caller; plan: Plan }) {
   const organizationId = caller.organizationId;
   authorize(caller, organizationId, "billing.write");

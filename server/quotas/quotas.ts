@@ -3,21 +3,22 @@ import { utcTimestamp } from "../db/sql";
 import { AppError } from "../errors";
 import { BILLED_STATES } from "@/lib/compute-states";
 import type { Plan } from "../db/generated/enums";
+import { mapPlans, planThatLifts } from "../billing/plans";
 
 // Compute quotas: each plan allows so many CU-hours per calendar month (UTC); an organization may carry
 // its own figure (cuHoursQuota). An organization over its quota cannot wake or start computes (the proxy
 // answers with a clear error, the API with 402); running computes are not cut off.
 
-export const PLAN_CU_HOURS: Record<Plan, number | null> = { free: 100, pro: 2000, enterprise: null };
-
-const GIB = 1024 * 1024 * 1024;
+/** From the one plans module (server/billing/plans.ts), kept under their old names for their callers. */
+export const PLAN_CU_HOURS: Record<Plan, number | null> = mapPlans((p) => p.limits.cuHoursPerMonth);
 /** Storage per compute: the local driver's disk limit (server/compute/drivers/local/volume.ts). */
-export const PLAN_STORAGE_BYTES: Record<Plan, number> = { free: 1 * GIB, pro: 50 * GIB, enterprise: 1024 * GIB };
+export const PLAN_STORAGE_BYTES: Record<Plan, number> = mapPlans((p) => p.limits.storageBytesPerCompute);
 
 export interface QuotaStatus {
   usedCuSeconds: number;
   limitCuSeconds: number | null;
   exceeded: boolean;
+  plan: Plan;
 }
 
 function monthStart(now: Date): Date {
@@ -39,16 +40,27 @@ export async function quotaStatus(organizationId: string): Promise<QuotaStatus> 
       AND ("endedAt" IS NULL OR "endedAt" > ${utcTimestamp(from)})`;
   const usedCuSeconds = Math.max(0, rows[0]?.used ?? 0);
   const limitCuSeconds = limitHours === null ? null : limitHours * 3600;
-  return { usedCuSeconds, limitCuSeconds, exceeded: limitCuSeconds !== null && usedCuSeconds >= limitCuSeconds };
+  return { plan: org?.plan ?? "free", usedCuSeconds, limitCuSeconds, exceeded: limitCuSeconds !== null && usedCuSeconds >= limitCuSeconds };
+}
+
+/** Why a wake or start is refused, with how to go on: the proxy sends it as error 1226, the API as 402. */
+export function cuHoursExceededError(plan: Plan, status: QuotaStatus, now = new Date()): AppError {
+  const hours = (status.limitCuSeconds! / 3600).toFixed(0);
+  const lifts = planThatLifts(plan, (l) => l.cuHoursPerMonth === null || l.cuHoursPerMonth * 3600 > status.usedCuSeconds);
+  const nextMonth = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1)).toISOString();
+  const upgrade = lifts
+    ? `upgrade the plan to ${lifts} (Upgrade on the console's Billing page, or PATCH /api/v1/billing {"plan": "${lifts}"}) to go on at once`
+    : "upgrade the plan to go on at once";
+  return new AppError(
+    "quota_exceeded",
+    `the organization has used its ${hours} CU-hours of compute for this month; ${upgrade}, or wait for the next month (${nextMonth})`,
+    [{ message: `cuHoursPerMonth is ${hours} on the ${plan} plan`, limit: "cuHoursPerMonth", max: Number(hours), currentPlan: plan, plan: lifts }],
+  );
 }
 
 /** Throws quota_exceeded (402) when the organization has used its compute quota for the month. */
 export async function assertComputeQuota(organizationId: string): Promise<void> {
   const status = await quotaStatus(organizationId);
   if (!status.exceeded) return;
-  const hours = (status.limitCuSeconds! / 3600).toFixed(0);
-  throw new AppError(
-    "quota_exceeded",
-    `the organization has used its ${hours} CU-hours of compute for this month; upgrade the plan or wait for the next month`,
-  );
+  throw cuHoursExceededError(status.plan, status);
 }
