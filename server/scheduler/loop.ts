@@ -11,10 +11,11 @@ import { WorkPool, type WorkPoolStats } from "./work-pool";
 // One tick decides: which computes the reconciler must look after (adoption after a restart, crashed
 // processes, transitions whose owner died), which running computes are idle, which paused ones go cold,
 // which free organizations have used their CU-hours (their computes are suspended); then it forgets dead
-// proxies and rolls up the usage of closed hours (server/usage/rollup.ts). The acting (starts, restarts, stops, pauses) is queued on a bounded work pool and happens off
-// the tick, so a tick costs database queries and /proc reads only, whatever a compute does: one whose
-// start takes a minute delays no other tenant's pause. Ticks never overlap within a
-// process; across replicas every action is a compare-and-set made inside its job.
+// proxies and rolls up the usage of closed hours (server/usage/rollup.ts). The acting (starts, restarts,
+// stops, pauses) is queued on a bounded work pool and happens off the tick, so a tick costs database
+// queries and /proc reads only, whatever a compute does: one whose start takes a minute delays no other
+// tenant's pause. Ticks never overlap within a process; across replicas every action is a compare-and-set
+// made inside its job.
 
 export interface SchedulerStatus {
   running: boolean;
