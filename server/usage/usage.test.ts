@@ -30,6 +30,19 @@ describe("bucketUsage", () => {
   });
 });
 
+describe("bucketUsage with rollups", () => {
+  it("takes rolled-up hours from the rollups and only the rest from the intervals", () => {
+    const query = UsageQuerySchema.parse({ from: "2026-01-01T00:30:00Z", to: "2026-01-01T03:00:00Z", granularity: "hour" });
+    const open = [{ state: "running", size: 1, startedAt: at("2025-12-31T23:00:00Z"), endedAt: null }];
+    const window = { from: at("2026-01-01T01:00:00Z"), to: at("2026-01-01T02:00:00Z") };
+    // The rollup says 100 s for 01:00 (whatever the intervals say): proof that it is the one read.
+    const hours = [{ hourStart: at("2026-01-01T01:00:00Z"), computeSeconds: 100, cuSeconds: 50 }];
+    const result = bucketUsage(open, query, at("2026-01-01T02:30:00Z"), { window, hours });
+    expect(result.usage.map((b) => b.computeSeconds)).toEqual([1800, 100, 1800]);
+    expect(result.totals).toEqual({ computeSeconds: 3700, cuSeconds: 3650 });
+  });
+});
+
 describe("UsageQuerySchema", () => {
   it("clamps the future to now", () => {
     const q = UsageQuerySchema.parse({ to: "2999-01-01T00:00:00Z", granularity: "day" });
