@@ -16,6 +16,8 @@ export const UsageQuerySchema = z
     from: z.iso.datetime({ offset: true }).optional(),
     to: z.iso.datetime({ offset: true }).optional(),
     granularity: z.enum(["hour", "day"]).default("day"),
+    /** csv: the same buckets as a spreadsheet (server/usage/csv.ts), over any range up to the longer caps. */
+    format: z.enum(["json", "csv"]).default("json"),
   })
   .transform((q, ctx) => {
     const step = q.granularity === "hour" ? HOUR : DAY;
@@ -24,11 +26,13 @@ export const UsageQuerySchema = z
     const to = Math.min(q.to ? Date.parse(q.to) : now, now);
     const from = q.from ? Date.parse(q.from) : to - (q.granularity === "hour" ? 24 * HOUR : 30 * DAY);
     if (from > to) ctx.addIssue({ code: "custom", path: ["from"], message: "must not be after `to`" });
-    const maxBuckets = q.granularity === "hour" ? 24 * 31 : 366 * 2;
+    // Rollups make long ranges cheap; the caps only bound a reply's size (an export may be longer).
+    const csv = q.format === "csv";
+    const maxBuckets = q.granularity === "hour" ? 24 * (csv ? 366 : 31) : 366 * (csv ? 10 : 2);
     if ((to - from) / step > maxBuckets) {
       ctx.addIssue({ code: "custom", path: ["from"], message: `the range may hold at most ${maxBuckets} ${q.granularity}s` });
     }
-    return { from: new Date(from), to: new Date(to), step, granularity: q.granularity };
+    return { from: new Date(from), to: new Date(to), step, granularity: q.granularity, format: q.format };
   });
 export type UsageQuery = z.infer<typeof UsageQuerySchema>;
 
