@@ -1,0 +1,65 @@
+import crypto from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { call, newTenant } from "./api";
+import { db } from "../server/db";
+import { HOUR_MS, hourOf } from "../server/usage/metering";
+import { recomputeHour, rolledRange, rollupHour } from "../server/usage/rollup";
+
+// Rollups are idempotent: run twice, or by two replicas at once, an hour counts once; the usage API reads
+// them (and CSV exports them).
+
+describe("usage rollups", () => {
+  it("counts an hour once however often and by however many replicas it is rolled up", async () => {
+    const tenant = await newTenant();
+    const organizationId = tenant.organizationId;
+    // An hour just before the oldest one rolled up, so the rolled-up range stays contiguous.
+    const range = await rolledRange();
+    const hour = range ? range.from.getTime() - HOUR_MS : hourOf(Date.now()) - 2 * HOUR_MS;
+    const H = (minutes: number) => new Date(hour + minutes * 60_000);
+    const [a, b] = [`test-${crypto.randomUUID()}`, `test-${crypto.randomUUID()}`];
+    await db.usageEvent.createMany({
+      data: [
+        { organizationId, computeId: a, state: "running", size: 0.5, startedAt: H(10), endedAt: H(40) }, // 0.25 CU-hours
+        { organizationId, computeId: a, state: "paused", size: 0.5, startedAt: H(40), endedAt: null },
+        { organizationId, computeId: b, state: "running", size: 1, startedAt: H(50), endedAt: null }, // open: 600 s in the hour
+      ],
+    });
+    const expected = [
+      { computeId: a, computeSeconds: 1800, cuSeconds: 900 },
+      { computeId: b, computeSeconds: 600, cuSeconds: 600 },
+    ];
+    const rows = () =>
+      db.usageHour.findMany({
+        where: { organizationId },
+        orderBy: { computeId: a < b ? "asc" : "desc" },
+        select: { computeId: true, computeSeconds: true, cuSeconds: true, hourStart: true },
+      });
+    const month = () => db.usageMonth.findMany({ where: { organizationId }, select: { cuSeconds: true, computeSeconds: true } });
+
+    // Twice in a row, then twice at once (two replicas): the same rows, the same month.
+    for (let i = 0; i < 2; i++) await db.$transaction((tx) => recomputeHour(tx, new Date(hour), organizationId));
+    await Promise.all([0, 1].map(() => db.$transaction((tx) => recomputeHour(tx, new Date(hour), organizationId))));
+    expect((await rows()).map(({ hourStart, ...r }) => (expect(hourStart.getTime()).toBe(hour), r))).toEqual(expected);
+    expect(await month()).toEqual([{ computeSeconds: 2400, cuSeconds: 1500 }]);
+
+    // The scheduler's unit, one hour for everyone, on two replicas at once: one writes, the other finds it done.
+    const results = await Promise.all([rollupHour(new Date(hour)), rollupHour(new Date(hour))]);
+    expect(results.sort()).toEqual([false, true]);
+    expect(await rollupHour(new Date(hour))).toBe(false);
+    expect((await rows()).map(({ hourStart: _, ...r }) => r)).toEqual(expected);
+    expect(await month()).toEqual([{ computeSeconds: 2400, cuSeconds: 1500 }]);
+
+    // The usage API reads the rollup for that hour (a changed rollup shows), and exports it as CSV.
+    const query = `from=${new Date(hour).toISOString()}&to=${new Date(hour + HOUR_MS).toISOString()}&granularity=hour`;
+    const usage = await call<{ usage: { cuSeconds: number }[]; totals: { cuSeconds: number; computeSeconds: number } }>("GET", `/api/v1/usage?${query}`, { key: tenant.key });
+    expect(usage.body.totals).toEqual({ computeSeconds: 2400, cuSeconds: 1500 });
+    await db.usageHour.updateMany({ where: { organizationId, computeId: b }, data: { cuSeconds: 601 } });
+    const reread = await call<{ totals: { cuSeconds: number } }>("GET", `/api/v1/usage?${query}`, { key: tenant.key });
+    expect(reread.body.totals.cuSeconds).toBe(1501);
+
+    const csv = await fetch(`${process.env.TEST_BASE_URL}/api/v1/usage?${query}&format=csv`, { headers: { authorization: `Bearer ${tenant.key}` } });
+    expect(csv.status).toBe(200);
+    expect(csv.headers.get("content-type")).toMatch(/^text\/csv/);
+    expect((await csv.text()).split("\r\n")).toEqual(["start,computeSeconds,cuSeconds,cuHours,storageBytes", `${new Date(hour).toISOString()},2400,1501,0.416944,`, ""]);
+  });
+});
