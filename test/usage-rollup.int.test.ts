@@ -1,6 +1,8 @@
 import crypto from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { call, newTenant } from "./api";
+import { createProjectWithCompute, waitFor } from "./compute";
+import { sampleStorage } from "../server/usage/storage-sampling";
 import { db } from "../server/db";
 import { HOUR_MS, hourOf } from "../server/usage/metering";
 import { recomputeHour, rolledRange, rollupHour } from "../server/usage/rollup";
@@ -61,5 +63,18 @@ describe("usage rollups", () => {
     expect(csv.status).toBe(200);
     expect(csv.headers.get("content-type")).toMatch(/^text\/csv/);
     expect((await csv.text()).split("\r\n")).toEqual(["start,computeSeconds,cuSeconds,cuHours,storageBytes", `${new Date(hour).toISOString()},2400,1501,0.416944,`, ""]);
+  });
+
+  it("samples each compute's storage once an hour and shows it in the usage", async () => {
+    const tenant = await newTenant();
+    const c = await createProjectWithCompute(tenant);
+    const sample = await waitFor(() => db.storageSample.findFirst({ where: { computeId: c.computeId } }), 20_000, "a storage sample");
+    expect(Number(sample.bytes)).toBeGreaterThan(1_000_000); // a fresh data directory holds megabytes
+    expect(sample.hourStart.getTime() % HOUR_MS).toBe(0);
+    // Another sampler in the same hour (a replica) writes nothing more for it.
+    await sampleStorage();
+    expect(await db.storageSample.count({ where: { computeId: c.computeId } })).toBe(1);
+    const usage = await call<{ usage: { storageBytes: number | null }[] }>("GET", `/api/v1/projects/${c.projectId}/usage?granularity=hour`, { key: tenant.key });
+    expect(usage.body.usage.at(-1)?.storageBytes).toBe(Number(sample.bytes));
   });
 });

@@ -43,6 +43,19 @@ describe("bucketUsage with rollups", () => {
   });
 });
 
+describe("bucketUsage storage", () => {
+  it("sums each compute's last sample in a bucket", () => {
+    const query = UsageQuerySchema.parse({ from: "2026-01-01T00:00:00Z", to: "2026-01-03T00:00:00Z", granularity: "day" });
+    const samples = [
+      { computeId: "a", hourStart: at("2026-01-01T05:00:00Z"), bytes: 100n },
+      { computeId: "a", hourStart: at("2026-01-01T06:00:00Z"), bytes: 150n },
+      { computeId: "b", hourStart: at("2026-01-01T01:00:00Z"), bytes: 1000n },
+    ];
+    const result = bucketUsage([], query, at("2026-01-03T00:00:00Z"), undefined, samples);
+    expect(result.usage.map((b) => b.storageBytes)).toEqual([1150, null]);
+  });
+});
+
 describe("UsageQuerySchema", () => {
   it("clamps the future to now", () => {
     const q = UsageQuerySchema.parse({ to: "2999-01-01T00:00:00Z", granularity: "day" });

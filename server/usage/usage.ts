@@ -43,6 +43,13 @@ interface Interval {
   endedAt: Date | null;
 }
 
+/** An hourly storage sample (server/usage/storage-sampling.ts). */
+export interface StorageSampleRow {
+  computeId: string;
+  hourStart: Date;
+  bytes: bigint;
+}
+
 /** An hour already rolled up (UsageHour): its figures are taken as they are. */
 export interface RolledHour {
   hourStart: Date;
@@ -60,6 +67,7 @@ export function bucketUsage(
   query: UsageQuery,
   now = new Date(),
   rolled: { window: { from: Date; to: Date } | null; hours: RolledHour[] } = { window: null, hours: [] },
+  samples: StorageSampleRow[] = [],
 ) {
   const first = Math.floor(query.from.getTime() / query.step) * query.step;
   const buckets: { start: string; computeSeconds: number; cuSeconds: number; storageBytes: number | null }[] = [];
@@ -96,6 +104,19 @@ export function bucketUsage(
     buckets[i]!.computeSeconds += h.computeSeconds;
     buckets[i]!.cuSeconds += h.cuSeconds;
   }
+  // Storage of a bucket: each compute's last sample in it, summed (null where nothing was sampled).
+  const lastSample = new Map<string, StorageSampleRow>();
+  for (const sample of samples) {
+    const i = Math.floor((sample.hourStart.getTime() - first) / query.step);
+    if (i < 0 || i >= buckets.length) continue;
+    const key = `${i}/${sample.computeId}`;
+    const seen = lastSample.get(key);
+    if (!seen || seen.hourStart < sample.hourStart) lastSample.set(key, sample);
+  }
+  for (const [key, sample] of lastSample) {
+    const b = buckets[Number(key.slice(0, key.indexOf("/")))]!;
+    b.storageBytes = (b.storageBytes ?? 0) + Number(sample.bytes);
+  }
   const round = (n: number) => Math.round(n * 1000) / 1000;
   for (const b of buckets) {
     b.computeSeconds = round(b.computeSeconds);
@@ -128,8 +149,14 @@ async function rolledWindow(query: UsageQuery): Promise<{ from: Date; to: Date }
 /** Usage of the scope over the query: rollups for the rolled-up hours, intervals for the rest. */
 async function usageOf(scope: Scope, query: UsageQuery) {
   const now = new Date();
-  const window = await rolledWindow(query);
-  if (!window) return bucketUsage(await eventsIn(scope, query.from, query.to), query, now);
+  const [window, samples] = await Promise.all([
+    rolledWindow(query),
+    db.storageSample.findMany({
+      where: { ...scope, hourStart: { gte: new Date(hourOf(query.from.getTime())), lt: query.to } },
+      select: { computeId: true, hourStart: true, bytes: true },
+    }),
+  ]);
+  if (!window) return bucketUsage(await eventsIn(scope, query.from, query.to), query, now, undefined, samples);
   const [before, after, hours] = await Promise.all([
     window.from > query.from ? eventsIn(scope, query.from, window.from) : [],
     window.to < query.to ? eventsIn(scope, window.to, query.to) : [],
@@ -141,7 +168,7 @@ async function usageOf(scope: Scope, query: UsageQuery) {
   // An interval spanning the window would be fetched twice: count it once.
   const seen = new Set(before.map((e) => e.id));
   const events = [...before, ...after.filter((e) => !seen.has(e.id))];
-  return bucketUsage(events, query, now, { window, hours });
+  return bucketUsage(events, query, now, { window, hours }, samples);
 }
 
 async function eventsIn(where: Scope, from: Date, to: Date) {
