@@ -23,7 +23,7 @@ import { encodePacket, PacketTooLargeError } from "./protocol/packet";
 import { nativeTokenFromStage1, verifyNativeToken } from "./protocol/native-password";
 import { decodeChangeUser, encodeChangeUser, type ChangeUser } from "./protocol/change-user";
 import { pump, type InterceptOutcome } from "./pump";
-import { RelaySocket, streamReads } from "./relay-socket";
+import { RelaySocket, streamReads, type ByteCounter } from "./relay-socket";
 import { parseTarget, type Route, type RouteCache } from "./routing";
 import { learnFromGreeting, offeredCapabilities, type ServerInfo } from "./server-info";
 import type { KillRouter } from "./kill-router";
@@ -49,6 +49,8 @@ export interface ActivitySink {
   opened(computeId: string): void;
   closed(computeId: string): void;
   touch(computeId: string): void;
+  /** The compute's byte counters (client to compute, compute to client), flushed with the activity. */
+  transfer?(computeId: string): { toCompute: ByteCounter; toClient: ByteCounter };
 }
 
 export interface SessionMetrics {
@@ -225,6 +227,7 @@ export async function handleClient(raw: net.Socket, ctx: ProxyContext, preAuth?:
         }),
       resolveKill: (id) => ctx.kills.resolve(id, { projectId: route.projectId, computeId }),
       onActivity: () => ctx.activity.touch(computeId),
+      transfer: ctx.activity.transfer?.(computeId),
       onClose: () => {
         ctx.registry.unregister(connectionId);
         ctx.activity.closed(computeId);
