@@ -2,6 +2,7 @@ import crypto from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { call, newTenant } from "./api";
 import { createProjectWithCompute, waitFor } from "./compute";
+import { connectProxy } from "./proxy";
 import { sampleStorage } from "../server/usage/storage-sampling";
 import { db } from "../server/db";
 import { HOUR_MS, hourOf } from "../server/usage/metering";
@@ -54,7 +55,7 @@ describe("usage rollups", () => {
     // The usage API reads the rollup for that hour (a changed rollup shows), and exports it as CSV.
     const query = `from=${new Date(hour).toISOString()}&to=${new Date(hour + HOUR_MS).toISOString()}&granularity=hour`;
     const usage = await call<{ usage: { cuSeconds: number }[]; totals: { cuSeconds: number; computeSeconds: number } }>("GET", `/api/v1/usage?${query}`, { key: tenant.key });
-    expect(usage.body.totals).toEqual({ computeSeconds: 2400, cuSeconds: 1500 });
+    expect(usage.body.totals).toMatchObject({ computeSeconds: 2400, cuSeconds: 1500 });
     await db.usageHour.updateMany({ where: { organizationId, computeId: b }, data: { cuSeconds: 601 } });
     const reread = await call<{ totals: { cuSeconds: number } }>("GET", `/api/v1/usage?${query}`, { key: tenant.key });
     expect(reread.body.totals.cuSeconds).toBe(1501);
@@ -62,7 +63,7 @@ describe("usage rollups", () => {
     const csv = await fetch(`${process.env.TEST_BASE_URL}/api/v1/usage?${query}&format=csv`, { headers: { authorization: `Bearer ${tenant.key}` } });
     expect(csv.status).toBe(200);
     expect(csv.headers.get("content-type")).toMatch(/^text\/csv/);
-    expect((await csv.text()).split("\r\n")).toEqual(["start,computeSeconds,cuSeconds,cuHours,storageBytes", `${new Date(hour).toISOString()},2400,1501,0.416944,`, ""]);
+    expect((await csv.text()).split("\r\n")).toEqual(["start,computeSeconds,cuSeconds,cuHours,storageBytes,bytesIn,bytesOut", `${new Date(hour).toISOString()},2400,1501,0.416944,,0,0`, ""]);
   });
 
   it("samples each compute's storage once an hour and shows it in the usage", async () => {
@@ -76,5 +77,27 @@ describe("usage rollups", () => {
     expect(await db.storageSample.count({ where: { computeId: c.computeId } })).toBe(1);
     const usage = await call<{ usage: { storageBytes: number | null }[] }>("GET", `/api/v1/projects/${c.projectId}/usage?granularity=hour`, { key: tenant.key });
     expect(usage.body.usage.at(-1)?.storageBytes).toBe(Number(sample.bytes));
+  });
+
+  it("counts the bytes through the proxy both ways, flushed with the activity", async () => {
+    const tenant = await newTenant();
+    const c = await createProjectWithCompute(tenant);
+    const conn = await connectProxy(`${c.slug}.app`, c.password);
+    const big = "x".repeat(200_000);
+    await conn.query("SELECT ? AS v", [big]); // about 200 kB each way
+    await conn.end();
+    const row = await waitFor(
+      async () => {
+        const t = await db.transferHour.findFirst({ where: { computeId: c.computeId } });
+        return t && t.bytesIn > 200_000n && t.bytesOut > 200_000n ? t : null;
+      },
+      10_000,
+      "transfer flushed",
+    );
+    expect(row.organizationId).toBe(tenant.organizationId);
+    expect(Number(row.bytesIn)).toBeLessThan(400_000);
+    const usage = await call<{ totals: { bytesIn: number; bytesOut: number } }>("GET", `/api/v1/projects/${c.projectId}/usage?granularity=hour`, { key: tenant.key });
+    expect(usage.body.totals.bytesIn).toBeGreaterThan(200_000);
+    expect(usage.body.totals.bytesOut).toBeGreaterThan(200_000);
   });
 });

@@ -11,9 +11,9 @@ describe("usageCsv", () => {
       new Date("2026-03-05T00:00:00Z"),
     );
     expect(usageCsv(reply).split("\r\n")).toEqual([
-      "start,computeSeconds,cuSeconds,cuHours,storageBytes",
-      "2026-03-04T10:00:00.000Z,1800,900,0.25,",
-      "2026-03-04T11:00:00.000Z,0,0,0,",
+      "start,computeSeconds,cuSeconds,cuHours,storageBytes,bytesIn,bytesOut",
+      "2026-03-04T10:00:00.000Z,1800,900,0.25,,0,0",
+      "2026-03-04T11:00:00.000Z,0,0,0,,0,0",
       "",
     ]);
     expect(usageCsvFileName("org", reply)).toBe("usage-org-2026-03-04T100000Z-2026-03-04T120000Z.csv");

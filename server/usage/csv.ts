@@ -5,11 +5,11 @@ import type { bucketUsage } from "./usage";
 
 type UsageReply = ReturnType<typeof bucketUsage>;
 
-export const USAGE_CSV_HEADER = "start,computeSeconds,cuSeconds,cuHours,storageBytes";
+export const USAGE_CSV_HEADER = "start,computeSeconds,cuSeconds,cuHours,storageBytes,bytesIn,bytesOut";
 
 export function usageCsv(reply: UsageReply): string {
   const rows = reply.usage.map((b) =>
-    [b.start, b.computeSeconds, b.cuSeconds, Math.round((b.cuSeconds / 3600) * 1e6) / 1e6, b.storageBytes ?? ""].join(","),
+    [b.start, b.computeSeconds, b.cuSeconds, Math.round((b.cuSeconds / 3600) * 1e6) / 1e6, b.storageBytes ?? "", b.bytesIn, b.bytesOut].join(","),
   );
   return [USAGE_CSV_HEADER, ...rows].join("\r\n") + "\r\n";
 }

@@ -17,7 +17,7 @@ describe("bucketUsage", () => {
     );
     expect(result.usage.map((b) => b.computeSeconds)).toEqual([1800, 900, 2]);
     expect(result.usage.map((b) => b.cuSeconds)).toEqual([900, 450, 2]);
-    expect(result.totals).toEqual({ computeSeconds: 2702, cuSeconds: 1352 });
+    expect(result.totals).toMatchObject({ computeSeconds: 2702, cuSeconds: 1352 });
   });
 
   it("counts an open interval up to now and never beyond the range", () => {
@@ -39,7 +39,7 @@ describe("bucketUsage with rollups", () => {
     const hours = [{ hourStart: at("2026-01-01T01:00:00Z"), computeSeconds: 100, cuSeconds: 50 }];
     const result = bucketUsage(open, query, at("2026-01-01T02:30:00Z"), { window, hours });
     expect(result.usage.map((b) => b.computeSeconds)).toEqual([1800, 100, 1800]);
-    expect(result.totals).toEqual({ computeSeconds: 3700, cuSeconds: 3650 });
+    expect(result.totals).toMatchObject({ computeSeconds: 3700, cuSeconds: 3650 });
   });
 });
 

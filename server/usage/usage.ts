@@ -50,6 +50,13 @@ export interface StorageSampleRow {
   bytes: bigint;
 }
 
+/** Bytes through the proxy in one hour for one compute (TransferHour). */
+export interface TransferRow {
+  hourStart: Date;
+  bytesIn: bigint;
+  bytesOut: bigint;
+}
+
 /** An hour already rolled up (UsageHour): its figures are taken as they are. */
 export interface RolledHour {
   hourStart: Date;
@@ -68,13 +75,14 @@ export function bucketUsage(
   now = new Date(),
   rolled: { window: { from: Date; to: Date } | null; hours: RolledHour[] } = { window: null, hours: [] },
   samples: StorageSampleRow[] = [],
+  transfer: TransferRow[] = [],
 ) {
   const first = Math.floor(query.from.getTime() / query.step) * query.step;
-  const buckets: { start: string; computeSeconds: number; cuSeconds: number; storageBytes: number | null }[] = [];
+  const buckets: { start: string; computeSeconds: number; cuSeconds: number; storageBytes: number | null; bytesIn: number; bytesOut: number }[] = [];
   const starts: number[] = [];
   for (let t = first; t < query.to.getTime(); t += query.step) {
     starts.push(t);
-    buckets.push({ start: new Date(t).toISOString(), computeSeconds: 0, cuSeconds: 0, storageBytes: null });
+    buckets.push({ start: new Date(t).toISOString(), computeSeconds: 0, cuSeconds: 0, storageBytes: null, bytesIn: 0, bytesOut: 0 });
   }
   const add = (from: number, to: number, size: number) => {
     for (let i = 0; i < starts.length; i++) {
@@ -104,6 +112,12 @@ export function bucketUsage(
     buckets[i]!.computeSeconds += h.computeSeconds;
     buckets[i]!.cuSeconds += h.cuSeconds;
   }
+  for (const t of transfer) {
+    const i = Math.floor((t.hourStart.getTime() - first) / query.step);
+    if (i < 0 || i >= buckets.length) continue;
+    buckets[i]!.bytesIn += Number(t.bytesIn);
+    buckets[i]!.bytesOut += Number(t.bytesOut);
+  }
   // Storage of a bucket: each compute's last sample in it, summed (null where nothing was sampled).
   const lastSample = new Map<string, StorageSampleRow>();
   for (const sample of samples) {
@@ -125,6 +139,8 @@ export function bucketUsage(
   const totals = {
     computeSeconds: round(buckets.reduce((s, b) => s + b.computeSeconds, 0)),
     cuSeconds: round(buckets.reduce((s, b) => s + b.cuSeconds, 0)),
+    bytesIn: buckets.reduce((s, b) => s + b.bytesIn, 0),
+    bytesOut: buckets.reduce((s, b) => s + b.bytesOut, 0),
   };
   return {
     usage: buckets,
@@ -149,15 +165,14 @@ async function rolledWindow(query: UsageQuery): Promise<{ from: Date; to: Date }
 /** Usage of the scope over the query: rollups for the rolled-up hours, intervals for the rest. */
 async function usageOf(scope: Scope, query: UsageQuery) {
   const now = new Date();
-  const [window, samples] = await Promise.all([
+  const hours = { gte: new Date(hourOf(query.from.getTime())), lt: query.to };
+  const [window, samples, transfer] = await Promise.all([
     rolledWindow(query),
-    db.storageSample.findMany({
-      where: { ...scope, hourStart: { gte: new Date(hourOf(query.from.getTime())), lt: query.to } },
-      select: { computeId: true, hourStart: true, bytes: true },
-    }),
+    db.storageSample.findMany({ where: { ...scope, hourStart: hours }, select: { computeId: true, hourStart: true, bytes: true } }),
+    db.transferHour.findMany({ where: { ...scope, hourStart: hours }, select: { hourStart: true, bytesIn: true, bytesOut: true } }),
   ]);
-  if (!window) return bucketUsage(await eventsIn(scope, query.from, query.to), query, now, undefined, samples);
-  const [before, after, hours] = await Promise.all([
+  if (!window) return bucketUsage(await eventsIn(scope, query.from, query.to), query, now, undefined, samples, transfer);
+  const [before, after, rolledHours] = await Promise.all([
     window.from > query.from ? eventsIn(scope, query.from, window.from) : [],
     window.to < query.to ? eventsIn(scope, window.to, query.to) : [],
     db.usageHour.findMany({
@@ -168,7 +183,7 @@ async function usageOf(scope: Scope, query: UsageQuery) {
   // An interval spanning the window would be fetched twice: count it once.
   const seen = new Set(before.map((e) => e.id));
   const events = [...before, ...after.filter((e) => !seen.has(e.id))];
-  return bucketUsage(events, query, now, { window, hours }, samples);
+  return bucketUsage(events, query, now, { window, hours: rolledHours }, samples, transfer);
 }
 
 async function eventsIn(where: Scope, from: Date, to: Date) {
