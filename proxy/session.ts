@@ -24,6 +24,7 @@ import { nativeTokenFromStage1, verifyNativeToken } from "./protocol/native-pass
 import { decodeChangeUser, encodeChangeUser, type ChangeUser } from "./protocol/change-user";
 import { pump, type InterceptOutcome } from "./pump";
 import { RelaySocket, streamReads, type ByteCounter } from "./relay-socket";
+import type { WakeSink } from "./wake-recorder";
 import { parseTarget, type Route, type RouteCache } from "./routing";
 import { learnFromGreeting, offeredCapabilities, type ServerInfo } from "./server-info";
 import type { KillRouter } from "./kill-router";
@@ -70,6 +71,8 @@ export interface ProxyContext {
   /** Caps the connections that have not authenticated yet (server.ts admits, the session releases). */
   preAuth: PreAuthGate;
   activity: ActivitySink;
+  /** Where each wake is recorded as the client saw it (proxy/wake-recorder.ts); none in unit tests. */
+  wakes?: WakeSink;
   metrics: SessionMetrics;
   serverInfo: ServerInfo;
   tlsContext: tls.SecureContext | null;
@@ -190,7 +193,21 @@ export async function handleClient(raw: net.Socket, ctx: ProxyContext, preAuth?:
       throw unavailable(`project '${route.slug}' has no compute yet; create one in the console or with the API`, "no_compute");
     }
 
-    const backend = await connectWithRetry(ctx, route, `${route.role}@${address}`, stage1, response, Date.now() + ctx.wakeTimeoutMs);
+    const connectStarted = Date.now();
+    const woke: { from: string | null } = { from: null };
+    const backend = await connectWithRetry(ctx, route, `${route.role}@${address}`, stage1, response, connectStarted + ctx.wakeTimeoutMs, woke);
+    if (woke.from) {
+      // Until the compute answered this client's login: what the client waited for its wake.
+      ctx.wakes?.record({
+        computeId: route.computeId!,
+        projectId: route.projectId,
+        fromState: woke.from,
+        startedAt: new Date(connectStarted),
+        durationMs: Date.now() - connectStarted,
+        role: route.role,
+        clientAddress: address,
+      });
+    }
     learnFromGreeting(ctx.serverInfo, backend.greeting);
     if (done || raw.destroyed) {
       backend.compute.socket.destroy(); // the client left while its compute woke
@@ -397,6 +414,7 @@ async function connectWithRetry(
   stage1: Buffer,
   client: HandshakeResponse,
   deadline: number,
+  woke: { from: string | null } = { from: null },
 ): Promise<BackendSession> {
   let delay = 10;
   let resynced = false;
@@ -405,6 +423,7 @@ async function connectWithRetry(
     const wakeStarted = process.hrtime.bigint();
     const { endpoint, wokeFrom } = await ctx.waker.ensureRunning({ computeId: route.computeId!, projectId: route.projectId, slug: route.slug, who, deadline });
     if (wokeFrom) ctx.metrics.wake(wokeFrom, Number(process.hrtime.bigint() - wakeStarted) / 1e9);
+    woke.from ??= wokeFrom; // the state the client's first look found
     try {
       const login = {
         host: endpoint.host,

@@ -82,6 +82,14 @@ describe("plans: limits and quotas", () => {
     const [rows] = await conn.query("SELECT 1 AS ok");
     expect(rows).toEqual([{ ok: 1 }]);
     await conn.end();
+    // The proxy recorded the wake as the client saw it (written off the data path: give it a moment).
+    const wakes = await waitFor(async () => {
+      const res = await call<{ wakes: Record<string, unknown>[] }>("GET", `/api/v1/projects/${c.projectId}/wakes`, { key: tenant.key });
+      return res.body.wakes.length > 0 ? res.body.wakes : null;
+    }, 5000, "a wake record");
+    expect(wakes[0]).toMatchObject({ computeId: c.computeId, fromState: "suspended", kind: "cold", role: "app" });
+    expect(wakes[0]!.clientAddress).toMatch(/127\.0\.0\.1/);
+    expect(wakes[0]!.durationMs).toBeGreaterThan(0);
     // A pro organization past its included hours is billed, not suspended: the scheduler leaves it running.
     await new Promise((r) => setTimeout(r, 2500));
     expect((await db.compute.findUnique({ where: { id: c.computeId } }))?.state).toBe("running");
