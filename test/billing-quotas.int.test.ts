@@ -73,8 +73,11 @@ describe("plans: limits and quotas", () => {
     const api = await call<ErrorReply>("POST", `/api/v1/compute/${c.computeId}/resume`, { key: tenant.key });
     expect(api.status).toBe(402);
     expect(api.body.error.details).toEqual([expect.objectContaining({ limit: "cuHoursPerMonth", currentPlan: "free", plan: "pro" })]);
-    const billing = await call<{ billing: { quotaExceeded: boolean } }>("GET", "/api/v1/billing", { key: tenant.key });
+    type Spend = { usage: { cuHours: number }; charges: { totalUsd: number; computeUsd: number } };
+    const billing = await call<{ billing: { quotaExceeded: boolean; spend: { monthToDate: Spend } } }>("GET", "/api/v1/billing", { key: tenant.key });
     expect(billing.body.billing.quotaExceeded).toBe(true);
+    expect(billing.body.billing.spend.monthToDate.usage.cuHours).toBeGreaterThanOrEqual(150);
+    expect(billing.body.billing.spend.monthToDate.charges.totalUsd).toBe(0); // free is bounded, never billed
 
     // Upgrading lifts it at once: the next connection wakes the compute.
     await upgrade(tenant, "pro");

@@ -3,6 +3,8 @@ import { notFound } from "../errors";
 import { recordAuditEvent } from "../audit/record-audit-event";
 import { PLAN_CU_HOURS, PLAN_STORAGE_BYTES, quotaStatus } from "../quotas/quotas";
 import { planOf, PLAN_ORDER, PLANS } from "./plans";
+import { estimateCharges, projectToMonth } from "./estimate";
+import { monthBounds, monthToDate } from "./month-usage";
 import { authorize, type Caller } from "../tenancy/caller";
 import type { Plan } from "../db/generated/enums";
 
@@ -13,11 +15,15 @@ export async function getBilling({ caller }: { caller: Caller }) {
   const org = await db.organization.findUnique({ where: { id: organizationId }, select: { plan: true, cuHoursQuota: true } });
   if (!org) throw notFound("organization");
   const quota = await quotaStatus(organizationId);
+  const plan = planOf(org.plan);
+  const now = new Date();
+  const soFar = await monthToDate(organizationId, quota.usedCuSeconds / 3600, now);
+  const projected = projectToMonth(soFar, monthBounds(now).elapsed);
   return {
     organizationId,
     plan: org.plan,
     limits: {
-      ...planOf(org.plan).limits,
+      ...plan.limits,
       cuHoursPerMonth: org.cuHoursQuota ?? PLAN_CU_HOURS[org.plan],
       storageBytesPerCompute: PLAN_STORAGE_BYTES[org.plan],
     },
@@ -26,6 +32,11 @@ export async function getBilling({ caller }: { caller: Caller }) {
     quotaExceeded: quota.exceeded,
     /** Every plan's prices, included amounts and limits, for the billing page's comparison. */
     plans: PLAN_ORDER.map((name) => PLANS[name]),
+    /** This month so far and projected to its end, in billing units and USD at the plan's prices. */
+    spend: {
+      monthToDate: { usage: soFar, charges: estimateCharges(plan, soFar) },
+      estimate: { usage: projected, charges: estimateCharges(plan, projected) },
+    },
   };
 }
 
