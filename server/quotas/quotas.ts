@@ -25,22 +25,34 @@ function monthStart(now: Date): Date {
   return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
 }
 
+/** CU-seconds each organization used this month so far (billed intervals clipped to [month start, now]). */
+export async function usedCuSecondsThisMonth(organizationIds: string[], now = new Date()): Promise<Map<string, number>> {
+  if (organizationIds.length === 0) return new Map();
+  const from = monthStart(now);
+  const rows = await db.$queryRaw<{ id: string; used: number | null }[]>`
+    SELECT "organizationId" AS id,
+           SUM(size * EXTRACT(EPOCH FROM (LEAST(COALESCE("endedAt", ${utcTimestamp(now)}), ${utcTimestamp(now)}) - GREATEST("startedAt", ${utcTimestamp(from)}))))::float8 AS used
+    FROM "UsageEvent"
+    WHERE "organizationId" = ANY(${organizationIds})
+      AND state::text = ANY(${[...BILLED_STATES]})
+      AND ("endedAt" IS NULL OR "endedAt" > ${utcTimestamp(from)})
+    GROUP BY "organizationId"`;
+  return new Map(rows.map((r) => [r.id, Math.max(0, r.used ?? 0)]));
+}
+
+/** The quota of an organization with this plan and override that used `usedCuSeconds`. */
+export function quotaOf(plan: Plan, cuHoursQuota: number | null, usedCuSeconds: number): QuotaStatus {
+  const limitHours = cuHoursQuota ?? PLAN_CU_HOURS[plan];
+  const limitCuSeconds = limitHours === null ? null : limitHours * 3600;
+  return { plan, usedCuSeconds, limitCuSeconds, exceeded: limitCuSeconds !== null && usedCuSeconds >= limitCuSeconds };
+}
+
 /** Checked only when a compute is started or woken (not per connection), so it is read fresh each time. */
 export async function quotaStatus(organizationId: string): Promise<QuotaStatus> {
   const org = await db.organization.findUnique({ where: { id: organizationId }, select: { plan: true, cuHoursQuota: true } });
-  const limitHours = org?.cuHoursQuota ?? (org ? PLAN_CU_HOURS[org.plan] : 0);
-  const now = new Date();
-  const from = monthStart(now);
-  // CU-seconds of billed intervals overlapping this month, each clipped to [month start, now].
-  const rows = await db.$queryRaw<{ used: number | null }[]>`
-    SELECT SUM(size * EXTRACT(EPOCH FROM (LEAST(COALESCE("endedAt", ${utcTimestamp(now)}), ${utcTimestamp(now)}) - GREATEST("startedAt", ${utcTimestamp(from)}))))::float8 AS used
-    FROM "UsageEvent"
-    WHERE "organizationId" = ${organizationId}
-      AND state::text = ANY(${[...BILLED_STATES]})
-      AND ("endedAt" IS NULL OR "endedAt" > ${utcTimestamp(from)})`;
-  const usedCuSeconds = Math.max(0, rows[0]?.used ?? 0);
-  const limitCuSeconds = limitHours === null ? null : limitHours * 3600;
-  return { plan: org?.plan ?? "free", usedCuSeconds, limitCuSeconds, exceeded: limitCuSeconds !== null && usedCuSeconds >= limitCuSeconds };
+  if (!org) return { plan: "free", usedCuSeconds: 0, limitCuSeconds: 0, exceeded: true };
+  const used = await usedCuSecondsThisMonth([organizationId]);
+  return quotaOf(org.plan, org.cuHoursQuota, used.get(organizationId) ?? 0);
 }
 
 /** Why a wake or start is refused, with how to go on: the proxy sends it as error 1226, the API as 402. */

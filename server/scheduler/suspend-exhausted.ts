@@ -2,7 +2,7 @@ import { db } from "../db";
 import { logger } from "../logger";
 import { suspendCompute } from "../compute/lifecycle/suspend";
 import type { JobSink } from "../compute/lifecycle/reconcile";
-import { cuHoursExceededError, quotaStatus } from "../quotas/quotas";
+import { cuHoursExceededError, quotaOf, quotaStatus, usedCuSecondsThisMonth } from "../quotas/quotas";
 
 // A free organization gets its included CU-hours and no more: once they are used, its running and paused
 // computes are suspended (a wake is refused anyway: server/quotas/quotas.ts, and the proxy answers 1226).
@@ -16,12 +16,13 @@ interface Candidate {
   id: string;
   version: number;
   organizationId: string;
+  cuHoursQuota: number | null;
 }
 
 /** Free organizations' computes that hold resources (running or paused), with their organization. */
 async function awakeFreeComputes(): Promise<Candidate[]> {
   return db.$queryRaw<Candidate[]>`
-    SELECT c.id, c.version, p."organizationId"
+    SELECT c.id, c.version, p."organizationId", o."cuHoursQuota"
     FROM "Compute" c JOIN "Project" p ON p.id = c."projectId" JOIN "Organization" o ON o.id = p."organizationId"
     WHERE c.state IN ('running', 'paused') AND o.plan = 'free'`;
 }
@@ -32,10 +33,10 @@ export async function suspendExhaustedOrganizations(jobs: JobSink): Promise<numb
   const byOrganization = new Map<string, Candidate[]>();
   for (const c of candidates) byOrganization.set(c.organizationId, [...(byOrganization.get(c.organizationId) ?? []), c]);
   let queued = 0;
-  // One quota query per free organization that has an awake compute (few: idle ones go cold within the hour).
+  // One query for the month's use of every free organization with an awake compute.
+  const used = await usedCuSecondsThisMonth([...byOrganization.keys()]);
   for (const [organizationId, computes] of byOrganization) {
-    const status = await quotaStatus(organizationId);
-    if (!status.exceeded || status.plan !== "free") continue;
+    if (!quotaOf("free", computes[0]!.cuHoursQuota, used.get(organizationId) ?? 0).exceeded) continue;
     for (const compute of computes) {
       const job = { key: compute.id, group: organizationId, label: "suspend: quota used", run: () => suspendIfExhausted(compute) };
       if (jobs.enqueue(job)) queued++;
