@@ -54,6 +54,13 @@ describe("plans: limits and quotas", () => {
 
     await upgrade(tenant, "pro");
     expect((await call("POST", "/api/v1/projects", { key: tenant.key, body: { name: "p10" } })).status).toBe(201);
+
+    // Back to free only once the organization fits it again.
+    const down = await call<ErrorReply>("PATCH", "/api/v1/billing", { key: tenant.key, body: { plan: "free" } });
+    expect(down.status).toBe(409);
+    expect(down.body.error.details).toEqual([expect.objectContaining({ limit: "projects", max: 10, current: 11 })]);
+    expect((await call("DELETE", `/api/v1/projects/${first.body.project.id}`, { key: tenant.key })).status).toBe(200);
+    await upgrade(tenant, "free");
   });
 
   it("suspends a free organization's computes once its CU-hours are used; the proxy refuses with 1226 until an upgrade", async () => {

@@ -4,6 +4,8 @@ import { recordAuditEvent } from "../audit/record-audit-event";
 import { PLAN_CU_HOURS, PLAN_STORAGE_BYTES, quotaStatus } from "../quotas/quotas";
 import { planOf, PLAN_ORDER, PLANS } from "./plans";
 import { estimateCharges, projectToMonth } from "./estimate";
+import { assertFitsPlan } from "./downgrade-check";
+import { lockOrganization } from "../organizations/lock-organization";
 import { monthBounds, monthToDate } from "./month-usage";
 import { authorize, type Caller } from "../tenancy/caller";
 import type { Plan } from "../db/generated/enums";
@@ -50,9 +52,13 @@ export async function changePlan({ caller, plan }: { caller: Caller; plan: Plan 
   const organizationId = caller.organizationId;
   authorize(caller, organizationId, "billing.write");
   await db.$transaction(async (tx) => {
+    // Under the organization's row lock (assertProjectLimit takes it too): no project is created while a
+    // smaller plan is checked against what the organization holds.
+    await lockOrganization(tx, organizationId);
     const before = await tx.organization.findUnique({ where: { id: organizationId }, select: { plan: true } });
     if (!before) throw notFound("organization");
     if (before.plan === plan) return;
+    if (PLANS[plan].rank < PLANS[before.plan].rank) await assertFitsPlan(tx, organizationId, plan);
     await tx.organization.update({ where: { id: organizationId }, data: { plan } });
     await recordAuditEvent({
       client: tx,
