@@ -6,7 +6,7 @@ import { connectProxy } from "./proxy";
 import { sampleStorage } from "../server/usage/storage-sampling";
 import { db } from "../server/db";
 import { HOUR_MS, hourOf } from "../server/usage/metering";
-import { recomputeHour, rolledRange, rollupHour } from "../server/usage/rollup";
+import { recomputeHour, rolledRange, rollupClosedHours, rollupHour, ROLLUP_GRACE_MS } from "../server/usage/rollup";
 
 // Rollups are idempotent: run twice, or by two replicas at once, an hour counts once; the usage API reads
 // them (and CSV exports them).
@@ -64,6 +64,15 @@ describe("usage rollups", () => {
     expect(csv.status).toBe(200);
     expect(csv.headers.get("content-type")).toMatch(/^text\/csv/);
     expect((await csv.text()).split("\r\n")).toEqual(["start,computeSeconds,cuSeconds,cuHours,storageBytes,bytesIn,bytesOut", `${new Date(hour).toISOString()},2400,1501,0.416944,,0,0`, ""]);
+  });
+
+  it("rolls up every closed hour up to the last one, as the scheduler does, from any replica", async () => {
+    // This test process acts as one more replica beside the product's scheduler.
+    const now = new Date();
+    await rollupClosedHours(now);
+    const lastClosed = hourOf(now.getTime()) - (now.getTime() - hourOf(now.getTime()) >= ROLLUP_GRACE_MS ? 0 : HOUR_MS);
+    expect((await rolledRange())?.to.getTime()).toBe(lastClosed);
+    expect(await rollupClosedHours(now)).toBe(0); // nothing left: a second run writes nothing
   });
 
   it("samples each compute's storage once an hour and shows it in the usage", async () => {
