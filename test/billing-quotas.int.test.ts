@@ -11,11 +11,15 @@ interface ErrorReply {
   error: { code: string; message: string; details: Record<string, unknown>[] };
 }
 
-/** Spend `cuHours` of this month for the organization: a closed interval of a compute deleted long ago. */
+/**
+ * Spend `cuHours` of this month for the organization: a closed interval of a compute deleted long ago, in
+ * the still-open hour (closed hours are read from their rollups, which never see intervals written late).
+ */
 async function spend(organizationId: string, cuHours: number): Promise<void> {
-  const now = new Date();
-  const monthStart = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1);
-  const startedAt = new Date(Math.max(monthStart, now.getTime() - 3_600_000));
+  let now = new Date();
+  if (now.getTime() % 3_600_000 < 1000) await new Promise((r) => setTimeout(r, 1000));
+  now = new Date();
+  const startedAt = new Date(now.getTime() - (now.getTime() % 3_600_000));
   const hours = (now.getTime() - startedAt.getTime()) / 3_600_000;
   await db.usageEvent.create({ data: { organizationId, state: "running", size: cuHours / hours, startedAt, endedAt: now } });
 }

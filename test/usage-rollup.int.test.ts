@@ -4,6 +4,7 @@ import { call, newTenant } from "./api";
 import { createProjectWithCompute, waitFor } from "./compute";
 import { connectProxy } from "./proxy";
 import { sampleStorage } from "../server/usage/storage-sampling";
+import { usedCuSecondsThisMonth } from "../server/quotas/quotas";
 import { db } from "../server/db";
 import { HOUR_MS, hourOf } from "../server/usage/metering";
 import { recomputeHour, rolledRange, rollupClosedHours, rollupHour, ROLLUP_GRACE_MS } from "../server/usage/rollup";
@@ -51,6 +52,10 @@ describe("usage rollups", () => {
     expect(await rollupHour(new Date(hour))).toBe(false);
     expect((await rows()).map(({ hourStart: _, ...r }) => r)).toEqual(expected);
     expect(await month()).toEqual([{ computeSeconds: 2400, cuSeconds: 1500 }]);
+
+    // The month's quota reads the rollup too (when the hour is in this month).
+    const monthStart = Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), 1);
+    if (hour >= monthStart) expect((await usedCuSecondsThisMonth([organizationId])).get(organizationId)).toBeGreaterThanOrEqual(1500);
 
     // The usage API reads the rollup for that hour (a changed rollup shows), and exports it as CSV.
     const query = `from=${new Date(hour).toISOString()}&to=${new Date(hour + HOUR_MS).toISOString()}&granularity=hour`;

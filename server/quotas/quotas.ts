@@ -4,6 +4,7 @@ import { AppError } from "../errors";
 import { BILLED_STATES } from "@/lib/compute-states";
 import type { Plan } from "../db/generated/enums";
 import { mapPlans, planThatLifts } from "../billing/plans";
+import { rolledRange } from "../usage/rollup";
 
 // Compute quotas: each plan allows so many CU-hours per calendar month (UTC); an organization may carry
 // its own figure (cuHoursQuota). An organization over its quota cannot wake or start computes (the proxy
@@ -25,19 +26,45 @@ function monthStart(now: Date): Date {
   return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
 }
 
-/** CU-seconds each organization used this month so far (billed intervals clipped to [month start, now]). */
-export async function usedCuSecondsThisMonth(organizationIds: string[], now = new Date()): Promise<Map<string, number>> {
-  if (organizationIds.length === 0) return new Map();
-  const from = monthStart(now);
-  const rows = await db.$queryRaw<{ id: string; used: number | null }[]>`
+/** CU-seconds of billed intervals inside [from, to), per organization (each interval clipped to it). */
+async function intervalCuSeconds(organizationIds: string[], from: Date, to: Date): Promise<{ id: string; used: number | null }[]> {
+  return db.$queryRaw<{ id: string; used: number | null }[]>`
     SELECT "organizationId" AS id,
-           SUM(size * EXTRACT(EPOCH FROM (LEAST(COALESCE("endedAt", ${utcTimestamp(now)}), ${utcTimestamp(now)}) - GREATEST("startedAt", ${utcTimestamp(from)}))))::float8 AS used
+           SUM(size * GREATEST(0, EXTRACT(EPOCH FROM (LEAST(COALESCE("endedAt", ${utcTimestamp(to)}), ${utcTimestamp(to)}) - GREATEST("startedAt", ${utcTimestamp(from)})))))::float8 AS used
     FROM "UsageEvent"
     WHERE "organizationId" = ANY(${organizationIds})
       AND state::text = ANY(${[...BILLED_STATES]})
+      AND "startedAt" < ${utcTimestamp(to)}
       AND ("endedAt" IS NULL OR "endedAt" > ${utcTimestamp(from)})
     GROUP BY "organizationId"`;
-  return new Map(rows.map((r) => [r.id, Math.max(0, r.used ?? 0)]));
+}
+
+/**
+ * CU-seconds each organization used this month so far: the hourly rollups for the month's rolled-up hours
+ * (server/usage/rollup.ts) and the state intervals for the rest (the still-open hours), so a check late in
+ * the month reads a month of hourly rows, not every interval the organization ever had.
+ */
+export async function usedCuSecondsThisMonth(organizationIds: string[], now = new Date()): Promise<Map<string, number>> {
+  const used = new Map<string, number>();
+  if (organizationIds.length === 0) return used;
+  const from = monthStart(now);
+  const rolled = await rolledRange();
+  const add = (rows: { id: string; used: number | null }[]) => rows.forEach((r) => used.set(r.id, (used.get(r.id) ?? 0) + Math.max(0, r.used ?? 0)));
+  if (!rolled || rolled.to <= from || rolled.from >= now) {
+    add(await intervalCuSeconds(organizationIds, from, now));
+    return used;
+  }
+  const rolledFrom = rolled.from > from ? rolled.from : from;
+  const rolledTo = rolled.to < now ? rolled.to : now;
+  const hours = await db.usageHour.groupBy({
+    by: ["organizationId"],
+    where: { organizationId: { in: organizationIds }, hourStart: { gte: rolledFrom, lt: rolledTo } },
+    _sum: { cuSeconds: true },
+  });
+  add(hours.map((h) => ({ id: h.organizationId, used: h._sum.cuSeconds })));
+  if (rolledFrom > from) add(await intervalCuSeconds(organizationIds, from, rolledFrom));
+  if (rolledTo < now) add(await intervalCuSeconds(organizationIds, rolledTo, now));
+  return used;
 }
 
 /** The quota of an organization with this plan and override that used `usedCuSeconds`. */
