@@ -6,6 +6,7 @@ import {
 } from "@/server/proxy-activity/constants";
 import { heartbeat, registerProxyInstance, unregisterProxyInstance } from "@/server/proxy-activity/instances";
 import { reportActivity } from "@/server/proxy-activity/report-activity";
+import type { ByteCounter } from "./relay-socket";
 
 // The proxy's side of activity reporting (DESIGN.md, "Proxy contract"): it counts open client connections per
 // compute and the time of the last activity in memory, and writes what changed to PostgreSQL at most every
@@ -49,6 +50,13 @@ interface Tracked {
   version: number;
   /** The version the database last accepted; -1 when it has nothing (new, or the proxy row was pruned). */
   reported: number;
+  /** Bytes relayed and not yet written, added to by the sessions' relays (proxy/relay-socket.ts). */
+  toCompute: ByteCounter;
+  toClient: ByteCounter;
+}
+
+function noBytes(): { toCompute: ByteCounter; toClient: ByteCounter } {
+  return { toCompute: { bytes: 0 }, toClient: { bytes: 0 } };
 }
 
 /** Failures are logged when a streak begins and then at most this often. */
@@ -153,8 +161,17 @@ export class ActivityReporter {
       entry.lastActiveAt = Date.now();
       entry.version++;
     } else {
-      this.entries.set(computeId, { connections: 0, lastActiveAt: Date.now(), version: 1, reported: -1 });
+      this.entries.set(computeId, { connections: 0, lastActiveAt: Date.now(), version: 1, reported: -1, ...noBytes() });
     }
+  }
+
+  /**
+   * The compute's byte counters, which its sessions' relays add to; the next flush writes and subtracts
+   * what they hold. The entry lives while a session is open (it is forgotten only with no connections).
+   */
+  transfer(computeId: string): { toCompute: ByteCounter; toClient: ByteCounter } {
+    const entry = this.entry(computeId);
+    return { toCompute: entry.toCompute, toClient: entry.toClient };
   }
 
   /** Open connections this proxy counts for the compute. */
@@ -175,7 +192,7 @@ export class ActivityReporter {
   private entry(computeId: string): Tracked {
     let entry = this.entries.get(computeId);
     if (!entry) {
-      entry = { connections: 0, lastActiveAt: Date.now(), version: 0, reported: -1 };
+      entry = { connections: 0, lastActiveAt: Date.now(), version: 0, reported: -1, ...noBytes() };
       this.entries.set(computeId, entry);
     }
     return entry;
@@ -237,21 +254,29 @@ export class ActivityReporter {
   private async doFlush({ forgetIdle }: { forgetIdle: boolean }): Promise<void> {
     if (!this.registered) return; // the heartbeat registers first; until then the rows could not be written
     const now = Date.now();
-    const batch: { computeId: string; version: number; connections: number; lastActiveAt: number }[] = [];
+    const batch: { computeId: string; version: number; connections: number; lastActiveAt: number; bytesIn: number; bytesOut: number }[] = [];
     const forget: string[] = [];
     for (const [computeId, entry] of this.entries) {
-      const dirty = entry.version !== entry.reported;
+      const bytesIn = entry.toCompute.bytes;
+      const bytesOut = entry.toClient.bytes;
+      const dirty = entry.version !== entry.reported || bytesIn > 0 || bytesOut > 0;
       // Idle for a while: reported once more (so the last state is surely written) and then forgotten.
       const idle = forgetIdle && entry.connections === 0 && now - entry.lastActiveAt >= this.forgetAfterMs;
       if (!dirty && !idle) continue;
-      batch.push({ computeId, version: entry.version, connections: entry.connections, lastActiveAt: entry.lastActiveAt });
+      batch.push({ computeId, version: entry.version, connections: entry.connections, lastActiveAt: entry.lastActiveAt, bytesIn, bytesOut });
       if (idle) forget.push(computeId);
     }
     if (batch.length === 0) return;
     try {
       await this.store.reportActivity(
         this.proxyId,
-        batch.map((b) => ({ computeId: b.computeId, connections: b.connections, lastActiveAt: new Date(b.lastActiveAt) })),
+        batch.map((b) => ({
+          computeId: b.computeId,
+          connections: b.connections,
+          lastActiveAt: new Date(b.lastActiveAt),
+          bytesIn: b.bytesIn,
+          bytesOut: b.bytesOut,
+        })),
         { forget },
       );
       this.succeeded("flush");
@@ -263,7 +288,10 @@ export class ActivityReporter {
     for (const b of batch) {
       const entry = this.entries.get(b.computeId);
       if (!entry) continue;
-      if (entry.version !== b.version) {
+      // Written: what was relayed since the batch was made stays for the next flush.
+      entry.toCompute.bytes -= b.bytesIn;
+      entry.toClient.bytes -= b.bytesOut;
+      if (entry.version !== b.version || entry.toCompute.bytes > 0 || entry.toClient.bytes > 0) {
         // Changed meanwhile: still dirty, so written (and its row recreated) at the next flush.
         if (forgotten.has(b.computeId)) entry.reported = -1;
         continue;

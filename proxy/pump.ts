@@ -4,7 +4,7 @@ import { encodeError } from "./protocol/handshake";
 import { encodePacket } from "./protocol/packet";
 import { signalQuery, type ProxyError } from "./protocol/signal";
 import { formatKill, parseKill, type KillStatement } from "./kill";
-import type { ChunkFilter, ReadSide } from "./relay-socket";
+import type { ByteCounter, ChunkFilter, ReadSide } from "./relay-socket";
 
 // The byte pump between a client and its compute once both are logged in. The compute's bytes go to the
 // client untouched and unparsed. The client's bytes are forwarded in the chunks they arrive in; the pump
@@ -53,6 +53,8 @@ export interface PumpOptions {
   resolveKill: (id: number) => number | null | Promise<number | null>;
   onActivity: () => void;
   onClose: () => void;
+  /** Bytes relayed each way, for metering (the activity reporter's counters of this compute). */
+  transfer?: { toCompute: ByteCounter; toClient: ByteCounter };
 }
 
 /** Whether the statement's first non-blank character (looked for in the bytes at hand) is a K. */
@@ -79,7 +81,7 @@ export function pump(o: PumpOptions): void {
   };
 
   // compute -> client: untouched, straight from the compute socket's read buffer.
-  o.computeReads.relayTo(client);
+  o.computeReads.relayTo(client, undefined, o.transfer?.toClient);
 
   // client -> compute: follow packet boundaries, forward everything that is not ours in arrival chunks.
   let pending: Buffer | null = null; // an incomplete packet start we need to see whole
@@ -232,5 +234,5 @@ export function pump(o: PumpOptions): void {
   backend.on("error", close);
   if (o.backendLeftover.length > 0) client.write(o.backendLeftover);
   if (o.clientLeftover.length > 0) onClientData(o.clientLeftover, (part) => backend.write(part));
-  o.clientReads.relayTo(backend, onClientData);
+  o.clientReads.relayTo(backend, onClientData, o.transfer?.toCompute);
 }

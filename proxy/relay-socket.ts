@@ -15,10 +15,18 @@ import type { Duplex } from "node:stream";
  */
 export type ChunkFilter = (chunk: Buffer, forward: (part: Buffer) => void) => void | "hold";
 
+/** Bytes relayed one way, added up where they are written (one addition per chunk: metering, not a hook). */
+export interface ByteCounter {
+  bytes: number;
+}
+
 /** Where a connection's bytes go once the session is pumped. */
 export interface ReadSide {
-  /** Write everything read from now on to `target` (through `filter` when given), with backpressure. */
-  relayTo(target: Duplex, filter?: ChunkFilter): void;
+  /**
+   * Write everything read from now on to `target` (through `filter` when given), with backpressure, adding
+   * what is written to `counter` when given.
+   */
+  relayTo(target: Duplex, filter?: ChunkFilter, counter?: ByteCounter): void;
   /** Read again after the filter returned "hold" (reading waits for the target to drain as well). */
   release(): void;
 }
@@ -27,13 +35,14 @@ export interface ReadSide {
  * Why reading is stopped: the target is full, or the filter holds. Reading resumes when neither is so.
  * `forward` is the filter's writer; `resume` starts reading again.
  */
-function flowControl(target: Duplex, resume: () => void) {
+function flowControl(target: Duplex, resume: () => void, counter: ByteCounter = { bytes: 0 }) {
   const state = { full: false, held: false };
   const maybeResume = () => {
     if (!state.full && !state.held) resume();
   };
   return {
     forward(part: Buffer) {
+      counter.bytes += part.length;
       if (part.length === 0 || target.write(part) || state.full) return;
       state.full = true;
       target.once("drain", () => {
@@ -116,8 +125,8 @@ export class RelaySocket implements ReadSide {
     return relay;
   }
 
-  relayTo(target: Duplex, filter?: ChunkFilter): void {
-    const flow = (this.flow = flowControl(target, () => this.socket.resume()));
+  relayTo(target: Duplex, filter?: ChunkFilter, counter?: ByteCounter): void {
+    const flow = (this.flow = flowControl(target, () => this.socket.resume(), counter));
     const forward = (part: Buffer) => flow.forward(part);
     this.sink = (chunk) => {
       const result = filter ? filter(chunk, forward) : forward(chunk);
@@ -136,8 +145,8 @@ export class RelaySocket implements ReadSide {
 export function streamReads(source: Duplex): ReadSide {
   let flow: ReturnType<typeof flowControl> | null = null;
   return {
-    relayTo(target, filter) {
-      const control = (flow = flowControl(target, () => source.resume()));
+    relayTo(target, filter, counter) {
+      const control = (flow = flowControl(target, () => source.resume(), counter));
       const forward = (part: Buffer) => control.forward(part);
       source.on("data", (chunk: Buffer) => {
         const result = filter ? filter(chunk, forward) : forward(chunk);

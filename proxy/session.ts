@@ -23,7 +23,8 @@ import { encodePacket, PacketTooLargeError } from "./protocol/packet";
 import { nativeTokenFromStage1, verifyNativeToken } from "./protocol/native-password";
 import { decodeChangeUser, encodeChangeUser, type ChangeUser } from "./protocol/change-user";
 import { pump, type InterceptOutcome } from "./pump";
-import { RelaySocket, streamReads } from "./relay-socket";
+import { RelaySocket, streamReads, type ByteCounter } from "./relay-socket";
+import type { WakeSink } from "./wake-recorder";
 import { parseTarget, type Route, type RouteCache } from "./routing";
 import { learnFromGreeting, offeredCapabilities, type ServerInfo } from "./server-info";
 import type { KillRouter } from "./kill-router";
@@ -49,6 +50,8 @@ export interface ActivitySink {
   opened(computeId: string): void;
   closed(computeId: string): void;
   touch(computeId: string): void;
+  /** The compute's byte counters (client to compute, compute to client), flushed with the activity. */
+  transfer?(computeId: string): { toCompute: ByteCounter; toClient: ByteCounter };
 }
 
 export interface SessionMetrics {
@@ -68,6 +71,8 @@ export interface ProxyContext {
   /** Caps the connections that have not authenticated yet (server.ts admits, the session releases). */
   preAuth: PreAuthGate;
   activity: ActivitySink;
+  /** Where each wake is recorded as the client saw it (proxy/wake-recorder.ts); none in unit tests. */
+  wakes?: WakeSink;
   metrics: SessionMetrics;
   serverInfo: ServerInfo;
   tlsContext: tls.SecureContext | null;
@@ -188,7 +193,21 @@ export async function handleClient(raw: net.Socket, ctx: ProxyContext, preAuth?:
       throw unavailable(`project '${route.slug}' has no compute yet; create one in the console or with the API`, "no_compute");
     }
 
-    const backend = await connectWithRetry(ctx, route, `${route.role}@${address}`, stage1, response, Date.now() + ctx.wakeTimeoutMs);
+    const connectStarted = Date.now();
+    const woke: { from: string | null } = { from: null };
+    const backend = await connectWithRetry(ctx, route, `${route.role}@${address}`, stage1, response, connectStarted + ctx.wakeTimeoutMs, woke);
+    if (woke.from) {
+      // Until the compute answered this client's login: what the client waited for its wake.
+      ctx.wakes?.record({
+        computeId: route.computeId!,
+        projectId: route.projectId,
+        fromState: woke.from,
+        startedAt: new Date(connectStarted),
+        durationMs: Date.now() - connectStarted,
+        role: route.role,
+        clientAddress: address,
+      });
+    }
     learnFromGreeting(ctx.serverInfo, backend.greeting);
     if (done || raw.destroyed) {
       backend.compute.socket.destroy(); // the client left while its compute woke
@@ -225,6 +244,7 @@ export async function handleClient(raw: net.Socket, ctx: ProxyContext, preAuth?:
         }),
       resolveKill: (id) => ctx.kills.resolve(id, { projectId: route.projectId, computeId }),
       onActivity: () => ctx.activity.touch(computeId),
+      transfer: ctx.activity.transfer?.(computeId),
       onClose: () => {
         ctx.registry.unregister(connectionId);
         ctx.activity.closed(computeId);
@@ -394,6 +414,7 @@ async function connectWithRetry(
   stage1: Buffer,
   client: HandshakeResponse,
   deadline: number,
+  woke: { from: string | null } = { from: null },
 ): Promise<BackendSession> {
   let delay = 10;
   let resynced = false;
@@ -402,6 +423,7 @@ async function connectWithRetry(
     const wakeStarted = process.hrtime.bigint();
     const { endpoint, wokeFrom } = await ctx.waker.ensureRunning({ computeId: route.computeId!, projectId: route.projectId, slug: route.slug, who, deadline });
     if (wokeFrom) ctx.metrics.wake(wokeFrom, Number(process.hrtime.bigint() - wakeStarted) / 1e9);
+    woke.from ??= wokeFrom; // the state the client's first look found
     try {
       const login = {
         host: endpoint.host,

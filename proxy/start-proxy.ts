@@ -16,6 +16,7 @@ import type { SiblingAsks } from "./sibling-asks";
 import { PreAuthGate } from "./preauth-gate";
 import { AuthThrottle, throttleMaxDelayMs } from "./throttle";
 import { Waker } from "./wake";
+import { databaseWakeSink } from "./wake-recorder";
 import type { SessionMetrics } from "./session";
 
 export interface RunningProxy {
@@ -94,6 +95,7 @@ export async function startProxy(overrides: ProxyOverrides = {}): Promise<Runnin
     throttle: overrides.throttle ?? new AuthThrottle({ maxDelayMs: throttleMaxDelayMs(cfg.PROXY_HANDSHAKE_TIMEOUT_MS) }),
     preAuth: overrides.preAuth ?? new PreAuthGate({ perAddress: cfg.PROXY_PREAUTH_PER_ADDRESS, max: cfg.PROXY_PREAUTH_MAX }),
     activity,
+    wakes: databaseWakeSink,
     metrics: sessionMetrics,
     serverInfo,
     tlsContext: context,

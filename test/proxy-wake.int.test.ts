@@ -1,6 +1,6 @@
 import { describe, expect, inject, it } from "vitest";
 import { call, newTenant } from "./api";
-import { createProjectWithCompute, mariadbdCount } from "./compute";
+import { createProjectWithCompute, mariadbdCount, waitFor } from "./compute";
 import { connectProxy, rejection } from "./proxy";
 import { db } from "../server/db";
 
@@ -45,6 +45,16 @@ describe("proxy: wake on connect", () => {
     expect(resumes).toHaveLength(1);
     expect(resumes[0]).toMatchObject({ actor: "proxy", status: "succeeded", reason: "woken by the proxy for app@127.0.0.1" });
     expect(mariadbdCount(inject("dataDir"), c.computeId)).toBe(1);
+
+    // Every client that waited is recorded as it saw it: it found the compute suspended (cold), or, on
+    // another proxy worker, a wake already under way (joined); never warm. Records are written off the
+    // data path, so give them a moment.
+    await waitFor(() => db.wakeEvent.findFirst({ where: { computeId: c.computeId } }), 5000, "a wake record");
+    await new Promise((r) => setTimeout(r, 500));
+    const wakes = await db.wakeEvent.findMany({ where: { computeId: c.computeId } });
+    expect(wakes.some((w) => w.kind === "cold" && w.fromState === "suspended")).toBe(true);
+    expect(wakes.every((w) => ["cold", "joined"].includes(w.kind) && w.role === "app" && w.durationMs > 0)).toBe(true);
+    expect(wakes.every((w) => /127\.0\.0\.1/.test(w.clientAddress))).toBe(true);
   });
 
   it("thaws a paused compute", async () => {
@@ -59,6 +69,8 @@ describe("proxy: wake on connect", () => {
     const ops = await operations(tenant.key, c.projectId);
     expect(ops[0]).toMatchObject({ kind: "resume_compute", actor: "proxy" });
     expect(ops[1]).toMatchObject({ kind: "pause_compute" });
+    const wake = await waitFor(() => db.wakeEvent.findFirst({ where: { computeId: c.computeId } }), 5000, "a wake record");
+    expect(wake).toMatchObject({ kind: "warm", fromState: "paused", role: "app" });
   });
 
   it("gives a compute that is deleted, failed, or over its quota its own clear error", async () => {

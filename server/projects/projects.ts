@@ -4,6 +4,7 @@ import { generateSlug } from "../util/slug";
 import { page } from "../util/paginate";
 import { deleteCompute } from "../compute/lifecycle/delete";
 import { authorize, type Caller } from "../tenancy/caller";
+import { assertProjectLimit } from "../billing/plan-limits";
 import { accessRulesData, ACCESS_RULE_FIELDS, withAccess } from "./access-rules";
 import type { AccessRulesUpdate, Pagination } from "@/lib/schemas";
 
@@ -32,12 +33,11 @@ export async function createProject({
   authorize(caller, organizationId, "projects.write");
   for (let attempt = 0; attempt < 5; attempt++) {
     try {
-      return withAccess(
-        await db.project.create({
-          data: { organizationId, name, slug: slug ?? generateSlug() },
-          select: PROJECT_FIELDS,
-        }),
-      );
+      const project = await db.$transaction(async (tx) => {
+        await assertProjectLimit(tx, organizationId);
+        return tx.project.create({ data: { organizationId, name, slug: slug ?? generateSlug() }, select: PROJECT_FIELDS });
+      });
+      return withAccess(project);
     } catch (error) {
       if ((error as { code?: string }).code !== "P2002") throw error;
       if (slug) throw new AppError("conflict", `the slug "${slug}" is taken; choose another or leave it out`);

@@ -6,6 +6,10 @@ export interface ActivityEntry {
   connections: number;
   /** The last query, connection opening or closing through this proxy. */
   lastActiveAt: Date;
+  /** Bytes relayed client to compute since this proxy's last report (added to TransferHour). */
+  bytesIn?: number;
+  /** Bytes relayed compute to client since the last report. */
+  bytesOut?: number;
 }
 
 export interface ReportActivityOptions {
@@ -20,13 +24,19 @@ export interface ReportActivityOptions {
  */
 export async function reportActivity(proxyId: string, entries: ActivityEntry[], { forget = [] }: ReportActivityOptions = {}): Promise<void> {
   // One row per compute (ON CONFLICT may not touch a row twice): the latest time, the last count given.
-  const byCompute = new Map<string, { connections: number; lastActiveAt: number }>();
+  const byCompute = new Map<string, { connections: number; lastActiveAt: number; bytesIn: number; bytesOut: number }>();
   for (const entry of entries) {
     const time = entry.lastActiveAt.getTime();
     if (!entry.computeId || !Number.isFinite(time)) throw new TypeError(`invalid activity entry for compute "${entry.computeId}"`);
     const connections = Math.max(0, Math.trunc(entry.connections) || 0);
     const seen = byCompute.get(entry.computeId);
-    byCompute.set(entry.computeId, { connections, lastActiveAt: Math.max(time, seen?.lastActiveAt ?? time) });
+    const bytes = (n: number | undefined) => Math.max(0, Math.trunc(n ?? 0) || 0);
+    byCompute.set(entry.computeId, {
+      connections,
+      lastActiveAt: Math.max(time, seen?.lastActiveAt ?? time),
+      bytesIn: (seen?.bytesIn ?? 0) + bytes(entry.bytesIn),
+      bytesOut: (seen?.bytesOut ?? 0) + bytes(entry.bytesOut),
+    });
   }
   // Sorted, so concurrent reports from several proxies lock the same compute rows in the same order.
   const ids = [...byCompute.keys()].sort();
@@ -62,6 +72,22 @@ export async function reportActivity(proxyId: string, entries: ActivityEntry[], 
       )
       UPDATE "Compute" AS c SET "lastActiveAt" = GREATEST(c."lastActiveAt", later."lastActiveAt")
       FROM later WHERE c."id" = later."id"`);
+  }
+  const moved = ids.filter((id) => byCompute.get(id)!.bytesIn + byCompute.get(id)!.bytesOut > 0);
+  if (moved.length > 0) {
+    // Transfer per compute and UTC hour of the report: a report covers the last second or so, so bytes
+    // land in the hour they moved in, give or take one flush interval. Computes gone meanwhile are skipped.
+    const bytesIn = moved.map((id) => byCompute.get(id)!.bytesIn);
+    const bytesOut = moved.map((id) => byCompute.get(id)!.bytesOut);
+    statements.push(db.$executeRaw`
+      INSERT INTO "TransferHour" ("organizationId", "projectId", "computeId", "hourStart", "bytesIn", "bytesOut")
+      SELECT p."organizationId", c."projectId", e."computeId", date_trunc('hour', ${now}::timestamp(3)), e."bytesIn", e."bytesOut"
+      FROM unnest(${moved}::text[], ${bytesIn}::bigint[], ${bytesOut}::bigint[]) AS e("computeId", "bytesIn", "bytesOut")
+      JOIN "Compute" c ON c.id = e."computeId" JOIN "Project" p ON p.id = c."projectId"
+      ORDER BY e."computeId"
+      ON CONFLICT ("computeId", "hourStart") DO UPDATE
+        SET "bytesIn" = "TransferHour"."bytesIn" + EXCLUDED."bytesIn",
+            "bytesOut" = "TransferHour"."bytesOut" + EXCLUDED."bytesOut"`);
   }
   if (forgotten.length > 0) {
     statements.push(db.$executeRaw`

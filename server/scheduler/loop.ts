@@ -3,15 +3,20 @@ import { logger } from "../logger";
 import { reconcileAll } from "../compute/lifecycle/reconcile";
 import { pruneDeadProxies } from "../proxy-activity";
 import { pauseIdleComputes, suspendColdComputes } from "./idle";
+import { suspendExhaustedOrganizations } from "./suspend-exhausted";
+import { rollupClosedHours } from "../usage/rollup";
+import { sampleStorage } from "../usage/storage-sampling";
 import { WorkPool, type WorkPoolStats } from "./work-pool";
 
 // The control plane's periodic work, run in the Next.js server process (started from instrumentation.ts).
 // One tick decides: which computes the reconciler must look after (adoption after a restart, crashed
-// processes, transitions whose owner died), which running computes are idle, which paused ones go cold;
-// then it forgets dead proxies. The acting (starts, restarts, stops, pauses) is queued on a bounded work
-// pool and happens off the tick, so a tick costs database queries and /proc reads only, whatever a compute
-// does: one whose start takes a minute delays no other tenant's pause. Ticks never overlap within a
-// process; across replicas every action is a compare-and-set made inside its job.
+// processes, transitions whose owner died), which running computes are idle, which paused ones go cold,
+// which free organizations have used their CU-hours (their computes are suspended); then it forgets dead
+// proxies, rolls up the usage of closed hours (server/usage/rollup.ts) and samples storage hourly
+// (server/usage/storage-sampling.ts). The acting (starts, restarts, stops, pauses) is queued on a bounded
+// work pool and happens off the tick, so a tick costs database queries and /proc reads only, whatever a
+// compute does: one whose start takes a minute delays no other tenant's pause. Ticks never overlap within
+// a process; across replicas every action is a compare-and-set made inside its job.
 
 export interface SchedulerStatus {
   running: boolean;
@@ -59,7 +64,11 @@ export async function runTick(pool: WorkPool = schedulerPool()): Promise<void> {
     await reconcileAll(pool);
     await pauseIdleComputes(pool);
     await suspendColdComputes(pool);
+    await suspendExhaustedOrganizations(pool);
     await pruneDeadProxies();
+    // Last: a rollup catching up after downtime (a day of hours at most per tick) delays no decision above.
+    await rollupClosedHours();
+    await sampleStorage();
     if (state) state.status.lastError = null;
   } catch (error) {
     logger.error({ err: String(error) }, "scheduler tick failed");

@@ -2,11 +2,13 @@ import { db } from "../db";
 import { AppError, notFound } from "../errors";
 import { BILLED_STATES } from "@/lib/compute-states";
 import { z } from "zod";
+import { HOUR_MS, hourOf } from "./metering";
+import { rolledRange } from "./rollup";
 
 // Metered usage from the compute state intervals (usage events): compute seconds are the time spent in a
 // billed state (running, resuming), CU-seconds weight them by the compute's size.
 
-const HOUR = 3_600_000;
+const HOUR = HOUR_MS;
 const DAY = 24 * HOUR;
 
 export const UsageQuerySchema = z
@@ -14,6 +16,8 @@ export const UsageQuerySchema = z
     from: z.iso.datetime({ offset: true }).optional(),
     to: z.iso.datetime({ offset: true }).optional(),
     granularity: z.enum(["hour", "day"]).default("day"),
+    /** csv: the same buckets as a spreadsheet (server/usage/csv.ts), over any range up to the longer caps. */
+    format: z.enum(["json", "csv"]).default("json"),
   })
   .transform((q, ctx) => {
     const step = q.granularity === "hour" ? HOUR : DAY;
@@ -22,11 +26,13 @@ export const UsageQuerySchema = z
     const to = Math.min(q.to ? Date.parse(q.to) : now, now);
     const from = q.from ? Date.parse(q.from) : to - (q.granularity === "hour" ? 24 * HOUR : 30 * DAY);
     if (from > to) ctx.addIssue({ code: "custom", path: ["from"], message: "must not be after `to`" });
-    const maxBuckets = q.granularity === "hour" ? 24 * 31 : 366 * 2;
+    // Rollups make long ranges cheap; the caps only bound a reply's size (an export may be longer).
+    const csv = q.format === "csv";
+    const maxBuckets = q.granularity === "hour" ? 24 * (csv ? 366 : 31) : 366 * (csv ? 10 : 2);
     if ((to - from) / step > maxBuckets) {
       ctx.addIssue({ code: "custom", path: ["from"], message: `the range may hold at most ${maxBuckets} ${q.granularity}s` });
     }
-    return { from: new Date(from), to: new Date(to), step, granularity: q.granularity };
+    return { from: new Date(from), to: new Date(to), step, granularity: q.granularity, format: q.format };
   });
 export type UsageQuery = z.infer<typeof UsageQuerySchema>;
 
@@ -37,26 +43,93 @@ interface Interval {
   endedAt: Date | null;
 }
 
-export function bucketUsage(events: Interval[], query: UsageQuery, now = new Date()) {
+/** An hourly storage sample (server/usage/storage-sampling.ts). */
+export interface StorageSampleRow {
+  computeId: string;
+  hourStart: Date;
+  bytes: bigint;
+}
+
+/** Bytes through the proxy in one hour for one compute (TransferHour). */
+export interface TransferRow {
+  hourStart: Date;
+  bytesIn: bigint;
+  bytesOut: bigint;
+}
+
+/** An hour already rolled up (UsageHour): its figures are taken as they are. */
+export interface RolledHour {
+  hourStart: Date;
+  computeSeconds: number;
+  cuSeconds: number;
+}
+
+/**
+ * Bucket usage by hour or day: `events` (state intervals) count outside the `rolled` window, `hours`
+ * (rollups) inside it, so a month-long range reads a month of hourly rows and only the still-open hours'
+ * intervals.
+ */
+export function bucketUsage(
+  events: Interval[],
+  query: UsageQuery,
+  now = new Date(),
+  rolled: { window: { from: Date; to: Date } | null; hours: RolledHour[] } = { window: null, hours: [] },
+  samples: StorageSampleRow[] = [],
+  transfer: TransferRow[] = [],
+) {
   const first = Math.floor(query.from.getTime() / query.step) * query.step;
-  const buckets: { start: string; computeSeconds: number; cuSeconds: number; storageBytes: number | null }[] = [];
+  const buckets: { start: string; computeSeconds: number; cuSeconds: number; storageBytes: number | null; bytesIn: number; bytesOut: number }[] = [];
   const starts: number[] = [];
   for (let t = first; t < query.to.getTime(); t += query.step) {
     starts.push(t);
-    buckets.push({ start: new Date(t).toISOString(), computeSeconds: 0, cuSeconds: 0, storageBytes: null });
+    buckets.push({ start: new Date(t).toISOString(), computeSeconds: 0, cuSeconds: 0, storageBytes: null, bytesIn: 0, bytesOut: 0 });
   }
-  for (const e of events) {
-    if (!BILLED_STATES.includes(e.state as never)) continue;
-    const start = Math.max(e.startedAt.getTime(), query.from.getTime());
-    const end = Math.min((e.endedAt ?? now).getTime(), query.to.getTime());
+  const add = (from: number, to: number, size: number) => {
     for (let i = 0; i < starts.length; i++) {
-      const bucketStart = Math.max(starts[i]!, start);
-      const bucketEnd = Math.min(starts[i]! + query.step, end);
+      const bucketStart = Math.max(starts[i]!, from);
+      const bucketEnd = Math.min(starts[i]! + query.step, to);
       if (bucketEnd <= bucketStart) continue;
       const seconds = (bucketEnd - bucketStart) / 1000;
       buckets[i]!.computeSeconds += seconds;
-      buckets[i]!.cuSeconds += seconds * e.size;
+      buckets[i]!.cuSeconds += seconds * size;
     }
+  };
+  const window = rolled.window ? [rolled.window.from.getTime(), rolled.window.to.getTime()] : null;
+  for (const e of events) {
+    if (!BILLED_STATES.includes(e.state as never)) continue;
+    const start = Math.max(e.startedAt.getTime(), query.from.getTime());
+    const end = Math.min((e.endedAt ?? now).getTime(), query.to.getTime(), now.getTime());
+    if (!window) add(start, end, e.size);
+    else {
+      // The parts before and after the rolled-up window; inside it the rollups count.
+      add(start, Math.min(end, window[0]!), e.size);
+      add(Math.max(start, window[1]!), end, e.size);
+    }
+  }
+  for (const h of rolled.hours) {
+    const i = Math.floor((h.hourStart.getTime() - first) / query.step);
+    if (i < 0 || i >= buckets.length) continue;
+    buckets[i]!.computeSeconds += h.computeSeconds;
+    buckets[i]!.cuSeconds += h.cuSeconds;
+  }
+  for (const t of transfer) {
+    const i = Math.floor((t.hourStart.getTime() - first) / query.step);
+    if (i < 0 || i >= buckets.length) continue;
+    buckets[i]!.bytesIn += Number(t.bytesIn);
+    buckets[i]!.bytesOut += Number(t.bytesOut);
+  }
+  // Storage of a bucket: each compute's last sample in it, summed (null where nothing was sampled).
+  const lastSample = new Map<string, StorageSampleRow>();
+  for (const sample of samples) {
+    const i = Math.floor((sample.hourStart.getTime() - first) / query.step);
+    if (i < 0 || i >= buckets.length) continue;
+    const key = `${i}/${sample.computeId}`;
+    const seen = lastSample.get(key);
+    if (!seen || seen.hourStart < sample.hourStart) lastSample.set(key, sample);
+  }
+  for (const [key, sample] of lastSample) {
+    const b = buckets[Number(key.slice(0, key.indexOf("/")))]!;
+    b.storageBytes = (b.storageBytes ?? 0) + Number(sample.bytes);
   }
   const round = (n: number) => Math.round(n * 1000) / 1000;
   for (const b of buckets) {
@@ -66,6 +139,8 @@ export function bucketUsage(events: Interval[], query: UsageQuery, now = new Dat
   const totals = {
     computeSeconds: round(buckets.reduce((s, b) => s + b.computeSeconds, 0)),
     cuSeconds: round(buckets.reduce((s, b) => s + b.cuSeconds, 0)),
+    bytesIn: buckets.reduce((s, b) => s + b.bytesIn, 0),
+    bytesOut: buckets.reduce((s, b) => s + b.bytesOut, 0),
   };
   return {
     usage: buckets,
@@ -76,21 +151,56 @@ export function bucketUsage(events: Interval[], query: UsageQuery, now = new Dat
   };
 }
 
-async function eventsIn(where: { organizationId?: { in: string[] }; projectId?: string }, query: UsageQuery) {
+type Scope = { organizationId: { in: string[] } } | { projectId: string };
+
+/** The whole hours of the query that are rolled up, or null. */
+async function rolledWindow(query: UsageQuery): Promise<{ from: Date; to: Date } | null> {
+  const range = await rolledRange();
+  if (!range) return null;
+  const from = Math.max(Math.ceil(query.from.getTime() / HOUR_MS) * HOUR_MS, range.from.getTime());
+  const to = Math.min(hourOf(query.to.getTime()), range.to.getTime());
+  return from < to ? { from: new Date(from), to: new Date(to) } : null;
+}
+
+/** Usage of the scope over the query: rollups for the rolled-up hours, intervals for the rest. */
+async function usageOf(scope: Scope, query: UsageQuery) {
+  const now = new Date();
+  const hours = { gte: new Date(hourOf(query.from.getTime())), lt: query.to };
+  const [window, samples, transfer] = await Promise.all([
+    rolledWindow(query),
+    db.storageSample.findMany({ where: { ...scope, hourStart: hours }, select: { computeId: true, hourStart: true, bytes: true } }),
+    db.transferHour.findMany({ where: { ...scope, hourStart: hours }, select: { hourStart: true, bytesIn: true, bytesOut: true } }),
+  ]);
+  if (!window) return bucketUsage(await eventsIn(scope, query.from, query.to), query, now, undefined, samples, transfer);
+  const [before, after, rolledHours] = await Promise.all([
+    window.from > query.from ? eventsIn(scope, query.from, window.from) : [],
+    window.to < query.to ? eventsIn(scope, window.to, query.to) : [],
+    db.usageHour.findMany({
+      where: { ...scope, hourStart: { gte: window.from, lt: window.to } },
+      select: { hourStart: true, computeSeconds: true, cuSeconds: true },
+    }),
+  ]);
+  // An interval spanning the window would be fetched twice: count it once.
+  const seen = new Set(before.map((e) => e.id));
+  const events = [...before, ...after.filter((e) => !seen.has(e.id))];
+  return bucketUsage(events, query, now, { window, hours: rolledHours }, samples, transfer);
+}
+
+async function eventsIn(where: Scope, from: Date, to: Date) {
   return db.usageEvent.findMany({
     where: {
       ...where,
       state: { in: [...BILLED_STATES] },
-      startedAt: { lt: query.to },
-      OR: [{ endedAt: null }, { endedAt: { gt: query.from } }],
+      startedAt: { lt: to },
+      OR: [{ endedAt: null }, { endedAt: { gt: from } }],
     },
-    select: { state: true, size: true, startedAt: true, endedAt: true },
+    select: { id: true, state: true, size: true, startedAt: true, endedAt: true },
   });
 }
 
 export async function organizationUsage({ organizationIds, query }: { organizationIds: string[]; query: UsageQuery }) {
   if (organizationIds.length === 0) throw new AppError("not_found", "organization not found");
-  return bucketUsage(await eventsIn({ organizationId: { in: organizationIds } }, query), query);
+  return usageOf({ organizationId: { in: organizationIds } }, query);
 }
 
 export async function projectUsage({
@@ -104,5 +214,5 @@ export async function projectUsage({
 }) {
   const project = await db.project.findFirst({ where: { id: projectId, organizationId: { in: organizationIds } }, select: { id: true } });
   if (!project) throw notFound("project");
-  return bucketUsage(await eventsIn({ projectId: project.id }, query), query);
+  return usageOf({ projectId: project.id }, query);
 }

@@ -3,6 +3,7 @@ import { config } from "../../config";
 import { AppError, notFound } from "../../errors";
 import { assertComputeQuota } from "../../quotas/quotas";
 import { assertColdAfterAllowed } from "../../quotas/idle-rules";
+import { assertComputeSizeAllowed } from "../../billing/plan-limits";
 import { generateRolePassword, nativePasswordHash } from "../../auth/native-password";
 import { DEFAULT_DATABASE, DEFAULT_ROLE } from "@/lib/compute-states";
 import type { ComputeSettingsInput } from "@/lib/schemas";
@@ -34,6 +35,7 @@ export async function createCompute({
   authorize(caller, project.organizationId, "projects.write");
   await assertComputeQuota(project.organizationId);
   await assertColdAfterAllowed(project.organizationId, settings.coldAfterSeconds);
+  await assertComputeSizeAllowed(project.organizationId, settings.size);
 
   const password = generateRolePassword();
   const cfg = config();

@@ -1,0 +1,40 @@
+import { db } from "../db";
+import type { ComputeState } from "../db/generated/enums";
+
+// A wake as the client saw it (WakeEvent), written by the proxy once the compute answered the client's
+// login. Wakes are rare next to queries, so one insert each, off the data path (the proxy does not wait).
+
+export interface WakeRecord {
+  computeId: string;
+  projectId: string;
+  /** The state the client's connect found: paused (warm), suspended (cold), or a wake under way. */
+  fromState: string;
+  startedAt: Date;
+  durationMs: number;
+  role: string;
+  clientAddress: string;
+}
+
+export function wakeKind(fromState: string): "warm" | "cold" | "joined" {
+  if (fromState === "paused") return "warm";
+  if (fromState === "suspended" || fromState === "failed") return "cold";
+  return "joined";
+}
+
+export async function recordWake(wake: WakeRecord): Promise<void> {
+  const project = await db.project.findUnique({ where: { id: wake.projectId }, select: { organizationId: true } });
+  if (!project) return; // deleted while it woke: nothing to bill it to
+  await db.wakeEvent.create({
+    data: {
+      organizationId: project.organizationId,
+      projectId: wake.projectId,
+      computeId: wake.computeId,
+      fromState: wake.fromState as ComputeState,
+      kind: wakeKind(wake.fromState),
+      startedAt: wake.startedAt,
+      durationMs: Math.max(0, Math.round(wake.durationMs)),
+      role: wake.role,
+      clientAddress: wake.clientAddress,
+    },
+  });
+}
