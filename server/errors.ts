@@ -62,11 +62,22 @@ export function retryAfterSeconds(error: AppError): number | null {
   return typeof seconds === "number" ? seconds : null;
 }
 
+const TENANT_FACING = Symbol.for("mariadb-serverless.tenant-facing-error");
+
 /**
  * An error from below the API (a compute driver) whose message is written for the tenant: no host paths,
- * pids or logs. A failed operation shows it as is (server/compute/operation-error.ts).
+ * pids or logs. A failed operation shows it as is (server/compute/operation-error.ts). Recognised by a
+ * brand from the global symbol registry, not by `instanceof`: Next.js bundles the route handlers and the
+ * scheduler (instrumentation) separately, so the driver that threw may come from the other bundle's copy
+ * of this class.
  */
-export class TenantFacingError extends Error {}
+export class TenantFacingError extends Error {
+  readonly [TENANT_FACING] = true;
+}
+
+export function isTenantFacing(error: unknown): error is Error {
+  return error instanceof Error && (error as unknown as Record<symbol, unknown>)[TENANT_FACING] === true;
+}
 
 export const notFound = (what: string) => new AppError("not_found", `${what} not found`);
 

@@ -1,4 +1,4 @@
-import { AppError, TenantFacingError } from "../errors";
+import { AppError, isTenantFacing } from "../errors";
 
 // What a failed operation's `error` says to the tenant. Drivers throw errors written for operators (host
 // paths, pids, the server's error log); the tenant gets a cause it can act on. An error meant for the
@@ -7,6 +7,6 @@ import { AppError, TenantFacingError } from "../errors";
 // the caller writes.
 
 export function operationErrorMessage(error: unknown, what: string): string {
-  if (error instanceof TenantFacingError || error instanceof AppError) return error.message;
+  if (isTenantFacing(error) || error instanceof AppError) return error.message;
   return `${what} failed because of a problem on the platform's side; try again, and contact support if it keeps failing`;
 }
