@@ -1,20 +1,18 @@
 "use client";
 
-import { useState } from "react";
 import { describeAuditEvent } from "@/lib/audit";
 import { errorMessage } from "@/lib/api-client";
 import type { AuditEvent } from "@/lib/api-types";
 import { AUDIT_PAGE, useAuditLog } from "../data/organizations";
-import { Button } from "../ui/button";
 import { Card } from "../ui/card";
+import { CursorPager, useCursorPages } from "../ui/cursor-pager";
 import { RelativeTime } from "../ui/relative-time";
 import { EmptyState, ErrorState, SkeletonRows } from "../ui/states";
 
 /** Who changed members, roles, invitations, keys and the plan, and when; newest first, paged. */
 export function AuditLogView({ organizationId, initial }: { organizationId: string; initial: { auditEvents: AuditEvent[]; nextCursor: string | null } }) {
-  // The cursors of the pages seen so far, so "Newer" goes back without refetching from the start.
-  const [cursors, setCursors] = useState<(string | null)[]>([null]);
-  const cursor = cursors[cursors.length - 1] ?? null;
+  const pages = useCursorPages();
+  const { cursor } = pages;
   const { data, error, isPending, refetch } = useAuditLog(organizationId, cursor, initial);
   return (
     <Card title="Events" description={`${AUDIT_PAGE} per page. Times are relative; hover or focus one for the exact time.`}>
@@ -41,14 +39,7 @@ export function AuditLogView({ organizationId, initial }: { organizationId: stri
               </li>
             ))}
           </ol>
-          <div className="mt-3 flex justify-end gap-2">
-            <Button size="sm" variant="secondary" disabled={cursors.length === 1} onClick={() => setCursors((c) => c.slice(0, -1))}>
-              Newer
-            </Button>
-            <Button size="sm" variant="secondary" disabled={!data.nextCursor} onClick={() => data.nextCursor && setCursors((c) => [...c, data.nextCursor])}>
-              Older
-            </Button>
-          </div>
+          <CursorPager pages={pages} nextCursor={data.nextCursor} />
         </>
       )}
     </Card>

@@ -1,12 +1,11 @@
 "use client";
 
-import { useState } from "react";
 import { errorMessage } from "@/lib/api-client";
 import type { Operation } from "@/lib/api-types";
 import { actorLabel, duration, operationKindLabel } from "@/lib/format";
 import { useOperations } from "../data/projects";
-import { Button } from "../ui/button";
 import { Card } from "../ui/card";
+import { CursorPager, useCursorPages } from "../ui/cursor-pager";
 import { cn } from "../ui/cn";
 import { RelativeTime } from "../ui/relative-time";
 import { EmptyState, ErrorState, SkeletonRows } from "../ui/states";
@@ -20,9 +19,8 @@ const STATUS_TONE: Record<string, string> = {
 
 /** The operations log: kind, status, who, why, how long, when; newest first, paged by cursor. */
 export function OperationsPanel({ projectId, initial, userId }: { projectId: string; initial: { operations: Operation[]; nextCursor: string | null }; userId: string }) {
-  // The cursors of the pages before this one, to go back.
-  const [cursors, setCursors] = useState<(string | null)[]>([null]);
-  const cursor = cursors[cursors.length - 1] ?? null;
+  const pages = useCursorPages();
+  const { cursor } = pages;
   const { data, error, isPending, refetch } = useOperations(projectId, cursor, initial);
 
   return (
@@ -66,14 +64,7 @@ export function OperationsPanel({ projectId, initial, userId }: { projectId: str
               </tbody>
             </table>
           </div>
-          <div className="mt-3 flex justify-end gap-2">
-            <Button size="sm" variant="secondary" disabled={cursors.length === 1} onClick={() => setCursors((c) => c.slice(0, -1))}>
-              Newer
-            </Button>
-            <Button size="sm" variant="secondary" disabled={!data.nextCursor} onClick={() => data.nextCursor && setCursors((c) => [...c, data.nextCursor])}>
-              Older
-            </Button>
-          </div>
+          <CursorPager pages={pages} nextCursor={data.nextCursor} />
         </>
       )}
     </Card>

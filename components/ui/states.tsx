@@ -42,3 +42,13 @@ export function ErrorState({ message, onRetry }: { message: string; onRetry?: ()
     </div>
   );
 }
+
+/** A console page while it loads (its loading.tsx): a title bar and a few rows. */
+export function PageSkeleton({ label = "Loading" }: { label?: string }) {
+  return (
+    <div>
+      <Skeleton className="mb-6 h-8 w-48" />
+      <SkeletonRows rows={4} label={label} />
+    </div>
+  );
+}

@@ -87,10 +87,14 @@ async function loadForTransition(tx: Tx, computeId: string): Promise<ComputeRowF
 }
 
 /**
- * Move the compute and begin an operation for the move. Returns the operation's id, or null when another
- * writer got there first (the caller re-reads and decides again).
+ * The compare-and-set, the usage interval it opens and the operation it records, in one transaction; the
+ * operation is left running, or (`finished`) recorded as done at once. Null when another writer got there
+ * first.
  */
-export async function beginTransition(input: BeginInput): Promise<string | null> {
+async function moveWithOperation(
+  input: BeginInput,
+  finished: { status: "succeeded" | "failed"; error: string | null } | null,
+): Promise<string | null> {
   return db.$transaction(async (tx) => {
     const now = new Date();
     if (!(await casState(tx, input, now))) return null;
@@ -105,11 +109,20 @@ export async function beginTransition(input: BeginInput): Promise<string | null>
         actor: input.actor,
         reason: input.reason,
         createdAt: now,
+        ...(finished ? { ...finished, finishedAt: now } : {}),
       },
       select: { id: true },
     });
     return operation.id;
   });
+}
+
+/**
+ * Move the compute and begin an operation for the move. Returns the operation's id, or null when another
+ * writer got there first (the caller re-reads and decides again).
+ */
+export function beginTransition(input: BeginInput): Promise<string | null> {
+  return moveWithOperation(input, null);
 }
 
 /**
@@ -137,29 +150,9 @@ export async function finishTransition(
 }
 
 /** A one-step move with its own operation that is finished at once (pause, a crash noticed, ...). */
-export async function instantTransition(input: BeginInput & { error?: string | null }): Promise<string | null> {
-  return db.$transaction(async (tx) => {
-    const now = new Date();
-    if (!(await casState(tx, input, now))) return null;
-    const compute = await loadForTransition(tx, input.computeId);
-    await recordUsage(tx, compute, input.to, now);
-    const operation = await tx.operation.create({
-      data: {
-        organizationId: compute.organizationId,
-        projectId: compute.projectId,
-        computeId: compute.id,
-        kind: input.kind,
-        actor: input.actor,
-        reason: input.reason,
-        status: input.error || input.to === "failed" ? "failed" : "succeeded",
-        error: input.error ?? null,
-        createdAt: now,
-        finishedAt: now,
-      },
-      select: { id: true },
-    });
-    return operation.id;
-  });
+export function instantTransition(input: BeginInput & { error?: string | null }): Promise<string | null> {
+  const failed = Boolean(input.error) || input.to === "failed";
+  return moveWithOperation(input, { status: failed ? "failed" : "succeeded", error: input.error ?? null });
 }
 
 function transitionLease(now = Date.now()): Date {
