@@ -162,28 +162,58 @@ async function rolledWindow(query: UsageQuery): Promise<{ from: Date; to: Date }
   return from < to ? { from: new Date(from), to: new Date(to) } : null;
 }
 
-/** Usage of the scope over the query: rollups for the rolled-up hours, intervals for the rest. */
-async function usageOf(scope: Scope, query: UsageQuery) {
+/** What a usage reply is computed from: rows that each carry their project (null once it is deleted). */
+interface UsageInputs {
+  now: Date;
+  events: (Interval & { id: string; projectId: string | null })[];
+  rolled: { window: { from: Date; to: Date } | null; hours: (RolledHour & { projectId: string | null })[] };
+  samples: (StorageSampleRow & { projectId: string | null })[];
+  transfer: (TransferRow & { projectId: string | null })[];
+}
+
+/** The scope's rows for the query: rollups for the rolled-up hours, intervals for the rest. */
+async function loadUsage(scope: Scope, query: UsageQuery): Promise<UsageInputs> {
   const now = new Date();
   const hours = { gte: new Date(hourOf(query.from.getTime())), lt: query.to };
   const [window, samples, transfer] = await Promise.all([
     rolledWindow(query),
-    db.storageSample.findMany({ where: { ...scope, hourStart: hours }, select: { computeId: true, hourStart: true, bytes: true } }),
-    db.transferHour.findMany({ where: { ...scope, hourStart: hours }, select: { hourStart: true, bytesIn: true, bytesOut: true } }),
+    db.storageSample.findMany({ where: { ...scope, hourStart: hours }, select: { projectId: true, computeId: true, hourStart: true, bytes: true } }),
+    db.transferHour.findMany({ where: { ...scope, hourStart: hours }, select: { projectId: true, hourStart: true, bytesIn: true, bytesOut: true } }),
   ]);
-  if (!window) return bucketUsage(await eventsIn(scope, query.from, query.to), query, now, undefined, samples, transfer);
+  if (!window) return { now, events: await eventsIn(scope, query.from, query.to), rolled: { window: null, hours: [] }, samples, transfer };
   const [before, after, rolledHours] = await Promise.all([
     window.from > query.from ? eventsIn(scope, query.from, window.from) : [],
     window.to < query.to ? eventsIn(scope, window.to, query.to) : [],
     db.usageHour.findMany({
       where: { ...scope, hourStart: { gte: window.from, lt: window.to } },
-      select: { hourStart: true, computeSeconds: true, cuSeconds: true },
+      select: { projectId: true, hourStart: true, computeSeconds: true, cuSeconds: true },
     }),
   ]);
   // An interval spanning the window would be fetched twice: count it once.
   const seen = new Set(before.map((e) => e.id));
   const events = [...before, ...after.filter((e) => !seen.has(e.id))];
-  return bucketUsage(events, query, now, { window, hours: rolledHours }, samples, transfer);
+  return { now, events, rolled: { window, hours: rolledHours }, samples, transfer };
+}
+
+function bucketInputs(inputs: UsageInputs, query: UsageQuery) {
+  return bucketUsage(inputs.events, query, inputs.now, inputs.rolled, inputs.samples, inputs.transfer);
+}
+
+/** Usage of the scope over the query. */
+async function usageOf(scope: Scope, query: UsageQuery) {
+  return bucketInputs(await loadUsage(scope, query), query);
+}
+
+/** The inputs of one project (null: the deleted ones), from the inputs of many. */
+function inputsOf(inputs: UsageInputs, projectId: string | null): UsageInputs {
+  const mine = <T extends { projectId: string | null }>(rows: T[]) => rows.filter((r) => r.projectId === projectId);
+  return {
+    now: inputs.now,
+    events: mine(inputs.events),
+    rolled: { window: inputs.rolled.window, hours: mine(inputs.rolled.hours) },
+    samples: mine(inputs.samples),
+    transfer: mine(inputs.transfer),
+  };
 }
 
 async function eventsIn(where: Scope, from: Date, to: Date) {
@@ -194,7 +224,7 @@ async function eventsIn(where: Scope, from: Date, to: Date) {
       startedAt: { lt: to },
       OR: [{ endedAt: null }, { endedAt: { gt: from } }],
     },
-    select: { id: true, state: true, size: true, startedAt: true, endedAt: true },
+    select: { id: true, projectId: true, state: true, size: true, startedAt: true, endedAt: true },
   });
 }
 
@@ -215,4 +245,28 @@ export async function projectUsage({
   const project = await db.project.findFirst({ where: { id: projectId, organizationId: { in: organizationIds } }, select: { id: true } });
   if (!project) throw notFound("project");
   return usageOf({ projectId: project.id }, query);
+}
+
+/**
+ * The acting organization's usage per project (GET /api/v1/usage/projects): the same buckets as
+ * GET /api/v1/usage, one series per project that used anything in the range (deleted projects together,
+ * with `projectId` null), read in one pass over the organization's rows.
+ */
+export async function organizationUsageByProject({ organizationId, query }: { organizationId: string; query: UsageQuery }) {
+  const inputs = await loadUsage({ organizationId: { in: [organizationId] } }, query);
+  const ids = new Set<string | null>();
+  for (const rows of [inputs.events, inputs.rolled.hours, inputs.samples, inputs.transfer]) for (const r of rows) ids.add(r.projectId);
+  const named = await db.project.findMany({
+    where: { organizationId, id: { in: [...ids].filter((id): id is string => id !== null) } },
+    select: { id: true, name: true, slug: true },
+  });
+  const byId = new Map(named.map((p) => [p.id, p]));
+  const projects = [...ids]
+    .map((projectId) => {
+      const project = projectId ? byId.get(projectId) : undefined;
+      const { usage, totals } = bucketInputs(inputsOf(inputs, projectId), query);
+      return { projectId: project?.id ?? null, name: project?.name ?? "Deleted projects", slug: project?.slug ?? null, usage, totals };
+    })
+    .sort((a, b) => (a.projectId === null ? 1 : b.projectId === null ? -1 : a.name.localeCompare(b.name)));
+  return { projects, from: query.from.toISOString(), to: query.to.toISOString(), granularity: query.granularity };
 }
