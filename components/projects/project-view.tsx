@@ -6,6 +6,7 @@ import { api, errorMessage } from "@/lib/api-client";
 import type { Connection, Operation, Project, Role } from "@/lib/api-types";
 import type { ConnectionInfo } from "@/lib/connection-snippets";
 import { ComputePanel } from "../compute/compute-panel";
+import { ComputeUsagePanel } from "../compute/compute-usage-panel";
 import { StateBadge } from "../compute/state-badge";
 import { keys } from "../data/keys";
 import { useCreation, useInvalidateProject, useOperations, useProject } from "../data/projects";
@@ -68,6 +69,7 @@ export function ProjectView({ initial, operations, roles, connection, defaultRol
           <NoCompute projectId={project.id} pending={creation?.status === "pending"} failure={creation?.status === "failed" ? creation.message : null} />
         )}
         <ConnectionPanel projectId={project.id} role={defaultRole} base={connection} />
+        {project.compute ? <ComputeUsagePanel computeId={project.compute.id} /> : null}
         <RolesPanel projectId={project.id} initial={roles} slug={project.slug} />
         <OperationsPanel projectId={project.id} initial={operations} userId={userId} />
         <SettingsPanel projectId={project.id} compute={project.compute} access={project.access} minSeconds={minSuspendSeconds} />

@@ -1,4 +1,5 @@
 import { asJson, consoleCaller } from "@/app/_lib/console";
+import { BillingCharts } from "@/components/billing/billing-charts";
 import { BillingView } from "@/components/billing/billing-view";
 import { NoOrganization } from "@/components/organizations/no-organization";
 import { PageHeader } from "@/components/ui/page-header";
@@ -26,6 +27,10 @@ export default async function BillingPage() {
     <>
       {header}
       <BillingView key={caller.organizationId} organizationId={caller.organizationId} initial={asJson<Billing>(billing)} />
+      {/* The usage charts, in one place below the plan (components/billing/billing-charts.tsx). */}
+      <div className="mt-6">
+        <BillingCharts key={`charts-${caller.organizationId}`} organizationId={caller.organizationId} />
+      </div>
     </>
   );
 }

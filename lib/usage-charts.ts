@@ -1,0 +1,87 @@
+import type { UsageByProjectReply, UsageReply } from "./usage-types";
+
+// The billing charts' data, pure: usage replies turned into one row per UTC day, as the charts and their
+// tables (the text alternative) show them.
+
+const DAY_MS = 86_400_000;
+
+/** "Nov 3": a UTC day as people read it (the API's days are UTC days). */
+export function dayLabel(iso: string): string {
+  return new Date(iso).toLocaleDateString("en-US", { month: "short", day: "numeric", timeZone: "UTC" });
+}
+
+/** The start of every UTC day in [from, to), as the usage API buckets them. */
+export function utcDays(from: string, to: string): string[] {
+  const days: string[] = [];
+  for (let t = Math.floor(Date.parse(from) / DAY_MS) * DAY_MS; t < Date.parse(to); t += DAY_MS) days.push(new Date(t).toISOString());
+  return days;
+}
+
+const hours = (seconds: number) => Math.round((seconds / 3600) * 1000) / 1000;
+
+export interface StackedRows {
+  /** One series per project: `key` names its column in `rows`. */
+  series: { key: string; name: string }[];
+  rows: ({ start: string; label: string } & Record<string, number | string>)[];
+}
+
+/** Compute hours per UTC day, one column per project (stacked in the chart). */
+export function computeHoursByProject(reply: UsageByProjectReply): StackedRows {
+  const series = reply.projects.map((p, i) => ({ key: `p${i}`, name: p.name }));
+  const rows = utcDays(reply.from, reply.to).map((start) => {
+    const row: StackedRows["rows"][number] = { start, label: dayLabel(start) };
+    reply.projects.forEach((p, i) => {
+      row[`p${i}`] = hours(p.usage.find((b) => b.start === start)?.computeSeconds ?? 0);
+    });
+    return row;
+  });
+  return { series, rows };
+}
+
+/** Storage per UTC day: each project's last sample of the day, summed; null on days nothing was sampled. */
+export function storageByDay(reply: UsageByProjectReply): { start: string; label: string; bytes: number | null }[] {
+  return utcDays(reply.from, reply.to).map((start) => {
+    const samples = reply.projects.map((p) => p.usage.find((b) => b.start === start)?.storageBytes ?? null).filter((b): b is number => b !== null);
+    return { start, label: dayLabel(start), bytes: samples.length ? samples.reduce((a, b) => a + b, 0) : null };
+  });
+}
+
+export interface MonthRow {
+  start: string;
+  label: string;
+  /** CU-hours used from the month's first day to this day's end; null after today. */
+  used: number | null;
+  /** The month's estimate drawn from today to the month's last day at today's rate; null before today. */
+  projected: number | null;
+}
+
+/**
+ * The month's CU-hours, cumulative per UTC day up to today, then the billing estimate's straight line to
+ * the month's last day (what the allowance is measured against).
+ */
+export function cumulativeMonth(usage: UsageReply, estimateCuHours: number, now: Date): MonthRow[] {
+  const monthStart = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1);
+  const monthEnd = Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1);
+  const today = Math.floor(now.getTime() / DAY_MS) * DAY_MS;
+  const perDay = new Map(usage.usage.map((b) => [Date.parse(b.start), b.cuSeconds / 3600]));
+  const rows: MonthRow[] = [];
+  let sum = 0;
+  let usedToday = 0;
+  for (let t = monthStart; t < monthEnd; t += DAY_MS) {
+    if (t <= today) {
+      sum += perDay.get(t) ?? 0;
+      usedToday = sum;
+    }
+    rows.push({ start: new Date(t).toISOString(), label: dayLabel(new Date(t).toISOString()), used: t <= today ? round3(sum) : null, projected: null });
+  }
+  const remaining = (monthEnd - DAY_MS - today) / DAY_MS;
+  for (const row of rows) {
+    const t = Date.parse(row.start);
+    if (t < today) continue;
+    const k = remaining > 0 ? (t - today) / DAY_MS / remaining : 1;
+    row.projected = round3(usedToday + (Math.max(estimateCuHours, usedToday) - usedToday) * k);
+  }
+  return rows;
+}
+
+const round3 = (n: number) => Math.round(n * 1000) / 1000;
