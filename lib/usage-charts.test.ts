@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { computeHoursByProject, cumulativeMonth, dayLabel, storageByDay, utcDays } from "./usage-charts";
+import { computeHoursByProject, cuHoursText, cumulativeMonth, dayLabel, storageByDay, timeScale, utcDays } from "./usage-charts";
 import type { UsageBucket, UsageByProjectReply, UsageReply } from "./usage-types";
 
 // The billing charts' rows from injected replies.
@@ -42,16 +42,16 @@ describe("usage chart rows", () => {
     expect(utcDays(reply.from, reply.to)).toEqual(["2026-03-01T00:00:00.000Z", "2026-03-02T00:00:00.000Z", "2026-03-03T00:00:00.000Z"]);
   });
 
-  it("stacks compute hours by project, one column each", () => {
+  it("stacks compute seconds by project, one column each", () => {
     const { series, rows } = computeHoursByProject(reply);
     expect(series).toEqual([
       { key: "p0", name: "Shop" },
       { key: "p1", name: "Deleted projects" },
     ]);
     expect(rows.map(({ label, p0, p1 }) => [label, p0, p1])).toEqual([
-      ["Mar 1", 1, 2],
+      ["Mar 1", 3600, 7200],
       ["Mar 2", 0, 0],
-      ["Mar 3", 0.5, 0],
+      ["Mar 3", 1800, 0],
     ]);
   });
 
@@ -76,5 +76,10 @@ describe("usage chart rows", () => {
       ["Feb 4", null, 4],
     ]);
     expect(rows.at(-1)).toMatchObject({ label: "Feb 28", used: null, projected: 28 });
+  });
+
+  it("picks a time axis unit that keeps small days visible, and keeps small CU-hours' digits", () => {
+    expect([timeScale(0), timeScale(59), timeScale(60), timeScale(3599), timeScale(3600)].map((s) => s.unit)).toEqual(["s", "s", "min", "min", "h"]);
+    expect([cuHoursText(0), cuHoursText(0.00416), cuHoursText(12.345)]).toEqual(["0", "0.0042", "12.35"]);
   });
 });

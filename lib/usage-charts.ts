@@ -17,7 +17,20 @@ export function utcDays(from: string, to: string): string[] {
   return days;
 }
 
-const hours = (seconds: number) => Math.round((seconds / 3600) * 1000) / 1000;
+/**
+ * The unit a time axis reads best in, for a largest value of `maxSeconds`: seconds under a minute, minutes
+ * under an hour, hours above (a new compute's first minutes are still bars, not slivers of an hour).
+ */
+export function timeScale(maxSeconds: number): { per: number; unit: string } {
+  if (maxSeconds < 60) return { per: 1, unit: "s" };
+  if (maxSeconds < 3600) return { per: 60, unit: "min" };
+  return { per: 3600, unit: "h" };
+}
+
+/** CU-hours for people: small amounts keep their digits ("0.0042"), larger ones two decimals. */
+export function cuHoursText(n: number): string {
+  return n.toLocaleString("en-US", { maximumFractionDigits: n !== 0 && Math.abs(n) < 1 ? 4 : 2 });
+}
 
 export interface StackedRows {
   /** One series per project: `key` names its column in `rows`. */
@@ -25,13 +38,13 @@ export interface StackedRows {
   rows: ({ start: string; label: string } & Record<string, number | string>)[];
 }
 
-/** Compute hours per UTC day, one column per project (stacked in the chart). */
+/** Compute seconds per UTC day, one column per project (stacked in the chart). */
 export function computeHoursByProject(reply: UsageByProjectReply): StackedRows {
   const series = reply.projects.map((p, i) => ({ key: `p${i}`, name: p.name }));
   const rows = utcDays(reply.from, reply.to).map((start) => {
     const row: StackedRows["rows"][number] = { start, label: dayLabel(start) };
     reply.projects.forEach((p, i) => {
-      row[`p${i}`] = hours(p.usage.find((b) => b.start === start)?.computeSeconds ?? 0);
+      row[`p${i}`] = p.usage.find((b) => b.start === start)?.computeSeconds ?? 0;
     });
     return row;
   });

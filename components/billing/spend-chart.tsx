@@ -1,7 +1,7 @@
 "use client";
 
 import { CartesianGrid, Legend, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
-import { cumulativeMonth } from "@/lib/usage-charts";
+import { cuHoursText, cumulativeMonth } from "@/lib/usage-charts";
 import type { BillingSpend, UsageReply } from "@/lib/usage-types";
 import { ChartFigure } from "../charts/chart-figure";
 import { AXIS, SERIES_COLORS } from "../charts/palette";
@@ -22,9 +22,9 @@ export function SpendChart({ billing, month, now }: { billing: BillingSpend; mon
   const rows = cumulativeMonth(month, estimate.usage.cuHours, now);
   const monthName = now.toLocaleDateString("en-US", { month: "long", timeZone: "UTC" });
   const summary =
-    `${num(monthToDate.usage.cuHours)} of ${num(included.cuHours, 0)} included CU-hours used in ${monthName}` +
+    `${cuHoursText(monthToDate.usage.cuHours)} of ${num(included.cuHours, 0)} included CU-hours used in ${monthName}` +
     (limit !== null ? ` (limit ${num(limit, 0)})` : "") +
-    `; at this rate ${num(estimate.usage.cuHours)} by the month's end. Spend so far ${usd(monthToDate.charges.totalUsd)}, estimated ${usd(estimate.charges.totalUsd)} for the month on the ${billing.plan} plan.`;
+    `; at this rate ${cuHoursText(estimate.usage.cuHours)} by the month's end. Spend so far ${usd(monthToDate.charges.totalUsd)}, estimated ${usd(estimate.charges.totalUsd)} for the month on the ${billing.plan} plan.`;
   const allowance = [
     { what: "Compute", unit: "CU-hours", used: monthToDate.usage.cuHours, projected: estimate.usage.cuHours, included: included.cuHours, usd: estimate.charges.computeUsd },
     { what: "Storage", unit: "GB-months", used: monthToDate.usage.storageGbMonths, projected: estimate.usage.storageGbMonths, included: included.storageGbMonths, usd: estimate.charges.storageUsd },
@@ -47,7 +47,7 @@ export function SpendChart({ billing, month, now }: { billing: BillingSpend; mon
             <XAxis dataKey="label" tick={AXIS.tick} minTickGap={12} tickLine={false} />
             <YAxis tick={AXIS.tick} tickLine={false} axisLine={false} width={48} />
             <Tooltip formatter={(v) => `${num(Number(v), 3)} CU-hours`} />
-            <Legend wrapperStyle={{ fontSize: 12 }} />
+            <Legend wrapperStyle={{ fontSize: 12 }} itemSorter={null} />
             <ReferenceLine
               y={included.cuHours}
               stroke="#15803d"
@@ -71,7 +71,7 @@ export function SpendChart({ billing, month, now }: { billing: BillingSpend; mon
       </ChartFigure>
       {/* Scrolls inside its box on a narrow screen; focusable so a keyboard can scroll it. */}
       <div className="overflow-x-auto" tabIndex={0} role="region" aria-label="This month against what the plan includes">
-        <table className="w-full min-w-[28rem] text-left text-sm" data-testid="allowance-table">
+        <table className="w-full text-left text-sm" data-testid="allowance-table">
           <caption className="mb-1 text-left text-sm font-semibold text-slate-900">This month against what the plan includes</caption>
           <thead className="text-xs text-slate-600 uppercase">
             <tr>

@@ -2,7 +2,8 @@
 
 import { useQuery } from "@tanstack/react-query";
 import { api, errorMessage } from "@/lib/api-client";
-import { duration } from "@/lib/format";
+import { duration, seconds as spokenSeconds } from "@/lib/format";
+import { cuHoursText } from "@/lib/usage-charts";
 import type { ComputeUsageSummary, Latency } from "@/lib/usage-types";
 import { Card } from "../ui/card";
 import { ErrorState, SkeletonRows } from "../ui/states";
@@ -11,8 +12,8 @@ import { WakesChart } from "./wakes-chart";
 
 const DAYS = 30;
 const usd = (n: number) => n.toLocaleString("en-US", { style: "currency", currency: "USD" });
-const num = (n: number) => n.toLocaleString("en-US", { maximumFractionDigits: 2 });
-const hours = (s: number) => `${num(s / 3600)} h`;
+/** Time as people say it: "0", "45 s", "3 min 5 s", "2 d 4 h". */
+const spoken = (s: number) => (s === 0 ? "0" : spokenSeconds(Math.round(s)));
 
 /**
  * What this compute did in the last 30 days: time running, paused and suspended, what suspending saved
@@ -53,10 +54,10 @@ function Figures({ summary }: { summary: ComputeUsageSummary }) {
       ? `at the ${summary.plan} plan's ${usd(savings.pricePerCuHour)} per CU-hour`
       : `at the ${savings.pricePlan} plan's ${usd(savings.pricePerCuHour)} per CU-hour (the ${summary.plan} plan has no per-hour price; it stops at its monthly CU-hours)`;
   const items = [
-    { term: "Running", value: hours(seconds.running), note: "billed" },
-    { term: "Paused (warm)", value: hours(seconds.paused), note: "not billed" },
-    { term: "Suspended (cold)", value: hours(seconds.suspended), note: "not billed" },
-    { term: "Suspending saved", value: usd(savings.usd), note: `${num(savings.cuHours)} CU-hours ${priceNote}` },
+    { term: "Running", value: spoken(seconds.running), note: "billed" },
+    { term: "Paused (warm)", value: spoken(seconds.paused), note: "not billed" },
+    { term: "Suspended (cold)", value: spoken(seconds.suspended), note: "not billed" },
+    { term: "Suspending saved", value: usd(savings.usd), note: `${cuHoursText(savings.cuHours)} CU-hours ${priceNote}` },
   ];
   return (
     <div>
@@ -72,7 +73,7 @@ function Figures({ summary }: { summary: ComputeUsageSummary }) {
         ))}
       </dl>
       <p className="mt-3 text-sm text-slate-700">
-        Running all the time would have billed {num(summary.alwaysOnCuHours)} CU-hours; it billed {num(summary.cuHours)}.
+        Running all the time would have billed {cuHoursText(summary.alwaysOnCuHours)} CU-hours; it billed {cuHoursText(summary.cuHours)}.
       </p>
     </div>
   );

@@ -32,7 +32,7 @@ export function WakesChart({ summary }: { summary: ComputeUsageSummary }) {
           <XAxis dataKey="label" tick={AXIS.tick} minTickGap={12} tickLine={false} />
           <YAxis tick={AXIS.tick} tickLine={false} axisLine={false} width={40} allowDecimals={false} />
           <Tooltip cursor={{ fill: "#f1f5f9" }} />
-          <Legend wrapperStyle={{ fontSize: 12 }} />
+          <Legend wrapperStyle={{ fontSize: 12 }} itemSorter={null} />
           <Bar dataKey="warm" name="Warm" stackId="w" fill={WAKE_COLORS.warm} isAnimationActive={false} />
           <Bar dataKey="cold" name="Cold" stackId="w" fill={WAKE_COLORS.cold} isAnimationActive={false} />
           <Bar dataKey="joined" name="Joined" stackId="w" fill={WAKE_COLORS.joined} isAnimationActive={false} />
