@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { computeHoursByProject, cuHoursText, cumulativeMonth, dayLabel, storageByDay, timeScale, utcDays } from "./usage-charts";
+import { byteScale, computeHoursByProject, cuHoursText, cumulativeMonth, dayLabel, storageByDay, timeScale, utcDays } from "./usage-charts";
 import type { UsageBucket, UsageByProjectReply, UsageReply } from "./usage-types";
 
 // The billing charts' rows from injected replies.
@@ -80,6 +80,7 @@ describe("usage chart rows", () => {
 
   it("picks a time axis unit that keeps small days visible, and keeps small CU-hours' digits", () => {
     expect([timeScale(0), timeScale(59), timeScale(60), timeScale(3599), timeScale(3600)].map((s) => s.unit)).toEqual(["s", "s", "min", "min", "h"]);
+    expect([byteScale(0), byteScale(1023), byteScale(35_000_000), byteScale(3 * 1024 ** 3)].map((s) => s.unit)).toEqual(["B", "B", "MiB", "GiB"]);
     expect([cuHoursText(0), cuHoursText(0.00416), cuHoursText(12.345)]).toEqual(["0", "0.0042", "12.35"]);
   });
 });

@@ -27,6 +27,14 @@ export function timeScale(maxSeconds: number): { per: number; unit: string } {
   return { per: 3600, unit: "h" };
 }
 
+/** The binary unit a storage axis reads best in for a largest value of `maxBytes` (as lib/format's bytes()). */
+export function byteScale(maxBytes: number): { per: number; unit: string } {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let i = 0;
+  while (maxBytes >= 1024 ** (i + 1) && i < units.length - 1) i++;
+  return { per: 1024 ** i, unit: units[i]! };
+}
+
 /** CU-hours for people: small amounts keep their digits ("0.0042"), larger ones two decimals. */
 export function cuHoursText(n: number): string {
   return n.toLocaleString("en-US", { maximumFractionDigits: n !== 0 && Math.abs(n) < 1 ? 4 : 2 });

@@ -2,7 +2,7 @@
 
 import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { bytes } from "@/lib/format";
-import { storageByDay } from "@/lib/usage-charts";
+import { byteScale, storageByDay } from "@/lib/usage-charts";
 import type { UsageByProjectReply } from "@/lib/usage-types";
 import { ChartFigure } from "../charts/chart-figure";
 import { AXIS, SERIES_COLORS } from "../charts/palette";
@@ -13,6 +13,9 @@ export function StorageChart({ reply }: { reply: UsageByProjectReply }) {
   const sampled = rows.filter((r) => r.bytes !== null);
   const latest = sampled.at(-1);
   const peak = sampled.reduce<number | null>((max, r) => (max === null || r.bytes! > max ? r.bytes : max), null);
+  // Plotted in one binary unit (MiB, GiB, ...) so the axis has round ticks.
+  const scale = byteScale(peak ?? 0);
+  const chartRows = rows.map((r) => ({ ...r, scaled: r.bytes === null ? null : r.bytes / scale.per }));
   const summary = latest
     ? `${bytes(latest.bytes!)} stored on ${latest.label}; at most ${bytes(peak!)} in the last ${rows.length} days. Storage is sampled once an hour.`
     : `No storage sampled in the last ${rows.length} days yet (it is sampled once an hour).`;
@@ -27,13 +30,13 @@ export function StorageChart({ reply }: { reply: UsageByProjectReply }) {
       }}
     >
       <ResponsiveContainer width="100%" height="100%">
-        <LineChart data={rows} accessibilityLayer={false} margin={{ top: 4, right: 8, bottom: 0, left: -4 }}>
+        <LineChart data={chartRows} accessibilityLayer={false} margin={{ top: 8, right: 12, bottom: 0, left: 0 }}>
           <CartesianGrid stroke={AXIS.grid} vertical={false} />
           <XAxis dataKey="label" tick={AXIS.tick} minTickGap={12} tickLine={false} />
-          <YAxis tick={AXIS.tick} tickLine={false} axisLine={false} width={64} tickFormatter={(v: number) => bytes(v)} />
-          <Tooltip formatter={(v) => bytes(Number(v))} />
+          <YAxis tick={AXIS.tick} tickLine={false} axisLine={false} width={60} tickFormatter={(v: number) => `${+v.toFixed(1)} ${scale.unit}`} />
+          <Tooltip formatter={(v) => bytes(Number(v) * scale.per)} />
           <Line
-            dataKey="bytes"
+            dataKey="scaled"
             name="Storage"
             stroke={SERIES_COLORS[1]}
             strokeWidth={2}
