@@ -3,8 +3,8 @@ import mysql from "mysql2/promise";
 import { expect, expectAccessible, signUp, snap, test, uniqueEmail } from "./fixtures";
 import type { Locator, Page } from "@playwright/test";
 
-// Real usage makes the charts: a project whose compute runs, is suspended from the page and woken by a
-// client through the proxy; then the project's usage panel and the billing page draw it, and the usage
+// Real usage makes the charts: a project whose compute runs, is suspended from the page and woken cold by
+// a client through the proxy, then pauses when idle and is woken warm; then the project's usage panel and the billing page draw it, and the usage
 // downloads as CSV.
 
 const badge = (page: Page) => page.getByTestId("compute-state").first();
@@ -35,6 +35,15 @@ test("the usage panel and the billing page chart real usage, and the usage downl
   await second.end();
   await expect(badge(page)).toHaveText("running", { timeout: 15_000 });
 
+  // Let it pause when idle (a 1 s timeout, as the settings allow here) and wake it warm by connecting.
+  const settings = page.getByRole("form", { name: "Compute settings" });
+  await settings.getByLabel("Suspend timeout (seconds)").fill("1");
+  await settings.getByRole("button", { name: "Save compute settings" }).click();
+  await expect(badge(page)).toHaveText("paused", { timeout: 30_000 });
+  const third = await mysql.createConnection(conn);
+  await third.query("SELECT COUNT(*) FROM orders");
+  await third.end();
+
   // The usage panel: time by state and wakes per day are drawn, the cold wake's latency is in the table.
   const panel = page.getByRole("region", { name: "Usage, last 30 days" });
   await page.reload();
@@ -42,12 +51,15 @@ test("the usage panel and the billing page chart real usage, and the usage downl
   await expect(cold.nth(0)).toHaveText("1", { timeout: 30_000 }); // wakes
   await expect(cold.nth(1)).toHaveText(/^\d+(\.\d+)? (ms|s)$/); // p50
   await expect(cold.nth(2)).toHaveText(/^\d+(\.\d+)? (ms|s)$/); // p90
+  const warm = panel.getByTestId("latency-warm").locator("td");
+  await expect(warm.nth(0)).toHaveText("1");
+  await expect(warm.nth(1)).toHaveText(/^\d+(\.\d+)? (ms|s)$/);
   const states = panel.getByTestId("chart-compute-states");
   await expect(bars(states).first()).toBeVisible();
-  expect(await bars(states).count()).toBeGreaterThanOrEqual(2); // running and suspended today
+  expect(await bars(states).count()).toBeGreaterThanOrEqual(3); // running, paused and suspended today
   await expect(states).toContainText(/running \d/);
   await expect(bars(panel.getByTestId("chart-compute-wakes")).first()).toBeVisible();
-  await expect(panel.getByTestId("chart-compute-wakes")).toContainText(/1 wake in 30 days: 0 warm, 1 cold/);
+  await expect(panel.getByTestId("chart-compute-wakes")).toContainText(/2 wakes in 30 days: 1 warm, 1 cold/);
   await expect(panel.getByTestId("usage-suspending")).toHaveText(/^\$\d+\.\d\d$/);
   // The data behind a chart, as a table a screen reader reads.
   await states.getByText("Show the data").click();
