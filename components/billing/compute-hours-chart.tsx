@@ -5,6 +5,7 @@ import { seconds } from "@/lib/format";
 import { computeHoursByProject, timeScale } from "@/lib/usage-charts";
 import type { UsageByProjectReply } from "@/lib/usage-types";
 import { ChartFigure } from "../charts/chart-figure";
+import { LEGEND_PROPS } from "../charts/legend";
 import { AXIS, SERIES_COLORS } from "../charts/palette";
 
 /** Compute time as people say it: "45 s", "3 min 5 s", "2 h 10 min". */
@@ -39,7 +40,7 @@ export function ComputeHoursChart({ reply }: { reply: UsageByProjectReply }) {
           <XAxis dataKey="label" tick={AXIS.tick} minTickGap={12} tickLine={false} />
           <YAxis tick={AXIS.tick} tickLine={false} axisLine={false} width={52} tickFormatter={(v: number) => `${+v.toFixed(2)} ${scale.unit}`} />
           <Tooltip formatter={(v) => spoken(Number(v) * scale.per)} cursor={{ fill: "#f1f5f9" }} />
-          <Legend wrapperStyle={{ fontSize: 12 }} itemSorter={null} />
+          <Legend {...LEGEND_PROPS} />
           {series.map((s, i) => (
             <Bar key={s.key} dataKey={s.key} name={s.name} stackId="hours" fill={SERIES_COLORS[i % SERIES_COLORS.length]} isAnimationActive={false} />
           ))}

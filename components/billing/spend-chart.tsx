@@ -4,6 +4,7 @@ import { CartesianGrid, Legend, Line, LineChart, ReferenceLine, ResponsiveContai
 import { cuHoursText, cumulativeMonth } from "@/lib/usage-charts";
 import type { BillingSpend, UsageReply } from "@/lib/usage-types";
 import { ChartFigure } from "../charts/chart-figure";
+import { LEGEND_PROPS } from "../charts/legend";
 import { AXIS, SERIES_COLORS } from "../charts/palette";
 
 const usd = (n: number) => n.toLocaleString("en-US", { style: "currency", currency: "USD" });
@@ -47,7 +48,7 @@ export function SpendChart({ billing, month, now }: { billing: BillingSpend; mon
             <XAxis dataKey="label" tick={AXIS.tick} minTickGap={12} tickLine={false} />
             <YAxis tick={AXIS.tick} tickLine={false} axisLine={false} width={48} />
             <Tooltip formatter={(v) => `${num(Number(v), 3)} CU-hours`} />
-            <Legend wrapperStyle={{ fontSize: 12 }} itemSorter={null} />
+            <Legend {...LEGEND_PROPS} />
             <ReferenceLine
               y={included.cuHours}
               stroke="#15803d"

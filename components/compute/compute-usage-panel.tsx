@@ -57,7 +57,7 @@ function Figures({ summary }: { summary: ComputeUsageSummary }) {
     { term: "Running", value: spoken(seconds.running), note: "billed" },
     { term: "Paused (warm)", value: spoken(seconds.paused), note: "not billed" },
     { term: "Suspended (cold)", value: spoken(seconds.suspended), note: "not billed" },
-    { term: "Suspending saved", value: usd(savings.usd), note: `${cuHoursText(savings.cuHours)} CU-hours ${priceNote}` },
+    { term: "Suspending saved", value: savings.usd === 0 && savings.cuHours > 0 ? `< ${usd(0.01)}` : usd(savings.usd), note: `${cuHoursText(savings.cuHours)} CU-hours ${priceNote}` },
   ];
   return (
     <div>

@@ -5,6 +5,7 @@ import { seconds } from "@/lib/format";
 import { dayLabel, timeScale } from "@/lib/usage-charts";
 import type { ComputeUsageSummary } from "@/lib/usage-types";
 import { ChartFigure } from "../charts/chart-figure";
+import { LEGEND_PROPS } from "../charts/legend";
 import { AXIS, STATE_COLORS } from "../charts/palette";
 
 /** A day's time as people say it: "3 min 5 s", "2 h 10 min". */
@@ -44,7 +45,7 @@ export function StateTimeChart({ summary }: { summary: ComputeUsageSummary }) {
           <XAxis dataKey="label" tick={AXIS.tick} minTickGap={12} tickLine={false} />
           <YAxis tick={AXIS.tick} tickLine={false} axisLine={false} width={52} tickFormatter={(v: number) => `${+v.toFixed(2)} ${scale.unit}`} />
           <Tooltip formatter={(v) => spoken(Number(v) * scale.per)} cursor={{ fill: "#f1f5f9" }} />
-          <Legend wrapperStyle={{ fontSize: 12 }} itemSorter={null} />
+          <Legend {...LEGEND_PROPS} />
           {STATES.map((s) => (
             <Bar key={s.key} dataKey={s.key} name={s.name} stackId="t" fill={STATE_COLORS[s.key]} isAnimationActive={false} />
           ))}

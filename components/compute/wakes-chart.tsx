@@ -4,6 +4,7 @@ import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAx
 import { dayLabel } from "@/lib/usage-charts";
 import type { ComputeUsageSummary } from "@/lib/usage-types";
 import { ChartFigure } from "../charts/chart-figure";
+import { LEGEND_PROPS } from "../charts/legend";
 import { AXIS, WAKE_COLORS } from "../charts/palette";
 
 /** Wakes per UTC day: warm (from paused), cold (from suspended), and clients that joined a wake under way. */
@@ -32,7 +33,7 @@ export function WakesChart({ summary }: { summary: ComputeUsageSummary }) {
           <XAxis dataKey="label" tick={AXIS.tick} minTickGap={12} tickLine={false} />
           <YAxis tick={AXIS.tick} tickLine={false} axisLine={false} width={40} allowDecimals={false} />
           <Tooltip cursor={{ fill: "#f1f5f9" }} />
-          <Legend wrapperStyle={{ fontSize: 12 }} itemSorter={null} />
+          <Legend {...LEGEND_PROPS} />
           <Bar dataKey="warm" name="Warm" stackId="w" fill={WAKE_COLORS.warm} isAnimationActive={false} />
           <Bar dataKey="cold" name="Cold" stackId="w" fill={WAKE_COLORS.cold} isAnimationActive={false} />
           <Bar dataKey="joined" name="Joined" stackId="w" fill={WAKE_COLORS.joined} isAnimationActive={false} />
