@@ -1,47 +1,26 @@
 "use client";
 
-import { useQuery } from "@tanstack/react-query";
-import { api, errorMessage } from "@/lib/api-client";
-import type { UsageByProjectReply, UsageReply, BillingSpend } from "@/lib/usage-types";
+import { errorMessage } from "@/lib/api-client";
+import type { BillingSpend } from "@/lib/usage-types";
 import { inOrg, useBilling } from "../data/organizations";
+import { useUsageByProject, useUsageThisMonth, utcDaysAgo } from "../data/usage";
 import { Card } from "../ui/card";
 import { ErrorState, SkeletonRows } from "../ui/states";
 import { ComputeHoursChart } from "./compute-hours-chart";
 import { SpendChart } from "./spend-chart";
 import { StorageChart } from "./storage-chart";
 
-const DAY_MS = 86_400_000;
 const DAYS = 30;
-const REFRESH_MS = 60_000;
-
-/** The first instant of the UTC day `days - 1` days before today: `days` whole UTC days up to now. */
-function daysAgo(days: number): string {
-  return new Date(Math.floor(Date.now() / DAY_MS) * DAY_MS - (days - 1) * DAY_MS).toISOString();
-}
-
-function monthStart(): string {
-  const now = new Date();
-  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1)).toISOString();
-}
 
 /**
  * The billing page's charts: compute hours per day stacked by project and storage over the last 30 days,
  * and this month's spend against the plan's allowance; with the usage as a CSV download.
  */
 export function BillingCharts({ organizationId }: { organizationId: string }) {
-  const from = daysAgo(DAYS);
-  const byProject = useQuery({
-    queryKey: ["organizations", organizationId, "usage-by-project", DAYS],
-    queryFn: () => api<UsageByProjectReply>("GET", inOrg(`/api/v1/usage/projects?granularity=day&from=${encodeURIComponent(from)}`, organizationId)),
-    refetchInterval: REFRESH_MS,
-  });
-  const month = useQuery({
-    queryKey: ["organizations", organizationId, "usage-month"],
-    queryFn: () => api<UsageReply>("GET", inOrg(`/api/v1/usage?granularity=day&from=${encodeURIComponent(monthStart())}`, organizationId)),
-    refetchInterval: REFRESH_MS,
-  });
+  const byProject = useUsageByProject(organizationId, DAYS);
+  const month = useUsageThisMonth(organizationId);
   const billing = useBilling(organizationId);
-  const csv = inOrg(`/api/v1/usage?granularity=day&format=csv&from=${encodeURIComponent(from)}`, organizationId);
+  const csv = inOrg(`/api/v1/usage?granularity=day&format=csv&from=${encodeURIComponent(utcDaysAgo(DAYS))}`, organizationId);
   const failed = byProject.error ?? month.error;
   return (
     <Card

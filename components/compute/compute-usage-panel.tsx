@@ -1,10 +1,10 @@
 "use client";
 
-import { useQuery } from "@tanstack/react-query";
-import { api, errorMessage } from "@/lib/api-client";
+import { errorMessage } from "@/lib/api-client";
 import { duration, seconds as spokenSeconds } from "@/lib/format";
 import { cuHoursText } from "@/lib/usage-charts";
 import type { ComputeUsageSummary, Latency } from "@/lib/usage-types";
+import { useComputeUsage } from "../data/usage";
 import { Card } from "../ui/card";
 import { ErrorState, SkeletonRows } from "../ui/states";
 import { StateTimeChart } from "./state-time-chart";
@@ -20,11 +20,7 @@ const spoken = (s: number) => (s === 0 ? "0" : spokenSeconds(Math.round(s)));
  * against running all the time, wakes per day, and how long clients waited for a wake (p50, p90).
  */
 export function ComputeUsagePanel({ computeId }: { computeId: string }) {
-  const { data, error, refetch } = useQuery({
-    queryKey: ["compute-usage", computeId, DAYS],
-    queryFn: async () => (await api<{ summary: ComputeUsageSummary }>("GET", `/api/v1/compute/${computeId}/usage-summary?days=${DAYS}`)).summary,
-    refetchInterval: 15_000,
-  });
+  const { data, error, refetch } = useComputeUsage(computeId, DAYS);
   return (
     <Card id="usage" title={`Usage, last ${DAYS} days`} description="Time by state, what suspending saved, and wakes as clients saw them (UTC days).">
       {!data ? (
