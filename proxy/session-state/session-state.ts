@@ -258,6 +258,9 @@ export class SessionState {
       case "set-role":
         this.roleSet = true;
         break;
+      case "variable-default":
+        this.variables.delete(effect.name);
+        break;
       case "opaque":
         // System variables such SQL sets are tracked and user variables are read at parking; anything
         // else it changed (a temporary table, an SQL prepared statement) only shows as "state changed".
@@ -298,6 +301,7 @@ function isAdding(effect: Effect): boolean {
     case "sql-deallocate":
     case "release-lock":
     case "release-all-locks":
+    case "variable-default":
       return false;
     default:
       return true;

@@ -33,6 +33,8 @@ export type Effect =
   | { type: "release-lock"; name: string | null }
   | { type: "release-all-locks" }
   | { type: "set-role" }
+  /** SET var = DEFAULT: back to the login value (the tracker reports it as a value, e.g. timestamp's "now"). */
+  | { type: "variable-default"; name: string }
   /** Runs SQL the proxy cannot see (CALL, EXECUTE IMMEDIATE, compound statements, SQL EXECUTE). */
   | { type: "opaque"; what: string };
 
@@ -92,6 +94,34 @@ function lockFunctions(tokens: Token[]): Effect[] {
     else if (w === "RELEASE_ALL_LOCKS") effects.push({ type: "release-all-locks" });
   });
   return effects;
+}
+
+/** Session variables a SET assigns DEFAULT to (`SET [SESSION] x = DEFAULT, @@session.y = DEFAULT`). */
+function variablesSetToDefault(tokens: Token[]): string[] {
+  const pieces: Token[][] = [[]];
+  let depth = 0;
+  for (const t of tokens.slice(1)) {
+    if (isPunct(t, "(")) depth++;
+    if (isPunct(t, ")")) depth--;
+    if (depth === 0 && isPunct(t, ",")) pieces.push([]);
+    else pieces[pieces.length - 1]!.push(t);
+  }
+  const names: string[] = [];
+  for (let piece of pieces) {
+    if (word(piece[0]) === "SESSION" || word(piece[0]) === "LOCAL") piece = piece.slice(1);
+    const target = piece[0];
+    let name: string | null = null;
+    if (target?.type === "word") name = target.value;
+    else if (target?.type === "variable" && target.value.startsWith("@@")) {
+      const bare = target.value.slice(2).toLowerCase();
+      name = bare.startsWith("global.") ? null : bare.replace(/^(session|local)\./, "");
+    }
+    if (!name) continue;
+    let i = 1;
+    if (isPunct(piece[i], ":")) i++;
+    if (isPunct(piece[i], "=") && word(piece[i + 1]) === "DEFAULT" && piece.length === i + 2) names.push(name.toLowerCase());
+  }
+  return names;
 }
 
 const ROUTINES = new Set(["PROCEDURE", "FUNCTION", "TRIGGER", "EVENT", "PACKAGE"]);
@@ -191,7 +221,7 @@ export function classifyStatement(tokens: Token[]): StatementClass {
           effects.push(...inner.effects);
           mayStartTransaction = inner.mayStartTransaction;
         }
-      }
+      } else for (const name of variablesSetToDefault(tokens)) out({ type: "variable-default", name });
       break;
     case "START":
     case "BEGIN":
