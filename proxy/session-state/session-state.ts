@@ -80,19 +80,20 @@ export class SessionState {
   applyReply(reply: Reply): void {
     const info = reply.command;
     let stateChanged = false;
+    const reported = new Set<string>();
     for (const result of reply.results) {
       const ok = result.ok;
-      if (ok) stateChanged = this.applyTracked(ok) || stateChanged;
+      if (ok) stateChanged = this.applyTracked(ok, reported) || stateChanged;
     }
     if (reply.status !== null) this.status = reply.status;
     switch (info.code) {
       case Command.QUERY:
-        this.applyStatements(classifyQuery(info.sql ?? ""), reply, stateChanged);
+        this.applyStatements(classifyQuery(info.sql ?? ""), reply, stateChanged, reported);
         break;
       case Command.STMT_EXECUTE:
       case Command.STMT_BULK_EXECUTE: {
         const statement = info.statementId === undefined ? undefined : this.prepared.get(info.statementId);
-        if (statement) this.applyStatements(classifyQuery(statement.sql), reply, stateChanged);
+        if (statement) this.applyStatements(classifyQuery(statement.sql), reply, stateChanged, reported);
         else if (!reply.error) this.untracked.add("an execute of a statement the proxy did not see prepared");
         break;
       }
@@ -121,7 +122,7 @@ export class SessionState {
           const change = decodeChangeUser(info.payload, this.capabilities);
           this.user = change.user;
           this.reset(change.database);
-          for (const result of reply.results) if (result.ok) this.applyTracked(result.ok);
+          for (const result of reply.results) if (result.ok) this.applyTracked(result.ok, reported);
         }
         break;
     }
@@ -137,8 +138,11 @@ export class SessionState {
     return { database: this.database, variables };
   }
 
-  /** Session tracking's report in one OK packet; whether it said "some state changed". */
-  private applyTracked(ok: OkPacket): boolean {
+  /**
+   * Session tracking's report in one OK packet; whether it said "some state changed". The names of the
+   * tracking settings it reported with a value the proxy can work with go into `acceptedTracking`.
+   */
+  private applyTracked(ok: OkPacket, acceptedTracking: Set<string>): boolean {
     let stateChanged = false;
     for (const change of ok.sessionState) {
       switch (change.type) {
@@ -146,7 +150,8 @@ export class SessionState {
           const name = change.name.toLowerCase();
           const tracking = TRACKING_SETTINGS[name];
           if (tracking) {
-            if (!tracking.accepts(change.value)) this.untracked.add(`the client changed ${name} to ${change.value}, so its session can no longer be followed`);
+            if (tracking.accepts(change.value)) acceptedTracking.add(name);
+            else this.untracked.add(`the client changed ${name} to ${change.value}, so its session can no longer be followed`);
             break;
           }
           this.variables.set(name, change.value);
@@ -174,7 +179,7 @@ export class SessionState {
     return stateChanged;
   }
 
-  private applyStatements(statements: StatementClass[], reply: Reply, stateChanged: boolean) {
+  private applyStatements(statements: StatementClass[], reply: Reply, stateChanged: boolean, acceptedTracking: Set<string>) {
     const failed = reply.error !== null;
     const single = statements.length <= 1;
     if (failed) {
@@ -191,6 +196,12 @@ export class SessionState {
         const adds = isAdding(effect);
         if (adds && failed && single && effect.type !== "get-lock") continue;
         if (!adds && failed) continue;
+        if (effect.type === "tracking-set") {
+          // A changed tracking list no longer reports its own change: unless the reply showed an
+          // acceptable value, the session can no longer be followed.
+          if (!acceptedTracking.has(effect.name)) this.untracked.add(`the client changed ${effect.name}, so its session can no longer be followed`);
+          continue;
+        }
         this.applyEffect(effect, stateChanged);
       }
     }
@@ -260,6 +271,8 @@ export class SessionState {
         break;
       case "variable-default":
         this.variables.delete(effect.name);
+        break;
+      case "tracking-set":
         break;
       case "opaque":
         // System variables such SQL sets are tracked and user variables are read at parking; anything

@@ -33,6 +33,8 @@ export type Effect =
   | { type: "release-lock"; name: string | null }
   | { type: "release-all-locks" }
   | { type: "set-role" }
+  /** SET session_track_...: the proxy follows on only if the server reports a value it can work with. */
+  | { type: "tracking-set"; name: string }
   /** SET var = DEFAULT: back to the login value (the tracker reports it as a value, e.g. timestamp's "now"). */
   | { type: "variable-default"; name: string }
   /** Runs SQL the proxy cannot see (CALL, EXECUTE IMMEDIATE, compound statements, SQL EXECUTE). */
@@ -96,8 +98,8 @@ function lockFunctions(tokens: Token[]): Effect[] {
   return effects;
 }
 
-/** Session variables a SET assigns DEFAULT to (`SET [SESSION] x = DEFAULT, @@session.y = DEFAULT`). */
-function variablesSetToDefault(tokens: Token[]): string[] {
+/** The session variables a SET assigns (`SET [SESSION] x = 1, @@session.y := DEFAULT`); global and user ones are skipped. */
+function sessionAssignments(tokens: Token[]): { name: string; toDefault: boolean }[] {
   const pieces: Token[][] = [[]];
   let depth = 0;
   for (const t of tokens.slice(1)) {
@@ -106,12 +108,12 @@ function variablesSetToDefault(tokens: Token[]): string[] {
     if (depth === 0 && isPunct(t, ",")) pieces.push([]);
     else pieces[pieces.length - 1]!.push(t);
   }
-  const names: string[] = [];
+  const assignments: { name: string; toDefault: boolean }[] = [];
   for (let piece of pieces) {
     if (word(piece[0]) === "SESSION" || word(piece[0]) === "LOCAL") piece = piece.slice(1);
     const target = piece[0];
     let name: string | null = null;
-    if (target?.type === "word") name = target.value;
+    if (target?.type === "word" && target.upper !== "GLOBAL") name = target.value;
     else if (target?.type === "variable" && target.value.startsWith("@@")) {
       const bare = target.value.slice(2).toLowerCase();
       name = bare.startsWith("global.") ? null : bare.replace(/^(session|local)\./, "");
@@ -119,9 +121,10 @@ function variablesSetToDefault(tokens: Token[]): string[] {
     if (!name) continue;
     let i = 1;
     if (isPunct(piece[i], ":")) i++;
-    if (isPunct(piece[i], "=") && word(piece[i + 1]) === "DEFAULT" && piece.length === i + 2) names.push(name.toLowerCase());
+    if (!isPunct(piece[i], "=")) continue;
+    assignments.push({ name: name.toLowerCase(), toDefault: word(piece[i + 1]) === "DEFAULT" && piece.length === i + 2 });
   }
-  return names;
+  return assignments;
 }
 
 const ROUTINES = new Set(["PROCEDURE", "FUNCTION", "TRIGGER", "EVENT", "PACKAGE"]);
@@ -221,7 +224,12 @@ export function classifyStatement(tokens: Token[]): StatementClass {
           effects.push(...inner.effects);
           mayStartTransaction = inner.mayStartTransaction;
         }
-      } else for (const name of variablesSetToDefault(tokens)) out({ type: "variable-default", name });
+      } else {
+        for (const a of sessionAssignments(tokens)) {
+          if (a.toDefault) out({ type: "variable-default", name: a.name });
+          if (a.name.startsWith("session_track_")) out({ type: "tracking-set", name: a.name });
+        }
+      }
       break;
     case "START":
     case "BEGIN":
