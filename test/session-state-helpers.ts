@@ -18,7 +18,7 @@ export async function textRows(conn: Connection, sql: string): Promise<TextRow[]
 export async function capture(conn: Connection): Promise<ParkCapture> {
   const first = readCapture(await textRows(conn, CAPTURE_SQL));
   const userVariables = first.variables.length === 0 ? [] : readValues(first.variables, (await textRows(conn, valuesSql(first.variables)))[0]!);
-  return { userVariables, lastInsertId: first.lastInsertId, inTransaction: first.inTransaction };
+  return { userVariables, lastInsertId: first.lastInsertId, inTransaction: first.inTransaction, collationConnection: first.collationConnection };
 }
 
 export async function planFor(conn: Connection, state: SessionState): Promise<RestorePlan> {

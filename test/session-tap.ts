@@ -2,6 +2,7 @@ import net from "node:net";
 import { decodeGreeting, decodeHandshakeResponse, type Greeting, type HandshakeResponse } from "../proxy/protocol/handshake";
 import { decodeOk } from "../proxy/protocol/ok-packet";
 import { PacketFramer, type FramedPacket } from "../proxy/protocol/packet-framer";
+import type { Reply } from "../proxy/session-state/reply-follower";
 import { SessionFollower } from "../proxy/session-state/session-follower";
 
 // A TCP tap between a real client and a real server, as the proxy will sit: bytes pass unchanged both
@@ -10,6 +11,8 @@ import { SessionFollower } from "../proxy/session-state/session-follower";
 
 export interface TappedSession {
   follower: SessionFollower | null;
+  /** Every finished reply, for a failing test's message. */
+  replies: Reply[];
   greeting: Greeting | null;
   login: HandshakeResponse | null;
   /** The half-packet check of the tap's own framers. */
@@ -31,7 +34,7 @@ export async function startTap(upstreamPort: number): Promise<Tap> {
     client.on("close", () => sockets.delete(client));
     upstream.on("close", () => sockets.delete(upstream));
     let phase: "greeting" | "response" | "auth" | "follow" | "failed" = "greeting";
-    const session: TappedSession = { follower: null, greeting: null, login: null, idle: () => fromClient.idle && fromServer.idle };
+    const session: TappedSession = { follower: null, replies: [], greeting: null, login: null, idle: () => fromClient.idle && fromServer.idle };
     sessions.push(session);
     const fromClient = new PacketFramer((p: FramedPacket) => {
       if (phase === "response" && p.payload) {
@@ -55,6 +58,7 @@ export async function startTap(upstreamPort: number): Promise<Tap> {
           user: login.user,
           database: login.database,
           status: decodeOk(p.payload, capabilities).status,
+          onReply: (reply) => session.replies.push(reply),
         });
         phase = "follow";
       } else if (phase === "follow") session.follower!.serverPacket(p);

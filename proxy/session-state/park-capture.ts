@@ -1,16 +1,17 @@
 // What the proxy reads from the compute when it parks a session, because session tracking does not report
-// it: user variables (with their exact type and bytes) and LAST_INSERT_ID(). One query, and a second only
+// it: user variables (with their exact type and bytes), LAST_INSERT_ID() and collation_connection (SET NAMES
+// reports the character sets but not the collation it chose). One query, and a second only
 // when the session has user variables. `@@in_transaction` comes along as a last check that no transaction
 // is open (and the query's own EOF/OK refreshes the status flags the pins read).
 
 export const CAPTURE_SQL =
-  "SELECT v.VARIABLE_NAME, v.VARIABLE_TYPE, LAST_INSERT_ID(), @@in_transaction " +
+  "SELECT v.VARIABLE_NAME, v.VARIABLE_TYPE, LAST_INSERT_ID(), @@in_transaction, @@collation_connection " +
   "FROM (SELECT 1) AS one LEFT JOIN information_schema.USER_VARIABLES AS v ON TRUE";
 
 /** A text-protocol row: each column's value as a string, or null for SQL NULL. */
 export type TextRow = (string | null)[];
 
-export type UserVariableType = "INT" | "DECIMAL" | "DOUBLE" | "VARCHAR";
+export type UserVariableType = "INT" | "INT UNSIGNED" | "DECIMAL" | "DOUBLE" | "VARCHAR";
 
 export interface UserVariable {
   name: string;
@@ -25,9 +26,10 @@ export interface ParkCapture {
   userVariables: UserVariable[];
   lastInsertId: string;
   inTransaction: boolean;
+  collationConnection: string;
 }
 
-const TYPES = new Set<string>(["INT", "DECIMAL", "DOUBLE", "VARCHAR"]);
+const TYPES = new Set<string>(["INT", "INT UNSIGNED", "DECIMAL", "DOUBLE", "VARCHAR"]);
 
 export class CaptureError extends Error {}
 
@@ -37,7 +39,7 @@ export const quoteIdentifier = (name: string) => "`" + name.replace(/`/g, "``") 
 const userVariable = (name: string) => "@" + quoteIdentifier(name);
 
 /** The first query's rows: the variables' names and types, LAST_INSERT_ID() and @@in_transaction. */
-export function readCapture(rows: TextRow[]): { variables: { name: string; type: UserVariableType }[]; lastInsertId: string; inTransaction: boolean } {
+export function readCapture(rows: TextRow[]): Omit<ParkCapture, "userVariables"> & { variables: { name: string; type: UserVariableType }[] } {
   const first = rows[0];
   if (!first) throw new CaptureError("the capture query returned no row");
   const variables = rows
@@ -47,7 +49,7 @@ export function readCapture(rows: TextRow[]): { variables: { name: string; type:
       if (!TYPES.has(type)) throw new CaptureError(`user variable @${row[0]} has type ${type}, which the proxy cannot restore`);
       return { name: row[0]!, type: type as UserVariableType };
     });
-  return { variables, lastInsertId: first[2] ?? "0", inTransaction: first[3] === "1" };
+  return { variables, lastInsertId: first[2] ?? "0", inTransaction: first[3] === "1", collationConnection: first[4] ?? "" };
 }
 
 /** The second query: for each variable, NULL-ness, its value as exact text (numbers) or hex (strings), and collation. */
@@ -67,16 +69,29 @@ export function readValues(variables: { name: string; type: UserVariableType }[]
   });
 }
 
+/** A collation's character set: its name up to the first underscore (utf8mb4_bin, latin1_swedish_ci). */
+function charsetOf(v: UserVariable): string {
+  const collation = v.collation ?? "";
+  if (!/^[a-z0-9]+_\w+$/i.test(collation)) throw new CaptureError(`user variable @${v.name} has collation ${collation}`);
+  return collation.split("_")[0]!;
+}
+
 /** The SQL expression that gives a user variable back its value and type. */
 export function userVariableExpression(v: UserVariable): string {
+  if (v.value === null && v.type === "VARCHAR" && v.collation && v.collation !== "binary") {
+    return `CAST(NULL AS CHAR CHARACTER SET ${charsetOf(v)}) COLLATE ${v.collation}`; // a string NULL keeps its collation
+  }
   if (v.value === null) {
-    return { INT: "CAST(NULL AS SIGNED)", DECIMAL: "CAST(NULL AS DECIMAL)", DOUBLE: "CAST(NULL AS DOUBLE)", VARCHAR: "NULL" }[v.type];
+    return { INT: "CAST(NULL AS SIGNED)", "INT UNSIGNED": "CAST(NULL AS UNSIGNED)", DECIMAL: "CAST(NULL AS DECIMAL)", DOUBLE: "CAST(NULL AS DOUBLE)", VARCHAR: "NULL" }[v.type];
   }
   const text = v.value;
   switch (v.type) {
     case "INT":
       if (!/^-?\d+$/.test(text)) throw new CaptureError(`user variable @${v.name} has integer value ${text}`);
-      return text.startsWith("-") ? `CAST(${text} AS SIGNED)` : BigInt(text) > 2n ** 63n - 1n ? `CAST(${text} AS UNSIGNED)` : text;
+      return `CAST(${text} AS SIGNED)`; // -9223372036854775808 alone would read as a DECIMAL
+    case "INT UNSIGNED":
+      if (!/^\d+$/.test(text)) throw new CaptureError(`user variable @${v.name} has unsigned value ${text}`);
+      return `CAST(${text} AS UNSIGNED)`;
     case "DECIMAL": {
       if (!/^-?\d+(\.\d+)?$/.test(text)) throw new CaptureError(`user variable @${v.name} has decimal value ${text}`);
       const [whole, fraction = ""] = text.replace("-", "").split(".");
@@ -89,10 +104,8 @@ export function userVariableExpression(v: UserVariable): string {
     case "VARCHAR": {
       if (!/^([0-9A-F]{2})*$/i.test(text)) throw new CaptureError(`user variable @${v.name}: bad hex`);
       const collation = v.collation ?? "binary";
-      if (!/^\w+$/.test(collation)) throw new CaptureError(`user variable @${v.name} has collation ${collation}`);
       if (collation === "binary") return `_binary X'${text}'`;
-      const charset = collation.split("_")[0]!;
-      return `_${charset} X'${text}' COLLATE ${collation}`;
+      return `_${charsetOf(v)} X'${text}' COLLATE ${collation}`;
     }
   }
 }

@@ -9,7 +9,8 @@ import { TRACKING_SETUP_SQL } from "./tracking-settings";
 //   2. prepared statements, grouped by the database and parse-relevant variables they were prepared
 //      under (sql_mode, character_set_client, collation_connection: they change what SQL text means),
 //      each group's context set before it is prepared; the client keeps its ids, the proxy maps them;
-//   3. the current database (USE) and every system variable the session changed, in one SET: the
+//   3. the current database (USE) and every system variable the session changed (and the collation
+//      read at parking), in one SET: the
 //      character-set variables before their collations, sql_mode last (NO_BACKSLASH_ESCAPES and
 //      ANSI_QUOTES would change how the later literals read);
 //   4. user variables, by value and type (hex literals with their collation for strings, CASTs for
@@ -97,7 +98,10 @@ export function restorePlan(state: SessionState, capture: ParkCapture): RestoreP
   steps.push(...prepareSteps(prepared, state.database));
 
   if (state.database !== null) steps.push({ kind: "query", sql: `USE ${quoteIdentifier(state.database)}` });
-  const assignments: [string, string | null][] = [...state.variables.entries()];
+  const assignments: [string, string | null][] = [...state.variables.entries()].filter(([name]) => name !== "collation_connection");
+  // Read at parking: the tracker reports SET NAMES' character sets but not the collation it chose.
+  if (!/^\w+$/.test(capture.collationConnection)) throw new RestoreImpossibleError(`collation_connection is ${capture.collationConnection}`);
+  assignments.push(["collation_connection", capture.collationConnection]);
   // A parse-context variable a prepare group set but the session did not: back to the login default.
   for (const name of PARSE_CONTEXT_VARIABLES) {
     if (!state.variables.has(name) && prepared.some((s) => s.context.variables[name] !== undefined)) assignments.push([name, null]);

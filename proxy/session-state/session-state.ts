@@ -270,7 +270,9 @@ export class SessionState {
         this.roleSet = true;
         break;
       case "variable-default":
-        this.variables.delete(effect.name);
+        // The tracker reported the new value, which a SET can carry over, except for the variables
+        // whose value moves by itself after DEFAULT (timestamp: the clock runs again).
+        if (NOT_RESTORABLE[effect.name]) this.variables.delete(effect.name);
         break;
       case "tracking-set":
         break;
