@@ -151,7 +151,7 @@ export class SessionState {
           const tracking = TRACKING_SETTINGS[name];
           if (tracking) {
             if (tracking.accepts(change.value)) acceptedTracking.add(name);
-            else this.untracked.add(`the client changed ${name} to ${change.value}, so its session can no longer be followed`);
+            else this.untracked.add(`the client changed ${name}, so its session can no longer be followed`);
             break;
           }
           this.variables.set(name, change.value);
