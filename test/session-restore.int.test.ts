@@ -68,7 +68,10 @@ describe("restore", () => {
     await a.query("INSERT INTO t (v) VALUES (5), (6)");
     await a.query("SET sql_mode = 'PIPES_AS_CONCAT'");
     const concat = await a.prepare("SELECT 'a' || ? AS s"); // concatenation only under PIPES_AS_CONCAT
+    await a.query("SET default_master_connection = 'conn\\\\name''s'"); // the value has a backslash and a quote
     await a.query("SET sql_mode = 'ANSI_QUOTES,STRICT_ALL_TABLES,NO_BACKSLASH_ESCAPES'");
+    // prepared last, so the restore's final SET is parsed where NO_BACKSLASH_ESCAPES is on
+    const backslash = await a.prepare("SELECT 'x\\y' AS s, ? AS p");
     await a.query("USE otherdb");
     await a.query("SET NAMES latin1 COLLATE latin1_german1_ci");
     await a.query("SET time_zone = '+05:30', lc_time_names = 'de_DE', max_join_size = 123456, div_precision_increment = 7, group_concat_max_len = 4096");
@@ -87,6 +90,7 @@ describe("restore", () => {
     const statements = await applyPlan(b, plan);
     expect(await snapshot(b)).toEqual(await snapshot(a));
     expect((await snapshot(a))["@u"]).toMatchObject({ type: "INT UNSIGNED", text: "18446744073709551615" });
+    expect((await snapshot(a))["@@default_master_connection"]).toBe("conn\\name's");
 
     // The pending one-shot characteristics first: with autocommit off, the next statement that reads a
     // table begins the transaction that uses them.
@@ -100,8 +104,10 @@ describe("restore", () => {
     expect(nextTransaction(followerB)).toBe("");
 
     const ids = [...follower.state.prepared.keys()];
-    expect(ids).toHaveLength(2);
-    const [countB, concatB] = ids.map((id) => statements.get(id)!);
+    expect(ids).toHaveLength(3);
+    const [countB, concatB, backslashB] = ids.map((id) => statements.get(id)!);
+    expect((await backslashB!.execute([1]))[0]).toEqual((await backslash.execute([1]))[0]);
+    expect((await backslashB!.execute([1]))[0]).toEqual([{ s: "x\\y", p: 1 }]);
     expect((await countB!.execute([0]))[0]).toEqual((await countT.execute([0]))[0]);
     expect((await countB!.execute([0]))[0]).toEqual([{ n: 2 }]);
     expect((await concatB!.execute(["b"]))[0]).toEqual((await concat.execute(["b"]))[0]);

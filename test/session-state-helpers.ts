@@ -46,7 +46,7 @@ export async function applyPlan(conn: Connection, plan: RestorePlan): Promise<Ma
 /** Everything a restored session must agree on, as the server reports it. */
 export const SNAPSHOT_SQL = `SELECT DATABASE(), @@character_set_client, @@character_set_connection, @@character_set_results,
   @@collation_connection, @@time_zone, @@sql_mode, @@tx_isolation, @@tx_read_only, @@autocommit, LAST_INSERT_ID(),
-  @@max_join_size, @@div_precision_increment, @@lc_time_names, @@group_concat_max_len`;
+  @@max_join_size, @@div_precision_increment, @@lc_time_names, @@group_concat_max_len, @@default_master_connection`;
 
 export async function snapshot(conn: Connection): Promise<Record<string, unknown>> {
   const [values] = await textRows(conn, SNAPSHOT_SQL);

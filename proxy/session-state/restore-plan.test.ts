@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Capability, Command, ServerStatus } from "../protocol/constants";
+import { Capability, ServerStatus } from "../protocol/constants";
 import { readCapture, userVariableExpression, valuesSql, type ParkCapture } from "./park-capture";
 import { restorePlan, RestoreImpossibleError, variableLiteral } from "./restore-plan";
 import { SessionState } from "./session-state";
@@ -31,7 +31,7 @@ describe("restorePlan", () => {
       { kind: "query", sql: "USE `other`" },
       {
         kind: "query",
-        sql: "SET SESSION `max_join_size` = 1000, `time_zone` = 'it''s\\\\', `character_set_connection` = 'latin1', `collation_connection` = 'latin1_bin', `sql_mode` = 'ANSI_QUOTES'",
+        sql: "SET SESSION `max_join_size` = 1000, `time_zone` = CONCAT('it''s', CHAR(92 USING utf8mb4), ''), `character_set_connection` = 'latin1', `collation_connection` = 'latin1_bin', `sql_mode` = 'ANSI_QUOTES'",
       },
       { kind: "query", sql: "SET @`n` = CAST(-1 AS SIGNED)" },
       { kind: "query", sql: "SET TRANSACTION ISOLATION LEVEL READ COMMITTED" },
@@ -51,7 +51,6 @@ describe("restorePlan", () => {
     const state = new SessionState(CAPS, { user: "app", database: null });
     state.prepared.set(1, { clientId: 1, sql: "SELECT * FROM t", params: 0, columns: 1, context: { database: "gone", variables: {} } });
     expect(() => restorePlan(state, capture())).toThrow(RestoreImpossibleError);
-    void Command;
   });
 
   it("writes tracked values back as SET reads them", () => {
@@ -60,6 +59,7 @@ describe("restorePlan", () => {
     expect(variableLiteral("autocommit", "OFF")).toBe("'OFF'");
     expect(variableLiteral("character_set_results", "")).toBe("NULL");
     expect(variableLiteral("sql_mode", "")).toBe("''");
+    expect(variableLiteral("lc_messages", "a\\b'c")).toBe("CONCAT('a', CHAR(92 USING utf8mb4), 'b''c')");
   });
 });
 

@@ -11,8 +11,7 @@ import { TRACKING_SETUP_SQL } from "./tracking-settings";
 //      each group's context set before it is prepared; the client keeps its ids, the proxy maps them;
 //   3. the current database (USE) and every system variable the session changed (and the collation
 //      read at parking), in one SET: the
-//      character-set variables before their collations, sql_mode last (NO_BACKSLASH_ESCAPES and
-//      ANSI_QUOTES would change how the later literals read);
+//      character-set variables before their collations, sql_mode last;
 //   4. user variables, by value and type (hex literals with their collation for strings, CASTs for
 //      NULLs and for integers and decimals whose literal would read as another type);
 //   5. the next transaction's characteristics (a pending one-shot SET TRANSACTION);
@@ -46,11 +45,17 @@ const ORDER: Record<string, number> = {
   sql_mode: 3,
 };
 
-/** A value as the tracker reported it, written back the way SET reads it. */
+/**
+ * A value as the tracker reported it, written back the way SET reads it. Strings are quoted so that they
+ * read the same under any sql_mode (a statement is parsed under the mode before it runs, which the plan's
+ * own steps change): quotes are doubled, and a backslash, whose meaning NO_BACKSLASH_ESCAPES changes, is
+ * spelled CHAR(92).
+ */
 export function variableLiteral(name: string, value: string): string {
   if (/^-?\d+(\.\d+)?$/.test(value)) return value;
   if (name === "character_set_results" && (value === "" || value.toUpperCase() === "NULL")) return "NULL";
-  return `'${value.replace(/\\/g, "\\\\").replace(/'/g, "''")}'`;
+  const parts = value.split("\\").map((part) => `'${part.replace(/'/g, "''")}'`);
+  return parts.length === 1 ? parts[0]! : `CONCAT(${parts.join(", CHAR(92 USING utf8mb4), ")})`;
 }
 
 export function setVariablesSql(assignments: [string, string | null][]): string | null {
