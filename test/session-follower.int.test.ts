@@ -102,6 +102,9 @@ describe("following real sessions", () => {
       await conn.query("BEGIN");
       expect(pinCodes(follower)).toEqual(["transaction"]);
       await conn.reset();
+      // session variables are back to the global defaults, tracking settings included
+      expect(pinCodes(follower)).toEqual(["tracking"]);
+      await conn.query(TRACKING_SETUP_SQL);
       expect(follower.pins()).toEqual([]);
       expect(follower.state.variables.size).toBe(0);
       expect(follower.state.prepared.size).toBe(0);
@@ -189,8 +192,24 @@ describe("pins", () => {
     await conn.query("CALL make_temp()");
     expect(follower.pins()).toEqual([{ code: "untracked", reason: "CALL make_temp changed session state the proxy cannot see" }]);
     await conn.reset();
+    expect(pinCodes(follower)).toEqual(["tracking"]);
+    await conn.query(TRACKING_SETUP_SQL);
     expect(follower.pins()).toEqual([]);
     expect(await fails(conn, "SELECT 1 FROM made_by_proc")).toBe(1146);
+    await conn.end();
+  });
+
+  it("COM_CHANGE_USER starts the state over as the new user, tracking to be set up again", async () => {
+    await root.query("CREATE USER IF NOT EXISTS other@'%' IDENTIFIED BY 'other-password'; GRANT ALL ON otherdb.* TO other@'%'");
+    const { conn, follower } = await viaTap();
+    await conn.query("SET time_zone = '+01:00'; CREATE TEMPORARY TABLE before_change (a INT)");
+    expect(pinCodes(follower)).toEqual(["temporary-table"]);
+    await conn.changeUser({ user: "other", password: "other-password", database: "otherdb" });
+    expect({ user: follower.state.user, database: follower.state.database, pins: pinCodes(follower) }).toEqual({ user: "other", database: "otherdb", pins: ["tracking"] });
+    await conn.query(TRACKING_SETUP_SQL);
+    await expectAgreement(conn, follower);
+    expect(follower.pins()).toEqual([]);
+    expect(follower.replies.lost).toBeNull();
     await conn.end();
   });
 
@@ -208,6 +227,8 @@ describe("binary protocol packets no driver sends (raw client)", () => {
     const raw = await RawClient.connect(tap.port, server.user, server.password, "appdb");
     const follower = tap.sessions.at(-1)!.follower!;
     try {
+      raw.send(Buffer.concat([Buffer.from([Command.QUERY]), Buffer.from(TRACKING_SETUP_SQL)]));
+      expect((await raw.read()).payload[0]).toBe(0x00);
       raw.send(Buffer.concat([Buffer.from([Command.INIT_DB]), Buffer.from("otherdb")]));
       await raw.read();
       expect(follower.state.database).toBe("otherdb");

@@ -17,6 +17,8 @@ import type { SessionState } from "./session-state";
 //                                                                  a session_track_* setting the client
 //                                                                  changed, an unknown tracking entry
 //   a variable no SET can restore (timestamp, ...)                session tracking's variable reports
+//   tracking not set up (before TRACKING_SETUP_SQL's reply, and   the tracking settings' own reports
+//     again after COM_RESET_CONNECTION / COM_CHANGE_USER)
 //
 // Unsure means pinned: a session is parked only when none of these holds.
 
@@ -37,6 +39,7 @@ export type PinCode =
   | "sql-prepared"
   | "role"
   | "untracked"
+  | "tracking"
   | "variable";
 
 export interface Pin {
@@ -49,6 +52,7 @@ const list = (names: Iterable<string>) => [...names].slice(0, 5).join(", ");
 export function pinsOf(follower: ReplyFollower, state: SessionState): Pin[] {
   const pins: Pin[] = [];
   const pin = (code: PinCode, reason: string) => pins.push({ code, reason });
+  if (!state.trackingReady) pin("tracking", "session tracking is not set up on this connection");
   if (follower.lost) pin("lost", `the proxy lost track of the session (${follower.lost})`);
   if (follower.inFlight > 0) pin("in-flight", "a command is running");
   if (follower.cursors.size > 0) pin("cursor", "open cursor");

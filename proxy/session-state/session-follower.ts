@@ -14,6 +14,8 @@ export interface SessionFollowerOptions {
   database: string | null;
   /** Status flags of the login's OK packet. */
   status?: number | null;
+  /** The compute's global defaults already track what the proxy needs (no TRACKING_SETUP_SQL needed). */
+  trackingByDefault?: boolean;
   onReply?: (reply: Reply) => void;
 }
 

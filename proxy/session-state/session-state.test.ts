@@ -32,8 +32,8 @@ const query = (sql: string, status = AC, sessionState: SessionStateChange[] = []
   reply(Command.QUERY, { sql, results: [{ kind: "ok", ok: ok(status, sessionState) }], status });
 const failed = (sql: string) => reply(Command.QUERY, { sql, error: { code: 1064, sqlState: "42000", message: "error" } });
 
-function fresh() {
-  const state = new SessionState(CAPS, { user: "app", database: "shop", status: AC });
+function fresh(trackingByDefault = true) {
+  const state = new SessionState(CAPS, { user: "app", database: "shop", status: AC, trackingByDefault });
   const follower = new ReplyFollower({ capabilities: CAPS, onReply: () => undefined });
   const pins = () => pinsOf(follower, state).map((p) => p.reason);
   return { state, pins };
@@ -53,6 +53,24 @@ describe("SessionState", () => {
     expect(Object.fromEntries(state.variables)).toEqual({ time_zone: "+01:00" });
     expect(state.database).toBe("other");
     expect(state.transactionCharacteristics).toBe("SET TRANSACTION READ ONLY;");
+    expect(pins()).toEqual([]);
+  });
+
+  it("is pinned until tracking is set up, and again after COM_RESET_CONNECTION", () => {
+    const { state, pins } = fresh(false);
+    expect(pins()).toEqual(["session tracking is not set up on this connection"]);
+    const setup = () =>
+      query("SET SESSION session_track_...", AC, [
+        { type: "system-variable", name: "session_track_schema", value: "ON" },
+        { type: "system-variable", name: "session_track_system_variables", value: "*" },
+        { type: "system-variable", name: "session_track_transaction_info", value: "CHARACTERISTICS" },
+        { type: "system-variable", name: "session_track_state_change", value: "ON" },
+      ]);
+    state.applyReply(setup());
+    expect(pins()).toEqual([]);
+    state.applyReply(reply(Command.RESET_CONNECTION, { status: AC }));
+    expect(pins()).toEqual(["session tracking is not set up on this connection"]);
+    state.applyReply(setup());
     expect(pins()).toEqual([]);
   });
 

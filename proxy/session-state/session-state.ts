@@ -66,14 +66,24 @@ export class SessionState {
   unknownLocks = false;
   /** Reasons the session's state could not be followed (sticky until reset). */
   readonly untracked = new Set<string>();
+  /**
+   * Whether the connection tracks what the proxy needs: set when a reply reports every tracking setting
+   * with an acceptable value (the reply to TRACKING_SETUP_SQL), or from the start when the compute's
+   * global defaults already track it. COM_RESET_CONNECTION and COM_CHANGE_USER put session variables back
+   * to the global defaults, so after them the proxy must set tracking up again.
+   */
+  trackingReady: boolean;
+  private readonly trackingByDefault: boolean;
 
   constructor(
     readonly capabilities: number,
-    login: { user: string; database: string | null; status?: number | null },
+    login: { user: string; database: string | null; status?: number | null; trackingByDefault?: boolean },
   ) {
     this.user = login.user;
     this.database = login.database;
     this.status = login.status ?? null;
+    this.trackingByDefault = login.trackingByDefault ?? false;
+    this.trackingReady = this.trackingByDefault;
   }
 
   /** Apply a finished reply (from ReplyFollower.onReply). */
@@ -86,6 +96,7 @@ export class SessionState {
       if (ok) stateChanged = this.applyTracked(ok, reported) || stateChanged;
     }
     if (reply.status !== null) this.status = reply.status;
+    if (Object.keys(TRACKING_SETTINGS).every((name) => reported.has(name))) this.trackingReady = true;
     switch (info.code) {
       case Command.QUERY:
         this.applyStatements(classifyQuery(info.sql ?? ""), reply, stateChanged, reported);
@@ -122,7 +133,7 @@ export class SessionState {
           const change = decodeChangeUser(info.payload, this.capabilities);
           this.user = change.user;
           this.reset(change.database);
-          for (const result of reply.results) if (result.ok) this.applyTracked(result.ok, reported);
+          for (const result of reply.results) if (result.ok) this.applyTracked(result.ok, new Set());
         }
         break;
     }
@@ -298,6 +309,7 @@ export class SessionState {
     this.userLocks.clear();
     this.unknownLocks = false;
     this.untracked.clear();
+    this.trackingReady = this.trackingByDefault;
   }
 
   /** Variables the session set that no SET can carry over (each pins it). */
