@@ -51,6 +51,7 @@ export async function startPlainMariadb(): Promise<PlainMariadb> {
       "--innodb-buffer-pool-size=32M",
       "--local-infile=1",
       "--max-connections=500",
+      "--max-allowed-packet=64M",
       // a test that leaves a transaction open fails in seconds instead of hanging the next one for 50
       "--innodb-lock-wait-timeout=5",
       ...asRoot,

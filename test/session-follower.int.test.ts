@@ -28,6 +28,7 @@ beforeAll(async () => {
     CREATE TABLE appdb.probe (a INT) ENGINE=MyISAM;
     CREATE PROCEDURE appdb.make_temp() CREATE TEMPORARY TABLE made_by_proc (a INT);
     CREATE PROCEDURE appdb.set_zone() SET time_zone = '+07:00';
+    CREATE TABLE appdb.big (id INT AUTO_INCREMENT PRIMARY KEY, b LONGTEXT) ENGINE=InnoDB;
     CREATE PROCEDURE appdb.just_read() SELECT COUNT(*) FROM appdb.t;
   `);
 });
@@ -125,6 +126,27 @@ describe("following real sessions", () => {
     expect(follower.pins()).toEqual([]);
     const [[count]] = await textRows(conn, "SELECT COUNT(*) FROM t WHERE v IN (7, 8, 9)");
     expect(count).toBe("3");
+    await conn.end();
+  });
+});
+
+describe("large packets", () => {
+  it("follows payloads of 16 MiB and more both ways; a statement too large to read pins", async () => {
+    const { conn, follower } = await viaTap();
+    const megabyte = "for you ".repeat(128 * 1024); // 1 MiB of text with a keyword in it
+    await conn.query("INSERT INTO big (b) VALUES (?), (?)", [megabyte, megabyte]);
+    expect(follower.pins()).toEqual([]);
+    await conn.query("SELECT GET_LOCK('big', 0), ? AS b", [megabyte]);
+    expect(pinCodes(follower)).toEqual(["user-lock"]); // found in a 1 MiB statement
+    await conn.query("DO RELEASE_LOCK('big')");
+
+    const huge = "x".repeat(17 * 1024 * 1024);
+    await conn.query("INSERT INTO big (b) VALUES (?)", [huge]); // the client sends it in two packets
+    expect(pinCodes(follower)).toEqual(["untracked"]);
+    const [rows] = await conn.query<mysql.RowDataPacket[]>("SELECT b FROM big WHERE LENGTH(b) > 16777216"); // a row in two packets
+    expect(rows[0]!.b).toHaveLength(huge.length);
+    expect(follower.replies.lost).toBeNull();
+    expect(follower.replies.inFlight).toBe(0);
     await conn.end();
   });
 });

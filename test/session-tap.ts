@@ -3,7 +3,7 @@ import { decodeGreeting, decodeHandshakeResponse, type Greeting, type HandshakeR
 import { decodeOk } from "../proxy/protocol/ok-packet";
 import { PacketFramer, type FramedPacket } from "../proxy/protocol/packet-framer";
 import type { Reply } from "../proxy/session-state/reply-follower";
-import { SessionFollower } from "../proxy/session-state/session-follower";
+import { CLIENT_KEEP_LIMIT, SessionFollower } from "../proxy/session-state/session-follower";
 
 // A TCP tap between a real client and a real server, as the proxy will sit: bytes pass unchanged both
 // ways, and after the login each packet is fed to a SessionFollower before it is passed on, so when the
@@ -41,7 +41,7 @@ export async function startTap(upstreamPort: number): Promise<Tap> {
         session.login = decodeHandshakeResponse(p.payload);
         phase = "auth";
       } else if (phase === "follow") session.follower!.clientPacket(p);
-    });
+    }, CLIENT_KEEP_LIMIT);
     const fromServer = new PacketFramer((p: FramedPacket) => {
       if (phase === "greeting" && p.payload) {
         session.greeting = decodeGreeting(p.payload);

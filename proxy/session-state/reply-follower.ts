@@ -173,8 +173,7 @@ export class ReplyFollower {
     const kind = code === undefined ? undefined : REPLY_KIND[code];
     if (code === undefined || kind === undefined) throw new Error(`command 0x${(code ?? 0).toString(16)} is not followed`);
     const payload = packet.payload;
-    const needsPayload = code !== Command.QUERY || packet.length <= 1024 * 1024;
-    if (!payload && needsPayload) throw new MalformedPacketError(`command 0x${code.toString(16)} of ${packet.length} bytes`);
+    if (!payload && code !== Command.QUERY) throw new MalformedPacketError(`command 0x${code.toString(16)} of ${packet.length} bytes`);
     const info: CommandInfo = { code };
     if (payload) {
       if (code === Command.QUERY || code === Command.STMT_PREPARE) info.sql = payload.subarray(1).toString("utf8");

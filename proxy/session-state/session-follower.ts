@@ -6,6 +6,12 @@ import { SessionState } from "./session-state";
 // One session's follower as the proxy will hold it: the bytes it relays each way go in (in relay order),
 // and out come the session's state and whether, and why not, it can be parked now.
 
+/**
+ * Client packets kept whole up to this size, so that a bulk INSERT's text can be classified; a statement
+ * beyond it is not read, and pins its session ("not inspected").
+ */
+export const CLIENT_KEEP_LIMIT = 16 * 1024 * 1024;
+
 export interface SessionFollowerOptions {
   /** Capabilities of the compute connection (CLIENT_SESSION_TRACK, CLIENT_DEPRECATE_EOF, ...). */
   capabilities: number;
@@ -35,7 +41,7 @@ export class SessionFollower {
         options.onReply?.(reply);
       },
     });
-    this.fromClient = new PacketFramer((p) => this.replies.clientPacket(p));
+    this.fromClient = new PacketFramer((p) => this.replies.clientPacket(p), CLIENT_KEEP_LIMIT);
     this.fromServer = new PacketFramer((p) => this.replies.serverPacket(p));
   }
 

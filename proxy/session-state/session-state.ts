@@ -99,7 +99,8 @@ export class SessionState {
     if (Object.keys(TRACKING_SETTINGS).every((name) => reported.has(name))) this.trackingReady = true;
     switch (info.code) {
       case Command.QUERY:
-        this.applyStatements(classifyQuery(info.sql ?? ""), reply, stateChanged, reported);
+        if (info.sql === undefined) this.untracked.add("a statement too large for the proxy to inspect");
+        else this.applyStatements(classifyQuery(info.sql), reply, stateChanged, reported);
         break;
       case Command.STMT_EXECUTE:
       case Command.STMT_BULK_EXECUTE: {

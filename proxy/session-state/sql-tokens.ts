@@ -11,44 +11,73 @@ export type Token =
   | { type: "punct"; value: string }
   | { type: "end" };
 
-const WORD = /[A-Za-z0-9_$\u0080-\uffff]/;
-
-function readQuoted(sql: string, start: number, quote: string): { value: string; end: number } {
-  let value = "";
-  let i = start + 1;
-  while (i < sql.length) {
-    const c = sql[i]!;
-    if (c === "\\" && quote !== "`" && i + 1 < sql.length) {
-      const next = sql[i + 1]!;
-      value += ({ n: "\n", t: "\t", r: "\r", "0": "\0", Z: "\x1a", b: "\b" } as Record<string, string>)[next] ?? next;
-      i += 2;
-      continue;
-    }
-    if (c === quote) {
-      if (sql[i + 1] === quote) {
-        value += quote;
-        i += 2;
-        continue;
-      }
-      return { value, end: i + 1 };
-    }
-    value += c;
-    i++;
-  }
-  return { value, end: sql.length }; // unterminated: the server will refuse it; the rest is its text
+/** Letters, digits, _ and $, and anything beyond ASCII (MariaDB's unquoted identifiers). */
+function isWordChar(code: number): boolean {
+  return (code >= 97 && code <= 122) || (code >= 65 && code <= 90) || (code >= 48 && code <= 57) || code === 95 || code === 36 || code >= 0x80;
 }
 
-export function tokenize(sql: string): Token[] {
+const ESCAPES: Record<string, string> = { n: "\n", t: "\t", r: "\r", "0": "\0", Z: "\x1a", b: "\b" };
+
+/** A quoted string or identifier from `start` (its opening quote): the unquoted value and where it ends. */
+function readQuoted(sql: string, start: number, quote: string, keep = true): { value: string; end: number } {
+  const backslashes = quote !== "`";
+  if (!keep) {
+    // only where it ends
+    let i = start + 1;
+    while (i < sql.length) {
+      const c = sql.charCodeAt(i);
+      if (c === 92 && backslashes) i += 2;
+      else if (sql[i] === quote) {
+        if (sql[i + 1] !== quote) return { value: "", end: i + 1 };
+        i += 2;
+      } else i++;
+    }
+    return { value: "", end: sql.length };
+  }
+  let value = "";
+  let from = start + 1;
+  let i = from;
+  while (i < sql.length) {
+    const c = sql[i]!;
+    if (c === "\\" && backslashes && i + 1 < sql.length) {
+      value += sql.slice(from, i) + (ESCAPES[sql[i + 1]!] ?? sql[i + 1]!);
+      i += 2;
+      from = i;
+    } else if (c === quote) {
+      value += sql.slice(from, i);
+      if (sql[i + 1] !== quote) return { value, end: i + 1 };
+      value += quote;
+      i += 2;
+      from = i;
+    } else i++;
+  }
+  return { value: value + sql.slice(from), end: sql.length }; // unterminated: the server will refuse it
+}
+
+const isSpace = (code: number) => code === 32 || (code >= 9 && code <= 13);
+
+/**
+ * The tokens of a query. With `limit`, only the first `limit` tokens of each statement are produced (the
+ * rest is only scanned for the `;` that ends it): the classifier reads statements by their heads, and a
+ * megabyte INSERT then costs a scan, not a token per value.
+ */
+export function tokenize(sql: string, limit = Infinity): Token[] {
   const tokens: Token[] = [];
   let i = 0;
   let executableComment = false;
+  let count = 0;
+  const push = (token: Token) => {
+    tokens.push(token);
+    count++;
+  };
   while (i < sql.length) {
+    const skipping = count >= limit;
     const c = sql[i]!;
-    if (/\s/.test(c)) {
+    if (isSpace(sql.charCodeAt(i))) {
       i++;
       continue;
     }
-    if (c === "#" || (c === "-" && sql[i + 1] === "-" && (i + 2 >= sql.length || /\s/.test(sql[i + 2]!)))) {
+    if (c === "#" || (c === "-" && sql[i + 1] === "-" && (i + 2 >= sql.length || isSpace(sql.charCodeAt(i + 2))))) {
       const nl = sql.indexOf("\n", i);
       i = nl < 0 ? sql.length : nl + 1;
       continue;
@@ -69,15 +98,9 @@ export function tokenize(sql: string): Token[] {
       i += 2;
       continue;
     }
-    if (c === "'" || c === '"') {
-      const q = readQuoted(sql, i, c);
-      tokens.push({ type: "string", value: q.value });
-      i = q.end;
-      continue;
-    }
-    if (c === "`") {
-      const q = readQuoted(sql, i, c);
-      tokens.push({ type: "ident", value: q.value });
+    if (c === "'" || c === '"' || c === "`") {
+      const q = readQuoted(sql, i, c, !skipping);
+      if (!skipping) push({ type: c === "`" ? "ident" : "string", value: q.value });
       i = q.end;
       continue;
     }
@@ -85,25 +108,30 @@ export function tokenize(sql: string): Token[] {
       let j = i + 1;
       if (sql[j] === "@") j++;
       if (sql[j] === "`" || sql[j] === "'" || sql[j] === '"') {
-        const q = readQuoted(sql, j, sql[j]!);
-        tokens.push({ type: "variable", value: sql.slice(i, j) + q.value });
+        const q = readQuoted(sql, j, sql[j]!, !skipping);
+        if (!skipping) push({ type: "variable", value: sql.slice(i, j) + q.value });
         i = q.end;
         continue;
       }
-      while (j < sql.length && (WORD.test(sql[j]!) || sql[j] === ".")) j++;
-      tokens.push({ type: "variable", value: sql.slice(i, j) });
+      while (j < sql.length && (isWordChar(sql.charCodeAt(j)) || sql[j] === ".")) j++;
+      if (!skipping) push({ type: "variable", value: sql.slice(i, j) });
       i = j;
       continue;
     }
-    if (WORD.test(c)) {
+    if (isWordChar(sql.charCodeAt(i))) {
       let j = i + 1;
-      while (j < sql.length && WORD.test(sql[j]!)) j++;
-      const value = sql.slice(i, j);
-      tokens.push({ type: "word", value, upper: value.toUpperCase() });
+      while (j < sql.length && isWordChar(sql.charCodeAt(j))) j++;
+      if (!skipping) {
+        const value = sql.slice(i, j);
+        push({ type: "word", value, upper: value.toUpperCase() });
+      }
       i = j;
       continue;
     }
-    tokens.push({ type: "punct", value: c });
+    if (c === ";") {
+      tokens.push({ type: "punct", value: c });
+      count = 0;
+    } else if (!skipping) push({ type: "punct", value: c });
     i++;
   }
   return tokens;
