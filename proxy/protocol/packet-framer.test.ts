@@ -5,7 +5,10 @@ import { PacketFramer, type FramedPacket } from "./packet-framer";
 
 function frame(chunks: Buffer[], keepLimit?: number): { packets: FramedPacket[]; framer: PacketFramer } {
   const packets: FramedPacket[] = [];
-  const framer = new PacketFramer((p) => packets.push({ ...p, payload: p.payload && Buffer.from(p.payload) }), keepLimit);
+  const framer = new PacketFramer(
+    (p) => packets.push({ sequenceId: p.sequenceId, length: p.length, firstByte: p.firstByte, payload: p.payload && Buffer.from(p.payload) }),
+    keepLimit,
+  );
   for (const chunk of chunks) framer.push(chunk);
   return { packets, framer };
 }
@@ -49,7 +52,7 @@ describe("PacketFramer", () => {
     ]);
   });
 
-  it("ends a payload of exactly 16 MiB - 1 + 1 with an empty fragment", () => {
+  it("ends a payload of exactly 16 MiB - 1 bytes with an empty fragment", () => {
     const header = Buffer.alloc(4);
     header.writeUIntLE(MAX_PAYLOAD, 0, 3);
     const bytes = Buffer.concat([header, Buffer.alloc(MAX_PAYLOAD, 1), Buffer.from([0, 0, 0, 1])]);

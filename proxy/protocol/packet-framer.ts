@@ -7,13 +7,35 @@ import { MAX_PAYLOAD } from "./constants";
 
 export interface FramedPacket {
   /** Sequence id of the first fragment. */
-  sequenceId: number;
+  readonly sequenceId: number;
   /** Length of the whole logical payload. */
-  length: number;
+  readonly length: number;
   /** The payload's first byte (undefined for an empty payload). */
-  firstByte: number | undefined;
-  /** The whole payload when it is at most `keepLimit` bytes, else null. */
-  payload: Buffer | null;
+  readonly firstByte: number | undefined;
+  /** The whole payload when it is at most `keepLimit` bytes, else null. Valid while the callback runs. */
+  readonly payload: Buffer | null;
+}
+
+/**
+ * A packet that lies whole in one chunk: its payload is sliced only if the reader asks (a row's reader
+ * looks at its first byte only), which keeps the common case free of allocations but this small object.
+ */
+class ChunkPacket implements FramedPacket {
+  constructor(
+    private readonly chunk: Buffer,
+    private readonly start: number,
+    readonly length: number,
+    readonly sequenceId: number,
+    private readonly keepLimit: number,
+  ) {}
+
+  get firstByte(): number | undefined {
+    return this.length > 0 ? this.chunk[this.start] : undefined;
+  }
+
+  get payload(): Buffer | null {
+    return this.length <= this.keepLimit ? this.chunk.subarray(this.start, this.start + this.length) : null;
+  }
 }
 
 export class PacketFramer {
@@ -36,6 +58,15 @@ export class PacketFramer {
   push(chunk: Buffer): void {
     let offset = 0;
     while (offset < chunk.length) {
+      if (this.fragmentLeft < 0 && this.headerFill === 0 && this.current === null && chunk.length - offset >= 4) {
+        // Fast path: a whole packet in this chunk.
+        const length = chunk[offset]! | (chunk[offset + 1]! << 8) | (chunk[offset + 2]! << 16);
+        if (length < MAX_PAYLOAD && chunk.length - offset - 4 >= length) {
+          this.onPacket(new ChunkPacket(chunk, offset + 4, length, chunk[offset + 3]!, this.keepLimit));
+          offset += 4 + length;
+          continue;
+        }
+      }
       if (this.fragmentLeft < 0) {
         const n = Math.min(4 - this.headerFill, chunk.length - offset);
         chunk.copy(this.header, this.headerFill, offset, offset + n);

@@ -225,30 +225,30 @@ export class ReplyFollower {
   }
 
   private step(p: Pending, packet: FramedPacket) {
+    // The payload is sliced only where it is read: a row needs its first byte only.
     const first = packet.firstByte;
-    const payload = packet.payload;
     switch (p.kind) {
       case "single":
-        if (first === 0x00 && payload && packet.length >= 7 && p.reply.command.code !== Command.STATISTICS) p.reply.status = this.ok(payload).status;
-        else if (first === 0xff && p.reply.command.code !== Command.STATISTICS) return this.error(p, payload);
-        else if (isTerminator(first, packet.length, false)) p.reply.status = this.eofStatus(payload);
+        if (first === 0x00 && packet.length >= 7 && p.reply.command.code !== Command.STATISTICS) p.reply.status = this.ok(packet.payload).status;
+        else if (first === 0xff && p.reply.command.code !== Command.STATISTICS) return this.error(p, packet.payload);
+        else if (isTerminator(first, packet.length, false)) p.reply.status = this.eofStatus(packet.payload);
         return this.finish(p);
       case "change-user":
         if (first === 0x00) {
-          const ok = this.ok(payload);
+          const ok = this.ok(packet.payload);
           p.reply.results.push({ kind: "ok", ok });
           p.reply.status = ok.status;
           return this.finish(p);
         }
-        if (first === 0xff) return this.error(p, payload);
+        if (first === 0xff) return this.error(p, packet.payload);
         return; // auth switch (0xFE) or more auth data (0x01): the client answers, the server goes on
       case "prepare":
         return this.stepPrepare(p, packet);
       case "fetch":
       case "field-list":
-        if (first === 0xff) return this.error(p, payload);
+        if (first === 0xff) return this.error(p, packet.payload);
         if (isTerminator(first, packet.length, this.deprecateEof)) {
-          const end = this.terminator(payload);
+          const end = this.terminator(packet.payload);
           p.reply.status = end.status;
           p.reply.results.push({ kind: "rows", columns: 0, rows: p.rows, status: end.status, ok: end.ok });
           return this.finish(p);
@@ -264,22 +264,22 @@ export class ReplyFollower {
 
   private stepResults(p: Pending, packet: FramedPacket) {
     const first = packet.firstByte;
-    const payload = packet.payload;
     switch (p.phase) {
       case "first":
       case "infile": {
         if (first === 0x00) {
-          const ok = this.ok(payload);
+          const ok = this.ok(packet.payload);
           p.reply.results.push({ kind: "ok", ok });
           p.reply.status = ok.status;
           if ((ok.status & ServerStatus.MORE_RESULTS_EXISTS) === 0) this.finish(p);
           return;
         }
-        if (first === 0xff) return this.error(p, payload);
+        if (first === 0xff) return this.error(p, packet.payload);
         if (first === 0xfb && p.reply.command.code === Command.QUERY) {
           p.phase = "infile"; // LOCAL INFILE request: the client sends the file, then an empty packet
           return;
         }
+        const payload = packet.payload;
         if (!payload) throw new MalformedPacketError("an oversized column count");
         const { columns, metadataFollows } = decodeColumnCount(payload, this.cacheMetadata);
         p.columns = columns;
@@ -292,20 +292,20 @@ export class ReplyFollower {
         if (--p.remaining === 0) p.phase = this.afterColumns();
         return;
       case "columns-eof": {
-        if (first === 0xff) return this.error(p, payload);
+        if (first === 0xff) return this.error(p, packet.payload);
         if (!isTerminator(first, packet.length, false)) throw new Error("no EOF after the column definitions");
-        const status = this.eofStatus(payload);
+        const status = this.eofStatus(packet.payload);
         if ((status & ServerStatus.CURSOR_EXISTS) !== 0) return this.cursorOpened(p, status, null);
         p.phase = "rows";
         return;
       }
       case "rows": {
-        if (first === 0xff) return this.error(p, payload);
+        if (first === 0xff) return this.error(p, packet.payload);
         if (!isTerminator(first, packet.length, this.deprecateEof)) {
           p.rows++;
           return;
         }
-        const end = this.terminator(payload);
+        const end = this.terminator(packet.payload);
         if ((end.status & ServerStatus.CURSOR_EXISTS) !== 0 && p.rows === 0 && p.reply.command.code === Command.STMT_EXECUTE) {
           return this.cursorOpened(p, end.status, end.ok);
         }
