@@ -1,9 +1,10 @@
-import mysql, { type Connection, type PreparedStatementInfo } from "mysql2/promise";
+import mariadb from "mariadb";
+import mysql, { type Connection } from "mysql2/promise";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { SessionFollower } from "../proxy/session-state/session-follower";
 import { TRACKING_SETUP_SQL } from "../proxy/session-state/tracking-settings";
 import { startPlainMariadb, type PlainMariadb } from "./plain-mariadbd";
-import { applyPlan, planFor, snapshot, textRows } from "./session-state-helpers";
+import { applyPlan, planFor, rowsOf, snapshot, type Rows } from "./session-state-helpers";
 import { startTap, type Tap } from "./session-tap";
 
 // Parking and restoring against a real mariadbd: a session's state is set on connection A (followed
@@ -151,11 +152,63 @@ function random(seed: number) {
   return { next, int, pick };
 }
 
+/** A client library driven the same way by the walk: mysql2 (EOF framing) or MariaDB Connector/Node (DEPRECATE_EOF). */
+interface WalkClient {
+  follower: SessionFollower;
+  query(sql: string): Promise<unknown>;
+  rows: Rows;
+  /** Prepares (never from a client-side cache); the server's statement id and a way to run it. */
+  prepare(sql: string): Promise<{ id: number; execute(params: unknown[]): Promise<unknown[]> }>;
+  close(sql: string, id: number): Promise<void>;
+  end(): Promise<void>;
+}
+
+async function mysql2Client(): Promise<WalkClient> {
+  const { conn, follower } = await sessionA();
+  return {
+    follower,
+    query: (sql) => conn.query(sql),
+    rows: rowsOf(conn),
+    prepare: async (sql) => {
+      const statement = await conn.prepare(sql);
+      const id = (statement as unknown as { statement: { id: number } }).statement.id;
+      return { id, execute: async (params) => (await statement.execute(params))[0] as unknown[] };
+    },
+    close: async (sql) => void conn.unprepare(sql), // COM_STMT_CLOSE, and out of mysql2's cache (close() alone leaves it there)
+    end: () => conn.end(),
+  };
+}
+
+async function mariadbClient(): Promise<WalkClient> {
+  const conn = await mariadb.createConnection({ host: "127.0.0.1", port: tap.port, user: server.user, password: server.password, database: "appdb", multipleStatements: true, prepareCacheLength: 0 });
+  const follower = tap.sessions.at(-1)!.follower!;
+  await conn.query(TRACKING_SETUP_SQL);
+  const statements = new Map<number, Awaited<ReturnType<typeof conn.prepare>>>();
+  return {
+    follower,
+    query: (sql) => conn.query(sql),
+    rows: async (sql) => ((await conn.query({ sql, rowsAsArray: true })) as unknown[][]).map((row) => row.map((v) => (v === null ? null : String(v)))),
+    prepare: async (sql) => {
+      const statement = await conn.prepare(sql);
+      statements.set(statement.id, statement);
+      return { id: statement.id, execute: async (params) => (await statement.execute(params)) as unknown[] };
+    },
+    close: async (_sql, id) => statements.get(id)?.close(),
+    end: () => conn.end(),
+  };
+}
+
+/** Rows with every value as text, so that two client libraries' results compare. */
+const asText = (rows: unknown[]) => rows.map((row) => Object.fromEntries(Object.entries(row as object).map(([k, v]) => [k, v === null ? null : String(v)])));
+
 const SEED = Number(process.env.SESSION_FUZZ_SEED ?? 20261201);
 const SESSIONS = Number(process.env.SESSION_FUZZ_SESSIONS ?? 300);
 
-describe("random sessions", () => {
-  it(`never parkable while the server holds something, and restored exactly (seed ${SEED}, ${SESSIONS} sessions)`, async () => {
+describe.each([
+  { library: "mysql2", connect: mysql2Client, sessions: SESSIONS },
+  { library: "MariaDB Connector/Node", connect: mariadbClient, sessions: Math.ceil(SESSIONS / 2) },
+])("random sessions ($library)", ({ connect, sessions }) => {
+  it(`never parkable while the server holds something, and restored exactly (seed ${SEED}, ${sessions} sessions)`, async () => {
     const rng = random(SEED);
     const zones = ["+00:00", "-05:00", "+09:30", "SYSTEM", "+14:00"];
     const modes = ["", "ANSI_QUOTES", "STRICT_TRANS_TABLES", "PIPES_AS_CONCAT,NO_ZERO_DATE", "ONLY_FULL_GROUP_BY,ANSI_QUOTES", "NO_BACKSLASH_ESCAPES"];
@@ -166,10 +219,11 @@ describe("random sessions", () => {
     let parkableChecks = 0;
     let restored = 0;
 
-    for (let n = 0; n < SESSIONS; n++) {
+    for (let n = 0; n < sessions; n++) {
       const where = `seed ${SEED}, session ${n}`;
-      const { conn: a, follower } = await sessionA();
-      const prepared = new Map<number, { sql: string; statement: PreparedStatementInfo }>();
+      const a = await connect();
+      const follower = a.follower;
+      const prepared = new Map<number, { sql: string; execute(params: unknown[]): Promise<unknown[]> }>();
       const ops: (() => Promise<unknown>)[] = [
         () => a.query(`SET time_zone = '${rng.pick(zones)}'`),
         () => a.query(`SET sql_mode = '${rng.pick(modes)}'`),
@@ -184,13 +238,13 @@ describe("random sessions", () => {
         async () => {
           const sql = rng.pick(sqls);
           const statement = await a.prepare(sql);
-          prepared.set((statement as unknown as { statement: { id: number } }).statement.id, { sql, statement });
+          prepared.set(statement.id, { sql, execute: statement.execute });
         },
         async () => {
           const [id, p] = [...prepared.entries()][rng.int(prepared.size)] ?? [];
           if (id === undefined) return;
           prepared.delete(id);
-          a.unprepare(p!.sql); // COM_STMT_CLOSE, and out of mysql2's cache (close() alone leaves it there)
+          await a.close(p!.sql, id);
         },
         () => a.query("BEGIN"),
         () => a.query(rng.pick(["COMMIT", "ROLLBACK"])),
@@ -215,24 +269,24 @@ describe("random sessions", () => {
         parkableChecks++;
         const tempTable = await a.query("SELECT 1 FROM appdb.ft LIMIT 0").then(() => true, () => false);
         const tableLocks = await a.query("SELECT 1 FROM appdb.probe LIMIT 0").then(() => false, (e: { errno: number }) => e.errno === 1100);
-        const [[inTransaction, userLock]] = await textRows(a, "SELECT @@in_transaction, IS_USED_LOCK('fz') <=> CONNECTION_ID()");
+        const [[inTransaction, userLock]] = await a.rows("SELECT @@in_transaction, IS_USED_LOCK('fz') <=> CONNECTION_ID()");
         expect({ where, step: i, inTransaction, userLock, tempTable, tableLocks }).toEqual({ where, step: i, inTransaction: "0", userLock: "0", tempTable: false, tableLocks: false });
       }
 
       for (const sql of ["UNLOCK TABLES", "COMMIT", "DO RELEASE_ALL_LOCKS()", "DROP TEMPORARY TABLE IF EXISTS appdb.ft"]) await a.query(sql);
       expect({ where, pins: follower.pins() }).toEqual({ where, pins: [] });
-      const plan = await planFor(a, follower.state);
+      const plan = await planFor(a.rows, follower.state);
       const { conn: b, follower: followerB } = await sessionB();
       const statements = await applyPlan(b, plan);
-      expect({ where, state: await snapshot(b) }).toEqual({ where, state: await snapshot(a) });
+      expect({ where, state: await snapshot(b) }).toEqual({ where, state: await snapshot(a.rows) });
       // the session's replies as the follower saw them, shown when the statements differ
       const log = tap.sessions.at(-2)!.replies.map((r) => [r.command.code, r.command.sql ?? r.command.statementId, r.prepared?.statementId, r.error?.message]);
       expect({ where, ids: [...statements.keys()].sort(), log }).toEqual({ where, ids: [...prepared.keys()].sort(), log });
-      for (const [id, { sql, statement }] of prepared) {
+      for (const [id, { sql, execute }] of prepared) {
         const param = sql.includes("v >") ? 500 : "q";
-        const [rowsA] = await statement.execute([param]);
+        const rowsA = asText(await execute([param]));
         const [rowsB] = await statements.get(id)!.execute([param]);
-        expect({ where, sql, rows: rowsB }).toEqual({ where, sql, rows: rowsA });
+        expect({ where, sql, rows: asText(rowsB as unknown[]) }).toEqual({ where, sql, rows: rowsA });
       }
       expect({ where, next: nextTransaction(followerB) }).toEqual({ where, next: nextTransaction(follower) });
       restored++;
@@ -240,7 +294,7 @@ describe("random sessions", () => {
       await b.end();
       opened.length = 0;
     }
-    expect(restored).toBe(SESSIONS);
-    expect(parkableChecks).toBeGreaterThan(SESSIONS); // the walk was parkable often, not pinned throughout
+    expect(restored).toBe(sessions);
+    expect(parkableChecks).toBeGreaterThan(sessions); // the walk was parkable often, not pinned throughout
   });
 });

@@ -15,14 +15,23 @@ export async function textRows(conn: Connection, sql: string): Promise<TextRow[]
   return rows.map((row) => row.map((v) => (v === null ? null : Buffer.isBuffer(v) ? v.toString("utf8") : String(v))));
 }
 
-export async function capture(conn: Connection): Promise<ParkCapture> {
-  const first = readCapture(await textRows(conn, CAPTURE_SQL));
-  const userVariables = first.variables.length === 0 ? [] : readValues(first.variables, (await textRows(conn, valuesSql(first.variables)))[0]!);
+/** Runs a query on a session's connection and gives its rows as text (whatever the client library). */
+export type Rows = (sql: string) => Promise<TextRow[]>;
+
+export const rowsOf =
+  (conn: Connection): Rows =>
+  (sql) =>
+    textRows(conn, sql);
+
+/** What parking reads, on the session's own connection. */
+export async function capture(rows: Rows): Promise<ParkCapture> {
+  const first = readCapture(await rows(CAPTURE_SQL));
+  const userVariables = first.variables.length === 0 ? [] : readValues(first.variables, (await rows(valuesSql(first.variables)))[0]!);
   return { userVariables, lastInsertId: first.lastInsertId, inTransaction: first.inTransaction, collationConnection: first.collationConnection };
 }
 
-export async function planFor(conn: Connection, state: SessionState): Promise<RestorePlan> {
-  return restorePlan(state, await capture(conn));
+export async function planFor(session: Connection | Rows, state: SessionState): Promise<RestorePlan> {
+  return restorePlan(state, await capture(typeof session === "function" ? session : rowsOf(session)));
 }
 
 /** mysql2's promise wrapper keeps the protocol-level statement (its server id) inside. */
@@ -48,14 +57,15 @@ export const SNAPSHOT_SQL = `SELECT DATABASE(), @@character_set_client, @@charac
   @@collation_connection, @@time_zone, @@sql_mode, @@tx_isolation, @@tx_read_only, @@autocommit, LAST_INSERT_ID(),
   @@max_join_size, @@div_precision_increment, @@lc_time_names, @@group_concat_max_len, @@default_master_connection`;
 
-export async function snapshot(conn: Connection): Promise<Record<string, unknown>> {
-  const [values] = await textRows(conn, SNAPSHOT_SQL);
+export async function snapshot(session: Connection | Rows): Promise<Record<string, unknown>> {
+  const rows = typeof session === "function" ? session : rowsOf(session);
+  const [values] = await rows(SNAPSHOT_SQL);
   const names = SNAPSHOT_SQL.replace(/\s+/g, " ").replace(/^SELECT /, "").split(", ");
   const result: Record<string, unknown> = Object.fromEntries(names.map((n, i) => [n, values![i]]));
-  const vars = await textRows(conn, "SELECT VARIABLE_NAME, VARIABLE_TYPE FROM information_schema.USER_VARIABLES ORDER BY VARIABLE_NAME");
+  const vars = await rows("SELECT VARIABLE_NAME, VARIABLE_TYPE FROM information_schema.USER_VARIABLES ORDER BY VARIABLE_NAME");
   for (const [name, type] of vars) {
     const v = "@`" + name!.replace(/`/g, "``") + "`";
-    const [detail] = await textRows(conn, `SELECT HEX(${v}), CAST(${v} AS CHAR), COLLATION(${v}), ${v} IS NULL`);
+    const [detail] = await rows(`SELECT HEX(${v}), CAST(${v} AS CHAR), COLLATION(${v}), ${v} IS NULL`);
     result[`@${name}`] = { type, hex: detail![0], text: type === "VARCHAR" ? null : detail![1], collation: detail![2], isNull: detail![3] };
   }
   return result;
