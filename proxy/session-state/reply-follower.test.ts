@@ -128,6 +128,17 @@ describe("ReplyFollower", () => {
     expect(t.follower.atSafePoint).toBe(true);
   });
 
+  it("passes over MariaDB's progress reports in the middle of a reply", () => {
+    const t = setup();
+    t.query("ALTER TABLE t ADD COLUMN c INT");
+    const progress = Buffer.from([0xff, 0xff, 0xff, 1, 1, 2, 0x10, 0x27, 0, 5]); // stage 1 of 2, 10.000 %
+    t.server(progress, progress);
+    expect(t.follower.inFlight).toBe(1);
+    t.server(encodeOkPacket({ status: AC }));
+    expect(t.replies[0]!.error).toBeNull();
+    expect(t.follower.atSafePoint).toBe(true);
+  });
+
   it("skips metadata the client has cached (MariaDB CACHE_METADATA)", () => {
     const t = setup({ deprecateEof: true, cacheMetadata: true });
     t.client(encodeStatementCommand(Command.STMT_EXECUTE, 1, Buffer.from([0, 1, 0, 0, 0])));

@@ -97,6 +97,14 @@ const REPLY_KIND: Record<number, ReplyKind> = {
   [Command.TIME]: "single",
 };
 
+/**
+ * MariaDB's progress report (to clients with the PROGRESS capability, e.g. the mariadb CLI during ALTER
+ * TABLE or LOAD DATA): an ERR-shaped packet with error code 0xFFFF, in the middle of a reply.
+ */
+function isProgressReport(payload: Buffer | null): boolean {
+  return payload !== null && payload.length >= 3 && payload.readUInt16LE(1) === 0xffff;
+}
+
 export interface ReplyFollowerOptions {
   /** The capabilities the session's compute connection was logged in with. */
   capabilities: number;
@@ -155,6 +163,7 @@ export class ReplyFollower {
   serverPacket(packet: FramedPacket): void {
     if (this.lost) return;
     try {
+      if (packet.firstByte === 0xff && isProgressReport(packet.payload)) return;
       const head = this.queue[0];
       if (!head) throw new Error(`the compute sent a packet (0x${(packet.firstByte ?? 0).toString(16)}) no command asked for`);
       this.step(head, packet);
