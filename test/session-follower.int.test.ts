@@ -254,6 +254,12 @@ describe("binary protocol packets no driver sends (raw client)", () => {
       raw.send(Buffer.concat([Buffer.from([Command.INIT_DB]), Buffer.from("otherdb")]));
       await raw.read();
       expect(follower.state.database).toBe("otherdb");
+      raw.send(Buffer.from([Command.SET_OPTION, 0, 0])); // multi-statements on: answered with an EOF
+      expect((await raw.read()).payload[0]).toBe(0xfe);
+      expect(follower.state.multiStatements).toBe(true);
+      raw.send(Buffer.concat([Buffer.from([Command.QUERY]), Buffer.from("DO 1; DO 2")]));
+      expect((await raw.readN(2)).map((p) => p.payload[0])).toEqual([0x00, 0x00]);
+      expect(follower.pins()).toEqual([]);
 
       raw.send(Buffer.concat([Buffer.from([Command.STMT_PREPARE]), Buffer.from("SELECT id FROM appdb.t WHERE v >= ?")]));
       const [prepareOk] = await raw.readN(5); // OK, 1 parameter + EOF, 1 column + EOF

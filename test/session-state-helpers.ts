@@ -42,6 +42,7 @@ export async function applyPlan(conn: Connection, plan: RestorePlan): Promise<Ma
   const statements = new Map<number, PreparedStatementInfo>();
   for (const step of plan.steps) {
     if (step.kind === "query") await conn.query(step.sql);
+    else if (step.kind === "set-option") throw new Error("mysql2 cannot send COM_SET_OPTION (and never does)");
     else {
       const statement = await conn.prepare(step.sql);
       const params = inner(statement).parameters.length;

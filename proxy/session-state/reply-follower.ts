@@ -34,6 +34,8 @@ export interface CommandInfo {
   schema?: string;
   /** COM_CHANGE_USER's packet, for the caller to decode with the session's capabilities. */
   payload?: Buffer;
+  /** COM_SET_OPTION's option: 0 turns multi-statements on, 1 off. */
+  option?: number;
 }
 
 export type ResultSummary =
@@ -188,6 +190,7 @@ export class ReplyFollower {
       if (code === Command.QUERY || code === Command.STMT_PREPARE) info.sql = payload.subarray(1).toString("utf8");
       else if (code === Command.INIT_DB) info.schema = payload.subarray(1).toString("utf8");
       else if (code === Command.CHANGE_USER) info.payload = Buffer.from(payload);
+      else if (code === Command.SET_OPTION && payload.length >= 3) info.option = payload.readUInt16LE(1);
       else if (STATEMENT_COMMANDS.has(code)) info.statementId = statementIdOf(payload);
       if (code === Command.STMT_EXECUTE) info.cursor = (executeFlagsOf(payload) & (CursorType.READ_ONLY | CursorType.FOR_UPDATE | CursorType.SCROLLABLE)) !== 0;
     }

@@ -47,6 +47,16 @@ describe("restorePlan", () => {
     expect(steps).toContain("SET SESSION `collation_connection` = 'utf8mb4_general_ci', `sql_mode` = DEFAULT");
   });
 
+  it("sets multi-statements as the session's COM_SET_OPTION last did", () => {
+    const state = new SessionState(CAPS, { user: "app", database: null });
+    expect(restorePlan(state, capture()).steps.some((s) => s.kind === "set-option")).toBe(false);
+    state.multiStatements = true;
+    expect(restorePlan(state, capture()).steps.slice(0, 2)).toEqual([
+      { kind: "query", sql: TRACKING_SETUP_SQL },
+      { kind: "set-option", option: 0 },
+    ]);
+  });
+
   it("refuses a session without a database whose prepared statements needed one", () => {
     const state = new SessionState(CAPS, { user: "app", database: null });
     state.prepared.set(1, { clientId: 1, sql: "SELECT * FROM t", params: 0, columns: 1, context: { database: "gone", variables: {} } });

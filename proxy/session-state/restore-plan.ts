@@ -5,7 +5,8 @@ import { TRACKING_SETUP_SQL } from "./tracking-settings";
 // The steps that bring a fresh connection, logged in as the session's role (without a database), to the
 // state the session had when it parked:
 //
-//   1. the tracking settings (so the restored session is followed like the first one);
+//   1. the tracking settings (so the restored session is followed like the first one), and multi-statements
+//      as COM_SET_OPTION last set them;
 //   2. prepared statements, grouped by the database and parse-relevant variables they were prepared
 //      under (sql_mode, character_set_client, collation_connection: they change what SQL text means),
 //      each group's context set before it is prepared; the client keeps its ids, the proxy maps them;
@@ -22,7 +23,9 @@ import { TRACKING_SETUP_SQL } from "./tracking-settings";
 export type RestoreStep =
   | { kind: "query"; sql: string }
   /** COM_STMT_PREPARE; the new statement id maps to clientId, and must have `params` parameters. */
-  | { kind: "prepare"; clientId: number; sql: string; params: number };
+  | { kind: "prepare"; clientId: number; sql: string; params: number }
+  /** COM_SET_OPTION: multi-statements on (0) or off (1), as the session last set them. */
+  | { kind: "set-option"; option: 0 | 1 };
 
 export interface RestorePlan {
   /** Log in as this role, without a database. */
@@ -99,6 +102,7 @@ function prepareSteps(statements: PreparedStatement[], finalDatabase: string | n
 
 export function restorePlan(state: SessionState, capture: ParkCapture): RestorePlan {
   const steps: RestoreStep[] = [{ kind: "query", sql: TRACKING_SETUP_SQL }];
+  if (state.multiStatements !== null) steps.push({ kind: "set-option", option: state.multiStatements ? 0 : 1 });
   const prepared = [...state.prepared.values()].sort((a, b) => a.clientId - b.clientId);
   steps.push(...prepareSteps(prepared, state.database));
 

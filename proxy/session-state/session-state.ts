@@ -50,6 +50,11 @@ export class SessionState {
   /** session_track_transaction_info's 8 flags, when reported. */
   transactionState: string | null = null;
   readonly prepared = new Map<number, PreparedStatement>();
+  /**
+   * Multi-statements as COM_SET_OPTION last set them (null: as the login's capabilities say). The option
+   * outlives COM_RESET_CONNECTION (seen on MariaDB 10.11), so a reset keeps it.
+   */
+  multiStatements: boolean | null = null;
   /** Latest status flags; null when unknown (before any, or after an error that may have left a transaction). */
   status: number | null;
 
@@ -125,6 +130,9 @@ export class SessionState {
         break;
       case Command.INIT_DB:
         if (!reply.error && info.schema !== undefined) this.database = info.schema;
+        break;
+      case Command.SET_OPTION:
+        if (!reply.error && (info.option === 0 || info.option === 1)) this.multiStatements = info.option === 0;
         break;
       case Command.RESET_CONNECTION:
         if (!reply.error) this.reset(this.database);
