@@ -24,7 +24,7 @@ export class RawClient {
     });
   }
 
-  static async connect(port: number, user: string, password: string, database: string): Promise<RawClient> {
+  static async connect(port: number, user: string, password: string, database: string, deprecateEof = false): Promise<RawClient> {
     const socket = net.connect(port, "127.0.0.1");
     await new Promise<void>((resolve, reject) => socket.once("connect", resolve).once("error", reject));
     const client = new RawClient(socket);
@@ -37,7 +37,8 @@ export class RawClient {
       Capability.CONNECT_WITH_DB |
       Capability.TRANSACTIONS |
       Capability.MULTI_RESULTS |
-      Capability.SESSION_TRACK;
+      Capability.SESSION_TRACK |
+      (deprecateEof ? Capability.DEPRECATE_EOF : 0);
     const response = encodeHandshakeResponse({
       capabilities,
       extendedCapabilities: 0,
@@ -71,13 +72,13 @@ export class RawClient {
     return packets;
   }
 
-  /** Reads until a packet whose first byte is 0xFE (EOF) or 0xFF (ERR), inclusive. */
+  /** Reads until a packet whose first byte is 0xFE (EOF, or OK ending a result set) or 0xFF (ERR), inclusive. */
   async readUntilEnd(): Promise<Packet[]> {
     const packets: Packet[] = [];
     for (;;) {
       const p = await this.read();
       packets.push(p);
-      if ((p.payload[0] === 0xfe && p.payload.length < 9) || p.payload[0] === 0xff) return packets;
+      if ((p.payload[0] === 0xfe && p.payload.length < 0xffffff) || p.payload[0] === 0xff) return packets;
     }
   }
 

@@ -243,10 +243,10 @@ describe("pins", () => {
   });
 });
 
-describe("binary protocol packets no driver sends (raw client)", () => {
+describe.each([false, true])("binary protocol packets no driver sends (raw client, CLIENT_DEPRECATE_EOF: %s)", (deprecateEof) => {
   it("follows COM_INIT_DB, cursors with COM_STMT_FETCH, long data, COM_STMT_RESET and COM_STMT_CLOSE", async () => {
-    await root.query("INSERT INTO appdb.t (v) VALUES (100), (101), (102)");
-    const raw = await RawClient.connect(tap.port, server.user, server.password, "appdb");
+    await root.query("DELETE FROM appdb.t WHERE v >= 100; INSERT INTO appdb.t (v) VALUES (100), (101), (102)");
+    const raw = await RawClient.connect(tap.port, server.user, server.password, "appdb", deprecateEof);
     const follower = tap.sessions.at(-1)!.follower!;
     try {
       raw.send(Buffer.concat([Buffer.from([Command.QUERY]), Buffer.from(TRACKING_SETUP_SQL)]));
@@ -262,7 +262,7 @@ describe("binary protocol packets no driver sends (raw client)", () => {
       expect(follower.pins()).toEqual([]);
 
       raw.send(Buffer.concat([Buffer.from([Command.STMT_PREPARE]), Buffer.from("SELECT id FROM appdb.t WHERE v >= ?")]));
-      const [prepareOk] = await raw.readN(5); // OK, 1 parameter + EOF, 1 column + EOF
+      const [prepareOk] = await raw.readN(deprecateEof ? 3 : 5); // OK, 1 parameter [+ EOF], 1 column [+ EOF]
       const id = prepareOk!.payload.readUInt32LE(1);
       expect(follower.state.prepared.get(id)).toMatchObject({ sql: "SELECT id FROM appdb.t WHERE v >= ?", params: 1, columns: 1, context: { database: "otherdb" } });
 
@@ -270,7 +270,9 @@ describe("binary protocol packets no driver sends (raw client)", () => {
       bigint.writeBigInt64LE(100n);
       const params = Buffer.concat([Buffer.from([CursorType.READ_ONLY, 1, 0, 0, 0, 0, 1, 0x08, 0x00]), bigint]);
       raw.send(encodeStatementCommand(Command.STMT_EXECUTE, id, params));
-      const opened = await raw.readN(3); // column count, column, EOF with SERVER_STATUS_CURSOR_EXISTS
+      const opened = await raw.readUntilEnd(); // column count, column, EOF (or OK) with SERVER_STATUS_CURSOR_EXISTS
+      expect(opened).toHaveLength(3);
+      // status at offset 3 in both: EOF (0xFE, warnings, status) and OK (0xFE, 0 rows, 0 id, status)
       expect(opened[2]!.payload.readUInt16LE(3) & ServerStatus.CURSOR_EXISTS).toBeTruthy();
       expect(follower.replies.inFlight).toBe(0);
       expect(pinCodes(follower)).toEqual(["cursor"]);
