@@ -58,7 +58,11 @@ export async function startPlainMariadb(): Promise<PlainMariadb> {
     ],
     { stdio: "ignore" },
   );
+  // A test run that ends without its afterAll (a hook timeout, Ctrl-C) must not leave the server behind.
+  const killOnExit = () => child.kill("SIGKILL");
+  process.once("exit", killOnExit);
   const stop = async () => {
+    process.off("exit", killOnExit);
     if (child.exitCode === null) {
       child.kill("SIGTERM");
       await new Promise((resolve) => child.once("exit", resolve));
