@@ -117,6 +117,16 @@ describe("restore", () => {
     await b.end();
   });
 
+  it("a prepared statement that no longer compiles makes the restore fail with the server's error", async () => {
+    const { conn: a, follower } = await sessionA();
+    await a.query("CREATE TABLE vanishing (a INT)");
+    await a.prepare("SELECT a FROM vanishing WHERE a > ?");
+    await a.query("DROP TABLE vanishing");
+    const plan = await planFor(a, follower.state);
+    const { conn: b } = await sessionB();
+    await expect(applyPlan(b, plan)).rejects.toMatchObject({ errno: 1146, message: expect.stringMatching(/vanishing/) });
+  });
+
   it("restores a session whose database was dropped, and refuses to plan when prepared statements need it", async () => {
     const { conn: a, follower } = await sessionA();
     await a.query("CREATE DATABASE gone");
