@@ -92,6 +92,26 @@ export class BufferReader {
   lenencBytes(): Buffer {
     return this.bytes(this.lenenc());
   }
+
+  /** Length-encoded integer of any size (affected rows and insert ids of OK packets reach 2^64 - 1). */
+  lenencBig(): bigint {
+    const first = this.u8();
+    if (first < 0xfb) return BigInt(first);
+    if (first === 0xfc) return BigInt(this.u16());
+    if (first === 0xfd) {
+      this.need(3);
+      const v = this.buffer.readUIntLE(this.offset, 3);
+      this.offset += 3;
+      return BigInt(v);
+    }
+    if (first === 0xfe) {
+      this.need(8);
+      const v = this.buffer.readBigUInt64LE(this.offset);
+      this.offset += 8;
+      return v;
+    }
+    throw new MalformedPacketError("invalid length-encoded integer");
+  }
 }
 
 export function lenencInt(n: number): Buffer {

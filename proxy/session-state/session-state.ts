@@ -1,0 +1,345 @@
+import { decodeChangeUser } from "../protocol/change-user";
+import { Command, ServerStatus } from "../protocol/constants";
+import type { OkPacket } from "../protocol/ok-packet";
+import type { Reply } from "./reply-follower";
+import { classifyQuery, type Effect, type StatementClass } from "./statement-classifier";
+import { TRACKING_SETTINGS } from "./tracking-settings";
+
+// The state of one client session as far as a fresh connection would need it: what session tracking
+// reported (system variables the session changed, the current database, the characteristics of the next
+// transaction), what the proxy saw the client send (prepared statements with their SQL, COM_INIT_DB,
+// COM_RESET_CONNECTION, COM_CHANGE_USER), the latest status flags, and what pins the session to its
+// connection (the classifier's effects). User variables and LAST_INSERT_ID() are not followed: they are
+// read once, when the session parks (park-capture.ts).
+
+/** The variables that shape how a statement's text is parsed, recorded with each prepared statement. */
+export const PARSE_CONTEXT_VARIABLES = ["sql_mode", "character_set_client", "collation_connection"] as const;
+
+export interface PrepareContext {
+  database: string | null;
+  /** The tracked values of PARSE_CONTEXT_VARIABLES when the statement was prepared (absent: as at login). */
+  variables: Record<string, string>;
+}
+
+export interface PreparedStatement {
+  /** The id the client knows the statement by. */
+  clientId: number;
+  sql: string;
+  params: number;
+  columns: number;
+  context: PrepareContext;
+}
+
+/** Session variables whose value cannot be carried to another connection as a plain SET. */
+const NOT_RESTORABLE: Record<string, string> = {
+  timestamp: "SET timestamp (a fixed clock)",
+  rand_seed1: "SET rand_seed1",
+  rand_seed2: "SET rand_seed2",
+  pseudo_thread_id: "SET pseudo_thread_id",
+  insert_id: "SET insert_id",
+  gtid_seq_no: "SET gtid_seq_no",
+};
+
+export class SessionState {
+  user: string;
+  database: string | null;
+  /** Tracked system variables the session changed since login, by lower-case name. */
+  readonly variables = new Map<string, string>();
+  /** SQL that reproduces the next transaction's characteristics (SET TRANSACTION ...), "" when none. */
+  transactionCharacteristics = "";
+  /** session_track_transaction_info's 8 flags, when reported. */
+  transactionState: string | null = null;
+  readonly prepared = new Map<number, PreparedStatement>();
+  /**
+   * Multi-statements as COM_SET_OPTION last set them (null: as the login's capabilities say). The option
+   * outlives COM_RESET_CONNECTION (seen on MariaDB 10.11), so a reset keeps it.
+   */
+  multiStatements: boolean | null = null;
+  /** Latest status flags; null when unknown (before any, or after an error that may have left a transaction). */
+  status: number | null;
+
+  tableLocks = false;
+  globalReadLock = false;
+  backupLock = false;
+  xa = false;
+  roleSet = false;
+  readonly temporaryTables = new Set<string>();
+  readonly handlers = new Set<string>();
+  readonly sqlPrepared = new Set<string>();
+  /** GET_LOCK() names held, with counts (locks are re-entrant); unknownLocks when a name was not a literal. */
+  readonly userLocks = new Map<string, number>();
+  unknownLocks = false;
+  /** Reasons the session's state could not be followed (sticky until reset). */
+  readonly untracked = new Set<string>();
+  /**
+   * Whether the connection tracks what the proxy needs: set when a reply reports every tracking setting
+   * with an acceptable value (the reply to TRACKING_SETUP_SQL), or from the start when the compute's
+   * global defaults already track it. COM_RESET_CONNECTION and COM_CHANGE_USER put session variables back
+   * to the global defaults, so after them the proxy must set tracking up again.
+   */
+  trackingReady: boolean;
+  private readonly trackingByDefault: boolean;
+
+  constructor(
+    readonly capabilities: number,
+    login: { user: string; database: string | null; status?: number | null; trackingByDefault?: boolean },
+  ) {
+    this.user = login.user;
+    this.database = login.database;
+    this.status = login.status ?? null;
+    this.trackingByDefault = login.trackingByDefault ?? false;
+    this.trackingReady = this.trackingByDefault;
+  }
+
+  /** Apply a finished reply (from ReplyFollower.onReply). */
+  applyReply(reply: Reply): void {
+    const info = reply.command;
+    let stateChanged = false;
+    const reported = new Set<string>();
+    for (const result of reply.results) {
+      const ok = result.ok;
+      if (ok) stateChanged = this.applyTracked(ok, reported) || stateChanged;
+    }
+    if (reply.status !== null) this.status = reply.status;
+    if (Object.keys(TRACKING_SETTINGS).every((name) => reported.has(name))) this.trackingReady = true;
+    switch (info.code) {
+      case Command.QUERY:
+        if (info.sql === undefined) this.untracked.add("a statement too large for the proxy to inspect");
+        else this.applyStatements(classifyQuery(info.sql), reply, stateChanged, reported);
+        break;
+      case Command.STMT_EXECUTE:
+      case Command.STMT_BULK_EXECUTE: {
+        const statement = info.statementId === undefined ? undefined : this.prepared.get(info.statementId);
+        if (statement) this.applyStatements(classifyQuery(statement.sql), reply, stateChanged, reported);
+        else if (!reply.error) this.untracked.add("an execute of a statement the proxy did not see prepared");
+        break;
+      }
+      case Command.STMT_PREPARE:
+        if (reply.prepared && info.sql !== undefined) {
+          this.prepared.set(reply.prepared.statementId, {
+            clientId: reply.prepared.statementId,
+            sql: info.sql,
+            params: reply.prepared.params,
+            columns: reply.prepared.columns,
+            context: this.parseContext(),
+          });
+        }
+        break;
+      case Command.STMT_CLOSE:
+        if (info.statementId !== undefined) this.prepared.delete(info.statementId);
+        break;
+      case Command.INIT_DB:
+        if (!reply.error && info.schema !== undefined) this.database = info.schema;
+        break;
+      case Command.SET_OPTION:
+        if (!reply.error && (info.option === 0 || info.option === 1)) this.multiStatements = info.option === 0;
+        break;
+      case Command.RESET_CONNECTION:
+        if (!reply.error) this.reset(this.database);
+        break;
+      case Command.CHANGE_USER:
+        if (!reply.error && info.payload) {
+          const change = decodeChangeUser(info.payload, this.capabilities);
+          this.user = change.user;
+          this.reset(change.database);
+          for (const result of reply.results) if (result.ok) this.applyTracked(result.ok, new Set());
+        }
+        break;
+    }
+  }
+
+  /** The parse context now, to be recorded with a statement prepared now. */
+  parseContext(): PrepareContext {
+    const variables: Record<string, string> = {};
+    for (const name of PARSE_CONTEXT_VARIABLES) {
+      const value = this.variables.get(name);
+      if (value !== undefined) variables[name] = value;
+    }
+    return { database: this.database, variables };
+  }
+
+  /**
+   * Session tracking's report in one OK packet; whether it said "some state changed". The names of the
+   * tracking settings it reported with a value the proxy can work with go into `acceptedTracking`.
+   */
+  private applyTracked(ok: OkPacket, acceptedTracking: Set<string>): boolean {
+    let stateChanged = false;
+    for (const change of ok.sessionState) {
+      switch (change.type) {
+        case "system-variable": {
+          const name = change.name.toLowerCase();
+          const tracking = TRACKING_SETTINGS[name];
+          if (tracking) {
+            if (tracking.accepts(change.value)) acceptedTracking.add(name);
+            else this.untracked.add(`the client changed ${name}, so its session can no longer be followed`);
+            break;
+          }
+          this.variables.set(name, change.value);
+          break;
+        }
+        case "schema":
+          this.database = change.name === "" ? null : change.name;
+          break;
+        case "state-change":
+          stateChanged ||= change.changed;
+          break;
+        case "transaction-characteristics":
+          this.transactionCharacteristics = change.sql;
+          break;
+        case "transaction-state":
+          this.transactionState = change.state;
+          break;
+        case "gtids":
+          break;
+        case "unknown":
+          this.untracked.add(`session-state entry of type ${change.code}`);
+          break;
+      }
+    }
+    return stateChanged;
+  }
+
+  private applyStatements(statements: StatementClass[], reply: Reply, stateChanged: boolean, acceptedTracking: Set<string>) {
+    const failed = reply.error !== null;
+    const single = statements.length <= 1;
+    if (failed) {
+      // An error may leave a transaction that an earlier status does not show (autocommit off, or a
+      // routine that began one): the status is unknown until the next OK or EOF says.
+      const before = this.status;
+      const quietAutocommit = before !== null && (before & ServerStatus.AUTOCOMMIT) !== 0 && (before & ServerStatus.IN_TRANS) === 0;
+      if (!quietAutocommit || statements.some((s) => s.mayStartTransaction)) this.status = null;
+    }
+    for (const statement of statements) {
+      for (const effect of statement.effects) {
+        // What a failed single statement adds did not happen (except a lock taken before a later error);
+        // in a failed multi-statement query it may have: pin. Releases count only when everything succeeded.
+        const adds = isAdding(effect);
+        if (adds && failed && single && effect.type !== "get-lock") continue;
+        if (!adds && failed) continue;
+        if (effect.type === "tracking-set") {
+          // A changed tracking list no longer reports its own change: unless the reply showed an
+          // acceptable value, the session can no longer be followed.
+          if (!acceptedTracking.has(effect.name)) this.untracked.add(`the client changed ${effect.name}, so its session can no longer be followed`);
+          continue;
+        }
+        this.applyEffect(effect, stateChanged);
+      }
+    }
+  }
+
+  private applyEffect(effect: Effect, stateChanged: boolean) {
+    const qualified = (name: string) => (name.includes(".") || this.database === null ? name : `${this.database}.${name}`);
+    switch (effect.type) {
+      case "lock-tables":
+        this.tableLocks = true;
+        break;
+      case "unlock-tables":
+        this.tableLocks = false;
+        this.globalReadLock = false;
+        break;
+      case "global-read-lock":
+        this.globalReadLock = true;
+        break;
+      case "backup-lock":
+        this.backupLock = true;
+        break;
+      case "backup-unlock":
+        this.backupLock = false;
+        break;
+      case "xa-open":
+        this.xa = true;
+        break;
+      case "xa-close":
+        this.xa = false;
+        break;
+      case "temporary-created":
+        this.temporaryTables.add(qualified(effect.name));
+        break;
+      case "tables-dropped":
+        for (const name of effect.names) this.temporaryTables.delete(qualified(name));
+        break;
+      case "handler-open":
+        this.handlers.add(effect.alias.toLowerCase());
+        break;
+      case "handler-close":
+        this.handlers.delete(effect.alias.toLowerCase());
+        break;
+      case "sql-prepare":
+        this.sqlPrepared.add(effect.name.toLowerCase());
+        break;
+      case "sql-deallocate":
+        this.sqlPrepared.delete(effect.name.toLowerCase());
+        break;
+      case "get-lock":
+        if (effect.name === null) this.unknownLocks = true;
+        else this.userLocks.set(effect.name.toLowerCase(), (this.userLocks.get(effect.name.toLowerCase()) ?? 0) + 1);
+        break;
+      case "release-lock": {
+        if (effect.name === null) break; // which lock? keep them all
+        const key = effect.name.toLowerCase();
+        const count = (this.userLocks.get(key) ?? 0) - 1;
+        if (count > 0) this.userLocks.set(key, count);
+        else this.userLocks.delete(key);
+        break;
+      }
+      case "release-all-locks":
+        this.userLocks.clear();
+        this.unknownLocks = false;
+        break;
+      case "set-role":
+        this.roleSet = true;
+        break;
+      case "variable-default":
+        // The tracker reported the new value, which a SET can carry over, except for the variables
+        // whose value moves by itself after DEFAULT (timestamp: the clock runs again).
+        if (NOT_RESTORABLE[effect.name]) this.variables.delete(effect.name);
+        break;
+      case "tracking-set":
+        break;
+      case "opaque":
+        // System variables such SQL sets are tracked and user variables are read at parking; anything
+        // else it changed (a temporary table, an SQL prepared statement) only shows as "state changed".
+        if (stateChanged) this.untracked.add(`${effect.what} changed session state the proxy cannot see`);
+        break;
+    }
+  }
+
+  /** COM_RESET_CONNECTION and COM_CHANGE_USER: back to a fresh login's state. */
+  reset(database: string | null) {
+    this.database = database;
+    this.variables.clear();
+    this.transactionCharacteristics = "";
+    this.transactionState = null;
+    this.prepared.clear();
+    this.tableLocks = this.globalReadLock = this.backupLock = this.xa = this.roleSet = false;
+    this.temporaryTables.clear();
+    this.handlers.clear();
+    this.sqlPrepared.clear();
+    this.userLocks.clear();
+    this.unknownLocks = false;
+    this.untracked.clear();
+    this.trackingReady = this.trackingByDefault;
+  }
+
+  /** Variables the session set that no SET can carry over (each pins it). */
+  notRestorableVariables(): string[] {
+    return [...this.variables.keys()].filter((name) => NOT_RESTORABLE[name]).map((name) => NOT_RESTORABLE[name]!);
+  }
+}
+
+function isAdding(effect: Effect): boolean {
+  switch (effect.type) {
+    case "unlock-tables":
+    case "backup-unlock":
+    case "xa-close":
+    case "tables-dropped":
+    case "handler-close":
+    case "sql-deallocate":
+    case "release-lock":
+    case "release-all-locks":
+    case "variable-default":
+      return false;
+    default:
+      return true;
+  }
+}
