@@ -28,18 +28,15 @@ const FATAL_WAITING = new Set([
 export function podFailure(pod: V1Pod): string | null {
   if (pod.status?.phase === "Failed") return "the MariaDB server's pod failed";
   for (const c of pod.status?.containerStatuses ?? []) {
+    // A container that exited is restarted by the kubelet (restartPolicy Always): only its giving up for
+    // now (CrashLoopBackOff) or a container that cannot be made at all is a failure.
     const waiting = c.state?.waiting?.reason;
-    if (waiting && FATAL_WAITING.has(waiting)) {
-      return /Image/.test(waiting)
-        ? "the MariaDB server's image could not be pulled; contact support"
-        : "the MariaDB server stopped while starting; try again, and contact support if it keeps failing";
+    if (!waiting || !FATAL_WAITING.has(waiting)) continue;
+    if (/Image/.test(waiting)) return "the MariaDB server's image could not be pulled; contact support";
+    if (c.lastState?.terminated?.reason === "OOMKilled") {
+      return "the MariaDB server ran out of memory while starting; choose a larger compute size";
     }
-    const terminated = c.state?.terminated;
-    if (terminated) {
-      return terminated.reason === "OOMKilled"
-        ? "the MariaDB server ran out of memory while starting; choose a larger compute size"
-        : "the MariaDB server stopped while starting; try again, and contact support if it keeps failing";
-    }
+    return "the MariaDB server stopped while starting; try again, and contact support if it keeps failing";
   }
   return null;
 }
