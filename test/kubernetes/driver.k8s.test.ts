@@ -106,6 +106,8 @@ describe("kubernetes driver", () => {
 
     await driver.stop(s.computeId, first.driverState);
     expect(t.api.get("StatefulSet", ns, `compute-${s.computeId}`)?.spec?.replicas).toBe(0);
+    const scaleDown = t.api.requests.filter((r) => r.method === "PATCH" && r.path.endsWith(`/statefulsets/compute-${s.computeId}`)).at(-1);
+    expect(scaleDown).toMatchObject({ contentType: "application/json-patch+json", status: 200, body: [{ op: "replace", path: "/spec/replicas", value: 0 }] });
     expect(t.api.get("Pod", ns, pod)).toBeUndefined();
     expect(await driver.inspect(s.computeId, first.driverState)).toMatchObject({ status: "stopped" });
 

@@ -82,22 +82,26 @@ export class FakeCluster {
     if (permanent) this.permanentFailures.add(podKey);
     await this.serial(`pod:${podKey}`, async () => {
       const server = this.servers.get(podKey);
+      // Out of the map first: its exit is ours, not one for the exit watcher to report.
+      this.servers.delete(podKey);
       if (server) {
         signal(server.pid, "SIGKILL");
         await waitForExit(server.pid, server.startTime, 10_000);
-        this.servers.delete(podKey);
       }
       this.setPodStatus(namespace, name, (pod) => containerTerminated(pod, permanent));
     });
-    if (!permanent) {
-      void delay(this.restartDelayMs).then(() =>
-        this.serial(`pod:${podKey}`, async () => {
-          const pod = this.api.get("Pod", namespace, name);
-          if (!pod || pod.metadata.deletionTimestamp || this.closed) return;
-          await this.runPod(pod, restarts(pod) + 1);
-        }),
-      );
-    }
+    if (!permanent) this.restartLater(namespace, name);
+  }
+
+  /** restartPolicy Always: the container is started again in the same pod, its restartCount one higher. */
+  private restartLater(namespace: string, name: string): void {
+    void delay(this.restartDelayMs).then(() =>
+      this.serial(`pod:${key(namespace, name)}`, async () => {
+        const pod = this.api.get("Pod", namespace, name);
+        if (!pod || pod.metadata.deletionTimestamp || this.closed) return;
+        await this.runPod(pod, restarts(pod) + 1);
+      }),
+    );
   }
 
   /** A pod's server pid (null when none runs). */
@@ -267,7 +271,8 @@ export class FakeCluster {
       }));
       const address = this.serviceAddress(pod);
       if (!address) throw new Error(`no Service selects pod ${podKey}`);
-      const podDir = path.join(this.options.root, "pods", namespace!, name);
+      // Short: a unix socket's path must fit in 107 bytes.
+      const podDir = path.join(this.options.root, "pods", createHash("sha256").update(podKey).digest("hex").slice(0, 12));
       await mkdir(podDir, { recursive: true });
       // Volumes: the claim's directory, the Secret's items as files.
       const mounts = new Map<string, string>();
@@ -320,6 +325,13 @@ export class FakeCluster {
       const server = spawnDetached(this.mariadbdPath, args, path.join(podDir, "error.log"), ENV);
       const procStat = await readProcStat(server.pid);
       this.servers.set(podKey, { pid: server.pid, startTime: procStat?.startTime ?? 0, exited: server.exited });
+      // A server that exits by itself is a crash: reported, and restarted like the kubelet does.
+      server.child.once("exit", () => {
+        if (this.closed || this.servers.get(podKey)?.pid !== server.pid) return;
+        this.servers.delete(podKey);
+        void this.serial(`pod:${podKey}`, async () => this.setPodStatus(namespace!, name, (p) => containerTerminated(p, false)));
+        this.restartLater(namespace!, name);
+      });
       this.setPodStatus(namespace!, name, (p) => ({
         ...p.status,
         phase: "Running",
@@ -329,9 +341,9 @@ export class FakeCluster {
       // The readiness probe: the server accepts connections.
       const deadline = Date.now() + 60_000;
       while (!(await accepts(address, 3306))) {
-        if (server.exited() || Date.now() > deadline) {
-          this.servers.delete(podKey);
-          this.setPodStatus(namespace!, name, (p) => containerTerminated(p, false));
+        if (server.exited()) return; // the exit watcher reports it
+        if (Date.now() > deadline) {
+          signal(server.pid, "SIGKILL");
           return;
         }
         await delay(20);

@@ -50,7 +50,8 @@ export async function startTestCluster(options: { readyDelayMs?: number } = {}):
       await cluster.close();
       await api.close();
       uninstallDns();
-      fs.rmSync(root, { recursive: true, force: true });
+      // KEEP_FAKE_CLUSTER=1 keeps the pods' files (error logs) for a look after a failure.
+      if (!process.env.KEEP_FAKE_CLUSTER) fs.rmSync(root, { recursive: true, force: true });
     },
   };
 }

@@ -5,7 +5,7 @@ import { nativePasswordHash } from "../../../auth/native-password";
 import { logger } from "../../../logger";
 import type { ComputeDriver, ComputeSpec, DriverState, Endpoint, InspectResult, RoleSpec, StartResult } from "../types";
 import { assertRoles, closeAdmin, ensureDatabase, killSessions, syncRoleAccounts, userSessionIds } from "../local/admin-sql";
-import { apiErrorMessage, createOrAdopt, deleteIfPresent, mergePatch, readOrNull, type KubeApis } from "./kube-client";
+import { apiErrorMessage, createOrAdopt, deleteIfPresent, isConflict, mergePatch, readOrNull, type KubeApis } from "./kube-client";
 import {
   adminSecretManifest,
   limitRangeManifest,
@@ -75,6 +75,11 @@ function parseState(state: DriverState | null): KubeState | null {
   };
 }
 
+/** An RFC 6901 pointer segment (a "/" in an annotation's name is "~1"). */
+function jsonPointer(segment: string): string {
+  return segment.replace(/~/g, "~0").replace(/\//g, "~1");
+}
+
 function toDriverState(names: ComputeNames, restarts: number): DriverState {
   return { namespace: names.namespace, name: names.name, host: names.host, port: MARIADB_PORT, restarts };
 }
@@ -123,11 +128,12 @@ export class KubernetesDriver implements ComputeDriver {
     if (!names) return;
     const sts = await readOrNull(() => this.apis.apps.readNamespacedStatefulSet({ namespace: names.namespace, name: names.name }));
     if (!sts) return;
-    if (sts.spec?.replicas !== 0 || sts.metadata?.annotations?.[PAUSED_ANNOTATION]) {
-      await this.apis.apps.patchNamespacedStatefulSet(
-        { namespace: names.namespace, name: names.name, body: { metadata: { annotations: { [PAUSED_ANNOTATION]: null } }, spec: { replicas: 0 } } },
-        mergePatch,
-      );
+    // A JSON patch: replicas to 0, and the warm tier's mark removed if it is there.
+    const operations: object[] = [];
+    if (sts.spec?.replicas !== 0) operations.push({ op: "replace", path: "/spec/replicas", value: 0 });
+    if (sts.metadata?.annotations?.[PAUSED_ANNOTATION]) operations.push({ op: "remove", path: `/metadata/annotations/${jsonPointer(PAUSED_ANNOTATION)}` });
+    if (operations.length > 0) {
+      await this.apis.apps.patchNamespacedStatefulSet({ namespace: names.namespace, name: names.name, body: operations });
     }
     // Stopped means the server is gone (its memory freed, its sessions closed), not only asked to go.
     await waitForPod({
@@ -271,49 +277,42 @@ export class KubernetesDriver implements ComputeDriver {
     return value;
   }
 
-  /** Create the StatefulSet at 1 replica, or bring the existing one to 1 and to the current spec. */
+  /**
+   * Create the StatefulSet at 1 replica, or bring the existing one to 1 and to the current spec. Each patch
+   * names the resourceVersion it was made from: a StatefulSet changed in between (another replica of the
+   * control plane) answers 409, and the change is made again from a fresh read.
+   */
   private async ensureStatefulSet(spec: ComputeSpec, names: ComputeNames): Promise<void> {
     const desired = statefulSetManifest(spec, names, this.options, 1);
     const { apps } = this.apis;
-    let existing: V1StatefulSet | null = await readOrNull(() => apps.readNamespacedStatefulSet({ namespace: names.namespace, name: names.name }));
-    if (!existing) {
-      existing = await createOrAdopt(
-        () => apps.createNamespacedStatefulSet({ namespace: names.namespace, body: desired }),
-        () => apps.readNamespacedStatefulSet({ namespace: names.namespace, name: names.name }),
-      );
-    }
-    const wantHash = desired.metadata!.annotations![SPEC_HASH_ANNOTATION];
-    const annotations = existing.metadata?.annotations ?? {};
-    if (annotations[SPEC_HASH_ANNOTATION] !== wantHash) {
-      // A changed spec (size, image, settings): the pod template is replaced (merge patch: lists are
-      // replaced whole); the StatefulSet controller rolls the pod. The volume claim template cannot change.
-      await apps.patchNamespacedStatefulSet(
-        {
-          namespace: names.namespace,
-          name: names.name,
-          body: {
-            metadata: { annotations: { [SPEC_HASH_ANNOTATION]: wantHash, [PAUSED_ANNOTATION]: null } },
-            spec: { replicas: 1, template: desired.spec!.template },
-          },
+    const wantHash = desired.metadata!.annotations![SPEC_HASH_ANNOTATION]!;
+    for (let attempt = 1; ; attempt++) {
+      let existing: V1StatefulSet | null = await readOrNull(() => apps.readNamespacedStatefulSet({ namespace: names.namespace, name: names.name }));
+      if (!existing) {
+        existing = await createOrAdopt(
+          () => apps.createNamespacedStatefulSet({ namespace: names.namespace, body: desired }),
+          () => apps.readNamespacedStatefulSet({ namespace: names.namespace, name: names.name }),
+        );
+      }
+      const annotations = existing.metadata?.annotations ?? {};
+      const changed = annotations[SPEC_HASH_ANNOTATION] !== wantHash;
+      if (!changed && existing.spec?.replicas === 1 && !annotations[PAUSED_ANNOTATION]) return;
+      // A changed spec (size, image, settings) replaces the pod template (a merge patch replaces lists
+      // whole) and the StatefulSet controller rolls the pod; the volume claim template cannot change.
+      const body = {
+        metadata: {
+          resourceVersion: existing.metadata?.resourceVersion,
+          annotations: { [PAUSED_ANNOTATION]: null, ...(changed ? { [SPEC_HASH_ANNOTATION]: wantHash } : {}) },
         },
-        mergePatch,
-      );
-      logger.info({ computeId: spec.computeId }, "compute StatefulSet patched to the current spec");
-    } else if (existing.spec?.replicas !== 1) {
-      // Scale up with a JSON patch that also tests the version read: a concurrent change answers 409.
-      await apps.patchNamespacedStatefulSet({
-        namespace: names.namespace,
-        name: names.name,
-        body: [
-          { op: "test", path: "/metadata/resourceVersion", value: existing.metadata?.resourceVersion },
-          { op: "replace", path: "/spec/replicas", value: 1 },
-        ],
-      });
-    } else if (annotations[PAUSED_ANNOTATION]) {
-      await apps.patchNamespacedStatefulSet(
-        { namespace: names.namespace, name: names.name, body: { metadata: { annotations: { [PAUSED_ANNOTATION]: null } } } },
-        mergePatch,
-      );
+        spec: { replicas: 1, ...(changed ? { template: desired.spec!.template } : {}) },
+      };
+      try {
+        await apps.patchNamespacedStatefulSet({ namespace: names.namespace, name: names.name, body }, mergePatch);
+        if (changed) logger.info({ computeId: spec.computeId }, "compute StatefulSet patched to the current spec");
+        return;
+      } catch (error) {
+        if (!isConflict(error) || attempt >= 5) throw error;
+      }
     }
   }
 
