@@ -1,0 +1,101 @@
+import fs from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { KubeConfig, loadAllYaml } from "@kubernetes/client-node";
+import { nativePasswordHash } from "@/server/auth/native-password";
+import { kubeApis } from "@/server/compute/drivers/kubernetes/kube-client";
+import { KubernetesDriver } from "@/server/compute/drivers/kubernetes/kubernetes-driver";
+import { startTestCluster, type TestCluster } from "./harness";
+import { schemaError } from "./validate-object";
+
+// Every object the driver sends, and every manifest in deploy/, against the Kubernetes OpenAPI schemas
+// (the kubernetes-models package).
+
+const DEPLOY = path.join(import.meta.dirname, "..", "..", "deploy", "kubernetes");
+
+let t: TestCluster;
+beforeAll(async () => {
+  t = await startTestCluster({ readyDelayMs: 20 });
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+describe("Kubernetes schemas", () => {
+  it("every object the driver creates or patches validates, on every plan and with the storage layer configured", async () => {
+    const kc = new KubeConfig();
+    kc.loadFromFile(t.kubeconfig);
+    const driver = new KubernetesDriver({
+      apis: kubeApis(kc),
+      image: "docker.io/library/mariadb:10.11",
+      platformNamespace: "mariadb-serverless",
+      storageClass: "fast-ssd",
+      pageserverUrl: "postgresql://pageserver.storage:6400",
+      safekeeperUrls: "safekeeper-0.storage:5454,safekeeper-1.storage:5454",
+      namespacePrefix: "msl-org-",
+      clusterDomain: "cluster.local",
+      startTimeoutMs: 60_000,
+      wakeTimeoutMs: 30_000,
+    });
+    for (const [i, plan] of ["free", "pro", "enterprise"].entries()) {
+      const computeId = `cschema${i}${Date.now().toString(36)}`;
+      const spec = {
+        computeId,
+        projectSlug: `schema-${i}`,
+        database: "main",
+        size: [0.25, 2, 8][i]!,
+        roles: [{ name: "app", passwordHash: nativePasswordHash("x") }],
+        organizationId: `orgschema${i}`,
+        projectId: `projschema${i}`,
+        plan,
+        storageLimitBytes: 1024 ** 3,
+      };
+      const started = await driver.start(spec, null);
+      await driver.pause(computeId, started.driverState);
+      await driver.stop(computeId, started.driverState);
+    }
+    const sent = t.api.requests.filter((r) => r.method === "POST" || r.method === "PATCH");
+    expect(sent.every((r) => r.status < 300)).toBe(true);
+    const kinds = new Set<string>();
+    for (const request of sent.filter((r) => r.method === "POST")) {
+      const object = request.body as { apiVersion: string; kind: string };
+      kinds.add(object.kind);
+      expect(schemaError(object), `${request.path}`).toBeNull();
+    }
+    expect([...kinds].sort()).toEqual(["LimitRange", "Namespace", "NetworkPolicy", "ResourceQuota", "Secret", "Service", "StatefulSet"]);
+    // what the patches made of them
+    for (const kind of ["StatefulSet", "ResourceQuota", "LimitRange"]) {
+      for (const object of t.api.list(kind)) expect(schemaError(object), `${kind} ${object.metadata.name}`).toBeNull();
+    }
+    const sts = t.api.list("StatefulSet").find((s) => s.metadata.namespace === "msl-org-orgschema2")!;
+    const env = (sts.spec as { template: { spec: { containers: { env: { name: string; value?: string }[] }[] } } }).template.spec.containers[0]!.env;
+    expect(env).toEqual(
+      expect.arrayContaining([
+        { name: "PAGESERVER_URL", value: "postgresql://pageserver.storage:6400" },
+        { name: "SAFEKEEPER_URLS", value: "safekeeper-0.storage:5454,safekeeper-1.storage:5454" },
+        { name: "TENANT_ID", value: "orgschema2" },
+        { name: "TIMELINE_ID", value: "projschema2" },
+      ]),
+    );
+  });
+
+  it("a schema the driver could get wrong is caught (the check can fail)", () => {
+    expect(schemaError({ apiVersion: "apps/v1", kind: "StatefulSet", metadata: { name: "x" }, spec: { replicas: "one" } } as never)).toMatch(/replicas/);
+  });
+
+  it("every manifest in deploy/kubernetes validates, and kustomization.yaml lists exactly the files there", () => {
+    const files = fs.readdirSync(DEPLOY).filter((f) => f.endsWith(".yaml"));
+    const kustomization = loadAllYaml(fs.readFileSync(path.join(DEPLOY, "kustomization.yaml"), "utf8"))[0] as { resources: string[] };
+    expect([...kustomization.resources].sort()).toEqual(files.filter((f) => f !== "kustomization.yaml").sort());
+    const kinds: string[] = [];
+    for (const file of kustomization.resources) {
+      for (const doc of loadAllYaml(fs.readFileSync(path.join(DEPLOY, file), "utf8")) as { apiVersion: string; kind: string }[]) {
+        kinds.push(doc.kind);
+        expect(schemaError(doc), `${file}: ${doc.kind}`).toBeNull();
+      }
+    }
+    expect(new Set(kinds)).toEqual(
+      new Set(["Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "ConfigMap", "Secret", "Job", "Deployment", "Service", "PodDisruptionBudget"]),
+    );
+  });
+});
