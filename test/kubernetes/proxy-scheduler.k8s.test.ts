@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import net from "node:net";
 import mysql from "mysql2/promise";
 import { resetConfig } from "@/server/config";
 import { db } from "@/server/db";
@@ -164,6 +165,31 @@ describe("kubernetes driver through the proxy and the scheduler", () => {
       expect(t.api.watchCount - watchesBefore).toBeGreaterThanOrEqual(2);
     } finally {
       t.cluster.setReadyDelay(300);
+    }
+  });
+
+  it("behind a load balancer that sends the PROXY protocol, the wake is recorded with the client's own address", async () => {
+    const c = await tenantWithCompute();
+    await suspended(c);
+    process.env.PROXY_PROTOCOL_TRUSTED = "127.0.0.1";
+    resetConfig();
+    const behindBalancer = await startProxy({ port: 0, metricsPort: null, host: "127.0.0.1" });
+    delete process.env.PROXY_PROTOCOL_TRUSTED;
+    resetConfig();
+    try {
+      // what a load balancer does: its own connection, the client's address in the header, then the bytes
+      const stream = net.connect(behindBalancer.port, "127.0.0.1");
+      stream.write("PROXY TCP4 203.0.113.7 10.0.0.5 51234 3306\r\n");
+      const conn = await mysql.createConnection({ stream, user: `${c.slug}.app`, password: c.password, database: "main" });
+      expect((await conn.query("SELECT 1 AS ok"))[0]).toEqual([{ ok: 1 }]);
+      await conn.end();
+      const wake = await db.operation.findFirst({ where: { computeId: c.computeId, kind: "resume_compute" }, orderBy: { createdAt: "desc" } });
+      expect(wake?.reason).toContain("app@203.0.113.7");
+
+      // from a trusted peer the header is required: a client speaking MySQL straight away is not served
+      await expect(mysql.createConnection({ host: "127.0.0.1", port: behindBalancer.port, user: `${c.slug}.app`, password: c.password, connectTimeout: 2000 })).rejects.toThrow();
+    } finally {
+      await behindBalancer.stop(0);
     }
   });
 });
