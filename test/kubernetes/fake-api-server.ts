@@ -72,6 +72,8 @@ export interface RecordedRequest {
   contentType: string | undefined;
   body: unknown;
   status: number;
+  /** A watch (GET ?watch=true). */
+  watch: boolean;
 }
 
 class ApiError extends Error {
@@ -214,8 +216,9 @@ export class FakeKubernetes extends EventEmitter<{ event: [StoreEvent] }> {
     const raw = await readBody(req);
     const contentType = req.headers["content-type"]?.split(";")[0]?.trim();
     let body: unknown = undefined;
+    const watch = req.method === "GET" && (url.searchParams.get("watch") === "true" || url.searchParams.get("watch") === "1");
     const record = (status: number) =>
-      this.requests.push({ method: req.method ?? "GET", path: url.pathname, contentType, body, status });
+      this.requests.push({ method: req.method ?? "GET", path: url.pathname, contentType, body, status, watch });
     try {
       if (raw.length > 0) {
         try {
@@ -227,7 +230,7 @@ export class FakeKubernetes extends EventEmitter<{ event: [StoreEvent] }> {
       const route = parsePath(url.pathname);
       if (!route) throw new ApiError(404, "NotFound", `the server could not find the requested resource (${url.pathname})`);
       const { type, namespace, name } = route;
-      if (req.method === "GET" && (url.searchParams.get("watch") === "true" || url.searchParams.get("watch") === "1")) {
+      if (watch) {
         record(200);
         this.watch(type, namespace, url.searchParams, res);
         return;

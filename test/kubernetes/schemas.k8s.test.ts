@@ -14,6 +14,7 @@ import { schemaError } from "./validate-object";
 const DEPLOY = path.join(import.meta.dirname, "..", "..", "deploy", "kubernetes");
 
 let t: TestCluster;
+
 beforeAll(async () => {
   t = await startTestCluster({ readyDelayMs: 20 });
 });
@@ -25,7 +26,7 @@ describe("Kubernetes schemas", () => {
   it("every object the driver creates or patches validates, on every plan and with the storage layer configured", async () => {
     const kc = new KubeConfig();
     kc.loadFromFile(t.kubeconfig);
-    const driver = new KubernetesDriver({
+    const makeDriver = () => new KubernetesDriver({
       apis: kubeApis(kc),
       image: "docker.io/library/mariadb:10.11",
       platformNamespace: "mariadb-serverless",
@@ -37,6 +38,8 @@ describe("Kubernetes schemas", () => {
       startTimeoutMs: 60_000,
       wakeTimeoutMs: 30_000,
     });
+    const driver = makeDriver();
+    const specs = [];
     for (const [i, plan] of ["free", "pro", "enterprise"].entries()) {
       const computeId = `cschema${i}${Date.now().toString(36)}`;
       const spec = {
@@ -50,12 +53,24 @@ describe("Kubernetes schemas", () => {
         plan,
         storageLimitBytes: 1024 ** 3,
       };
+      specs.push(spec);
       const started = await driver.start(spec, null);
+      await driver.countUserSessions(computeId, started.driverState);
       await driver.pause(computeId, started.driverState);
       await driver.stop(computeId, started.driverState);
+      await driver.inspect(computeId, null);
+      if (i === 0) {
+        await driver.destroy(computeId, null);
+        await driver.destroy(computeId, null); // nothing left: found by neither its StatefulSet nor its Secret
+      }
     }
+    // Another replica adopts what exists (409 on every create), and the organization changed plans.
+    const adopted = await makeDriver().start({ ...specs[1]!, plan: "enterprise" }, null);
+    await makeDriver().stop(specs[1]!.computeId, adopted.driverState);
     const sent = t.api.requests.filter((r) => r.method === "POST" || r.method === "PATCH");
-    expect(sent.every((r) => r.status < 300)).toBe(true);
+    // accepted, or (adoption) a create of what exists
+    expect(sent.filter((r) => !(r.status < 300 || (r.method === "POST" && r.status === 409)))).toEqual([]);
+    expect(sent.some((r) => r.status === 409)).toBe(true);
     const kinds = new Set<string>();
     for (const request of sent.filter((r) => r.method === "POST")) {
       const object = request.body as { apiVersion: string; kind: string };
@@ -77,6 +92,23 @@ describe("Kubernetes schemas", () => {
         { name: "TIMELINE_ID", value: "projschema2" },
       ]),
     );
+  });
+
+  it("the ClusterRole in deploy/ allows exactly the kinds and verbs the driver used", () => {
+    const verbOf = (method: string, named: boolean, watch: boolean) =>
+      method === "GET" ? (named ? "get" : watch ? "watch" : "list") : ({ POST: "create", PATCH: "patch", PUT: "update", DELETE: "delete" } as Record<string, string>)[method]!;
+    const used = new Set<string>();
+    for (const r of t.api.requests) {
+      const m = /^\/(?:api\/v1|apis\/([^/]+)\/[^/]+)(?:\/namespaces\/[^/]+)?\/([^/]+)(?:\/([^/]+))?$/.exec(r.path);
+      if (!m) continue;
+      const [, group = "", resource, name] = m;
+      used.add(`${group}/${resource}/${verbOf(r.method, Boolean(name), r.watch)}`);
+    }
+    const docs = loadAllYaml(fs.readFileSync(path.join(DEPLOY, "rbac.yaml"), "utf8")) as { kind: string; rules?: { apiGroups: string[]; resources: string[]; verbs: string[] }[] }[];
+    const role = docs.find((d) => d.kind === "ClusterRole")!;
+    const allowed = new Set<string>();
+    for (const rule of role.rules!) for (const g of rule.apiGroups) for (const res of rule.resources) for (const v of rule.verbs) allowed.add(`${g}/${res}/${v}`);
+    expect([...used].sort()).toEqual([...allowed].sort());
   });
 
   it("a schema the driver could get wrong is caught (the check can fail)", () => {
