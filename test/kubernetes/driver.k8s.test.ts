@@ -104,7 +104,11 @@ describe("kubernetes driver", () => {
     await conn.query("INSERT INTO kept VALUES ('survives')");
     await conn.end();
 
+    const measured = await driver.storageBytes(s.computeId, first.driverState);
+    expect(measured).toBeGreaterThan(0);
     await driver.stop(s.computeId, first.driverState);
+    // scaled to 0, the storage is still reported (for the bill): the last measured figure
+    expect(await driver.storageBytes(s.computeId, first.driverState)).toBe(measured);
     expect(t.api.get("StatefulSet", ns, `compute-${s.computeId}`)?.spec?.replicas).toBe(0);
     const scaleDown = t.api.requests.filter((r) => r.method === "PATCH" && r.path.endsWith(`/statefulsets/compute-${s.computeId}`)).at(-1);
     expect(scaleDown).toMatchObject({ contentType: "application/json-patch+json", status: 200, body: [{ op: "replace", path: "/spec/replicas", value: 0 }] });

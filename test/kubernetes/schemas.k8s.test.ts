@@ -56,6 +56,7 @@ describe("Kubernetes schemas", () => {
       specs.push(spec);
       const started = await driver.start(spec, null);
       await driver.countUserSessions(computeId, started.driverState);
+      await driver.storageBytes(computeId, started.driverState);
       await driver.pause(computeId, started.driverState);
       await driver.stop(computeId, started.driverState);
       await driver.inspect(computeId, null);

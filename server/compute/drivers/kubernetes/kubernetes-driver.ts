@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import type { Connection } from "mysql2/promise";
+import type { Connection, RowDataPacket } from "mysql2/promise";
 import type { V1Pod, V1StatefulSet } from "@kubernetes/client-node";
 import { nativePasswordHash } from "../../../auth/native-password";
 import { logger } from "../../../logger";
@@ -25,6 +25,7 @@ import {
   namespaceFor,
   PAUSED_ANNOTATION,
   SPEC_HASH_ANNOTATION,
+  USED_BYTES_ANNOTATION,
   type ComputeNames,
 } from "./names";
 import { connectNetworkAdmin } from "./network-admin";
@@ -213,20 +214,32 @@ export class KubernetesDriver implements ComputeDriver {
   }
 
   /**
-   * What the compute's tables and indexes hold, asked of its running server (the kubelet's volume statistics
-   * need node access the driver is not given). Null while it is scaled to 0: the last figure stands.
+   * What the compute's tables and indexes hold, asked of its running server (the kubelet's volume
+   * statistics need node access, nodes/proxy, that the driver is not given). Each figure is kept on the
+   * compute's volume claim (USED_BYTES_ANNOTATION), so a compute scaled to 0 reports its last one and is
+   * billed for its storage while suspended too. Null before anything was measured.
    */
   async storageBytes(computeId: string, state: DriverState | null): Promise<number | null> {
     const names = await this.locate(computeId, state);
     if (!names) return null;
+    const claim = await readOrNull(() => this.apis.core.readNamespacedPersistentVolumeClaim({ namespace: names.namespace, name: names.pvc }));
+    if (!claim) return null;
+    const kept = claim.metadata?.annotations?.[USED_BYTES_ANNOTATION];
     const pod = await readOrNull(() => this.apis.core.readNamespacedPod({ namespace: names.namespace, name: names.pod }));
-    if (!pod || !isReady(pod)) return null;
-    return this.withAdmin(computeId, state, async (conn) => {
-      const [rows] = await conn.query<import("mysql2/promise").RowDataPacket[]>(
+    if (!pod || !isReady(pod)) return kept === undefined ? null : Number(kept);
+    const bytes = await this.withAdmin(computeId, state, async (conn) => {
+      const [rows] = await conn.query<RowDataPacket[]>(
         "SELECT COALESCE(SUM(DATA_LENGTH + INDEX_LENGTH + DATA_FREE), 0) AS bytes FROM information_schema.TABLES",
       );
       return Number(rows[0]?.bytes ?? 0);
     });
+    if (kept !== String(bytes)) {
+      await this.apis.core.patchNamespacedPersistentVolumeClaim(
+        { namespace: names.namespace, name: names.pvc, body: { metadata: { annotations: { [USED_BYTES_ANNOTATION]: String(bytes) } } } },
+        mergePatch,
+      );
+    }
+    return bytes;
   }
 
   /** The namespace with its quota, limits and policies; set up once per process (and again on a plan change). */

@@ -8,6 +8,8 @@ export const ORGANIZATION_ID_LABEL = "mariadb-serverless.io/organization-id";
 export const PAUSED_ANNOTATION = "mariadb-serverless.io/paused-at";
 /** On a StatefulSet: a digest of the spec it was made from, to patch it only when the spec changed. */
 export const SPEC_HASH_ANNOTATION = "mariadb-serverless.io/spec-hash";
+/** On a compute's volume claim: the bytes its server last reported holding (storage metering). */
+export const USED_BYTES_ANNOTATION = "mariadb-serverless.io/used-bytes";
 export const MARIADB_PORT = 3306;
 /** The account the control plane administers a compute with, over the network, its password in a Secret. */
 export const ADMIN_USER = "control_plane";
