@@ -68,6 +68,8 @@ describe("Kubernetes schemas", () => {
     // Another replica adopts what exists (409 on every create), and the organization changed plans.
     const adopted = await makeDriver().start({ ...specs[1]!, plan: "enterprise" }, null);
     await makeDriver().stop(specs[1]!.computeId, adopted.driverState);
+    // the quota follows the plan (enterprise has no project cap: the driver's bound of 1000 computes)
+    expect(t.api.get("ResourceQuota", "msl-org-orgschema1", "computes")?.spec).toMatchObject({ hard: { "count/statefulsets.apps": "1000" } });
     const sent = t.api.requests.filter((r) => r.method === "POST" || r.method === "PATCH");
     // accepted, or (adoption) a create of what exists
     expect(sent.filter((r) => !(r.status < 300 || (r.method === "POST" && r.status === 409)))).toEqual([]);
