@@ -4,6 +4,7 @@ import mysql from "mysql2/promise";
 import { resetConfig } from "@/server/config";
 import { db } from "@/server/db";
 import { createCompute } from "@/server/compute/lifecycle/create";
+import { deleteCompute } from "@/server/compute/lifecycle/delete";
 import { suspendCompute } from "@/server/compute/lifecycle/suspend";
 import { createProject } from "@/server/projects/projects";
 import { startScheduler, stopScheduler } from "@/server/scheduler/loop";
@@ -166,6 +167,17 @@ describe("kubernetes driver through the proxy and the scheduler", () => {
     } finally {
       t.cluster.setReadyDelay(300);
     }
+  });
+
+  it("deleting a compute removes its StatefulSet, Service, Secret and volume", async () => {
+    const c = await tenantWithCompute();
+    await deleteCompute({ actor: { caller: c.caller }, computeId: c.computeId, reason: "test" });
+    expect(await db.compute.findUnique({ where: { id: c.computeId } })).toBeNull();
+    expect(t.api.get("StatefulSet", c.namespace, c.statefulSet)).toBeUndefined();
+    expect(t.api.get("Service", c.namespace, c.statefulSet)).toBeUndefined();
+    expect(t.api.get("Secret", c.namespace, `${c.statefulSet}-admin`)).toBeUndefined();
+    expect(t.api.get("PersistentVolumeClaim", c.namespace, `data-${c.statefulSet}-0`)).toBeUndefined();
+    await expect.poll(() => t.cluster.volumeExists(c.namespace, `data-${c.statefulSet}-0`), { timeout: 30_000 }).toBe(false);
   });
 
   it("behind a load balancer that sends the PROXY protocol, the wake is recorded with the client's own address", async () => {
