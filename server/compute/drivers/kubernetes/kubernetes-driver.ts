@@ -6,16 +6,7 @@ import { logger } from "../../../logger";
 import type { ComputeDriver, ComputeSpec, DriverState, Endpoint, InspectResult, RoleSpec, StartResult } from "../types";
 import { assertRoles, closeAdmin, ensureDatabase, killSessions, syncRoleAccounts, userSessionIds } from "../local/admin-sql";
 import { apiErrorMessage, createOrAdopt, deleteIfPresent, isConflict, mergePatch, readOrNull, type KubeApis } from "./kube-client";
-import {
-  adminSecretManifest,
-  limitRangeManifest,
-  namespaceManifest,
-  networkPolicyManifests,
-  resourceQuotaManifest,
-  serviceManifest,
-  statefulSetManifest,
-  type ManifestSettings,
-} from "./manifests";
+import { adminSecretManifest, serviceManifest, statefulSetManifest, type ManifestSettings } from "./manifests";
 import {
   ADMIN_USER,
   COMPUTE_ID_LABEL,
@@ -29,6 +20,7 @@ import {
   type ComputeNames,
 } from "./names";
 import { connectNetworkAdmin } from "./network-admin";
+import { ensureOrganizationNamespace } from "./organization-namespace";
 import { isReady, podFailure, restartCount } from "./pod-status";
 import { waitForPod } from "./wait-for-pod";
 
@@ -242,33 +234,11 @@ export class KubernetesDriver implements ComputeDriver {
     return bytes;
   }
 
-  /** The namespace with its quota, limits and policies; set up once per process (and again on a plan change). */
+  /** The organization's namespace with its quota, limits and policies; set up once per process (and on a plan change). */
   private async ensureNamespace(namespace: string, organizationId: string, plan: string | undefined): Promise<void> {
     const key = plan ?? "free";
     if (this.namespaces.get(namespace) === key) return;
-    const { core, networking } = this.apis;
-    await createOrAdopt(
-      () => core.createNamespace({ body: namespaceManifest(namespace, organizationId) }),
-      () => core.readNamespace({ name: namespace }),
-    );
-    const quota = resourceQuotaManifest(namespace, plan);
-    const existingQuota = await readOrNull(() => core.readNamespacedResourceQuota({ namespace, name: "computes" }));
-    if (!existingQuota) await createOrAdopt(() => core.createNamespacedResourceQuota({ namespace, body: quota }), async () => quota);
-    else if (JSON.stringify(existingQuota.spec?.hard) !== JSON.stringify(quota.spec?.hard)) {
-      await core.patchNamespacedResourceQuota({ namespace, name: "computes", body: { spec: quota.spec } }, mergePatch);
-    }
-    const range = limitRangeManifest(namespace, plan);
-    const existingRange = await readOrNull(() => core.readNamespacedLimitRange({ namespace, name: "computes" }));
-    if (!existingRange) await createOrAdopt(() => core.createNamespacedLimitRange({ namespace, body: range }), async () => range);
-    else if (JSON.stringify(existingRange.spec) !== JSON.stringify(range.spec)) {
-      await core.patchNamespacedLimitRange({ namespace, name: "computes", body: { spec: range.spec } }, mergePatch);
-    }
-    for (const policy of networkPolicyManifests(namespace, this.options)) {
-      await createOrAdopt(
-        () => networking.createNamespacedNetworkPolicy({ namespace, body: policy }),
-        async () => policy,
-      );
-    }
+    await ensureOrganizationNamespace(this.apis, this.options, { namespace, organizationId, plan });
     this.namespaces.set(namespace, key);
   }
 
