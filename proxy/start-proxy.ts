@@ -104,7 +104,7 @@ export async function startProxy(overrides: ProxyOverrides = {}): Promise<Runnin
     wakeTimeoutMs: cfg.PROXY_WAKE_TIMEOUT_MS,
     localSockets: cfg.PROXY_LOCAL_SOCKETS,
     kills: new KillRouter({ registry, siblings: overrides.siblings ?? null, instances: owners }),
-  });
+  }, { proxyProtocolFrom: cfg.PROXY_PROTOCOL_TRUSTED });
   await owners.start();
   await activity.start();
   // Answer for the slot before handing out its first id, so every session can be reached from the start.

@@ -12,14 +12,14 @@ async function main() {
   MariaDB Serverless is running.
 
   Console and API:  ${product.baseUrl}   (health: ${product.baseUrl}/api/health)
-  MySQL proxy:      ${config.PROXY_PUBLIC_HOST}:${config.PROXY_PORT}
+  MySQL proxy:      ${config.PROXY_PUBLIC_HOST}:${config.PROXY_PUBLIC_PORT ?? config.PROXY_PORT}
   Data directory:   ${config.dataDir}
   Tenant isolation: ${config.COMPUTE_DRIVER === "local" ? await isolationSummary() : "the Kubernetes pod of each compute"}
 
   Sign up:          curl -s ${product.baseUrl}/api/v1/signup -H 'content-type: application/json' \\
                       -d '{"email":"you@example.com","password":"a long password"}'
   Then create a project and its compute (see README), and connect with
-                    mariadb -h ${config.PROXY_PUBLIC_HOST} -P ${config.PROXY_PORT} -u <project-slug>.app -p
+                    mariadb -h ${config.PROXY_PUBLIC_HOST} -P ${config.PROXY_PUBLIC_PORT ?? config.PROXY_PORT} -u <project-slug>.app -p
 `);
   let stopping = false;
   const stop = async (signal: string) => {

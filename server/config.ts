@@ -20,6 +20,17 @@ const EnvSchema = z.object({
   PORT: port.default(3000),
   PROXY_PORT: port.default(3307),
   PROXY_PUBLIC_HOST: z.string().min(1).default("127.0.0.1"),
+  /** The proxy's port as clients reach it (a load balancer's), for connection strings; unset: PROXY_PORT. */
+  PROXY_PUBLIC_PORT: port.optional().or(z.literal("").transform(() => undefined)),
+  /**
+   * Addresses (or CIDR ranges) of load balancers in front of the proxy that send the PROXY protocol (v1 or
+   * v2) header: from them the client's own address is taken from it. Empty (the default): nobody.
+   */
+  PROXY_PROTOCOL_TRUSTED: z
+    .string()
+    .default("")
+    .transform((v) => v.split(",").map((s) => s.trim()).filter(Boolean))
+    .refine((list) => list.every(isAddressOrRange), "must be comma-separated IP addresses or CIDR ranges"),
   PROXY_METRICS_PORT: port.default(9307),
   DATA_DIR: z.string().min(1).default(".data"),
   DATABASE_URL: z
@@ -29,6 +40,22 @@ const EnvSchema = z.object({
     .or(z.literal("").transform(() => undefined)),
   COMPUTE_DRIVER: z.enum(["local", "kubernetes"]).default("local"),
   COMPUTE_HOST: z.string().min(1).default("127.0.0.1"),
+  /** The kubernetes driver's image: the official MariaDB image of the local driver's major version. */
+  COMPUTE_IMAGE: z.string().min(1).default("docker.io/library/mariadb:10.11"),
+  /** Organizations' namespaces are `<prefix><organization id>`. */
+  KUBERNETES_NAMESPACE_PREFIX: z.string().regex(/^[a-z0-9-]{1,20}$/, "must be up to 20 of a-z, 0-9 and -").default("msl-org-"),
+  /** The namespace of the platform's own pods (app, proxy): the only ones compute pods accept connections from. */
+  KUBERNETES_PLATFORM_NAMESPACE: z.string().regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/).max(63).default("mariadb-serverless"),
+  /** The StorageClass of compute volumes; unset: the cluster's default. */
+  KUBERNETES_STORAGE_CLASS: z.string().min(1).optional().or(z.literal("").transform(() => undefined)),
+  /** The cluster's DNS domain, for the computes' Service names. */
+  KUBERNETES_CLUSTER_DOMAIN: z.string().min(1).default("cluster.local"),
+  /** How long a compute's first start (image pull, volume, init) may take on Kubernetes. */
+  KUBERNETES_START_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(300_000),
+  /** The storage layer's Page Server, passed to compute pods when set. */
+  PAGESERVER_URL: z.string().min(1).optional().or(z.literal("").transform(() => undefined)),
+  /** The storage layer's Safekeepers (comma-separated), passed to compute pods when set. */
+  SAFEKEEPER_URLS: z.string().min(1).optional().or(z.literal("").transform(() => undefined)),
   SCHEDULER_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(5000),
   /** Starts, restarts, stops and pauses the scheduler runs at once, off its tick (one organization gets half). */
   SCHEDULER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),

@@ -15,7 +15,8 @@ export function connectionDetails({
   const cfg = config();
   const user = `${projectSlug}.${role}`;
   const host = cfg.PROXY_PUBLIC_HOST;
-  const port = cfg.PROXY_PORT;
+  // Behind a load balancer the public port may differ from the one the proxy listens on.
+  const port = cfg.PROXY_PUBLIC_PORT ?? cfg.PROXY_PORT;
   const auth = password === null ? encodeURIComponent(user) : `${encodeURIComponent(user)}:${encodeURIComponent(password)}`;
   return { host, port, user, password, database, uri: `mysql://${auth}@${host}:${port}/${database}` };
 }

@@ -16,7 +16,7 @@ export async function loadComputeSpec(computeId: string): Promise<{
       size: true,
       driver: true,
       driverState: true,
-      project: { select: { slug: true, organization: { select: { plan: true } }, roles: { select: { name: true, passwordHash: true }, orderBy: { name: "asc" } } } },
+      project: { select: { id: true, slug: true, organizationId: true, organization: { select: { plan: true } }, roles: { select: { name: true, passwordHash: true }, orderBy: { name: "asc" } } } },
     },
   });
   return {
@@ -27,6 +27,9 @@ export async function loadComputeSpec(computeId: string): Promise<{
       size: compute.size,
       roles: compute.project.roles,
       storageLimitBytes: PLAN_STORAGE_BYTES[compute.project.organization.plan],
+      organizationId: compute.project.organizationId,
+      projectId: compute.project.id,
+      plan: compute.project.organization.plan,
     },
     driver: compute.driver,
     driverState: (compute.driverState as DriverState | null) ?? null,

@@ -30,7 +30,7 @@ export function trustedProxyList(entries: string[]): net.BlockList {
   return list;
 }
 
-function isTrusted(list: net.BlockList, address: string): boolean {
+export function isTrusted(list: net.BlockList, address: string): boolean {
   const family = net.isIPv6(address) ? "ipv6" : net.isIPv4(address) ? "ipv4" : null;
   return family !== null && list.check(address, family);
 }

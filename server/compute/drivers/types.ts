@@ -22,6 +22,11 @@ export interface ComputeSpec {
   roles: RoleSpec[];
   /** The most storage the compute may hold (its plan's), enforced where the driver can. */
   storageLimitBytes?: number;
+  /** Whose compute it is: the kubernetes driver keeps an organization's computes in one namespace. */
+  organizationId?: string;
+  projectId?: string;
+  /** The organization's plan, for a namespace's quota. */
+  plan?: string;
 }
 
 /**

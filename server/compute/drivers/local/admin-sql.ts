@@ -112,14 +112,16 @@ export async function syncRoleAccounts(conn: Connection, roles: readonly RoleSpe
  * killed, and the control plane's own admin sessions (its OS user over the socket, host 'localhost').
  * An idle tenant connection shows as COMMAND 'Sleep' with HOST '<ip>:<port>' and counts.
  */
-export async function userSessionIds(conn: Connection, adminUser: string): Promise<number[]> {
+export async function userSessionIds(conn: Connection, adminUser: string, adminHost: "localhost" | "any" = "localhost"): Promise<number[]> {
+  // The kubernetes driver's admin logs in over the network (host '<ip>:<port>'), under its own name.
+  const admin = adminHost === "any" ? `USER = ${sqlString(adminUser)}` : `(USER = ${sqlString(adminUser)} AND HOST = 'localhost')`;
   const rows = await select(
     conn,
     `SELECT ID AS id FROM information_schema.PROCESSLIST
       WHERE ID <> CONNECTION_ID()
         AND COMMAND NOT IN ('Daemon', 'Killed', 'Binlog Dump', 'Slave_IO', 'Slave_SQL', 'Slave_worker', 'Delayed insert')
         AND USER NOT IN ('system user', 'event_scheduler', 'unauthenticated user', 'DELAYED')
-        AND NOT (USER = ${sqlString(adminUser)} AND HOST = 'localhost')`,
+        AND NOT ${admin}`,
   );
   return rows.map((row) => Number(row.id));
 }

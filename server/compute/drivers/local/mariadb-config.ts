@@ -32,24 +32,12 @@ export interface ServerArgsInput {
   size: number;
 }
 
-// No --user: started by root, the server is already its compute's own account when it executes (sandbox.ts
-// drops to it with setpriv), which mariadbd's own --user (a setuid after reading its options) could not
-// make as tight (supplementary groups, capabilities, no_new_privs).
-export function mariadbdArgs({ paths, host, port, size }: ServerArgsInput): string[] {
+/**
+ * The server settings of every compute whatever runs it (this driver's mariadbd, or the kubernetes driver's
+ * container arguments): what a MariaDB user expects, small memory, durable commits.
+ */
+export function serverSettingsArgs(size: number): string[] {
   return [
-    // Must stay first: mariadbd only honours it as the first argument.
-    "--no-defaults",
-    `--datadir=${paths.data}`,
-    `--socket=${paths.socket}`,
-    `--pid-file=${paths.pidFile}`,
-    `--log-error=${paths.errorLog}`,
-    `--port=${port}`,
-    `--bind-address=${host}`,
-    `--init-file=${paths.initFile}`,
-    `--secure-file-priv=${paths.files}`,
-    // Large temporary files on the compute's disk (counted in its storage); the sandbox's /tmp is small and
-    // in memory.
-    `--tmpdir=${paths.tmp}`,
     // No table files outside the data directory: without it, CREATE TABLE ... DATA DIRECTORY (which needs
     // no FILE privilege) puts files in any directory the server's OS user may write, another compute's too.
     "--skip-symbolic-links",
@@ -79,6 +67,28 @@ export function mariadbdArgs({ paths, host, port, size }: ServerArgsInput): stri
     "--performance-schema=OFF",
     "--key-buffer-size=8M",
     "--aria-pagecache-buffer-size=8M",
+  ];
+}
+
+// No --user: started by root, the server is already its compute's own account when it executes (sandbox.ts
+// drops to it with setpriv), which mariadbd's own --user (a setuid after reading its options) could not
+// make as tight (supplementary groups, capabilities, no_new_privs).
+export function mariadbdArgs({ paths, host, port, size }: ServerArgsInput): string[] {
+  return [
+    // Must stay first: mariadbd only honours it as the first argument.
+    "--no-defaults",
+    `--datadir=${paths.data}`,
+    `--socket=${paths.socket}`,
+    `--pid-file=${paths.pidFile}`,
+    `--log-error=${paths.errorLog}`,
+    `--port=${port}`,
+    `--bind-address=${host}`,
+    `--init-file=${paths.initFile}`,
+    `--secure-file-priv=${paths.files}`,
+    // Large temporary files on the compute's disk (counted in its storage); the sandbox's /tmp is small and
+    // in memory.
+    `--tmpdir=${paths.tmp}`,
+    ...serverSettingsArgs(size),
   ];
 }
 
