@@ -106,16 +106,20 @@ const quoted = (names: readonly string[]) => names.map((name) => `'${name}'`).jo
  *
  * JSON_VALUE gives a JSON true as '1', not 'true' (which is what the version before this one compared with,
  * so it never revoked from a role). Each candidate is revoked from as a user and, when it looks like a role,
- * as a role too; the form that does not apply fails and is skipped.
+ * as a role too; the form that does not apply fails and is skipped. The listed users are a derived table
+ * joined to global_priv (materialized once): as an IN subquery the server filled information_schema again
+ * for every account, and 30,000 accounts took minutes.
  */
 export function revokeDeniedEverywhereSql(): string {
   const revoke = `REVOKE ${DENIED_PRIVILEGES.join(", ")} ON *.* FROM `;
+  const isRole = "JSON_VALUE(g.Priv, '$.is_role') IN ('1', 'true')";
   return [
     "BEGIN NOT ATOMIC",
     "DECLARE CONTINUE HANDLER FOR SQLEXCEPTION BEGIN END;",
-    "FOR a IN (SELECT User AS u, Host AS h, JSON_VALUE(Priv, '$.is_role') IN ('1', 'true') AS r FROM mysql.global_priv",
-    "WHERE JSON_VALUE(Priv, '$.is_role') IN ('1', 'true') OR CONCAT('''', User, '''@''', Host, '''') IN",
-    `(SELECT GRANTEE FROM information_schema.USER_PRIVILEGES WHERE PRIVILEGE_TYPE IN (${quoted(DENIED_PRIVILEGES)}))) DO`,
+    `FOR a IN (SELECT g.User AS u, g.Host AS h, ${isRole} AS r FROM mysql.global_priv g`,
+    `LEFT JOIN (SELECT DISTINCT GRANTEE FROM information_schema.USER_PRIVILEGES WHERE PRIVILEGE_TYPE IN (${quoted(DENIED_PRIVILEGES)})) p`,
+    "ON p.GRANTEE = CONCAT('''', g.User, '''@''', g.Host, '''')",
+    `WHERE ${isRole} OR p.GRANTEE IS NOT NULL) DO`,
     `EXECUTE IMMEDIATE CONCAT('${revoke}', QUOTE(a.u), '@', QUOTE(a.h));`,
     `IF a.r THEN EXECUTE IMMEDIATE CONCAT('${revoke}', IF(a.u = 'PUBLIC', 'PUBLIC', QUOTE(a.u))); END IF;`,
     "END FOR;",
