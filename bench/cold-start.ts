@@ -92,10 +92,12 @@ export async function makeBareCopy(
 
 export function removeBareCopy(copy: BareCopy): void {
   fs.rmSync(copy.dir, { recursive: true, force: true });
-  try {
-    fs.rmdirSync(cpuGroup(copy));
-  } catch {
-    // not made (no cpuacct controller) or already gone
+  for (const group of [cpuGroup(copy), path.dirname(cpuGroup(copy))]) {
+    try {
+      fs.rmdirSync(group);
+    } catch {
+      // not made (no cpuacct controller), already gone, or still used by another copy
+    }
   }
 }
 
