@@ -103,6 +103,26 @@ async function setMemory(dir: string, bytes: number): Promise<void> {
   }
 }
 
+/**
+ * The pids in the compute's groups (read from one controller: every launch joins them all, before it
+ * execs), [] when it has none; null where no controller is available, so membership says nothing.
+ */
+export async function groupMembers(computeId: string): Promise<number[] | null> {
+  const [controller] = await availableControllers();
+  if (!controller) return null;
+  let text: string;
+  try {
+    text = await readFile(path.join(groupDir(controller, computeId), "cgroup.procs"), "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw err;
+  }
+  return text
+    .split("\n")
+    .filter((line) => /^\d+$/.test(line))
+    .map(Number);
+}
+
 /** Whether `pid` is inside the compute's groups (all that are available). */
 export async function isInGroups(pid: number, computeId: string): Promise<boolean> {
   const controllers = await availableControllers();

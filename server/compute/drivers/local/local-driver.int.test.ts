@@ -223,6 +223,9 @@ describe("LocalDriver with real mariadbd", () => {
       "UPDATE mysql.global_priv SET Priv = JSON_SET(Priv, '$.access', 549755813887) WHERE User = 'tenant_user'",
     );
     await conn.query("GRANT USAGE ON *.* TO 'tenant_user'@'%'");
+    // And a role of the tenant's own, given SUPER by hand.
+    await conn.query("CREATE ROLE tenant_role");
+    await conn.query("UPDATE mysql.global_priv SET Priv = JSON_SET(Priv, '$.access', 549755813887) WHERE User = 'tenant_role'");
     const before = await one(conn, "SELECT File_priv AS f, Super_priv AS s FROM mysql.user WHERE User = 'tenant_user'");
     expect(before).toEqual({ f: "Y", s: "Y" });
     await conn.end();
@@ -238,7 +241,7 @@ describe("LocalDriver with real mariadbd", () => {
     const [rows] = await again.query<RowDataPacket[]>(
       "SELECT User AS u, File_priv AS f, Super_priv AS s, Shutdown_priv AS d FROM mysql.user ORDER BY User",
     );
-    expect(rows.map((row) => row.u)).toEqual(expect.arrayContaining(["app", "root", "tenant_user"]));
+    expect(rows.map((row) => row.u)).toEqual(expect.arrayContaining(["app", "root", "tenant_user", "tenant_role"]));
     for (const row of rows) expect(row).toMatchObject({ f: "N", s: "N", d: "N" });
     await again.end();
     const tenant = await login(endpointA, "tenant_user", "tenant-pw");
@@ -405,6 +408,14 @@ describe("LocalDriver with real mariadbd", () => {
     expect(pidOf(restarted.driverState)).not.toBe(pidOf(stateA));
     expect(restarted.endpoint).toEqual(endpointA);
     stateA = restarted.driverState;
+    expect(await driver.countUserSessions(A, stateA)).toBe(0);
+
+    // Or locks it and gives it a password instead: the next start makes it the control plane's again.
+    const again = await login(endpointA, "app", "new-pw");
+    await again.query("ALTER USER 'root'@'localhost' IDENTIFIED BY 'taken' ACCOUNT LOCK");
+    await again.end();
+    await expect(driver.countUserSessions(A, stateA)).rejects.toThrow();
+    stateA = (await driver.start(specFor(A, [role("app", "new-pw")]), stateA)).driverState;
     expect(await driver.countUserSessions(A, stateA)).toBe(0);
   });
 
