@@ -1,7 +1,8 @@
 import { json, readBody, readQuery } from "@/app/_lib/http";
 import { withCaller } from "@/app/_lib/route";
 import { IdSchema, PaginationSchema, ProjectCreateSchema } from "@/lib/schemas";
-import { createProject, listProjects } from "@/server/projects/projects";
+import { createProject } from "@/server/projects/projects";
+import { listProjects } from "@/server/projects/list-projects";
 import { actingOrganization } from "@/server/tenancy/caller";
 
 // POST /api/v1/projects - create a project
