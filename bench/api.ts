@@ -1,3 +1,5 @@
+import fs from "node:fs";
+import path from "node:path";
 import autocannon from "autocannon";
 import pg from "pg";
 import { Api, exit, fmt, loadNow, machine, table, verdict, withProduct } from "./lib";
@@ -9,7 +11,8 @@ import { Api, exit, fmt, loadNow, machine, table, verdict, withProduct } from ".
 // The two are measured in alternating rounds (live, projects, live, projects, ...) so that a change in the
 // machine's load hits both; the ratio of each pair is reported and the median ratio is the result. Also
 // printed: PostgreSQL transactions per request (each Prisma statement outside a transaction is one), which
-// is what an API request costs the database.
+// is what an API request costs the database, and the CPU time per request of the app process and of
+// PostgreSQL's processes (from /proc), which is what bounds requests/s on a machine of two cores.
 
 const CONNECTIONS = 50;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -18,6 +21,9 @@ const PROJECTS = 10;
 const TARGET = 0.7;
 
 interface Figures {
+  /** CPU milliseconds per request of the app process and of PostgreSQL (all its processes). */
+  appCpuMs: number;
+  postgresCpuMs: number;
   requestsPerSecond: number;
   p50: number;
   p99: number;
@@ -26,9 +32,51 @@ interface Figures {
   requests: number;
 }
 
-async function hammer(url: string, headers: Record<string, string>, seconds: number): Promise<Figures> {
+/** Clock ticks per second of /proc/<pid>/stat's utime and stime (USER_HZ: 100 on Linux). */
+const TICKS_PER_SECOND = 100;
+
+/** CPU seconds (user + system) used so far by the processes `pids` names. */
+function cpuSeconds(pids: () => number[]): number {
+  let ticks = 0;
+  for (const pid of pids()) {
+    try {
+      // Fields after the parenthesised command name: state is field 3, utime 14, stime 15.
+      const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return ticks / TICKS_PER_SECOND;
+}
+
+/** Processes whose parent and environment match (the app sets its title, which hides its command line). */
+function processes(match: (pid: number, ppid: number, environ: string[]) => boolean): number[] {
+  const found: number[] = [];
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const ppid = Number(fs.readFileSync(`/proc/${entry}/stat`, "utf8").split(") ")[1]!.split(" ")[1]);
+      if (match(Number(entry), ppid, fs.readFileSync(`/proc/${entry}/environ`, "utf8").split("\0"))) found.push(Number(entry));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return found;
+}
+
+interface Counters {
+  app: () => number[];
+  postgres: () => number[];
+}
+
+async function hammer(url: string, headers: Record<string, string>, seconds: number, counters?: Counters): Promise<Figures> {
+  const before = counters && { app: cpuSeconds(counters.app), postgres: cpuSeconds(counters.postgres) };
   const result = await autocannon({ url, connections: CONNECTIONS, duration: seconds, headers });
+  const perRequest = (s: number) => (s * 1000) / Math.max(1, result.requests.total);
   return {
+    appCpuMs: counters && before ? perRequest(cpuSeconds(counters.app) - before.app) : NaN,
+    postgresCpuMs: counters && before ? perRequest(cpuSeconds(counters.postgres) - before.postgres) : NaN,
     requestsPerSecond: result.requests.average,
     p50: result.latency.p50,
     p99: result.latency.p99,
@@ -50,7 +98,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 async function main() {
   console.log(machine());
-  await withProduct(async ({ product }) => {
+  await withProduct(async ({ product, dataDir }) => {
     const api = await Api.newTenant(product.baseUrl);
     for (let i = 0; i < PROJECTS; i++) await api.createProject(`bench ${i}`);
     const key = api.key;
@@ -65,6 +113,15 @@ async function main() {
     await hammer(live, {}, 2);
     await hammer(projects, auth, 2);
 
+    // The app: the one process of the app service on the product's port. PostgreSQL: the postmaster of the data
+    // directory and its children.
+    const port = String(product.config.PORT);
+    const postmaster = Number(fs.readFileSync(path.join(dataDir, "postgres", "data", "postmaster.pid"), "utf8").split("\n")[0]);
+    const counters: Counters = {
+      app: () => processes((_pid, _ppid, env) => env.includes("SERVICE_NAME=app") && env.includes(`PORT=${port}`)),
+      postgres: () => processes((pid, ppid) => pid === postmaster || ppid === postmaster),
+    };
+    if (counters.app().length !== 1) throw new Error(`expected one app process on port ${port}, found ${counters.app().length}`);
     const stats = new pg.Client({ connectionString: product.databaseUrl });
     await stats.connect();
     const rows: (string | number)[][] = [];
@@ -72,9 +129,9 @@ async function main() {
     const perRequest: number[] = [];
     try {
       for (let round = 1; round <= ROUNDS; round++) {
-        const a = await hammer(live, {}, SECONDS);
+        const a = await hammer(live, {}, SECONDS, counters);
         const before = await transactions(stats);
-        const b = await hammer(projects, auth, SECONDS);
+        const b = await hammer(projects, auth, SECONDS, counters);
         const after = await transactions(stats);
         // Minus the two statements of the reads themselves; the scheduler's ticks are in it too (a few per second).
         perRequest.push((after - before - 2) / Math.max(1, b.requests));
@@ -83,16 +140,16 @@ async function main() {
           ["GET /api/v1/projects (API key)", b],
         ] as const) {
           if (f.non2xx > 0 || f.errors > 0) throw new Error(`${what}: ${f.non2xx} non-2xx answers, ${f.errors} errors`);
-          rows.push([`${round}: ${what}`, fmt(f.requestsPerSecond, 0), fmt(f.p50, 0), fmt(f.p99, 0), f.requests]);
+          rows.push([`${round}: ${what}`, fmt(f.requestsPerSecond, 0), fmt(f.p50, 0), fmt(f.p99, 0), f.requests, fmt(f.appCpuMs, 2), fmt(f.postgresCpuMs, 2)]);
         }
         ratios.push(b.requestsPerSecond / a.requestsPerSecond);
-        rows.push([`${round}: ratio`, `${fmt(ratios.at(-1)!, 2)}x`, "", "", ""]);
+        rows.push([`${round}: ratio`, `${fmt(ratios.at(-1)!, 2)}x`, "", "", "", "", ""]);
       }
     } finally {
       await stats.end();
     }
     console.log(`\n${CONNECTIONS} connections, ${ROUNDS} rounds of ${SECONDS} s each, ${PROJECTS} projects in the page\n`);
-    console.log(table(["round: what", "req/s", "p50 ms", "p99 ms", "requests"], rows));
+    console.log(table(["round: what", "req/s", "p50 ms", "p99 ms", "requests", "app CPU ms/req", "PG CPU ms/req"], rows));
     const result = median(ratios);
     console.log(
       `\nGET /api/v1/projects / GET /api/health/live, median of ${ROUNDS} rounds: ${fmt(result, 2)}x (target >= ${TARGET}x: ${verdict(result, TARGET, true, "")})`,
