@@ -1,6 +1,7 @@
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 import { PrismaClient } from "./db/generated/client";
+import { logger } from "./logger";
 
 // The one Prisma client of the process (DESIGN.md: nothing else creates one). DATABASE_URL is always set by
 // the time anything queries: `npm start` and `npm run proxy` resolve the embedded PostgreSQL first and pass
@@ -14,6 +15,8 @@ function createClient(): PrismaClient {
   const url = process.env.DATABASE_URL;
   if (!url) throw new Error("DATABASE_URL is not set: start the product with `npm start`, which provides it");
   const pool = new pg.Pool({ connectionString: url, max: Number(process.env.DATABASE_POOL_SIZE ?? 10) });
+  // An idle connection that breaks (PostgreSQL restarted) is an error event: log it, never crash on it.
+  pool.on("error", (error) => logger.warn({ err: error.message }, "idle database connection lost"));
   globalForDb.__pgPool = pool;
   const adapter = new PrismaPg(pool);
   // Secret columns are left out of every result unless a query asks for them by name.

@@ -15,7 +15,8 @@ import type { Caller } from "./caller";
 // one must reach the entries of the other.
 
 export const VERIFIED_CALLER_TTL_MS = 1_000;
-const CHANNEL = "msl_credentials_changed";
+/** Where the triggers of migration credential_change_notify announce a change (the payload: its transaction id). */
+export const CREDENTIALS_CHANGED_CHANNEL = "msl_credentials_changed";
 /** Past this many entries the expired ones are swept out on the next store. */
 const SWEEP_AT = 10_000;
 
@@ -53,7 +54,7 @@ function sweep(now: number): void {
  * throws) is not remembered.
  */
 export async function verifiedCaller(keyHash: string, lookUp: () => Promise<Caller>): Promise<Caller> {
-  state.listener ??= listen(CHANNEL, { onNotify: forgetVerifiedCallers, onGap: forgetVerifiedCallers });
+  state.listener ??= listen(CREDENTIALS_CHANGED_CHANNEL, { onNotify: forgetVerifiedCallers, onGap: forgetVerifiedCallers });
   const now = performance.now();
   const entry = state.entries.get(keyHash);
   if (entry && now - entry.verifiedAt < VERIFIED_CALLER_TTL_MS) return entry.caller;

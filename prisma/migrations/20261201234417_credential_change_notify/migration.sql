@@ -1,11 +1,12 @@
 -- Every change that can take rights away from an API key (a key revoked, a member removed or demoted, a user
 -- or an organization deleted) notifies the app replicas on the channel "msl_credentials_changed"; each drops
 -- the callers it has cached (server/tenancy/verified-callers.ts). PostgreSQL delivers a NOTIFY only when the
--- transaction commits, and once per transaction however many rows or statements sent it.
+-- transaction commits, and once per transaction however many rows or statements sent it (the payload is the
+-- transaction's id, the same for all of them).
 -- Hand-written: Prisma's schema has no notion of triggers, so `migrate:new` cannot produce this.
 CREATE FUNCTION "msl_notify_credentials_changed"() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  PERFORM pg_notify('msl_credentials_changed', '');
+  PERFORM pg_notify('msl_credentials_changed', txid_current()::text);
   RETURN NULL;
 END
 $$;
