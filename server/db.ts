@@ -30,7 +30,8 @@ export function getDb(): PrismaClient {
 
 /**
  * The pool under the Prisma client, for hand-written SQL on a hot path. pg's own type parsers apply (not
- * Prisma's): select `timestamp` columns `AT TIME ZONE 'UTC'` so they read as the instants they are.
+ * Prisma's): a `timestamp` column (UTC, without a zone) would read as local time, so select it
+ * `AT TIME ZONE 'UTC'` or as text.
  */
 export function dbPool(): pg.Pool {
   getDb();

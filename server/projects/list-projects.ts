@@ -15,16 +15,19 @@ interface Row {
   slug: string;
   name: string;
   organizationId: string;
-  createdAt: Date;
-  updatedAt: Date;
+  /** ISO 8601 in UTC with milliseconds, as JSON shows a Date. */
+  createdAt: string;
+  updatedAt: string;
   requireTls: boolean;
   allowedCidrs: string[];
   computeId: string | null;
   computeState: ComputeState | null;
 }
 
-const COLUMNS = `p.id, p.slug, p.name, p."organizationId", p."createdAt" AT TIME ZONE 'UTC' AS "createdAt",
-  p."updatedAt" AT TIME ZONE 'UTC' AS "updatedAt", p."requireTls", p."allowedCidrs",
+// Times as the text JSON would show (the columns hold UTC): no Date objects to make and print again.
+const ISO_UTC = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
+const COLUMNS = `p.id, p.slug, p.name, p."organizationId", to_char(p."createdAt", ${ISO_UTC}) AS "createdAt",
+  to_char(p."updatedAt", ${ISO_UTC}) AS "updatedAt", p."requireTls", p."allowedCidrs",
   c.id AS "computeId", c.state::text AS "computeState"`;
 
 const FIRST_PAGE = `

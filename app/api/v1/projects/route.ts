@@ -13,6 +13,9 @@ export const POST = withCaller(async ({ req, caller }) => {
   return json({ project }, 201);
 });
 
+// Never cached or prerendered (like the health routes): skips Next's response-cache bookkeeping per call.
+export const dynamic = "force-dynamic";
+
 const ListSchema = PaginationSchema.extend({ organizationId: IdSchema.optional() });
 
 // GET /api/v1/projects - the projects of the acting organization (current, or ?organizationId=)
