@@ -112,7 +112,7 @@ async function launchShipped(env: Record<string, string>): Promise<Product> {
 export class Api {
   constructor(
     readonly baseUrl: string,
-    private key = "",
+    readonly key = "",
   ) {}
 
   async call<T = Record<string, unknown>>(method: string, urlPath: string, body?: unknown): Promise<{ status: number; body: T }> {

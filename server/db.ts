@@ -1,16 +1,24 @@
 import { PrismaPg } from "@prisma/adapter-pg";
+import pg from "pg";
 import { PrismaClient } from "./db/generated/client";
+import { logger } from "./logger";
 
 // The one Prisma client of the process (DESIGN.md: nothing else creates one). DATABASE_URL is always set by
 // the time anything queries: `npm start` and `npm run proxy` resolve the embedded PostgreSQL first and pass
 // its URL on. The client is created on first use, and cached on globalThis so Next's dev reloads reuse it.
+// Its connection pool is also open to the few hot reads that are worth a named prepared statement of their
+// own (dbPool; server/projects/list-projects.ts): the same connections, no second pool.
 
-const globalForDb = globalThis as unknown as { __prisma?: PrismaClient };
+const globalForDb = globalThis as unknown as { __prisma?: PrismaClient; __pgPool?: pg.Pool };
 
 function createClient(): PrismaClient {
   const url = process.env.DATABASE_URL;
   if (!url) throw new Error("DATABASE_URL is not set: start the product with `npm start`, which provides it");
-  const adapter = new PrismaPg({ connectionString: url, max: Number(process.env.DATABASE_POOL_SIZE ?? 10) });
+  const pool = new pg.Pool({ connectionString: url, max: Number(process.env.DATABASE_POOL_SIZE ?? 10) });
+  // An idle connection that breaks (PostgreSQL restarted) is an error event: log it, never crash on it.
+  pool.on("error", (error) => logger.warn({ err: error.message }, "idle database connection lost"));
+  globalForDb.__pgPool = pool;
+  const adapter = new PrismaPg(pool);
   // Secret columns are left out of every result unless a query asks for them by name.
   return new PrismaClient({ adapter, omit: { user: { passwordHash: true }, apiKey: { hash: true } } });
 }
@@ -18,6 +26,16 @@ function createClient(): PrismaClient {
 export function getDb(): PrismaClient {
   globalForDb.__prisma ??= createClient();
   return globalForDb.__prisma;
+}
+
+/**
+ * The pool under the Prisma client, for hand-written SQL on a hot path. pg's own type parsers apply (not
+ * Prisma's): a `timestamp` column (UTC, without a zone) would read as local time, so select it
+ * `AT TIME ZONE 'UTC'` or as text.
+ */
+export function dbPool(): pg.Pool {
+  getDb();
+  return globalForDb.__pgPool!;
 }
 
 /** The client, resolved lazily so importing this module never needs a database. */
@@ -31,8 +49,11 @@ export const db: PrismaClient = new Proxy({} as PrismaClient, {
 
 export async function disconnectDb(): Promise<void> {
   const client = globalForDb.__prisma;
+  const pool = globalForDb.__pgPool;
   globalForDb.__prisma = undefined;
+  globalForDb.__pgPool = undefined;
   await client?.$disconnect();
+  await pool?.end();
 }
 
 export { Prisma } from "./db/generated/client";

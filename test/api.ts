@@ -20,6 +20,7 @@ export async function call<T = Record<string, unknown>>(
     raw,
     cookie,
     origin,
+    at = baseUrl(),
   }: {
     key?: string;
     body?: unknown;
@@ -27,15 +28,17 @@ export async function call<T = Record<string, unknown>>(
     cookie?: string;
     /** The Origin header; with a cookie it defaults to the app's own (what a browser sends), null sends none. */
     origin?: string | null;
+    /** The app replica to ask (its base URL); the test product's by default. */
+    at?: string;
   } = {},
 ): Promise<ApiResponse<T>> {
   const headers: Record<string, string> = {};
   if (key) headers.authorization = `Bearer ${key}`;
   if (cookie) headers.cookie = cookie;
-  const sentOrigin = origin === undefined ? (cookie ? baseUrl() : null) : origin;
+  const sentOrigin = origin === undefined ? (cookie ? at : null) : origin;
   if (sentOrigin) headers.origin = sentOrigin;
   if (body !== undefined || raw !== undefined) headers["content-type"] = "application/json";
-  const res = await fetch(`${baseUrl()}${path}`, {
+  const res = await fetch(`${at}${path}`, {
     method,
     headers,
     body: raw ?? (body === undefined ? undefined : JSON.stringify(body)),
@@ -90,4 +93,23 @@ export async function newTenant(): Promise<Tenant> {
   const key = await call<{ key: string }>("POST", "/api/v1/api-keys", { cookie, body: { name: "tests" } });
   if (key.status !== 201) throw new Error(`api key failed: ${JSON.stringify(key.body)}`);
   return { email, password, key: key.body.key, organizationId: signup.body.organization.id, cookie };
+}
+
+export interface Invitation {
+  invitation: { id: string; email: string; role: string; expiresAt: string };
+  url: string;
+  token: string;
+}
+
+export async function invite(by: { key?: string; cookie?: string }, email: string, role: string): Promise<Invitation> {
+  const res = await call<Invitation>("POST", "/api/v1/invitations", { ...by, body: { email, role } });
+  if (res.status !== 201) throw new Error(`invite: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body;
+}
+
+/** `user` joins `owner`'s organization with `role` (invited by the owner's key, accepted with the user's session). */
+export async function join(owner: Tenant, user: Tenant, role: string): Promise<void> {
+  const inv = await invite({ key: owner.key }, user.email, role);
+  const res = await call("POST", "/api/v1/invitations/accept", { cookie: user.cookie, body: { token: inv.token } });
+  if (res.status !== 200) throw new Error(`accept: ${res.status} ${JSON.stringify(res.body)}`);
 }

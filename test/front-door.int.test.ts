@@ -1,9 +1,7 @@
-import { spawn, type ChildProcess } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { findFreePort } from "../server/util/free-port";
+import { startAppReplica, type AppReplica } from "./app-replica";
 import { postHuge, request } from "./http-client";
 
 // The front doors with the shipped defaults: at least 10 sign-ups and 20 failed sign-ins per address an
@@ -12,8 +10,7 @@ import { postHuge, request } from "./http-client";
 // against a second app process on the same database, started with the defaults. Each test is a client
 // address of its own (all of 127/8 is loopback).
 
-const ROOT = path.join(import.meta.dirname, "..");
-let app: ChildProcess;
+let app: AppReplica;
 let port: number;
 
 const newAddress = () => `127.${crypto.randomInt(50, 250)}.${crypto.randomInt(0, 256)}.${crypto.randomInt(1, 255)}`;
@@ -21,27 +18,15 @@ const newEmail = () => `fd-${crypto.randomBytes(6).toString("hex")}@example.com`
 const PASSWORD = "correct horse battery staple";
 
 beforeAll(async () => {
-  port = await findFreePort();
-  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), NODE_ENV: "production", SCHEDULER_DISABLED: "1" };
+  const env: NodeJS.ProcessEnv = { ...process.env };
   delete env.SIGNUPS_PER_ADDRESS;
   delete env.SIGNIN_FAILURES_PER_ADDRESS;
-  app = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "scripts", "app-server.ts"), "-p", String(port), "-H", "127.0.0.1"], {
-    cwd: ROOT,
-    env: { ...env, AUTH_TRUST_HOST: "true", NEXT_TELEMETRY_DISABLED: "1", SERVICE_NAME: "app" },
-    stdio: ["ignore", "ignore", "inherit"],
-  });
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (app.exitCode !== null) throw new Error(`the second app exited (${app.exitCode})`);
-    const ok = await request({ port, path: "/api/health/live" }).then((r) => r.status === 200, () => false);
-    if (ok) break;
-    if (Date.now() > deadline) throw new Error("the second app did not start");
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  app = await startAppReplica(env);
+  port = app.port;
 });
 
 afterAll(() => {
-  app?.kill("SIGTERM");
+  app?.stop();
 });
 
 function signUp(email: string, localAddress: string, headers: Record<string, string> = {}) {
@@ -147,7 +132,7 @@ describe("front doors", () => {
   });
 
   it("refuses bodies over 64 KiB with 413 before buffering them, and the app's memory stays put", async () => {
-    const pid = app.pid!;
+    const pid = app.child.pid!;
     // Warm up: the routes' code is loaded on first use, which costs memory of its own.
     expect((await signUp("not-an-email", newAddress())).status).toBe(422);
     await signIn(newEmail(), "warm-up", newAddress());

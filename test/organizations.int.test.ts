@@ -5,7 +5,7 @@ import { promisify } from "node:util";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inject } from "vitest";
-import { baseUrl, call, newTenant, signIn, type ApiResponse, type Tenant } from "./api";
+import { baseUrl, call, invite, join, newTenant, signIn, type ApiResponse, type Tenant } from "./api";
 import { createProjectWithCompute } from "./compute";
 
 // Organizations, members and their roles, invitations, the audit log, API key roles and passwords, through
@@ -19,24 +19,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await sql.end();
 });
-
-interface Invitation {
-  invitation: { id: string; email: string; role: string; expiresAt: string };
-  url: string;
-  token: string;
-}
-
-async function invite(by: { key?: string; cookie?: string }, email: string, role: string): Promise<Invitation> {
-  const res = await call<Invitation>("POST", "/api/v1/invitations", { ...by, body: { email, role } });
-  if (res.status !== 201) throw new Error(`invite: ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body;
-}
-
-async function join(owner: Tenant, user: Tenant, role: string) {
-  const inv = await invite({ key: owner.key }, user.email, role);
-  const res = await call("POST", "/api/v1/invitations/accept", { cookie: user.cookie, body: { token: inv.token } });
-  if (res.status !== 200) throw new Error(`accept: ${res.status} ${JSON.stringify(res.body)}`);
-}
 
 async function userIdOf(tenant: Tenant): Promise<string> {
   const { rows } = await sql.query<{ id: string }>('SELECT id FROM "User" WHERE email = $1', [tenant.email]);

@@ -6,6 +6,7 @@ import { roleAtLeast, type MemberRole } from "@/lib/roles";
 import { page } from "../util/paginate";
 import { authorize, type Caller } from "../tenancy/caller";
 import { recordAuditEvent } from "../audit/record-audit-event";
+import { forgetVerifiedCallers } from "../tenancy/verified-callers";
 
 const PUBLIC_FIELDS = {
   id: true,
@@ -114,4 +115,6 @@ export async function revokeApiKey({ caller, id }: { caller: Caller; id: string 
       targetLabel: `${key.name} (${key.prefix}…)`,
     });
   });
+  // Refused from the next request here; other replicas drop it when PostgreSQL's NOTIFY reaches them.
+  forgetVerifiedCallers();
 }

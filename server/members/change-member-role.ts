@@ -3,6 +3,7 @@ import { AppError, notFound } from "../errors";
 import { recordAuditEvent } from "../audit/record-audit-event";
 import { lockOrganization, countOwners } from "../organizations/lock-organization";
 import { authorize, type Caller } from "../tenancy/caller";
+import { forgetVerifiedCallers } from "../tenancy/verified-callers";
 import type { MemberRole } from "@/lib/roles";
 
 export const LAST_OWNER_MESSAGE = "an organization always keeps an owner: make another member an owner first";
@@ -14,7 +15,7 @@ export const LAST_OWNER_MESSAGE = "an organization always keeps an owner: make a
 export async function changeMemberRole({ caller, userId, role }: { caller: Caller; userId: string; role: MemberRole }) {
   const organizationId = caller.organizationId;
   authorize(caller, organizationId, "members.manage");
-  return db.$transaction(async (tx) => {
+  const changed = await db.$transaction(async (tx) => {
     await lockOrganization(tx, organizationId);
     const member = await tx.membership.findUnique({
       where: { userId_organizationId: { userId, organizationId } },
@@ -41,4 +42,7 @@ export async function changeMemberRole({ caller, userId, role }: { caller: Calle
     }
     return { id: member.id, userId, email: member.user.email, role };
   });
+  // The member's API keys act with the new role from the next request here (other replicas: NOTIFY).
+  forgetVerifiedCallers();
+  return changed;
 }

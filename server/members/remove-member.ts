@@ -3,19 +3,20 @@ import { AppError, notFound } from "../errors";
 import { recordAuditEvent } from "../audit/record-audit-event";
 import { lockOrganization, countOwners } from "../organizations/lock-organization";
 import { authorize, type Caller } from "../tenancy/caller";
+import { forgetVerifiedCallers } from "../tenancy/verified-callers";
 import { LAST_OWNER_MESSAGE } from "./change-member-role";
 
 /**
  * Remove a member from the acting organization, or leave it (a signed-in user removing themselves; any
  * role may leave). Admins remove members below owner, owners anyone; the last owner can neither leave nor
- * be removed (409). Access ends at once (every request looks the membership up) and the API keys the
- * member made in the organization are revoked with it.
+ * be removed (409). Access ends at once: sessions look the membership up at every request, and the API
+ * keys the member made in the organization are revoked with it (and dropped from every replica's cache).
  */
 export async function removeMember({ caller, userId }: { caller: Caller; userId: string }) {
   const organizationId = caller.organizationId;
   const leaving = caller.apiKeyId === null && caller.userId === userId;
   if (!leaving) authorize(caller, organizationId, "members.manage");
-  return db.$transaction(async (tx) => {
+  const removed = await db.$transaction(async (tx) => {
     await lockOrganization(tx, organizationId);
     const member = await tx.membership.findUnique({
       where: { userId_organizationId: { userId, organizationId } },
@@ -49,4 +50,7 @@ export async function removeMember({ caller, userId }: { caller: Caller; userId:
     });
     return { userId, email: member.user.email, role: member.role, revokedApiKeys };
   });
+  // The member's API keys are refused from the next request here (other replicas: NOTIFY).
+  forgetVerifiedCallers();
+  return removed;
 }

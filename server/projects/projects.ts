@@ -1,12 +1,11 @@
 import { db } from "../db";
 import { AppError, notFound } from "../errors";
 import { generateSlug } from "../util/slug";
-import { page } from "../util/paginate";
 import { deleteCompute } from "../compute/lifecycle/delete";
 import { authorize, type Caller } from "../tenancy/caller";
 import { assertProjectLimit } from "../billing/plan-limits";
 import { accessRulesData, ACCESS_RULE_FIELDS, withAccess } from "./access-rules";
-import type { AccessRulesUpdate, Pagination } from "@/lib/schemas";
+import type { AccessRulesUpdate } from "@/lib/schemas";
 
 const PROJECT_FIELDS = {
   id: true,
@@ -44,17 +43,6 @@ export async function createProject({
     }
   }
   throw new AppError("conflict", "could not find a free project slug; try again");
-}
-
-export async function listProjects({ organizationIds, pagination }: { organizationIds: string[]; pagination: Pagination }) {
-  const rows = await db.project.findMany({
-    where: { organizationId: { in: organizationIds } },
-    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
-    // Each project's compute state, for lists (the console shows it as a badge).
-    select: { ...PROJECT_FIELDS, compute: { select: { id: true, state: true } } },
-    ...page.query(pagination),
-  });
-  return page.result(rows.map(withAccess), pagination);
 }
 
 export async function getProject({ organizationIds, projectId }: { organizationIds: string[]; projectId: string }) {

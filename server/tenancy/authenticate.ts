@@ -3,6 +3,7 @@ import { AppError } from "../errors";
 import { DUMMY_PASSWORD_HASH, verifyPassword } from "../auth/password";
 import { hashApiKeySecret, API_KEY_PREFIX } from "../auth/api-key-secret";
 import { inOrganization, type Caller } from "./caller";
+import { verifiedCaller } from "./verified-callers";
 import { lowerRole, type MemberRole } from "@/lib/roles";
 
 /** Email and password, for Auth.js's credentials provider. Null when either is wrong (same time either way). */
@@ -54,16 +55,25 @@ export async function callerFromUser(userId: string): Promise<Caller> {
 // lastUsedAt is written at most this often per key, so API calls don't each cost a write.
 const LAST_USED_RESOLUTION_MS = 60_000;
 
+const invalidKey = () => new AppError("unauthenticated", "the API key is not valid or has been revoked");
+
 /**
  * The caller behind `Authorization: Bearer <api key>`: acts in the key's one organization with the key's
  * role, capped by its creator's current role there (a demoted creator's keys are demoted with them; a
- * removed member's keys are revoked).
+ * removed member's keys are revoked). Looked up at most once a second per key and replica, and at once
+ * after a change to keys or memberships (server/tenancy/verified-callers.ts).
  */
 export async function callerFromApiKey(secret: string): Promise<Caller> {
-  const invalid = new AppError("unauthenticated", "the API key is not valid or has been revoked");
-  if (!secret.startsWith(API_KEY_PREFIX) || secret.length > 200) throw invalid;
+  if (!secret.startsWith(API_KEY_PREFIX) || secret.length > 200) throw invalidKey();
+  // SHA-256, not a slow hash: the secret is 256 random bits (server/auth/api-key-secret.ts).
+  const hash = hashApiKeySecret(secret);
+  return verifiedCaller(hash, () => lookUpApiKey(hash));
+}
+
+async function lookUpApiKey(hash: string): Promise<Caller> {
+  const invalid = invalidKey();
   const key = await db.apiKey.findUnique({
-    where: { hash: hashApiKeySecret(secret) },
+    where: { hash },
     select: {
       id: true,
       organizationId: true,

@@ -4,7 +4,7 @@ import { LinkButton } from "@/components/ui/link-button";
 import { PageHeader } from "@/components/ui/page-header";
 import { can } from "@/lib/roles";
 import type { ProjectListItem } from "@/lib/api-types";
-import { listProjects } from "@/server/projects/projects";
+import { listProjects } from "@/server/projects/list-projects";
 
 export const metadata = { title: "Projects · MariaDB Serverless" };
 

@@ -1,7 +1,8 @@
 import { json, readBody, readQuery } from "@/app/_lib/http";
 import { withCaller } from "@/app/_lib/route";
 import { IdSchema, PaginationSchema, ProjectCreateSchema } from "@/lib/schemas";
-import { createProject, listProjects } from "@/server/projects/projects";
+import { createProject } from "@/server/projects/projects";
+import { listProjects } from "@/server/projects/list-projects";
 import { actingOrganization } from "@/server/tenancy/caller";
 
 // POST /api/v1/projects - create a project
@@ -11,6 +12,9 @@ export const POST = withCaller(async ({ req, caller }) => {
   const project = await createProject({ caller, organizationId, name: input.name, slug: input.slug });
   return json({ project }, 201);
 });
+
+// Never cached or prerendered (like the health routes): skips Next's response-cache bookkeeping per call.
+export const dynamic = "force-dynamic";
 
 const ListSchema = PaginationSchema.extend({ organizationId: IdSchema.optional() });
 
