@@ -20,6 +20,8 @@ export const CURRENT_INVOICE_ID = "current";
 export interface InvoiceView {
   id: string;
   organizationId: string;
+  /** The organization's name, for the printed invoice. */
+  organizationName: string;
   /** The month's first instant (UTC). */
   month: string;
   /** "final" once the month is over and the invoice written; "estimate" for the current month. */
@@ -33,12 +35,13 @@ export interface InvoiceView {
   projectedTotalUsd?: number;
 }
 
-type Row = { id: string; organizationId: string; month: Date; plan: string; lineItems: unknown; usage: unknown; totalUsd: number; finalizedAt: Date };
+type Row = { id: string; organizationId: string; organization: { name: string }; month: Date; plan: string; lineItems: unknown; usage: unknown; totalUsd: number; finalizedAt: Date };
 
 function present(row: Row): InvoiceView {
   return {
     id: row.id,
     organizationId: row.organizationId,
+    organizationName: row.organization.name,
     month: row.month.toISOString(),
     status: "final",
     plan: row.plan,
@@ -51,12 +54,13 @@ function present(row: Row): InvoiceView {
 
 async function currentEstimate(organizationId: string): Promise<InvoiceView> {
   const now = new Date();
-  const spend = await monthSpend(organizationId, now);
+  const [spend, org] = await Promise.all([monthSpend(organizationId, now), db.organization.findUniqueOrThrow({ where: { id: organizationId }, select: { name: true } })]);
   const plan = planOf(spend.plan);
   const lineItems = invoiceLines(plan, spend.usage);
   return {
     id: CURRENT_INVOICE_ID,
     organizationId,
+    organizationName: org.name,
     month: monthBounds(now).start.toISOString(),
     status: "estimate",
     plan: spend.plan,
@@ -74,6 +78,7 @@ export async function listInvoices({ caller, pagination }: { caller: Caller; pag
   authorize(caller, organizationId, "billing.read");
   const rows = await db.invoice.findMany({
     where: { organizationId },
+    include: { organization: { select: { name: true } } },
     orderBy: [{ month: "desc" }, { id: "desc" }],
     ...page.query(pagination),
   });
@@ -87,7 +92,7 @@ export async function getInvoice({ caller, id }: { caller: Caller; id: string })
   const organizationId = caller.organizationId;
   authorize(caller, organizationId, "billing.read");
   if (id === CURRENT_INVOICE_ID) return currentEstimate(organizationId);
-  const row = await db.invoice.findFirst({ where: { id, organizationId } });
+  const row = await db.invoice.findFirst({ where: { id, organizationId }, include: { organization: { select: { name: true } } } });
   if (!row) throw notFound("invoice");
   return present(row);
 }

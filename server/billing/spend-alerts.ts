@@ -1,11 +1,10 @@
 import { db } from "../db";
+import { usd } from "@/lib/format";
 import type { SpendCapStatus, SpendThreshold } from "./spend-cap";
 
 // The operations-log event for a spend-cap threshold, once per organization, threshold and month: the
 // SpendAlert row's primary key decides, so two replicas (or two ticks) that both see 80 % write one alert
 // and one operation, in the same transaction.
-
-const usd = (n: number) => `$${n.toFixed(2)}`;
 
 export function spendAlertReason(threshold: SpendThreshold, status: SpendCapStatus): string {
   const base = `spend: ${usd(status.spentUsd)} of the ${usd(status.capUsd ?? 0)} monthly spend cap (${threshold} %) spent this month`;

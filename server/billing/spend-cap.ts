@@ -1,4 +1,6 @@
+import { db } from "../db";
 import { AppError } from "../errors";
+import { usd } from "@/lib/format";
 import { monthBounds } from "./months";
 import { monthSpend } from "./month-spend";
 
@@ -21,8 +23,6 @@ export interface SpendCapStatus {
   /** The month the figures are for (its first instant, UTC). */
   month: string;
 }
-
-const usd = (n: number) => `$${n.toFixed(2)}`;
 
 /** The highest threshold a spend reaches against a cap (null: none, or no cap). */
 export function thresholdReached(capUsd: number | null, spentUsd: number): SpendThreshold | null {
@@ -64,4 +64,12 @@ export function spendCapError(status: SpendCapStatus, now = new Date()): AppErro
 export async function assertSpendCap(organizationId: string, now = new Date()): Promise<void> {
   const status = await spendCapStatus(organizationId, now);
   if (status.threshold === 100) throw spendCapError(status, now);
+}
+
+/** The console banner's reading: null unless the organization has a cap and has reached 80 % of it. */
+export async function spendCapWarning(organizationId: string): Promise<SpendCapStatus | null> {
+  const org = await db.organization.findUnique({ where: { id: organizationId }, select: { spendCapUsd: true } });
+  if (org?.spendCapUsd == null) return null; // most organizations: one indexed read per page
+  const status = await spendCapStatus(organizationId);
+  return status.threshold === null ? null : status;
 }
