@@ -175,10 +175,10 @@ async function usageOf(scope: Scope, query: UsageQuery) {
   const [before, after, rolledHours] = await Promise.all([
     window.from > query.from ? eventsIn(scope, query.from, window.from) : [],
     window.to < query.to ? eventsIn(scope, window.to, query.to) : [],
-    db.usageHour.findMany({
-      where: { ...scope, hourStart: { gte: window.from, lt: window.to } },
-      select: { hourStart: true, computeSeconds: true, cuSeconds: true },
-    }),
+    // Summed per hour by the database: a month of 100 computes is 720 rows to read, not 72,000.
+    db.usageHour
+      .groupBy({ by: ["hourStart"], where: { ...scope, hourStart: { gte: window.from, lt: window.to } }, _sum: { computeSeconds: true, cuSeconds: true } })
+      .then((rows) => rows.map((r) => ({ hourStart: r.hourStart, computeSeconds: r._sum.computeSeconds ?? 0, cuSeconds: r._sum.cuSeconds ?? 0 }))),
   ]);
   // An interval spanning the window would be fetched twice: count it once.
   const seen = new Set(before.map((e) => e.id));

@@ -50,3 +50,9 @@ END;
 $$;
 
 CREATE TRIGGER "Invoice_is_final" BEFORE UPDATE ON "Invoice" FOR EACH ROW EXECUTE FUNCTION "invoice_is_final"();
+
+-- CreateIndex
+CREATE INDEX "UsageEvent_endedAt_idx" ON "UsageEvent"("endedAt");
+
+-- CreateIndex
+CREATE INDEX "UsageEvent_organizationId_endedAt_idx" ON "UsageEvent"("organizationId", "endedAt");
