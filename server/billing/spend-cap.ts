@@ -62,6 +62,9 @@ export function spendCapError(status: SpendCapStatus, now = new Date()): AppErro
 
 /** Throws quota_exceeded (402) when the organization's spend has reached its cap this month. */
 export async function assertSpendCap(organizationId: string, now = new Date()): Promise<void> {
+  // Every wake passes here: an organization without a cap (most) costs one primary-key read, not the month's spend.
+  const org = await db.organization.findUnique({ where: { id: organizationId }, select: { spendCapUsd: true } });
+  if (org?.spendCapUsd == null) return;
   const status = await spendCapStatus(organizationId, now);
   if (status.threshold === 100) throw spendCapError(status, now);
 }
