@@ -1,4 +1,6 @@
+import { execFileSync } from "node:child_process";
 import crypto from "node:crypto";
+import path from "node:path";
 import AxeBuilder from "@axe-core/playwright";
 import { expect, test as base, type Page } from "@playwright/test";
 
@@ -57,4 +59,14 @@ export async function snap(page: Page, name: string): Promise<void> {
     await page.screenshot({ path: `/tmp/console-${name}-${width}.png`, fullPage: true });
   }
   await page.setViewportSize(original);
+}
+
+const root = path.resolve(import.meta.dirname, "..");
+
+/** A command of ours against the product's database (its embedded PostgreSQL in the scratch DATA_DIR). */
+export function runTool(script: string, args: string[]): string {
+  return execFileSync(path.join(root, "node_modules", ".bin", "tsx"), [path.join(root, script), ...args], {
+    env: { ...process.env, DATA_DIR: process.env.E2E_DATA_DIR!, DATABASE_URL: "", APP_URL: process.env.E2E_BASE_URL!, LOG_LEVEL: "warn" },
+    encoding: "utf8",
+  });
 }

@@ -1,22 +1,10 @@
-import { execFileSync } from "node:child_process";
-import path from "node:path";
 import type { APIRequestContext, Page } from "@playwright/test";
-import { expect, expectAccessible, PASSWORD, signUp, snap, test, uniqueEmail } from "./fixtures";
+import { expect, expectAccessible, PASSWORD, runTool, signUp, snap, test, uniqueEmail } from "./fixtures";
 
 // Organizations and members through the console: invite (the link shown once), accept as a new user, a
 // viewer who sees but cannot change (no button, and the API's 403), switching organizations, changing a
 // role, removing a member (their API key stops working), the last owner kept, refused invitation links,
 // the audit log, billing, and passwords (change, and the operator's reset link).
-
-const root = path.resolve(import.meta.dirname, "..");
-
-/** A command of ours against the product's database (its embedded PostgreSQL in the scratch DATA_DIR). */
-function runTool(script: string, args: string[]): string {
-  return execFileSync(path.join(root, "node_modules", ".bin", "tsx"), [path.join(root, script), ...args], {
-    env: { ...process.env, DATA_DIR: process.env.E2E_DATA_DIR!, DATABASE_URL: "", APP_URL: process.env.E2E_BASE_URL!, LOG_LEVEL: "warn" },
-    encoding: "utf8",
-  });
-}
 
 /** A change made with the page's session cookie, as the console's own pages send it (same Origin). */
 const asPage = (page: Page, baseURL: string) => ({

@@ -130,3 +130,45 @@ export interface Billing {
   limits: { cuHoursPerMonth: number | null; storageBytesPerCompute: number };
   usage: { cuHoursThisMonth: number };
 }
+
+/** The monthly spend cap in the billing reply (`billing.spendCap`) and the console's banner. */
+export interface SpendCap {
+  capUsd: number | null;
+  spentUsd: number;
+  share: number | null;
+  threshold: 80 | 100 | null;
+  month: string;
+}
+
+/** The spend fields of the billing reply (GET /api/v1/billing), beside `Billing`'s. */
+export interface BillingSpend {
+  spendToDateUsd: number;
+  estimateUsd: number;
+  spendCap: SpendCap;
+}
+
+export interface InvoiceLine {
+  kind: "base" | "compute" | "storage" | "transfer";
+  description: string;
+  quantity: number;
+  unit: string;
+  includedQuantity: number;
+  billedQuantity: number;
+  unitPriceUsd: number;
+  amountUsd: number;
+}
+
+/** GET /api/v1/invoices and /api/v1/invoices/{id}: a final invoice, or the current month's estimate ("current"). */
+export interface Invoice {
+  id: string;
+  organizationId: string;
+  organizationName: string;
+  month: string;
+  status: "final" | "estimate";
+  plan: string;
+  lineItems: InvoiceLine[];
+  usage: { cuHours: number; storageGbMonths: number; transferGb: number };
+  totalUsd: number;
+  finalizedAt: string | null;
+  projectedTotalUsd?: number;
+}

@@ -1,5 +1,5 @@
 // What the audit log records (server/audit): who changed members, their roles, invitations, API keys,
-// project roles or the plan, and when. The console labels entries by these actions.
+// project roles, the plan or the spend cap, and when. The console labels entries by these actions.
 
 export const AUDIT_ACTIONS = [
   "organization.created",
@@ -15,6 +15,7 @@ export const AUDIT_ACTIONS = [
   "project_role.password_reset",
   "project_role.deleted",
   "plan.changed",
+  "spend_cap.changed",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
@@ -54,6 +55,10 @@ export function describeAuditEvent(event: { action: string; targetLabel: string 
       return `deleted the database role ${target}`;
     case "plan.changed":
       return `changed the plan from ${str("from") ?? "?"} to ${str("to") ?? "?"}`;
+    case "spend_cap.changed": {
+      const cap = (k: string) => (typeof d[k] === "number" ? `$${(d[k] as number).toFixed(2)}` : "none");
+      return `changed the monthly spend cap from ${cap("from")} to ${cap("to")}`;
+    }
     default:
       return `${event.action} ${target}`;
   }

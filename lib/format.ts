@@ -72,3 +72,13 @@ export function operationKindLabel(kind: string): string {
   const words = kind.replace(/_/g, " ");
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
+
+/** 20.6 -> "$20.60". */
+export function usd(n: number): string {
+  return `$${n.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+}
+
+/** A month's first instant -> "November 2026" (UTC). */
+export function monthName(at: string | Date): string {
+  return new Date(at).toLocaleString("en-US", { month: "long", year: "numeric", timeZone: "UTC" });
+}

@@ -141,4 +141,16 @@ export const PaginationSchema = z.object({
 export type Pagination = z.infer<typeof PaginationSchema>;
 
 export const PLANS = ["free", "pro", "enterprise"] as const;
-export const PlanChangeSchema = z.object({ plan: z.enum(PLANS, { error: `must be one of ${PLANS.join(", ")}` }) });
+const PlanSchema = z.enum(PLANS, { error: `must be one of ${PLANS.join(", ")}` });
+/** A monthly spend cap in USD (cents at most), or null for none. */
+export const SpendCapSchema = z
+  .number({ error: "must be an amount in USD, or null for no cap" })
+  .positive({ error: "must be more than 0 (null removes the cap)" })
+  .max(10_000_000, { error: "must be at most 10000000" })
+  .refine((n) => Math.abs(Math.round(n * 100) - n * 100) < 1e-6, { error: "must be in whole cents" })
+  .nullable();
+/** PATCH /api/v1/billing: the plan, the spend cap, or both. */
+export const BillingChangeSchema = z
+  .object({ plan: PlanSchema.optional(), spendCapUsd: SpendCapSchema.optional() })
+  .refine((b) => b.plan !== undefined || b.spendCapUsd !== undefined, { error: "give plan, spendCapUsd or both" });
+export type BillingChangeInput = z.infer<typeof BillingChangeSchema>;

@@ -1,34 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { call, newTenant, type Tenant } from "./api";
+import { call, newTenant } from "./api";
+import { spend, upgrade, type ErrorReply } from "./billing";
 import { createProjectWithCompute, waitFor } from "./compute";
 import { connectProxy, rejection } from "./proxy";
 import { db } from "../server/db";
 
 // Plans and quotas through the API (402 naming the limit and the plan that lifts it) and through the proxy
 // (1226 saying how to go on), and the upgrade that lifts them at once.
-
-interface ErrorReply {
-  error: { code: string; message: string; details: Record<string, unknown>[] };
-}
-
-/**
- * Spend `cuHours` of this month for the organization: a closed interval of a compute deleted long ago, in
- * the still-open hour (closed hours are read from their rollups, which never see intervals written late).
- */
-async function spend(organizationId: string, cuHours: number): Promise<void> {
-  let now = new Date();
-  if (now.getTime() % 3_600_000 < 1000) await new Promise((r) => setTimeout(r, 1000));
-  now = new Date();
-  const startedAt = new Date(now.getTime() - (now.getTime() % 3_600_000));
-  const hours = (now.getTime() - startedAt.getTime()) / 3_600_000;
-  await db.usageEvent.create({ data: { organizationId, state: "running", size: cuHours / hours, startedAt, endedAt: now } });
-}
-
-async function upgrade(tenant: Tenant, plan: string) {
-  const res = await call<{ billing: { plan: string } }>("PATCH", "/api/v1/billing", { key: tenant.key, body: { plan } });
-  expect(res.status).toBe(200);
-  expect(res.body.billing.plan).toBe(plan);
-}
 
 describe("plans: limits and quotas", () => {
   it("answers 402 past the free plan's projects and compute size, naming the limit and the pro plan; an upgrade lifts them", async () => {

@@ -1,20 +1,20 @@
 import { db } from "../db";
 import type { MonthUsage } from "./estimate";
+import { monthBounds } from "./months";
 
-// An organization's metered use in the current UTC month so far, in billing units: CU-hours (given: the
-// quota computes them), GB-months of storage (each hourly sample holds for its hour) and GB through the
-// proxy.
+// An organization's metered use in a UTC month, in billing units: CU-hours (given: the quota computes
+// them), GB-months of storage (each hourly sample holds for its hour) and GB through the proxy. The
+// current month counts up to now; a closed month (an invoice) counts whole.
 
 const GB = 1e9;
 
-export function monthBounds(now: Date): { start: Date; end: Date; elapsed: number } {
-  const start = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
-  const end = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1));
-  return { start, end, elapsed: (now.getTime() - start.getTime()) / (end.getTime() - start.getTime()) };
+export async function monthToDate(organizationId: string, cuHours: number, now = new Date()): Promise<MonthUsage> {
+  return monthUsage(organizationId, cuHours, monthBounds(now).start);
 }
 
-export async function monthToDate(organizationId: string, cuHours: number, now = new Date()): Promise<MonthUsage> {
-  const { start, end } = monthBounds(now);
+/** Storage and transfer of the month that begins at `month` (samples and hours inside it), with `cuHours`. */
+export async function monthUsage(organizationId: string, cuHours: number, month: Date): Promise<MonthUsage> {
+  const { start, end } = monthBounds(month);
   const hoursInMonth = (end.getTime() - start.getTime()) / 3_600_000;
   const where = { organizationId, hourStart: { gte: start, lt: end } };
   const [storage, transfer] = await Promise.all([

@@ -2,7 +2,7 @@ import type { Plan } from "../db/generated/enums";
 
 // Every plan's prices, included amounts and limits in one place: quotas, the disk a compute gets, the
 // idle rules, billing and the 402 errors all read from here. There is no payment provider: a plan is a
-// column on the organization, changed by PATCH /api/v1/billing (server/billing/billing.ts, changePlan),
+// column on the organization, changed by PATCH /api/v1/billing (server/billing/billing.ts, changeBilling),
 // which is where a provider's checkout or subscription webhook would hook in.
 
 const GIB = 1024 * 1024 * 1024;

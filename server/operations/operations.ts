@@ -38,11 +38,18 @@ export async function listOperations({
 }) {
   const project = await db.project.findFirst({
     where: { id: projectId, organizationId: { in: organizationIds } },
-    select: { id: true },
+    select: { id: true, organizationId: true, createdAt: true },
   });
   if (!project) throw notFound("project");
   const rows = await db.operation.findMany({
-    where: { projectId: project.id },
+    // The project's own, and its organization's spend-cap alerts since the project exists (they concern
+    // every compute of the organization; server/billing/spend-alerts.ts).
+    where: {
+      OR: [
+        { projectId: project.id },
+        { organizationId: project.organizationId, kind: "spend_threshold", createdAt: { gte: project.createdAt } },
+      ],
+    },
     orderBy: [{ createdAt: "desc" }, { id: "desc" }],
     ...page.query(pagination),
   });

@@ -45,17 +45,21 @@ async function intervalCuSeconds(organizationIds: string[], from: Date, to: Date
  * the month reads a month of hourly rows, not every interval the organization ever had.
  */
 export async function usedCuSecondsThisMonth(organizationIds: string[], now = new Date()): Promise<Map<string, number>> {
+  return usedCuSecondsBetween(organizationIds, monthStart(now), now);
+}
+
+/** CU-seconds each organization used in [from, to): rollups where rolled up, the intervals elsewhere. */
+export async function usedCuSecondsBetween(organizationIds: string[], from: Date, to: Date): Promise<Map<string, number>> {
   const used = new Map<string, number>();
-  if (organizationIds.length === 0) return used;
-  const from = monthStart(now);
+  if (organizationIds.length === 0 || to <= from) return used;
   const rolled = await rolledRange();
   const add = (rows: { id: string; used: number | null }[]) => rows.forEach((r) => used.set(r.id, (used.get(r.id) ?? 0) + Math.max(0, r.used ?? 0)));
-  if (!rolled || rolled.to <= from || rolled.from >= now) {
-    add(await intervalCuSeconds(organizationIds, from, now));
+  if (!rolled || rolled.to <= from || rolled.from >= to) {
+    add(await intervalCuSeconds(organizationIds, from, to));
     return used;
   }
   const rolledFrom = rolled.from > from ? rolled.from : from;
-  const rolledTo = rolled.to < now ? rolled.to : now;
+  const rolledTo = rolled.to < to ? rolled.to : to;
   const hours = await db.usageHour.groupBy({
     by: ["organizationId"],
     where: { organizationId: { in: organizationIds }, hourStart: { gte: rolledFrom, lt: rolledTo } },
@@ -63,7 +67,7 @@ export async function usedCuSecondsThisMonth(organizationIds: string[], now = ne
   });
   add(hours.map((h) => ({ id: h.organizationId, used: h._sum.cuSeconds })));
   if (rolledFrom > from) add(await intervalCuSeconds(organizationIds, from, rolledFrom));
-  if (rolledTo < now) add(await intervalCuSeconds(organizationIds, rolledTo, now));
+  if (rolledTo < to) add(await intervalCuSeconds(organizationIds, rolledTo, to));
   return used;
 }
 
@@ -75,10 +79,10 @@ export function quotaOf(plan: Plan, cuHoursQuota: number | null, usedCuSeconds: 
 }
 
 /** Checked only when a compute is started or woken (not per connection), so it is read fresh each time. */
-export async function quotaStatus(organizationId: string): Promise<QuotaStatus> {
+export async function quotaStatus(organizationId: string, now = new Date()): Promise<QuotaStatus> {
   const org = await db.organization.findUnique({ where: { id: organizationId }, select: { plan: true, cuHoursQuota: true } });
   if (!org) return { plan: "free", usedCuSeconds: 0, limitCuSeconds: 0, exceeded: true };
-  const used = await usedCuSecondsThisMonth([organizationId]);
+  const used = await usedCuSecondsThisMonth([organizationId], now);
   return quotaOf(org.plan, org.cuHoursQuota, used.get(organizationId) ?? 0);
 }
 

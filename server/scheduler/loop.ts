@@ -4,16 +4,20 @@ import { reconcileAll } from "../compute/lifecycle/reconcile";
 import { pruneDeadProxies } from "../proxy-activity";
 import { pauseIdleComputes, suspendColdComputes } from "./idle";
 import { suspendExhaustedOrganizations } from "./suspend-exhausted";
+import { enforceSpendCaps } from "./enforce-spend-caps";
 import { rollupClosedHours } from "../usage/rollup";
 import { sampleStorage } from "../usage/storage-sampling";
+import { finalizeClosedMonths } from "../billing/finalize-invoices";
 import { WorkPool, type WorkPoolStats } from "./work-pool";
 
 // The control plane's periodic work, run in the Next.js server process (started from instrumentation.ts).
 // One tick decides: which computes the reconciler must look after (adoption after a restart, crashed
 // processes, transitions whose owner died), which running computes are idle, which paused ones go cold,
-// which free organizations have used their CU-hours (their computes are suspended); then it forgets dead
+// which free organizations have used their CU-hours and which organizations reached their spend cap
+// (their computes are suspended; the cap's 80 and 100 % alerts are recorded); then it forgets dead
 // proxies, rolls up the usage of closed hours (server/usage/rollup.ts) and samples storage hourly
-// (server/usage/storage-sampling.ts). The acting (starts, restarts, stops, pauses) is queued on a bounded
+// (server/usage/storage-sampling.ts) and writes the last month's invoices once it is over
+// (server/billing/finalize-invoices.ts). The acting (starts, restarts, stops, pauses) is queued on a bounded
 // work pool and happens off the tick, so a tick costs database queries and /proc reads only, whatever a
 // compute does: one whose start takes a minute delays no other tenant's pause. Ticks never overlap within
 // a process; across replicas every action is a compare-and-set made inside its job.
@@ -65,10 +69,12 @@ export async function runTick(pool: WorkPool = schedulerPool()): Promise<void> {
     await pauseIdleComputes(pool);
     await suspendColdComputes(pool);
     await suspendExhaustedOrganizations(pool);
+    await enforceSpendCaps(pool);
     await pruneDeadProxies();
     // Last: a rollup catching up after downtime (a day of hours at most per tick) delays no decision above.
     await rollupClosedHours();
     await sampleStorage();
+    await finalizeClosedMonths();
     if (state) state.status.lastError = null;
   } catch (error) {
     logger.error({ err: String(error) }, "scheduler tick failed");

@@ -1,10 +1,11 @@
 import { asJson, consoleCaller } from "@/app/_lib/console";
 import { BillingCharts } from "@/components/billing/billing-charts";
 import { BillingView } from "@/components/billing/billing-view";
+import { SpendAndInvoices } from "@/components/billing/spend-and-invoices";
 import { NoOrganization } from "@/components/organizations/no-organization";
 import { PageHeader } from "@/components/ui/page-header";
 import { EmptyState } from "@/components/ui/states";
-import type { Billing } from "@/lib/api-types";
+import type { Billing, BillingSpend } from "@/lib/api-types";
 import { can } from "@/lib/roles";
 import { getBilling } from "@/server/billing/billing";
 
@@ -27,6 +28,7 @@ export default async function BillingPage() {
     <>
       {header}
       <BillingView key={caller.organizationId} organizationId={caller.organizationId} initial={asJson<Billing>(billing)} />
+      <SpendAndInvoices key={`spend-${caller.organizationId}`} organizationId={caller.organizationId} initial={asJson<Billing & BillingSpend>(billing)} />
       {/* The usage charts, in one place below the plan (components/billing/billing-charts.tsx). */}
       <div className="mt-6">
         <BillingCharts key={`charts-${caller.organizationId}`} organizationId={caller.organizationId} />

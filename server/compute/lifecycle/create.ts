@@ -1,7 +1,7 @@
 import { db } from "../../db";
 import { config } from "../../config";
 import { AppError, notFound } from "../../errors";
-import { assertComputeQuota } from "../../quotas/quotas";
+import { assertMayRun } from "../../billing/may-run";
 import { assertColdAfterAllowed } from "../../quotas/idle-rules";
 import { assertComputeSizeAllowed } from "../../billing/plan-limits";
 import { generateRolePassword, nativePasswordHash } from "../../auth/native-password";
@@ -33,7 +33,7 @@ export async function createCompute({
   });
   if (!project) throw notFound("project");
   authorize(caller, project.organizationId, "projects.write");
-  await assertComputeQuota(project.organizationId);
+  await assertMayRun(project.organizationId);
   await assertColdAfterAllowed(project.organizationId, settings.coldAfterSeconds);
   await assertComputeSizeAllowed(project.organizationId, settings.size);
 

@@ -1,5 +1,5 @@
 import { db, type Compute } from "../../db";
-import { assertComputeQuota } from "../../quotas/quotas";
+import { assertMayRun } from "../../billing/may-run";
 import type { OperationKind } from "../../db/generated/enums";
 import { startAndRecordRunning } from "./finish";
 import { beginTransition } from "./transition";
@@ -25,9 +25,9 @@ export interface WakeOptions {
  */
 export async function wakeFrom(compute: Compute, options: WakeOptions): Promise<string | null> {
   if (!options.skipQuotaCheck) {
-    // Waking costs compute time: refused once the month's quota is used.
+    // Waking costs compute time: refused past the month's quota or the spend cap.
     const { organizationId } = await db.project.findUniqueOrThrow({ where: { id: compute.projectId }, select: { organizationId: true } });
-    await assertComputeQuota(organizationId);
+    await assertMayRun(organizationId);
   }
   const operationId = await beginTransition({
     computeId: compute.id,
