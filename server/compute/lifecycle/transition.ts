@@ -19,6 +19,8 @@ export interface TransitionInput {
   to: ComputeStateName;
   /** Other columns to set with the state (endpoint, driverState, ...). */
   data?: Prisma.ComputeUpdateManyMutationInput;
+  /** The row's owner and size when the caller already holds them (read with the row): not read again. */
+  row?: ComputeRowForTransition;
 }
 
 export interface BeginInput extends TransitionInput {
@@ -98,7 +100,7 @@ async function moveWithOperation(
   return db.$transaction(async (tx) => {
     const now = new Date();
     if (!(await casState(tx, input, now))) return null;
-    const compute = await loadForTransition(tx, input.computeId);
+    const compute = input.row ?? (await loadForTransition(tx, input.computeId));
     await recordUsage(tx, compute, input.to, now, input.usageSize);
     const operation = await tx.operation.create({
       data: {
@@ -135,7 +137,7 @@ export async function finishTransition(
   return db.$transaction(async (tx) => {
     const now = new Date();
     const moved = await casState(tx, input, now);
-    if (moved) await recordUsage(tx, await loadForTransition(tx, input.computeId), input.to, now);
+    if (moved) await recordUsage(tx, input.row ?? (await loadForTransition(tx, input.computeId)), input.to, now);
     const failed = !moved || Boolean(input.error) || input.to === "failed";
     await tx.operation.update({
       where: { id: input.operationId },

@@ -1,0 +1,159 @@
+import { syncRolesIfBehind } from "@/server/compute/sync-roles";
+import { BackendRefusedError, loginPreferringSocket, socketLoginAllowed, type BackendSession } from "./backend";
+import { ClientError, unavailable } from "./client-error";
+import type { ProxyContext } from "./context";
+import { authenticateChangeUser } from "./policy";
+import { ErrorCode, NATIVE_PASSWORD } from "./protocol/constants";
+import type { HandshakeResponse } from "./protocol/handshake";
+import { encodePacket } from "./protocol/packet";
+import { nativeTokenFromStage1 } from "./protocol/native-password";
+import { decodeChangeUser, encodeChangeUser, type ChangeUser } from "./protocol/change-user";
+import { pump, type InterceptOutcome } from "./pump";
+import type { Route } from "./routing";
+import { learnFromGreeting } from "./server-info";
+import type { HandedOver } from "./transport";
+
+// The compute side of a client session: wake its compute, log in to it as the session's role, hand the
+// pair over to the relay. What it needs of the client is a ClientSession, which outlives any one compute
+// connection: logging in again with the same session gives a new connection to the (woken) compute, which
+// is what re-attaching a parked session to a compute that was suspended meanwhile will take.
+
+/** What the proxy keeps of an authenticated client, independent of its compute connection. */
+export interface ClientSession {
+  /** The proxy's connection id for this client (what it was greeted with, and what KILL names). */
+  connectionId: number;
+  address: string;
+  tls: boolean;
+  serverName: string | null;
+  /** The scramble the client's tokens answer (its login, and any COM_CHANGE_USER). */
+  scramble: Buffer;
+  /** The client's handshake: capabilities, collation, database and attributes the compute login copies. */
+  handshake: HandshakeResponse;
+  route: Route;
+  /** SHA1(password) of the role, from the client's verified token: logs in to the compute as the role. */
+  stage1: Buffer;
+  /** When the client arrived (Date.now()): route facts read since then are current. */
+  arrivedAt: number;
+}
+
+export interface Attached {
+  backend: BackendSession;
+  /** The state the compute was woken from for this login, or null when it was running. */
+  wokeFrom: string | null;
+}
+
+/**
+ * Bring the session's compute to running (on the route's facts when they were read after the client came,
+ * else on facts read now: one read either way) and log in to it as the role, retrying with backoff while
+ * it refuses connections (a workload is reachable a little after it reports ready) until `deadline`.
+ * Each later attempt looks at the compute's state again: one paused after the last look is woken first.
+ */
+export async function attachCompute(ctx: ProxyContext, session: ClientSession, deadline: number): Promise<Attached> {
+  const who = `${session.route.role}@${session.address}`;
+  let route: Route = session.route;
+  let current = route.readAt >= session.arrivedAt;
+  let wokeFrom: string | null = null;
+  let delay = 10;
+  let resynced = false;
+  for (;;) {
+    if (!current) route = (await ctx.routes.lookup({ slug: route.slug, role: route.role }, { fresh: true })) ?? route;
+    current = false;
+    const wakeStarted = process.hrtime.bigint();
+    const woke = await ctx.waker.ensureRunning({ route, who, deadline });
+    if (woke.wokeFrom) ctx.metrics.wake(woke.wokeFrom, Number(process.hrtime.bigint() - wakeStarted) / 1e9);
+    wokeFrom ??= woke.wokeFrom; // the state the client's first look found
+    try {
+      const login = {
+        host: woke.address.host,
+        port: woke.address.port,
+        role: session.route.role,
+        stage1: session.stage1,
+        client: session.handshake,
+        // A running compute greets within milliseconds; a frozen one never does, so don't wait long.
+        connectTimeoutMs: Math.max(200, Math.min(2000, deadline - Date.now())),
+      };
+      const backend = await loginPreferringSocket(login, ctx.localSockets ? woke.address.socketPath : null);
+      learnFromGreeting(ctx.serverInfo, backend.greeting);
+      return { backend, wokeFrom };
+    } catch (error) {
+      if (error instanceof BackendRefusedError) {
+        if (error.serverError.code === ErrorCode.ACCESS_DENIED && !resynced && route.computeId) {
+          // The role may have changed since the compute last synced: apply the roles and try once more.
+          resynced = true;
+          await syncRolesIfBehind(route.computeId).catch(() => false);
+          continue;
+        }
+        const e = error.serverError;
+        throw new ClientError(e.code, e.sqlState, e.message, "backend_refused");
+      }
+      if (Date.now() + delay >= deadline) {
+        throw unavailable(`the compute of project '${route.slug}' is not accepting connections; try again in a moment`, "backend_unreachable");
+      }
+      ctx.metrics.backendRetry();
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(delay * 2, 500);
+    }
+  }
+}
+
+/**
+ * Relay the logged-in pair: register the session (for KILL), count it for its compute's activity, and
+ * pump bytes both ways until either side closes. COM_CHANGE_USER is judged by the policy and re-issued to
+ * the compute as the role.
+ */
+export function relay(ctx: ProxyContext, session: ClientSession, client: HandedOver, backend: BackendSession): void {
+  const { route, connectionId } = session;
+  const computeId = route.computeId!;
+  ctx.metrics.sessionOpened();
+  ctx.registry.register(connectionId, { projectId: route.projectId, computeId, backendThreadId: backend.greeting.connectionId });
+  ctx.activity.opened(computeId);
+  pump({
+    client: client.socket,
+    clientReads: client.reads,
+    backend: backend.compute.socket,
+    computeReads: backend.compute,
+    clientLeftover: client.leftover,
+    backendLeftover: backend.leftover,
+    changeUser: (packet) => changeUser(ctx, packet, session, backend),
+    resolveKill: (id) => ctx.kills.resolve(id, { projectId: route.projectId, computeId }),
+    onActivity: () => ctx.activity.touch(computeId),
+    transfer: ctx.activity.transfer?.(computeId),
+    onClose: () => {
+      ctx.registry.unregister(connectionId);
+      ctx.activity.closed(computeId);
+      ctx.metrics.sessionClosed();
+    },
+  });
+}
+
+/**
+ * A client's COM_CHANGE_USER: its token answers the proxy's scramble, so the proxy verifies it like a
+ * login and sends the compute a COM_CHANGE_USER of its own as the role, answering the compute's scramble.
+ * The compute's reply goes back to the client through the pump. Refusals keep the session as it was.
+ */
+async function changeUser(ctx: ProxyContext, packet: Buffer, session: ClientSession, backend: BackendSession): Promise<InterceptOutcome> {
+  const answer = (error: ClientError): InterceptOutcome => ({ error: { code: error.code, sqlState: error.sqlState, message: error.message } });
+  let request: ChangeUser;
+  try {
+    request = decodeChangeUser(packet.subarray(4), session.handshake.capabilities);
+  } catch {
+    return answer(new ClientError(ErrorCode.HANDSHAKE, "08S01", "Malformed COM_CHANGE_USER packet", "bad_handshake"));
+  }
+  let verified;
+  try {
+    // On the socket a name may be the control plane's unix_socket account (see backend.ts).
+    verified = await authenticateChangeUser(ctx, request, session, (role) => !backend.viaSocket || socketLoginAllowed(role));
+  } catch (error) {
+    if (error instanceof ClientError) return answer(error);
+    throw error;
+  }
+  const forCompute = {
+    ...request,
+    user: verified.route.role,
+    authResponse: nativeTokenFromStage1(backend.scramble, verified.stage1),
+    authPlugin: NATIVE_PASSWORD,
+    // Always sent: without it the plugin name and attributes cannot follow.
+    collation: request.collation ?? session.handshake.collation,
+  };
+  return { toCompute: encodePacket(encodeChangeUser(forCompute, backend.capabilities), packet[3]!) };
+}
