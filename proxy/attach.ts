@@ -42,16 +42,21 @@ export interface Attached {
   wokeFrom: string | null;
 }
 
+/** What attaching takes from the proxy's context. */
+export type AttachContext = Pick<ProxyContext, "routes" | "waker" | "metrics" | "serverInfo" | "localSockets">;
+
 /**
- * Bring the session's compute to running (on the route's facts when they were read after the client came,
- * else on facts read now: one read either way) and log in to it as the role, retrying with backoff while
- * it refuses connections (a workload is reachable a little after it reports ready) until `deadline`.
- * Each later attempt looks at the compute's state again: one paused after the last look is woken first.
+ * Bring the session's compute to running and log in to it as the role, retrying with backoff while it
+ * refuses connections (a workload is reachable a little after it reports ready) until `deadline`. The
+ * first decision is made on the route's facts when they were read since `currentSince` (for a new client:
+ * since it arrived, so a route read for its login serves), else on facts read now: one read either way. A
+ * later attach of the same session (a re-attach) passes the time it starts. Each later attempt looks at
+ * the compute's state again: one paused after the last look is woken first.
  */
-export async function attachCompute(ctx: ProxyContext, session: ClientSession, deadline: number): Promise<Attached> {
+export async function attachCompute(ctx: AttachContext, session: ClientSession, deadline: number, currentSince = session.arrivedAt): Promise<Attached> {
   const who = `${session.route.role}@${session.address}`;
   let route: Route = session.route;
-  let current = route.readAt >= session.arrivedAt;
+  let current = route.readAt >= currentSince;
   let wokeFrom: string | null = null;
   let delay = 10;
   let resynced = false;
