@@ -13,6 +13,8 @@ const BACKGROUND = /"ProxyActivity"|"ProxyInstance"|pg_notify|LISTEN|"WakeEvent"
 interface Seen {
   sql: string;
   background: boolean;
+  /** From sending the statement to its result, ms. */
+  ms: number;
 }
 
 /** Count every statement any pg client of this process sends while `recording` is set. */
@@ -21,12 +23,16 @@ function countStatements() {
   let recording = false;
   const original = pg.Client.prototype.query as (...args: unknown[]) => unknown;
   pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+    const result = original.apply(this, args);
     if (recording) {
       const first = args[0] as string | { text?: string } | undefined;
-      const sql = (typeof first === "string" ? first : (first?.text ?? String(first))).replace(/\s+/g, " ").slice(0, 160);
-      seen.push({ sql, background: BACKGROUND.test(sql) });
+      const sql = (typeof first === "string" ? first : (first?.text ?? String(first))).replace(/\s+/g, " ").slice(0, 140);
+      const entry: Seen = { sql, background: BACKGROUND.test(sql), ms: NaN };
+      seen.push(entry);
+      const started = performance.now();
+      if (result instanceof Promise) void result.then(() => (entry.ms = performance.now() - started), () => undefined);
     }
-    return original.apply(this, args);
+    return result;
   } as typeof pg.Client.prototype.query;
   return {
     async during(fn: () => Promise<unknown>): Promise<Seen[]> {
@@ -64,10 +70,11 @@ async function main() {
       for (const [name, before] of cases) {
         await before();
         await new Promise((r) => setTimeout(r, cacheMs + 50)); // a route look-up as a first connect makes it
-        const seen = await counter.during(() => connectAndSelect(target));
+        let ms = 0;
+        const seen = await counter.during(async () => (ms = await connectAndSelect(target)));
         const onPath = seen.filter((s) => !s.background);
-        console.log(`\n${name}: ${onPath.length} statements on the client's path (${seen.length - onPath.length} background)`);
-        for (const s of onPath) console.log(`  ${s.sql}`);
+        console.log(`\n${name}: ${onPath.length} statements on the client's path (${seen.length - onPath.length} background); connect + SELECT 1 took ${ms.toFixed(1)} ms`);
+        for (const s of onPath) console.log(`  ${s.ms.toFixed(1).padStart(6)} ms  ${s.sql}`);
       }
     } finally {
       await proxy.stop(0);

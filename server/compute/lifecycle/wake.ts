@@ -74,10 +74,6 @@ export async function wakeFrom(compute: WakeRow, options: WakeOptions, context?:
   return compute.state === "paused" ? thaw(compute, options, context) : start(compute, options, context);
 }
 
-function transitionRow(compute: WakeRow, context?: WakeContext) {
-  return context ? { id: compute.id, projectId: compute.projectId, size: compute.size, organizationId: context.organizationId } : undefined;
-}
-
 async function thaw(compute: WakeRow, options: WakeOptions, context?: WakeContext): Promise<Woken | null> {
   const operationId = await instantTransition({
     computeId: compute.id,
@@ -87,7 +83,6 @@ async function thaw(compute: WakeRow, options: WakeOptions, context?: WakeContex
     kind: options.kind ?? "resume_compute",
     actor: options.actor,
     reason: options.reason,
-    row: transitionRow(compute, context),
   });
   if (!operationId) return null;
   try {
@@ -127,7 +122,6 @@ async function start(compute: WakeRow, options: WakeOptions, context?: WakeConte
     actor: options.actor,
     reason: options.reason,
     usageSize: options.usageSize,
-    row: transitionRow(compute, context),
   });
   if (!operationId) return null;
   const address = await startAndRecordRunning({ compute, operationId, version: compute.version + 1, from: "resuming" });
