@@ -1,3 +1,4 @@
+import { runningAddress, type ComputeAddress } from "@/server/compute/address";
 import { syncRolesIfBehind } from "@/server/compute/sync-roles";
 import { BackendRefusedError, loginPreferringSocket, socketLoginAllowed, type BackendSession } from "./backend";
 import { ClientError, unavailable } from "./client-error";
@@ -55,29 +56,47 @@ export type AttachContext = Pick<ProxyContext, "routes" | "waker" | "metrics" | 
  */
 export async function attachCompute(ctx: AttachContext, session: ClientSession, deadline: number, currentSince = session.arrivedAt): Promise<Attached> {
   const who = `${session.route.role}@${session.address}`;
+  const logIn = (address: ComputeAddress) =>
+    loginPreferringSocket(
+      {
+        host: address.host,
+        port: address.port,
+        role: session.route.role,
+        stage1: session.stage1,
+        client: session.handshake,
+        // A running compute greets within milliseconds; a frozen one never does, so don't wait long.
+        connectTimeoutMs: Math.max(200, Math.min(2000, deadline - Date.now())),
+      },
+      ctx.localSockets ? address.socketPath : null,
+    );
   let route: Route = session.route;
   let current = route.readAt >= currentSince;
   let wokeFrom: string | null = null;
   let delay = 10;
   let resynced = false;
   for (;;) {
-    if (!current) route = (await ctx.routes.lookup({ slug: route.slug, role: route.role }, { fresh: true })) ?? route;
+    // Facts from before this attach are read again; while that read is under way, a login to the address
+    // they gave starts already, and is kept only if the fresh facts still say running there (a running
+    // compute's connect then costs the longer of the two, not their sum).
+    let early: { address: ComputeAddress; login: Promise<BackendSession> } | null = null;
+    if (!current) {
+      const stale = route.compute ? runningAddress(route.compute.row) : null;
+      if (stale) early = { address: stale, login: logIn(stale) };
+      early?.login.catch(() => undefined); // its failure is seen where it is used
+      route = (await ctx.routes.lookup({ slug: route.slug, role: route.role }, { fresh: true })) ?? route;
+    }
     current = false;
     const wakeStarted = process.hrtime.bigint();
-    const woke = await ctx.waker.ensureRunning({ route, who, deadline });
+    const woke = await ctx.waker.ensureRunning({ route, who, deadline }).catch((error: unknown) => {
+      discard(early?.login);
+      throw error;
+    });
     if (woke.wokeFrom) ctx.metrics.wake(woke.wokeFrom, Number(process.hrtime.bigint() - wakeStarted) / 1e9);
     wokeFrom ??= woke.wokeFrom; // the state the client's first look found
+    const reuse = early && !woke.wokeFrom && sameAddress(early.address, woke.address) ? early.login : null;
+    if (!reuse) discard(early?.login);
     try {
-      const login = {
-        host: woke.address.host,
-        port: woke.address.port,
-        role: session.route.role,
-        stage1: session.stage1,
-        client: session.handshake,
-        // A running compute greets within milliseconds; a frozen one never does, so don't wait long.
-        connectTimeoutMs: Math.max(200, Math.min(2000, deadline - Date.now())),
-      };
-      const backend = await loginPreferringSocket(login, ctx.localSockets ? woke.address.socketPath : null);
+      const backend = await (reuse ?? logIn(woke.address));
       learnFromGreeting(ctx.serverInfo, backend.greeting);
       return { backend, wokeFrom };
     } catch (error) {
@@ -99,6 +118,16 @@ export async function attachCompute(ctx: AttachContext, session: ClientSession, 
       delay = Math.min(delay * 2, 500);
     }
   }
+}
+
+const sameAddress = (a: ComputeAddress, b: ComputeAddress) => a.host === b.host && a.port === b.port && a.socketPath === b.socketPath;
+
+/** Close a login that will not be used, whenever it completes. */
+function discard(login: Promise<BackendSession> | undefined): void {
+  login?.then(
+    (backend) => backend.compute.socket.destroy(),
+    () => undefined,
+  );
 }
 
 /**

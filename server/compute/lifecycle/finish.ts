@@ -9,14 +9,14 @@ import { loadComputeSpec } from "../spec";
 import { syncRolesIfBehind } from "../sync-roles";
 import { finishTransition } from "./transition";
 
-/** The address columns of a compute that runs nowhere (see ../address.ts). */
-export const NO_ADDRESS = { endpointHost: null, endpointPort: null, endpointSocket: null } as const;
-
 // The second half of every transition, in one place: the compute already stands in its transitional state
 // (the caller won that compare-and-set, or claimed it from a replica that died), so this does the work on
 // the workload and records where it ended. The verbs call these after beginning a move; the reconciler
 // calls them to finish a move whose owner died. Each is idempotent for that reason: a start adopts a
 // process that is already up, a stop or a destroy of something gone succeeds.
+
+/** The address columns of a compute that runs nowhere (see ../address.ts). */
+export const NO_ADDRESS = { endpointHost: null, endpointPort: null, endpointSocket: null } as const;
 
 /**
  * `provisioning` or `resuming` -> `running`: start the server from the spec read fresh and record it

@@ -16,7 +16,7 @@ import { beginTransition, instantTransition } from "./transition";
 // resume (paused, suspended, failed), pause undoing itself (paused), a size change (running: a restart).
 //
 // Two paths. A paused compute is thawed: one compare-and-set paused -> running (with its operation and
-// usage interval, one transaction), then the driver lets the frozen process go; no quota check (a thaw
+// usage interval, one statement) while the driver lets the frozen process go; no quota check (a thaw
 // starts nothing new: the quota is checked when a compute goes cold -> running) and no roles work unless
 // the project's roles changed since the compute last applied them. Anything else is started: quota,
 // compare-and-set into `resuming`, start and record `running` with its address (finish.ts).
@@ -75,6 +75,16 @@ export async function wakeFrom(compute: WakeRow, options: WakeOptions, context?:
 }
 
 async function thaw(compute: WakeRow, options: WakeOptions, context?: WakeContext): Promise<Woken | null> {
+  // The SIGCONT goes out while the compare-and-set commits: the client waits for the longer of the two, not
+  // their sum. Letting a frozen process go is harmless whoever wins: another thaw sends the same signal, a
+  // move to cold or a delete stops the process anyway (after a SIGCONT of its own), and a pause that froze
+  // it meanwhile sees the version moved and thaws it again (pause.ts).
+  const unpaused = getDriver(compute.driver)
+    .unpause(compute.id, compute.driverState as DriverState | null)
+    .then(
+      () => null,
+      (error: unknown) => error,
+    );
   const operationId = await instantTransition({
     computeId: compute.id,
     version: compute.version,
@@ -84,13 +94,12 @@ async function thaw(compute: WakeRow, options: WakeOptions, context?: WakeContex
     actor: options.actor,
     reason: options.reason,
   });
+  const thawFailed = await unpaused;
   if (!operationId) return null;
-  try {
-    await getDriver(compute.driver).unpause(compute.id, compute.driverState as DriverState | null);
-  } catch (error) {
+  if (thawFailed) {
     // The frozen process is gone: the row says running, so this is a crash, and the reconciler's crash
     // handling restarts it (now, for the caller waiting on it; or marks it failed after repeated ones).
-    logger.warn({ computeId: compute.id, err: String(error) }, "thawing the compute failed; restarting it");
+    logger.warn({ computeId: compute.id, err: String(thawFailed) }, "thawing the compute failed; restarting it");
     await reconcileCompute(compute.id);
     const address = runningAddress(await getComputeById(compute.id));
     if (!address) throw new AppError("unavailable", "the compute could not be started; it is marked failed and can be resumed again");
