@@ -1,7 +1,8 @@
 import crypto from "node:crypto";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, inject, it } from "vitest";
 import { call, newTenant } from "./api";
-import { createProjectWithCompute } from "./compute";
+import { connectDirect, createProjectWithCompute, pidOf, processAlive } from "./compute";
+import { connectProxy } from "./proxy";
 import { attachCompute, type AttachContext, type ClientSession } from "../proxy/attach";
 import type { BackendSession } from "../proxy/backend";
 import { Capability, NATIVE_PASSWORD } from "../proxy/protocol/constants";
@@ -101,6 +102,27 @@ describe("proxy attach", () => {
     backends.push(attached.backend);
     expect(attached.wokeFrom).toBe("suspended");
     expect(attached.backend.ok[0]).toBe(0x00);
+    expect(await stateOf(c.computeId)).toBe("running");
+  });
+
+  it("serves the next client of a paused compute whose process died meanwhile, with its data", async () => {
+    const tenant = await newTenant();
+    const c = await createProjectWithCompute(tenant);
+    const direct = await connectDirect(c.endpoint, c.password);
+    await direct.query("CREATE TABLE kept (n INT)");
+    await direct.query("INSERT INTO kept VALUES (7)");
+    await direct.end();
+    const { pauseCompute } = await import("../server/compute/lifecycle/pause");
+    expect(await pauseCompute({ actor: { system: "operator" }, computeId: c.computeId, reason: "paused by the test" })).not.toBeNull();
+    const pid = pidOf(inject("dataDir"), c.computeId)!;
+    process.kill(pid, "SIGKILL");
+    while (processAlive(pid)) await new Promise((r) => setTimeout(r, 10));
+
+    // Whoever notices first (this client's thaw, or the reconciler), the client gets a started server.
+    const conn = await connectProxy(`${c.slug}.app`, c.password);
+    const [rows] = await conn.query("SELECT n FROM kept");
+    expect(rows).toEqual([{ n: 7 }]);
+    await conn.end();
     expect(await stateOf(c.computeId)).toBe("running");
   });
 
