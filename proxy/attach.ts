@@ -1,4 +1,4 @@
-import { runningAddress, type ComputeAddress } from "@/server/compute/address";
+import { recordedAddress, runningAddress, type ComputeAddress } from "@/server/compute/address";
 import { syncRolesIfBehind } from "@/server/compute/sync-roles";
 import { BackendRefusedError, loginPreferringSocket, socketLoginAllowed, type BackendSession } from "./backend";
 import { ClientError, unavailable } from "./client-error";
@@ -75,17 +75,18 @@ export async function attachCompute(ctx: AttachContext, session: ClientSession, 
   let delay = 10;
   let resynced = false;
   for (;;) {
-    // Facts from before this attach are read again; while that read is under way, a login to the address
-    // they gave starts already, and is kept only if the fresh facts still say running there (a running
-    // compute's connect then costs the longer of the two, not their sum).
-    let early: { address: ComputeAddress; login: Promise<BackendSession> } | null = null;
+    // A login that starts before the decision, kept only if the compute then runs at the same address:
+    // - facts from before this attach are read again, and while that read is under way the login to the
+    //   address they gave (running) already runs: a running compute's connect costs the longer of the two;
+    // - a paused compute's frozen server takes the connection and greets once thawed, so the login waits
+    //   for the thaw instead of following it.
+    let early: EarlyLogin | null = null;
     if (!current) {
-      const stale = route.compute ? runningAddress(route.compute.row) : null;
-      if (stale) early = { address: stale, login: logIn(stale) };
-      early?.login.catch(() => undefined); // its failure is seen where it is used
+      early = earlyLogin(logIn, route.compute ? runningAddress(route.compute.row) : null, "running");
       route = (await ctx.routes.lookup({ slug: route.slug, role: route.role }, { fresh: true })) ?? route;
     }
     current = false;
+    if (!early && route.compute?.row.state === "paused") early = earlyLogin(logIn, recordedAddress(route.compute.row), "thawed");
     const wakeStarted = process.hrtime.bigint();
     const woke = await ctx.waker.ensureRunning({ route, who, deadline }).catch((error: unknown) => {
       discard(early?.login);
@@ -93,7 +94,10 @@ export async function attachCompute(ctx: AttachContext, session: ClientSession, 
     });
     if (woke.wokeFrom) ctx.metrics.wake(woke.wokeFrom, Number(process.hrtime.bigint() - wakeStarted) / 1e9);
     wokeFrom ??= woke.wokeFrom; // the state the client's first look found
-    const reuse = early && !woke.wokeFrom && sameAddress(early.address, woke.address) ? early.login : null;
+    // Kept only when it reached the server that now serves: the running one the fresh facts confirm, or the
+    // frozen one this wake let go (a server started meanwhile may listen on the same port).
+    const keep = early && sameAddress(early.address, woke.address) && (early.valid === "running" ? woke.wokeFrom === null : woke.thawed);
+    const reuse = keep ? early!.login : null;
     if (!reuse) discard(early?.login);
     try {
       const backend = await (reuse ?? logIn(woke.address));
@@ -118,6 +122,24 @@ export async function attachCompute(ctx: AttachContext, session: ClientSession, 
       delay = Math.min(delay * 2, 500);
     }
   }
+}
+
+interface EarlyLogin {
+  address: ComputeAddress;
+  login: Promise<BackendSession>;
+  /** What must turn out true for it to be kept: the compute runs there, or this wake thawed that server. */
+  valid: "running" | "thawed";
+}
+
+function earlyLogin(
+  logIn: (address: ComputeAddress) => Promise<BackendSession>,
+  address: ComputeAddress | null,
+  valid: EarlyLogin["valid"],
+): EarlyLogin | null {
+  if (!address) return null;
+  const login = logIn(address);
+  login.catch(() => undefined); // its failure is seen where it is used
+  return { address, login, valid };
 }
 
 const sameAddress = (a: ComputeAddress, b: ComputeAddress) => a.host === b.host && a.port === b.port && a.socketPath === b.socketPath;

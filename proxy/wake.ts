@@ -15,6 +15,8 @@ export interface WakeResult {
   address: ComputeAddress;
   /** The state it was woken from, or null when it was already running. */
   wokeFrom: string | null;
+  /** The paused server of the row decided on was let go: a connection made to it before is to this server. */
+  thawed: boolean;
 }
 
 export class Waker {
@@ -27,7 +29,7 @@ export class Waker {
     if (!compute) throw unavailable(`project '${route.slug}' has no compute; create one in the console or with the API`, "no_compute");
     const { row } = compute;
     const address = runningAddress(row);
-    if (address) return { address, wokeFrom: null };
+    if (address) return { address, wokeFrom: null, thawed: false };
     if (row.state === "deleting") throw unavailable(`the compute of project '${route.slug}' is being deleted`, "deleting");
     if (row.state === "failed") {
       throw unavailable(
@@ -45,8 +47,9 @@ export class Waker {
 
   private async wake(route: Route, compute: NonNullable<Route["compute"]>, args: { who: string; deadline: number }): Promise<WakeResult> {
     let address: ComputeAddress | null;
+    let thawed: boolean;
     try {
-      ({ address } = await resumeForClient({
+      ({ address, thawed } = await resumeForClient({
         projectId: route.projectId,
         row: compute.row,
         context: compute.context,
@@ -62,6 +65,6 @@ export class Waker {
         "wake_timeout",
       );
     }
-    return { address, wokeFrom: compute.row.state };
+    return { address, wokeFrom: compute.row.state, thawed };
   }
 }

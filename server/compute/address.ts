@@ -11,8 +11,15 @@ export interface ComputeAddress {
   socketPath: string | null;
 }
 
-/** The row's address while it is running; null in any other state or without an endpoint. */
-export function runningAddress(row: Pick<Compute, "state" | "endpointHost" | "endpointPort" | "endpointSocket">): ComputeAddress | null {
-  if (row.state !== "running" || !row.endpointHost || !row.endpointPort) return null;
+type AddressColumns = Pick<Compute, "endpointHost" | "endpointPort" | "endpointSocket">;
+
+/** The address recorded on the row, whatever its state (a paused compute keeps its frozen server's). */
+export function recordedAddress(row: AddressColumns): ComputeAddress | null {
+  if (!row.endpointHost || !row.endpointPort) return null;
   return { host: row.endpointHost, port: row.endpointPort, socketPath: row.endpointSocket };
+}
+
+/** The row's address while it is running; null in any other state or without an endpoint. */
+export function runningAddress(row: AddressColumns & Pick<Compute, "state">): ComputeAddress | null {
+  return row.state === "running" ? recordedAddress(row) : null;
 }

@@ -69,6 +69,8 @@ export interface ClientWake {
   address: ComputeAddress | null;
   /** The operation of the wake this caller made, or null when it found the compute running or joined one. */
   operationId: string | null;
+  /** This caller's wake let go the paused process of the row it was given (the same server, not a new one). */
+  thawed: boolean;
 }
 
 /**
@@ -86,6 +88,6 @@ export async function resumeForClient(input: {
   if (input.row.projectId !== input.projectId) throw notFound("compute");
   const actor: Actor = { system: "proxy", projectId: input.projectId };
   const { latest, woken, pending } = await untilRunning(input.row, actor, input.reason, Date.now() + input.waitMs, input.context);
-  if (woken) return { address: woken.address, operationId: woken.operationId };
-  return { address: pending ? null : runningAddress(latest ?? input.row), operationId: null };
+  if (woken) return { address: woken.address, operationId: woken.operationId, thawed: woken.thawed && latest === null };
+  return { address: pending ? null : runningAddress(latest ?? input.row), operationId: null, thawed: false };
 }

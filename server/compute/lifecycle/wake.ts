@@ -61,6 +61,8 @@ export interface WakeOptions {
 
 export interface Woken {
   operationId: string;
+  /** The paused process this caller read was let go (not a new process: a start, or a restart after a crash). */
+  thawed: boolean;
   /** Where the compute now takes connections (null only if a thawed row had no endpoint recorded). */
   address: ComputeAddress | null;
 }
@@ -103,7 +105,7 @@ async function thaw(compute: WakeRow, options: WakeOptions, context?: WakeContex
     await reconcileCompute(compute.id);
     const address = runningAddress(await getComputeById(compute.id));
     if (!address) throw new AppError("unavailable", "the compute could not be started; it is marked failed and can be resumed again");
-    return { operationId, address };
+    return { operationId, address, thawed: false };
   }
   if (!context || context.rolesVersion > compute.rolesSyncedVersion) {
     // Roles changed while the process was frozen are applied now (a caller without the versions looks).
@@ -111,7 +113,7 @@ async function thaw(compute: WakeRow, options: WakeOptions, context?: WakeContex
       logger.warn({ computeId: compute.id, err: String(error) }, "role sync after thaw failed"),
     );
   }
-  return { operationId, address: runningAddress({ ...compute, state: "running" }) };
+  return { operationId, address: runningAddress({ ...compute, state: "running" }), thawed: true };
 }
 
 async function start(compute: WakeRow, options: WakeOptions, context?: WakeContext): Promise<Woken | null> {
@@ -134,5 +136,5 @@ async function start(compute: WakeRow, options: WakeOptions, context?: WakeConte
   });
   if (!operationId) return null;
   const address = await startAndRecordRunning({ compute, operationId, version: compute.version + 1, from: "resuming" });
-  return { operationId, address };
+  return { operationId, address, thawed: false };
 }
