@@ -7,6 +7,7 @@ describe("compute state machine", () => {
       ["provisioning", "running"],
       ["running", "paused"],
       ["paused", "resuming"],
+      ["paused", "running"], // a thaw: the compare-and-set, then SIGCONT
       ["paused", "suspending"],
       ["running", "suspending"],
       ["suspending", "suspended"],
@@ -25,7 +26,6 @@ describe("compute state machine", () => {
   it("refuses moves that skip the work in between", () => {
     const refused: [string, string][] = [
       ["suspended", "running"], // must start the process first
-      ["paused", "running"],
       ["provisioning", "paused"],
       ["suspended", "paused"],
       ["deleting", "running"],

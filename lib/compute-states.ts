@@ -22,7 +22,9 @@ export const BILLED_STATES: readonly ComputeStateName[] = ["running", "resuming"
 export const TRANSITIONS: Readonly<Record<ComputeStateName, readonly ComputeStateName[]>> = {
   provisioning: ["running", "failed", "deleting"],
   running: ["paused", "suspending", "resuming", "failed", "deleting"],
-  paused: ["resuming", "suspending", "deleting"],
+  // paused -> running is a thaw: one compare-and-set, then the frozen process is let go (nothing can fail
+  // in between that the reconciler would not see: a running row whose process is gone is a crash).
+  paused: ["running", "resuming", "suspending", "deleting"],
   suspended: ["resuming", "deleting"],
   resuming: ["running", "failed", "suspended"],
   suspending: ["suspended", "failed"],

@@ -1,31 +1,18 @@
 import { db } from "@/server/db";
-import { ACCESS_RULE_FIELDS, compileAccessRules, type CompiledAccessRules } from "@/server/projects/access-rules";
+import type { Plan } from "@/server/db/generated/enums";
+import type { WakeContext, WakeRow } from "@/server/compute/lifecycle/wake";
+import { compileAccessRules, type CompiledAccessRules } from "@/server/projects/access-rules";
 import { parseStoredHash } from "./protocol/native-password";
 
-// Who a client wants: `<project-slug>.<role>` in the user name, or with TLS a server name
-// `<project-slug>.<domain>` and a bare role. Routes are cached briefly (PROXY_ROUTE_CACHE_MS); a failed
-// password check against a cached route looks again before it refuses, so a reset takes effect at once.
+// Where a client's project and role lead (the names are parsed by proxy/policy.ts). Routes are cached
+// briefly (PROXY_ROUTE_CACHE_MS); a failed password check against a cached route looks again before it
+// refuses, so a reset takes effect at once.
+// The compute's facts in a route are only trusted by a wake when they were read after its client arrived
+// (proxy/attach.ts reads a cached route afresh: still one read per connect).
 
 export interface RouteTarget {
   slug: string;
   role: string;
-}
-
-const SLUG = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
-const ROLE = /^[a-z][a-z0-9_]{0,31}$/;
-
-export function parseTarget(user: string, serverName: string | null): RouteTarget | null {
-  const dot = user.indexOf(".");
-  if (dot > 0) {
-    const slug = user.slice(0, dot);
-    const role = user.slice(dot + 1);
-    return SLUG.test(slug) && ROLE.test(role) ? { slug, role } : null;
-  }
-  if (serverName) {
-    const slug = serverName.split(".")[0]?.toLowerCase() ?? "";
-    return SLUG.test(slug) && ROLE.test(user) ? { slug, role: user } : null;
-  }
-  return null;
 }
 
 export interface Route {
@@ -38,6 +25,13 @@ export interface Route {
   computeId: string | null;
   /** The project's access rules (require TLS, allowed IP ranges), read in the same query as the rest. */
   access: CompiledAccessRules;
+  /**
+   * The compute's row and what a wake needs besides (organization, plan and quota figure, roles version),
+   * as of `readAt`: a wake decides on them without reading again when they were read after its client came.
+   */
+  compute: { row: WakeRow; context: WakeContext } | null;
+  /** When this was read from PostgreSQL (Date.now()); a cached route is older than its client. */
+  readAt: number;
 }
 
 interface CacheEntry {
@@ -50,6 +44,7 @@ export class RouteCache {
 
   constructor(private readonly ttlMs: number) {}
 
+  /** The route, from the cache unless `fresh`; a fresh look-up is cached for the next client. */
   async lookup(target: RouteTarget, { fresh = false } = {}): Promise<Route | null> {
     const key = `${target.slug}.${target.role}`;
     const now = Date.now();
@@ -64,27 +59,75 @@ export class RouteCache {
   }
 }
 
+/** One row of the route look-up: the project's, with its organization's, the role's and the compute's columns. */
+interface RouteRow {
+  projectId: string;
+  organizationId: string;
+  rolesVersion: number;
+  requireTls: boolean;
+  allowedCidrs: string[];
+  plan: Plan;
+  cuHoursQuota: number | null;
+  passwordHash: string | null;
+  computeId: string | null;
+  state: WakeRow["state"] | null;
+  version: number | null;
+  size: number | null;
+  driver: string | null;
+  driverState: WakeRow["driverState"];
+  endpointHost: string | null;
+  endpointPort: number | null;
+  endpointSocket: string | null;
+  rolesSyncedVersion: number | null;
+  failureReason: string | null;
+}
+
+/**
+ * Everything a client's login and its compute's wake need, in one PostgreSQL statement (Prisma would send
+ * one per relation): the project, its access rules and roles version, the role's hash, the organization's
+ * plan and quota figure, and the compute's row (its state and the address recorded with `running`).
+ */
 async function loadRoute({ slug, role }: RouteTarget): Promise<Route | null> {
-  const project = await db.project.findUnique({
-    where: { slug },
-    select: {
-      id: true,
-      organizationId: true,
-      ...ACCESS_RULE_FIELDS,
-      compute: { select: { id: true } },
-      roles: { where: { name: role }, select: { passwordHash: true } },
-    },
-  });
-  const stored = project?.roles[0]?.passwordHash;
-  const doubleHash = stored ? parseStoredHash(stored) : null;
-  if (!project || !doubleHash) return null;
+  const readAt = Date.now();
+  const [row] = await db.$queryRaw<RouteRow[]>`
+    SELECT p.id AS "projectId", p."organizationId", p."rolesVersion", p."requireTls", p."allowedCidrs",
+           o.plan::text AS plan, o."cuHoursQuota", r."passwordHash",
+           c.id AS "computeId", c.state::text AS state, c.version, c.size, c.driver, c."driverState",
+           c."endpointHost", c."endpointPort", c."endpointSocket", c."rolesSyncedVersion", c."failureReason"
+    FROM "Project" p
+    JOIN "Organization" o ON o.id = p."organizationId"
+    LEFT JOIN "ProjectRole" r ON r."projectId" = p.id AND r.name = ${role}
+    LEFT JOIN "Compute" c ON c."projectId" = p.id
+    WHERE p.slug = ${slug}`;
+  const doubleHash = row?.passwordHash ? parseStoredHash(row.passwordHash) : null;
+  if (!row || !doubleHash) return null;
+  const compute: WakeRow | null =
+    row.computeId === null
+      ? null
+      : {
+          id: row.computeId,
+          projectId: row.projectId,
+          state: row.state!,
+          version: row.version!,
+          size: row.size!,
+          driver: row.driver!,
+          driverState: row.driverState,
+          endpointHost: row.endpointHost,
+          endpointPort: row.endpointPort,
+          endpointSocket: row.endpointSocket,
+          rolesSyncedVersion: row.rolesSyncedVersion!,
+          failureReason: row.failureReason,
+        };
+  const context: WakeContext = { organizationId: row.organizationId, rolesVersion: row.rolesVersion, plan: row.plan, cuHoursQuota: row.cuHoursQuota };
   return {
-    projectId: project.id,
-    organizationId: project.organizationId,
+    projectId: row.projectId,
+    organizationId: row.organizationId,
     slug,
     role,
     doubleHash,
-    computeId: project.compute?.id ?? null,
-    access: compileAccessRules(project),
+    computeId: row.computeId,
+    access: compileAccessRules(row),
+    compute: compute ? { row: compute, context } : null,
+    readAt,
   };
 }

@@ -8,15 +8,20 @@ export async function loadComputeSpec(computeId: string): Promise<{
   spec: ComputeSpec;
   driver: string;
   driverState: DriverState | null;
+  /** The project's roles version the spec's roles are at (a start applies them all). */
+  rolesVersion: number;
+  /** The compute's owner and size, as a transition's bookkeeping needs them. */
+  owner: { id: string; projectId: string; organizationId: string; size: number };
 }> {
   const compute = await db.compute.findUniqueOrThrow({
     where: { id: computeId },
     select: {
       id: true,
+      projectId: true,
       size: true,
       driver: true,
       driverState: true,
-      project: { select: { id: true, slug: true, organizationId: true, organization: { select: { plan: true } }, roles: { select: { name: true, passwordHash: true }, orderBy: { name: "asc" } } } },
+      project: { select: { id: true, slug: true, rolesVersion: true, organizationId: true, organization: { select: { plan: true } }, roles: { select: { name: true, passwordHash: true }, orderBy: { name: "asc" } } } },
     },
   });
   return {
@@ -33,5 +38,7 @@ export async function loadComputeSpec(computeId: string): Promise<{
     },
     driver: compute.driver,
     driverState: (compute.driverState as DriverState | null) ?? null,
+    rolesVersion: compute.project.rolesVersion,
+    owner: { id: compute.id, projectId: compute.projectId, organizationId: compute.project.organizationId, size: compute.size },
   };
 }

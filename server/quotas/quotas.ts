@@ -78,9 +78,18 @@ export function quotaOf(plan: Plan, cuHoursQuota: number | null, usedCuSeconds: 
   return { plan, usedCuSeconds, limitCuSeconds, exceeded: limitCuSeconds !== null && usedCuSeconds >= limitCuSeconds };
 }
 
-/** Checked only when a compute is started or woken (not per connection), so it is read fresh each time. */
-export async function quotaStatus(organizationId: string, now = new Date()): Promise<QuotaStatus> {
-  const org = await db.organization.findUnique({ where: { id: organizationId }, select: { plan: true, cuHoursQuota: true } });
+/** The organization's plan and its own quota figure, when the caller read them already (the proxy's route). */
+export interface QuotaTerms {
+  plan: Plan;
+  cuHoursQuota: number | null;
+}
+
+/**
+ * Checked only when a compute is started (cold to running, not per connection or thaw), so the use is
+ * read fresh each time; the plan and override too unless the caller just read them (`terms`).
+ */
+export async function quotaStatus(organizationId: string, terms?: QuotaTerms, now = new Date()): Promise<QuotaStatus> {
+  const org = terms ?? (await db.organization.findUnique({ where: { id: organizationId }, select: { plan: true, cuHoursQuota: true } }));
   if (!org) return { plan: "free", usedCuSeconds: 0, limitCuSeconds: 0, exceeded: true };
   const used = await usedCuSecondsThisMonth([organizationId], now);
   return quotaOf(org.plan, org.cuHoursQuota, used.get(organizationId) ?? 0);
@@ -102,8 +111,8 @@ export function cuHoursExceededError(plan: Plan, status: QuotaStatus, now = new 
 }
 
 /** Throws quota_exceeded (402) when the organization has used its compute quota for the month. */
-export async function assertComputeQuota(organizationId: string): Promise<void> {
-  const status = await quotaStatus(organizationId);
+export async function assertComputeQuota(organizationId: string, terms?: QuotaTerms): Promise<void> {
+  const status = await quotaStatus(organizationId, terms);
   if (!status.exceeded) return;
   throw cuHoursExceededError(status.plan, status);
 }

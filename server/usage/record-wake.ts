@@ -7,6 +7,8 @@ import type { ComputeState } from "../db/generated/enums";
 export interface WakeRecord {
   computeId: string;
   projectId: string;
+  /** The project's organization when the caller knows it (the proxy's route has it): not read again. */
+  organizationId?: string;
   /** The state the client's connect found: paused (warm), suspended (cold), or a wake under way. */
   fromState: string;
   startedAt: Date;
@@ -22,11 +24,12 @@ export function wakeKind(fromState: string): "warm" | "cold" | "joined" {
 }
 
 export async function recordWake(wake: WakeRecord): Promise<void> {
-  const project = await db.project.findUnique({ where: { id: wake.projectId }, select: { organizationId: true } });
-  if (!project) return; // deleted while it woke: nothing to bill it to
+  const organizationId =
+    wake.organizationId ?? (await db.project.findUnique({ where: { id: wake.projectId }, select: { organizationId: true } }))?.organizationId;
+  if (!organizationId) return; // deleted while it woke: nothing to bill it to
   await db.wakeEvent.create({
     data: {
-      organizationId: project.organizationId,
+      organizationId,
       projectId: wake.projectId,
       computeId: wake.computeId,
       fromState: wake.fromState as ComputeState,
@@ -36,5 +39,9 @@ export async function recordWake(wake: WakeRecord): Promise<void> {
       role: wake.role,
       clientAddress: wake.clientAddress,
     },
+  }).catch((error: unknown) => {
+    // The project (and its compute) was deleted while it woke: nothing to bill it to.
+    if ((error as { code?: string }).code === "P2003") return;
+    throw error;
   });
 }

@@ -98,7 +98,7 @@ export async function createCompute({
   // The row stands `provisioning` since the transaction above; a failed start is recorded
   // `failed` with its operation, and the reconciler finishes a start this process did not live to finish.
   const provisioned = await getComputeById(created.computeId);
-  await startAndRecordRunning({ compute: provisioned, operationId: created.operationId, version: provisioned.version, from: "provisioning", thaw: false }).catch(() => undefined);
+  await startAndRecordRunning({ compute: provisioned, operationId: created.operationId, version: provisioned.version, from: "provisioning" }).catch(() => undefined);
   const compute = await getComputeById(created.computeId);
   if (compute.state !== "running") {
     throw new AppError("unavailable", "the compute could not be started; it is marked failed and can be resumed");

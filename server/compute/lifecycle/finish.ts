@@ -1,4 +1,5 @@
 import { db, type Compute } from "../../db";
+import type { ComputeAddress } from "../address";
 import { AppError } from "../../errors";
 import { logger } from "../../logger";
 import { getDriver } from "../drivers/registry";
@@ -14,49 +15,50 @@ import { finishTransition } from "./transition";
 // calls them to finish a move whose owner died. Each is idempotent for that reason: a start adopts a
 // process that is already up, a stop or a destroy of something gone succeeds.
 
+/** The address columns of a compute that runs nowhere (see ../address.ts). */
+export const NO_ADDRESS = { endpointHost: null, endpointPort: null, endpointSocket: null } as const;
+
 /**
- * `provisioning` or `resuming` -> `running`: thaw a frozen process (`thaw`, the warm path clients wait on:
- * only the facts already on the row), otherwise start one from the spec read fresh. On error the compute is
- * recorded `failed` and an `unavailable` AppError is thrown.
+ * `provisioning` or `resuming` -> `running`: start the server from the spec read fresh and record it
+ * running with its address (TCP endpoint and local socket: readers such as the proxy take it from the row).
+ * Returns that address. On error the compute is recorded `failed` and an `unavailable` AppError is thrown.
+ * (A paused compute is thawed by wake.ts, without passing through here.)
  */
 export async function startAndRecordRunning({
   compute,
   operationId,
   version,
   from,
-  thaw,
 }: {
-  compute: Compute;
+  compute: Pick<Compute, "id">;
   operationId: string;
   /** The version the transitional row has now. */
   version: number;
   from: "provisioning" | "resuming";
-  thaw: boolean;
-}): Promise<void> {
+}): Promise<ComputeAddress> {
+  let address: ComputeAddress;
   try {
-    if (thaw) {
-      await getDriver(compute.driver).unpause(compute.id, compute.driverState as DriverState | null);
-      await finishTransition({ computeId: compute.id, version, from, to: "running", operationId });
-    } else {
-      const { spec, driver, driverState } = await loadComputeSpec(compute.id);
-      const { rolesVersion } = await db.project.findUniqueOrThrow({ where: { id: compute.projectId }, select: { rolesVersion: true } });
-      const started = await getDriver(driver).start(spec, driverState);
-      await finishTransition({
-        computeId: compute.id,
-        version,
-        from,
-        to: "running",
-        operationId,
-        data: {
-          endpointHost: started.endpoint.host,
-          endpointPort: started.endpoint.port,
-          driverState: started.driverState as object,
-          failureReason: null,
-          // A fresh start applied every role of the spec it was given.
-          rolesSyncedVersion: rolesVersion,
-        },
-      });
-    }
+    const { spec, driver: driverName, driverState, rolesVersion, owner } = await loadComputeSpec(compute.id);
+    const driver = getDriver(driverName);
+    const started = await driver.start(spec, driverState);
+    address = { ...started.endpoint, socketPath: driver.localSocket?.(started.driverState) ?? null };
+    await finishTransition({
+      computeId: compute.id,
+      version,
+      from,
+      to: "running",
+      operationId,
+      row: owner,
+      data: {
+        endpointHost: address.host,
+        endpointPort: address.port,
+        endpointSocket: address.socketPath,
+        driverState: started.driverState as object,
+        failureReason: null,
+        // A fresh start applied every role of the spec it was given.
+        rolesSyncedVersion: rolesVersion,
+      },
+    });
   } catch (error) {
     const what = from === "provisioning" ? "starting the new compute" : "starting the compute";
     logger.error({ computeId: compute.id, err: error instanceof Error ? error.message : String(error) }, `${what} failed`);
@@ -67,14 +69,15 @@ export async function startAndRecordRunning({
       to: "failed",
       operationId,
       error: operationErrorMessage(error, what),
-      data: { failureReason: "the compute could not be started", endpointHost: null, endpointPort: null },
+      data: { failureReason: "the compute could not be started", ...NO_ADDRESS },
     });
     throw new AppError("unavailable", "the compute could not be started; it is marked failed and can be resumed again");
   }
-  // Roles changed while the process was frozen or starting are applied now.
+  // Roles changed while the process was starting are applied now.
   await syncRolesIfBehind(compute.id).catch((error: unknown) =>
-    logger.warn({ computeId: compute.id, err: String(error) }, "role sync after resume failed"),
+    logger.warn({ computeId: compute.id, err: String(error) }, "role sync after start failed"),
   );
+  return address;
 }
 
 /**
@@ -104,7 +107,7 @@ export async function stopAndRecordSuspended({
       from: "suspending",
       to: "suspended",
       operationId,
-      data: { endpointHost: null, endpointPort: null, activeConnections: 0 },
+      data: { ...NO_ADDRESS, activeConnections: 0 },
     });
   } catch (error) {
     logger.error({ computeId: compute.id, err: error instanceof Error ? error.message : String(error) }, "suspend failed");

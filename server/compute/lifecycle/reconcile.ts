@@ -5,7 +5,7 @@ import { getDriver } from "../drivers/registry";
 import type { DriverState } from "../drivers/types";
 import { getComputeById } from "../find-compute";
 import type { SystemActorName } from "./actor";
-import { startAndRecordRunning, stopAndRecordSuspended } from "./finish";
+import { NO_ADDRESS, startAndRecordRunning, stopAndRecordSuspended } from "./finish";
 import { takeOverTransition } from "./take-over";
 import { beginTransition, instantTransition, leaseExpired } from "./transition";
 
@@ -44,8 +44,12 @@ async function reconcileRow(compute: Compute): Promise<void> {
       const seen = await driver.inspect(compute.id, state);
       if (seen.status === "running") {
         if (seen.driverState && JSON.stringify(seen.driverState) !== JSON.stringify(state)) {
-          // Adopted from its pid file (e.g. after the control plane lost the row's facts): remember it.
-          await db.compute.updateMany({ where: { id: compute.id, version: compute.version }, data: { driverState: seen.driverState as object } });
+          // Adopted from its pid file (e.g. after the control plane lost the row's facts): remember it, and
+          // the socket it listens on.
+          await db.compute.updateMany({
+            where: { id: compute.id, version: compute.version },
+            data: { driverState: seen.driverState as object, endpointSocket: driver.localSocket?.(seen.driverState) ?? null },
+          });
         }
         return;
       }
@@ -88,7 +92,7 @@ async function recordCrash(compute: Compute): Promise<{ operationId: string; ver
       computeId: compute.id, version: compute.version, from: "running", to: "failed",
       kind: "fail_compute", actor: ACTOR,
       reason: `the process crashed ${compute.crashCount + 1} times; not restarting it again`,
-      data: { crashCount: { increment: 1 }, failureReason: "crashed repeatedly", endpointHost: null, endpointPort: null },
+      data: { crashCount: { increment: 1 }, failureReason: "crashed repeatedly", ...NO_ADDRESS },
     });
     return null;
   }
@@ -105,7 +109,7 @@ async function recordCrash(compute: Compute): Promise<{ operationId: string; ver
 async function handleCrash(compute: Compute): Promise<void> {
   const restart = await recordCrash(compute);
   if (!restart) return;
-  await startAndRecordRunning({ compute, operationId: restart.operationId, version: restart.version, from: "resuming", thaw: false }).catch(
+  await startAndRecordRunning({ compute, operationId: restart.operationId, version: restart.version, from: "resuming" }).catch(
     (error: unknown) => logger.error({ computeId: compute.id, err: String(error) }, "restart failed"),
   );
 }

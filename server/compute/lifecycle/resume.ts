@@ -1,10 +1,12 @@
-import { AppError } from "../../errors";
+import type { Compute } from "../../db";
+import { AppError, notFound } from "../../errors";
+import { runningAddress, type ComputeAddress } from "../address";
 import { getComputeById } from "../find-compute";
 import { latestOperationId } from "../latest-operation";
 import { computeFor, actorName, type Actor } from "./actor";
 import type { LifecycleResult } from "./result";
 import { settle } from "./settle";
-import { wakeFrom } from "./wake";
+import { wakeFrom, type WakeContext, type WakeRow, type Woken } from "./wake";
 
 export interface ResumeInput {
   actor: Actor;
@@ -14,33 +16,78 @@ export interface ResumeInput {
   waitMs?: number;
 }
 
+interface Outcome {
+  /** The last row this loop read, or null when it decided on the row it was given. */
+  latest: Compute | null;
+  woken: Woken | null;
+  pending: boolean;
+}
+
 /**
- * Bring a compute to `running`, whatever state it is in: thaw a paused one, start a suspended or failed one,
- * wait for one that is moving. However many callers race, one wins the compare-and-set and does the work;
- * the others wait for its result (so 30 concurrent resumes start the process once).
+ * From the row as read, until the compute runs: thaw a paused one, start a suspended or failed one, wait
+ * for one that is moving. However many callers race, one wins the compare-and-set and does the work; the
+ * others wait for its result (so 30 concurrent resumes start the process once). `context` holds for the
+ * given row only: a row read again goes without it.
  */
-export async function resumeCompute(input: ResumeInput): Promise<LifecycleResult> {
-  const deadline = Date.now() + (input.waitMs ?? 60_000);
-  let compute = await computeFor(input.actor, input.computeId);
+async function untilRunning(start: WakeRow, actor: Actor, reason: string | null, deadline: number, context?: WakeContext): Promise<Outcome> {
+  let compute: WakeRow = start;
+  let latest: Compute | null = null;
   for (;;) {
     switch (compute.state) {
       case "running":
-        return { compute, operationId: await latestOperationId(compute.id), pending: false };
+        return { latest, woken: null, pending: false };
       case "deleting":
         throw new AppError("conflict", "the compute is being deleted");
       case "paused":
       case "suspended":
       case "failed": {
-        const operationId = await wakeFrom(compute, { actor: actorName(input.actor), reason: input.reason });
-        if (operationId) return { compute: await getComputeById(compute.id), operationId, pending: false };
-        compute = await getComputeById(compute.id); // lost the race: look again
+        const woken = await wakeFrom(compute, { actor: actorName(actor), reason }, latest ? undefined : context);
+        if (woken) return { latest, woken, pending: false };
+        compute = latest = await getComputeById(compute.id); // lost the race: look again
         break;
       }
       default: {
         const settled = await settle(compute.id, deadline);
-        if (!settled) return { compute: await getComputeById(compute.id), operationId: await latestOperationId(compute.id), pending: true };
-        compute = settled;
+        if (!settled) return { latest, woken: null, pending: true };
+        compute = latest = settled;
       }
     }
   }
+}
+
+/** Bring a compute to `running`, whatever state it is in (see untilRunning); the API's and console's resume. */
+export async function resumeCompute(input: ResumeInput): Promise<LifecycleResult> {
+  const deadline = Date.now() + (input.waitMs ?? 60_000);
+  const compute = await computeFor(input.actor, input.computeId);
+  const { latest, woken, pending } = await untilRunning(compute, input.actor, input.reason, deadline);
+  if (woken) return { compute: await getComputeById(compute.id), operationId: woken.operationId, pending: false };
+  return { compute: pending ? await getComputeById(compute.id) : (latest ?? compute), operationId: await latestOperationId(compute.id), pending };
+}
+
+export interface ClientWake {
+  /** Where the compute takes connections; null when it is not running by the deadline. */
+  address: ComputeAddress | null;
+  /** The operation of the wake this caller made, or null when it found the compute running or joined one. */
+  operationId: string | null;
+  /** This caller's wake let go the paused process of the row it was given (the same server, not a new one). */
+  thawed: boolean;
+}
+
+/**
+ * The proxy's resume for an authenticated client: from the row its route look-up just read, with the
+ * project's facts read alongside (`context`), so deciding costs no read; answers with the address. The
+ * proxy may only wake the compute of the project its client authenticated for.
+ */
+export async function resumeForClient(input: {
+  projectId: string;
+  row: WakeRow;
+  context: WakeContext;
+  reason: string;
+  waitMs: number;
+}): Promise<ClientWake> {
+  if (input.row.projectId !== input.projectId) throw notFound("compute");
+  const actor: Actor = { system: "proxy", projectId: input.projectId };
+  const { latest, woken, pending } = await untilRunning(input.row, actor, input.reason, Date.now() + input.waitMs, input.context);
+  if (woken) return { address: woken.address, operationId: woken.operationId, thawed: woken.thawed && latest === null };
+  return { address: pending ? null : runningAddress(latest ?? input.row), operationId: null, thawed: false };
 }

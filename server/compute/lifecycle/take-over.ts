@@ -55,7 +55,6 @@ export async function takeOverTransition(compute: Compute): Promise<void> {
           operationId: await operationToFinish(claimed, ["create_compute"]),
           version: claimed.version,
           from: "provisioning",
-          thaw: false,
         });
       case "resuming":
         return startAndRecordRunning({
@@ -63,7 +62,6 @@ export async function takeOverTransition(compute: Compute): Promise<void> {
           operationId: await operationToFinish(claimed, ["resume_compute", "restart_compute"]),
           version: claimed.version,
           from: "resuming",
-          thaw: false,
         });
       case "suspending":
         return stopAndRecordSuspended({

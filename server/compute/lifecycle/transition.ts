@@ -1,4 +1,6 @@
-import { db, type Compute, type Prisma } from "../../db";
+import crypto from "node:crypto";
+import { db, Prisma, type Compute } from "../../db";
+import { utcTimestamp } from "../../db/sql";
 import { config } from "../../config";
 import { AppError } from "../../errors";
 import { canTransition, isTransitional, type ComputeStateName } from "@/lib/compute-states";
@@ -19,6 +21,8 @@ export interface TransitionInput {
   to: ComputeStateName;
   /** Other columns to set with the state (endpoint, driverState, ...). */
   data?: Prisma.ComputeUpdateManyMutationInput;
+  /** The row's owner and size when the caller already holds them (read with the row): not read again. */
+  row?: ComputeRowForTransition;
 }
 
 export interface BeginInput extends TransitionInput {
@@ -86,19 +90,57 @@ async function loadForTransition(tx: Tx, computeId: string): Promise<ComputeRowF
   return { id: row.id, projectId: row.projectId, size: row.size, organizationId: row.project.organizationId };
 }
 
+type Finished = { status: "succeeded" | "failed"; error: string | null } | null;
+
+/**
+ * A move that sets no other columns, as one SQL statement: one round trip and one commit instead of an
+ * interactive transaction's seven or eight (on a busy machine each round trip costs milliseconds, and this is the
+ * warm wake's whole bookkeeping). The data-modifying parts all see the statement's snapshot, so closing
+ * the open usage interval never sees the one it opens, and nothing is written unless the compare-and-set
+ * matched.
+ */
+async function moveInOneStatement(input: BeginInput, finished: Finished): Promise<string | null> {
+  const now = new Date();
+  const at = utcTimestamp(now);
+  const lease = isTransitional(input.to) ? utcTimestamp(transitionLease(now.getTime())) : Prisma.sql`NULL`;
+  const stateChangedAt = input.to === "running" ? at : Prisma.sql`"stateChangedAt"`;
+  const size = input.usageSize === undefined ? Prisma.sql`size` : Prisma.sql`${input.usageSize}::float8`;
+  const operationId = crypto.randomUUID();
+  const moved = await db.$queryRaw<{ id: string }[]>`
+    WITH moved AS (
+      UPDATE "Compute"
+      SET state = ${input.to}::"ComputeState", version = version + 1, "leaseUntil" = ${lease},
+          "enteredStateAt" = ${at}, "stateChangedAt" = ${stateChangedAt}, "updatedAt" = ${at}
+      WHERE id = ${input.computeId} AND state = ${input.from}::"ComputeState" AND version = ${input.version}
+      RETURNING id, "projectId", ${size} AS size,
+                (SELECT "organizationId" FROM "Project" WHERE "Project".id = "Compute"."projectId") AS "organizationId"
+    ), closed AS (
+      UPDATE "UsageEvent" SET "endedAt" = ${at} WHERE "computeId" IN (SELECT id FROM moved) AND "endedAt" IS NULL
+    ), opened AS (
+      INSERT INTO "UsageEvent" (id, "organizationId", "projectId", "computeId", state, size, "startedAt")
+      SELECT ${crypto.randomUUID()}, "organizationId", "projectId", id, ${input.to}::"ComputeState", size, ${at} FROM moved
+    )
+    INSERT INTO "Operation" (id, "organizationId", "projectId", "computeId", kind, status, reason, actor, error, "createdAt", "finishedAt")
+    SELECT ${operationId}, "organizationId", "projectId", id, ${input.kind}::"OperationKind",
+           ${finished?.status ?? "running"}::"OperationStatus", ${input.reason}, ${input.actor}, ${finished?.error ?? null}, ${at},
+           ${finished ? at : Prisma.sql`NULL`}
+    FROM moved
+    RETURNING id`;
+  return moved.length === 1 ? operationId : null;
+}
+
 /**
  * The compare-and-set, the usage interval it opens and the operation it records, in one transaction; the
  * operation is left running, or (`finished`) recorded as done at once. Null when another writer got there
  * first.
  */
-async function moveWithOperation(
-  input: BeginInput,
-  finished: { status: "succeeded" | "failed"; error: string | null } | null,
-): Promise<string | null> {
+async function moveWithOperation(input: BeginInput, finished: Finished): Promise<string | null> {
+  if (!canTransition(input.from, input.to)) throw new Error(`refused transition ${input.from} -> ${input.to}`);
+  if (!input.data) return moveInOneStatement(input, finished);
   return db.$transaction(async (tx) => {
     const now = new Date();
     if (!(await casState(tx, input, now))) return null;
-    const compute = await loadForTransition(tx, input.computeId);
+    const compute = input.row ?? (await loadForTransition(tx, input.computeId));
     await recordUsage(tx, compute, input.to, now, input.usageSize);
     const operation = await tx.operation.create({
       data: {
@@ -135,7 +177,7 @@ export async function finishTransition(
   return db.$transaction(async (tx) => {
     const now = new Date();
     const moved = await casState(tx, input, now);
-    if (moved) await recordUsage(tx, await loadForTransition(tx, input.computeId), input.to, now);
+    if (moved) await recordUsage(tx, input.row ?? (await loadForTransition(tx, input.computeId)), input.to, now);
     const failed = !moved || Boolean(input.error) || input.to === "failed";
     await tx.operation.update({
       where: { id: input.operationId },

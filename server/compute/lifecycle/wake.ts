@@ -1,11 +1,53 @@
 import { db, type Compute } from "../../db";
 import { assertMayRun } from "../../billing/may-run";
+import { AppError } from "../../errors";
+import { logger } from "../../logger";
+import type { QuotaTerms } from "../../quotas/quotas";
 import type { OperationKind } from "../../db/generated/enums";
+import { runningAddress, type ComputeAddress } from "../address";
+import { getDriver } from "../drivers/registry";
+import type { DriverState } from "../drivers/types";
+import { getComputeById } from "../find-compute";
+import { syncRolesIfBehind } from "../sync-roles";
 import { startAndRecordRunning } from "./finish";
-import { beginTransition } from "./transition";
+import { reconcileCompute } from "./reconcile";
+import { beginTransition, instantTransition } from "./transition";
 
 // The first half of a wake, shared by the verbs that bring a compute to `running` from where it stands:
 // resume (paused, suspended, failed), pause undoing itself (paused), a size change (running: a restart).
+//
+// Two paths. A paused compute is thawed: one compare-and-set paused -> running (with its operation and
+// usage interval, one statement) while the driver lets the frozen process go; no quota check (a thaw
+// starts nothing new: the quota is checked when a compute goes cold -> running) and no roles work unless
+// the project's roles changed since the compute last applied them. Anything else is started: quota,
+// compare-and-set into `resuming`, start and record `running` with its address (finish.ts).
+
+/**
+ * Facts about the compute's project that a caller may hold already, read with the row (the proxy's route
+ * look-up): with them a wake reads nothing before its compare-and-set.
+ */
+export interface WakeContext extends QuotaTerms {
+  organizationId: string;
+  /** The project's roles version; behind it, the compute's roles are synced after a thaw. */
+  rolesVersion: number;
+}
+
+/** The columns of a compute row a wake decides and acts on (the proxy's route look-up reads just these). */
+export type WakeRow = Pick<
+  Compute,
+  | "id"
+  | "projectId"
+  | "state"
+  | "version"
+  | "size"
+  | "driver"
+  | "driverState"
+  | "endpointHost"
+  | "endpointPort"
+  | "endpointSocket"
+  | "rolesSyncedVersion"
+  | "failureReason"
+>;
 
 export interface WakeOptions {
   actor: string;
@@ -18,16 +60,70 @@ export interface WakeOptions {
   usageSize?: number;
 }
 
+export interface Woken {
+  operationId: string;
+  /** The paused process this caller read was let go (not a new process: a start, or a restart after a crash). */
+  thawed: boolean;
+  /** Where the compute now takes connections (null only if a thawed row had no endpoint recorded). */
+  address: ComputeAddress | null;
+}
+
 /**
- * Win the compare-and-set out of the row's state (as read) into `resuming`, then start or thaw the server
- * and record `running` (finish.ts). Returns the operation's id, or null when another writer moved the
- * compute first (the caller reads again and decides again).
+ * Win the compare-and-set out of the row's state (as read) and bring the compute to `running`. Returns the
+ * operation and the address, or null when another writer moved the compute first (the caller reads again
+ * and decides again).
  */
-export async function wakeFrom(compute: Compute, options: WakeOptions): Promise<string | null> {
+export async function wakeFrom(compute: WakeRow, options: WakeOptions, context?: WakeContext): Promise<Woken | null> {
+  return compute.state === "paused" ? thaw(compute, options, context) : start(compute, options, context);
+}
+
+async function thaw(compute: WakeRow, options: WakeOptions, context?: WakeContext): Promise<Woken | null> {
+  // The SIGCONT goes out while the compare-and-set commits: the client waits for the longer of the two, not
+  // their sum. Letting a frozen process go is harmless whoever wins: another thaw sends the same signal, a
+  // move to cold or a delete stops the process anyway (after a SIGCONT of its own), and a pause that froze
+  // it meanwhile sees the version moved and thaws it again (pause.ts).
+  const unpaused = getDriver(compute.driver)
+    .unpause(compute.id, compute.driverState as DriverState | null)
+    .then(
+      () => null,
+      (error: unknown) => error,
+    );
+  const operationId = await instantTransition({
+    computeId: compute.id,
+    version: compute.version,
+    from: "paused",
+    to: "running",
+    kind: options.kind ?? "resume_compute",
+    actor: options.actor,
+    reason: options.reason,
+  });
+  const thawFailed = await unpaused;
+  if (!operationId) return null;
+  if (thawFailed) {
+    // The frozen process is gone: the row says running, so this is a crash, and the reconciler's crash
+    // handling restarts it (now, for the caller waiting on it; or marks it failed after repeated ones).
+    logger.warn({ computeId: compute.id, err: String(thawFailed) }, "thawing the compute failed; restarting it");
+    await reconcileCompute(compute.id);
+    const address = runningAddress(await getComputeById(compute.id));
+    if (!address) throw new AppError("unavailable", "the compute could not be started; it is marked failed and can be resumed again");
+    return { operationId, address, thawed: false };
+  }
+  if (!context || context.rolesVersion > compute.rolesSyncedVersion) {
+    // Roles changed while the process was frozen are applied now (a caller without the versions looks).
+    await syncRolesIfBehind(compute.id).catch((error: unknown) =>
+      logger.warn({ computeId: compute.id, err: String(error) }, "role sync after thaw failed"),
+    );
+  }
+  return { operationId, address: runningAddress({ ...compute, state: "running" }), thawed: true };
+}
+
+async function start(compute: WakeRow, options: WakeOptions, context?: WakeContext): Promise<Woken | null> {
   if (!options.skipQuotaCheck) {
-    // Waking costs compute time: refused past the month's quota or the spend cap.
-    const { organizationId } = await db.project.findUniqueOrThrow({ where: { id: compute.projectId }, select: { organizationId: true } });
-    await assertMayRun(organizationId);
+    // Starting costs compute time: refused once the month's quota is used or the spend cap is reached.
+    const organizationId =
+      context?.organizationId ??
+      (await db.project.findUniqueOrThrow({ where: { id: compute.projectId }, select: { organizationId: true } })).organizationId;
+    await assertMayRun(organizationId, context);
   }
   const operationId = await beginTransition({
     computeId: compute.id,
@@ -40,6 +136,6 @@ export async function wakeFrom(compute: Compute, options: WakeOptions): Promise<
     usageSize: options.usageSize,
   });
   if (!operationId) return null;
-  await startAndRecordRunning({ compute, operationId, version: compute.version + 1, from: "resuming", thaw: compute.state === "paused" });
-  return operationId;
+  const address = await startAndRecordRunning({ compute, operationId, version: compute.version + 1, from: "resuming" });
+  return { operationId, address, thawed: false };
 }

@@ -1,0 +1,215 @@
+import { recordedAddress, runningAddress, type ComputeAddress } from "@/server/compute/address";
+import { syncRolesIfBehind } from "@/server/compute/sync-roles";
+import { BackendRefusedError, loginPreferringSocket, socketLoginAllowed, type BackendSession } from "./backend";
+import { ClientError, unavailable } from "./client-error";
+import type { ProxyContext } from "./context";
+import { authenticateChangeUser } from "./policy";
+import { ErrorCode, NATIVE_PASSWORD } from "./protocol/constants";
+import type { HandshakeResponse } from "./protocol/handshake";
+import { encodePacket } from "./protocol/packet";
+import { nativeTokenFromStage1 } from "./protocol/native-password";
+import { decodeChangeUser, encodeChangeUser, type ChangeUser } from "./protocol/change-user";
+import { pump, type InterceptOutcome } from "./pump";
+import type { Route } from "./routing";
+import { learnFromGreeting } from "./server-info";
+import type { HandedOver } from "./transport";
+
+// The compute side of a client session: wake its compute, log in to it as the session's role, hand the
+// pair over to the relay. What it needs of the client is a ClientSession, which outlives any one compute
+// connection: logging in again with the same session gives a new connection to the (woken) compute, which
+// is what re-attaching a parked session to a compute that was suspended meanwhile will take.
+
+/** What the proxy keeps of an authenticated client, independent of its compute connection. */
+export interface ClientSession {
+  /** The proxy's connection id for this client (what it was greeted with, and what KILL names). */
+  connectionId: number;
+  address: string;
+  tls: boolean;
+  serverName: string | null;
+  /** The scramble the client's tokens answer (its login, and any COM_CHANGE_USER). */
+  scramble: Buffer;
+  /** The client's handshake: capabilities, collation, database and attributes the compute login copies. */
+  handshake: HandshakeResponse;
+  route: Route;
+  /** SHA1(password) of the role, from the client's verified token: logs in to the compute as the role. */
+  stage1: Buffer;
+  /** When the client arrived (Date.now()): route facts read since then are current. */
+  arrivedAt: number;
+}
+
+export interface Attached {
+  backend: BackendSession;
+  /** The state the compute was woken from for this login, or null when it was running. */
+  wokeFrom: string | null;
+}
+
+/** What attaching takes from the proxy's context. */
+export type AttachContext = Pick<ProxyContext, "routes" | "waker" | "metrics" | "serverInfo" | "localSockets">;
+
+/**
+ * Bring the session's compute to running and log in to it as the role, retrying with backoff while it
+ * refuses connections (a workload is reachable a little after it reports ready) until `deadline`. The
+ * first decision is made on the route's facts when they were read since `currentSince` (for a new client:
+ * since it arrived, so a route read for its login serves), else on facts read now: one read either way. A
+ * later attach of the same session (a re-attach) passes the time it starts. Each later attempt looks at
+ * the compute's state again: one paused after the last look is woken first.
+ */
+export async function attachCompute(ctx: AttachContext, session: ClientSession, deadline: number, currentSince = session.arrivedAt): Promise<Attached> {
+  const who = `${session.route.role}@${session.address}`;
+  const logIn = (address: ComputeAddress) =>
+    loginPreferringSocket(
+      {
+        host: address.host,
+        port: address.port,
+        role: session.route.role,
+        stage1: session.stage1,
+        client: session.handshake,
+        // A running compute greets within milliseconds; a frozen one never does, so don't wait long.
+        connectTimeoutMs: Math.max(200, Math.min(2000, deadline - Date.now())),
+      },
+      ctx.localSockets ? address.socketPath : null,
+    );
+  let route: Route = session.route;
+  let current = route.readAt >= currentSince;
+  let wokeFrom: string | null = null;
+  let delay = 10;
+  let resynced = false;
+  for (;;) {
+    // A login that starts before the decision, kept only if the compute then runs at the same address:
+    // - facts from before this attach are read again, and while that read is under way the login to the
+    //   address they gave (running) already runs: a running compute's connect costs the longer of the two;
+    // - a paused compute's frozen server takes the connection and greets once thawed, so the login waits
+    //   for the thaw instead of following it.
+    let early: EarlyLogin | null = null;
+    if (!current) {
+      early = earlyLogin(logIn, route.compute ? runningAddress(route.compute.row) : null, "running");
+      route = (await ctx.routes.lookup({ slug: route.slug, role: route.role }, { fresh: true })) ?? route;
+    }
+    current = false;
+    if (!early && route.compute?.row.state === "paused") early = earlyLogin(logIn, recordedAddress(route.compute.row), "thawed");
+    const wakeStarted = process.hrtime.bigint();
+    const woke = await ctx.waker.ensureRunning({ route, who, deadline }).catch((error: unknown) => {
+      discard(early?.login);
+      throw error;
+    });
+    if (woke.wokeFrom) ctx.metrics.wake(woke.wokeFrom, Number(process.hrtime.bigint() - wakeStarted) / 1e9);
+    wokeFrom ??= woke.wokeFrom; // the state the client's first look found
+    // Kept only when it reached the server that now serves: the running one the fresh facts confirm, or the
+    // frozen one this wake let go (a server started meanwhile may listen on the same port).
+    const keep = early && sameAddress(early.address, woke.address) && (early.valid === "running" ? woke.wokeFrom === null : woke.thawed);
+    const reuse = keep ? early!.login : null;
+    if (!reuse) discard(early?.login);
+    try {
+      const backend = await (reuse ?? logIn(woke.address));
+      learnFromGreeting(ctx.serverInfo, backend.greeting);
+      return { backend, wokeFrom };
+    } catch (error) {
+      if (error instanceof BackendRefusedError) {
+        if (error.serverError.code === ErrorCode.ACCESS_DENIED && !resynced && route.computeId) {
+          // The role may have changed since the compute last synced: apply the roles and try once more.
+          resynced = true;
+          await syncRolesIfBehind(route.computeId).catch(() => false);
+          continue;
+        }
+        const e = error.serverError;
+        throw new ClientError(e.code, e.sqlState, e.message, "backend_refused");
+      }
+      if (Date.now() + delay >= deadline) {
+        throw unavailable(`the compute of project '${route.slug}' is not accepting connections; try again in a moment`, "backend_unreachable");
+      }
+      ctx.metrics.backendRetry();
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(delay * 2, 500);
+    }
+  }
+}
+
+interface EarlyLogin {
+  address: ComputeAddress;
+  login: Promise<BackendSession>;
+  /** What must turn out true for it to be kept: the compute runs there, or this wake thawed that server. */
+  valid: "running" | "thawed";
+}
+
+function earlyLogin(
+  logIn: (address: ComputeAddress) => Promise<BackendSession>,
+  address: ComputeAddress | null,
+  valid: EarlyLogin["valid"],
+): EarlyLogin | null {
+  if (!address) return null;
+  const login = logIn(address);
+  login.catch(() => undefined); // its failure is seen where it is used
+  return { address, login, valid };
+}
+
+const sameAddress = (a: ComputeAddress, b: ComputeAddress) => a.host === b.host && a.port === b.port && a.socketPath === b.socketPath;
+
+/** Close a login that will not be used, whenever it completes. */
+function discard(login: Promise<BackendSession> | undefined): void {
+  login?.then(
+    (backend) => backend.compute.socket.destroy(),
+    () => undefined,
+  );
+}
+
+/**
+ * Relay the logged-in pair: register the session (for KILL), count it for its compute's activity, and
+ * pump bytes both ways until either side closes. COM_CHANGE_USER is judged by the policy and re-issued to
+ * the compute as the role.
+ */
+export function relay(ctx: ProxyContext, session: ClientSession, client: HandedOver, backend: BackendSession): void {
+  const { route, connectionId } = session;
+  const computeId = route.computeId!;
+  ctx.metrics.sessionOpened();
+  ctx.registry.register(connectionId, { projectId: route.projectId, computeId, backendThreadId: backend.greeting.connectionId });
+  ctx.activity.opened(computeId);
+  pump({
+    client: client.socket,
+    clientReads: client.reads,
+    backend: backend.compute.socket,
+    computeReads: backend.compute,
+    clientLeftover: client.leftover,
+    backendLeftover: backend.leftover,
+    changeUser: (packet) => changeUser(ctx, packet, session, backend),
+    resolveKill: (id) => ctx.kills.resolve(id, { projectId: route.projectId, computeId }),
+    onActivity: () => ctx.activity.touch(computeId),
+    transfer: ctx.activity.transfer?.(computeId),
+    onClose: () => {
+      ctx.registry.unregister(connectionId);
+      ctx.activity.closed(computeId);
+      ctx.metrics.sessionClosed();
+    },
+  });
+}
+
+/**
+ * A client's COM_CHANGE_USER: its token answers the proxy's scramble, so the proxy verifies it like a
+ * login and sends the compute a COM_CHANGE_USER of its own as the role, answering the compute's scramble.
+ * The compute's reply goes back to the client through the pump. Refusals keep the session as it was.
+ */
+async function changeUser(ctx: ProxyContext, packet: Buffer, session: ClientSession, backend: BackendSession): Promise<InterceptOutcome> {
+  const answer = (error: ClientError): InterceptOutcome => ({ error: { code: error.code, sqlState: error.sqlState, message: error.message } });
+  let request: ChangeUser;
+  try {
+    request = decodeChangeUser(packet.subarray(4), session.handshake.capabilities);
+  } catch {
+    return answer(new ClientError(ErrorCode.HANDSHAKE, "08S01", "Malformed COM_CHANGE_USER packet", "bad_handshake"));
+  }
+  let verified;
+  try {
+    // On the socket a name may be the control plane's unix_socket account (see backend.ts).
+    verified = await authenticateChangeUser(ctx, request, session, (role) => !backend.viaSocket || socketLoginAllowed(role));
+  } catch (error) {
+    if (error instanceof ClientError) return answer(error);
+    throw error;
+  }
+  const forCompute = {
+    ...request,
+    user: verified.route.role,
+    authResponse: nativeTokenFromStage1(backend.scramble, verified.stage1),
+    authPlugin: NATIVE_PASSWORD,
+    // Always sent: without it the plugin name and attributes cannot follow.
+    collation: request.collation ?? session.handshake.collation,
+  };
+  return { toCompute: encodePacket(encodeChangeUser(forCompute, backend.capabilities), packet[3]!) };
+}

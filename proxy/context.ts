@@ -1,0 +1,52 @@
+import type tls from "node:tls";
+import type { KillRouter } from "./kill-router";
+import type { PreAuthGate } from "./preauth-gate";
+import type { ByteCounter } from "./relay-socket";
+import type { RouteCache } from "./routing";
+import type { ServerInfo } from "./server-info";
+import type { SessionRegistry } from "./sessions";
+import type { AuthThrottle } from "./throttle";
+import type { Waker } from "./wake";
+import type { WakeSink } from "./wake-recorder";
+
+// What every client session of a proxy process shares (start-proxy.ts builds it): the parts that the
+// transport, the policy and the attach steps of a session (session.ts) each take what they need from.
+
+export interface ActivitySink {
+  opened(computeId: string): void;
+  closed(computeId: string): void;
+  touch(computeId: string): void;
+  /** The compute's byte counters (client to compute, compute to client), flushed with the activity. */
+  transfer?(computeId: string): { toCompute: ByteCounter; toClient: ByteCounter };
+}
+
+export interface SessionMetrics {
+  handshake(result: string): void;
+  authFailure(): void;
+  wake(from: string, seconds: number): void;
+  backendRetry(): void;
+  sessionOpened(): void;
+  sessionClosed(): void;
+}
+
+export interface ProxyContext {
+  registry: SessionRegistry;
+  routes: RouteCache;
+  waker: Waker;
+  throttle: AuthThrottle;
+  /** Caps the connections that have not authenticated yet (server.ts admits, the session releases). */
+  preAuth: PreAuthGate;
+  activity: ActivitySink;
+  /** Where each wake is recorded as the client saw it (proxy/wake-recorder.ts); none in unit tests. */
+  wakes?: WakeSink;
+  metrics: SessionMetrics;
+  serverInfo: ServerInfo;
+  tlsContext: tls.SecureContext | null;
+  tlsRequired: boolean;
+  handshakeTimeoutMs: number;
+  wakeTimeoutMs: number;
+  /** Log in to computes of this machine through their Unix socket (PROXY_LOCAL_SOCKETS). */
+  localSockets: boolean;
+  /** Where a KILL's connection id leads (this process, another worker, another proxy instance). */
+  kills: KillRouter;
+}
