@@ -3,6 +3,8 @@ import { AppError } from "../errors";
 import { usd } from "@/lib/format";
 import { monthBounds } from "./months";
 import { monthSpend } from "./month-spend";
+import { PLANS } from "./plans";
+import type { Plan } from "../db/generated/enums";
 
 // An organization may cap its monthly spend (Organization.spendCapUsd, set by PATCH /api/v1/billing). At
 // 80 % the console warns and the operations log says so; at 100 % the computes are suspended and wakes
@@ -31,6 +33,28 @@ export function thresholdReached(capUsd: number | null, spentUsd: number): Spend
   let reached: SpendThreshold | null = null;
   for (const t of SPEND_THRESHOLDS) if (share >= t / 100) reached = t;
   return reached;
+}
+
+/**
+ * A cap must be above the plan's base price: the base is charged from the month's first hour, so a cap at or
+ * below it would suspend every compute at once and the month turning would never lift it. `changingPlan`:
+ * the cap is the one the organization already has and the plan is what changes (409: raise or remove the
+ * cap first); otherwise the cap itself is what is asked for (422 naming spendCapUsd).
+ */
+export function assertCapAbovePlanBase(capUsd: number | null, plan: Plan, changingPlan: boolean): void {
+  const base = PLANS[plan].baseMonthly;
+  if (capUsd === null || capUsd > base) return;
+  if (changingPlan) {
+    throw new AppError(
+      "conflict",
+      `the ${plan} plan's base price is ${usd(base)} a month, at or above the organization's spend cap of ${usd(capUsd)}; ` +
+        `raise the cap above ${usd(base)} or remove it (PATCH /api/v1/billing {"spendCapUsd": ...}) before changing the plan`,
+      [{ path: "spendCapUsd", message: `raise spendCapUsd above ${base} or set it to null first`, current: capUsd, min: base, plan }],
+    );
+  }
+  throw new AppError("validation", `spendCapUsd must be more than the ${plan} plan's base price of ${usd(base)} a month`, [
+    { path: "spendCapUsd", message: `must be more than ${base} (the ${plan} plan's base monthly price), or null for no cap` },
+  ]);
 }
 
 export function capStatus(capUsd: number | null, spentUsd: number, now: Date): SpendCapStatus {
