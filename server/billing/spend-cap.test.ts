@@ -25,6 +25,14 @@ describe("spend cap", () => {
       'the organization has reached its monthly spend cap of $20.00 ($20.60 spent this month); raise the cap (Spend cap on the console\'s Billing page, or PATCH /api/v1/billing {"spendCapUsd": <a higher amount or null>}) to go on at once, or wait for the next month (2027-01-01T00:00:00.000Z)',
     );
     expect(error.details).toEqual([expect.objectContaining({ limit: "spendCapUsd", max: 20, current: 20.6 })]);
-    expect(spendAlertReason(80, capStatus(25, 20.6, now))).toMatch(/^spend: \$20\.60 of the \$25\.00 monthly spend cap \(80 %\)/);
+  });
+
+  it("writes no amount into the operations log's alert (members and viewers read it), only where to see them", () => {
+    for (const threshold of [80, 100] as const) {
+      const reason = spendAlertReason(threshold);
+      expect(reason).toContain(`${threshold} %`);
+      expect(reason).toContain("owners and admins see the amounts on the Billing page");
+      expect(reason).not.toMatch(/\$|\d+\.\d\d/);
+    }
   });
 });
