@@ -17,6 +17,12 @@ describe("spend cap", () => {
     expect(status).toEqual({ capUsd: 20, spentUsd: 19, share: 0.95, threshold: 80, month: "2027-01-01T00:00:00.000Z" });
   });
 
+  it("reaches 80 % exactly at 80 % although the division would fall short in floating point ($1.20 of $1.50)", () => {
+    expect(thresholdReached(1.5, 1.2)).toBe(80);
+    expect(thresholdReached(1.5, 1.19)).toBeNull();
+    expect(capStatus(1.5, 1.2, new Date("2026-12-15T10:00:00Z")).threshold).toBe(80);
+  });
+
   it("names the cap, the spend, how to raise it and when the month turns", () => {
     const now = new Date("2026-12-15T10:00:00Z");
     const error = spendCapError(capStatus(20, 20.6, now), now);

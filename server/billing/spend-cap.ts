@@ -29,9 +29,11 @@ export interface SpendCapStatus {
 /** The highest threshold a spend reaches against a cap (null: none, or no cap). */
 export function thresholdReached(capUsd: number | null, spentUsd: number): SpendThreshold | null {
   if (capUsd === null) return null;
-  const share = capUsd > 0 ? spentUsd / capUsd : Infinity;
+  // In whole cents, without division: 1.20 / 1.50 is 0.7999999999999999 in floating point, which would miss 80 %.
+  const spentCents = Math.round(spentUsd * 100);
+  const capCents = Math.round(capUsd * 100);
   let reached: SpendThreshold | null = null;
-  for (const t of SPEND_THRESHOLDS) if (share >= t / 100) reached = t;
+  for (const t of SPEND_THRESHOLDS) if (spentCents * 100 >= t * capCents) reached = t;
   return reached;
 }
 
