@@ -55,7 +55,7 @@ export function assertCapAbovePlanBase(capUsd: number | null, plan: Plan, changi
     );
   }
   throw new AppError("validation", `spendCapUsd must be more than the ${plan} plan's base price of ${usd(base)} a month`, [
-    { path: "spendCapUsd", message: `must be more than ${base} (the ${plan} plan's base monthly price), or null for no cap` },
+    { path: "spendCapUsd", message: `must be more than the ${plan} plan's base price of ${usd(base)} a month (null removes the cap)` },
   ]);
 }
 
