@@ -35,11 +35,16 @@ test("the spend-cap banner shows on every page at 80 % and 100 %; invoices list 
   await expect(page).toHaveURL(/\/projects$/);
   await expect(page.getByTestId("spend-cap-banner")).toContainText("80 % of the spend cap used");
 
-  // 19 USD: reached; the banner says the computes are suspended and links back to the cap.
+  // 19 USD, the plan's base price, is refused (it would be reached on the month's first day, and every month).
   await page.getByTestId("spend-cap-banner").getByRole("link", { name: "Change the cap" }).click();
   await expect(page).toHaveURL(/\/billing#spend-cap$/);
   await cap.getByLabel("Monthly spend cap (USD)").fill("19");
   await cap.getByRole("button", { name: "Save cap" }).click();
+  await expect(cap.getByRole("alert")).toContainText("base price of $19.00");
+  // 310 CU-hours this month (10 past the included 300, $1.60): $20.60 of $20.00, reached; the banner says
+  // the computes are suspended and links back to the cap.
+  runTool("e2e/support/last-month-usage.ts", [email, "310", "this-month"]);
+  await page.reload();
   await expect(banner).toContainText("Spend cap reached");
   await expect(banner).toContainText("computes are suspended");
   await expectAccessible(page, "billing page with the 100 % banner");
@@ -90,14 +95,15 @@ test("the spend-cap banner shows on every page at 80 % and 100 %; invoices list 
   await snap(page, "invoice-print");
   await page.emulateMedia({ media: "screen" });
 
-  // Another organization's invoice is the not-found page (the API's is a 404), like one that does not exist.
-  // (The page streams behind billing's loading skeleton, so its HTTP status is already sent as 200.)
+  // Another organization's invoice is the not-found page with HTTP 404 (like the API's), like one that does
+  // not exist: billing's loading skeleton is the overview's only (route group), so the invoice page does not stream.
   const invoicePath = new URL(page.url()).pathname;
   const other = await browser.newContext({ baseURL });
   const stranger = await other.newPage();
   await signUp(stranger, uniqueEmail("stranger"));
   for (const path of [invoicePath, "/billing/invoices/nope"]) {
-    await stranger.goto(path);
+    const response = await stranger.goto(path);
+    expect(response?.status()).toBe(404);
     await expect(stranger.getByText("Invoice not found")).toBeVisible();
     await expect(stranger.getByText("$23.10")).toHaveCount(0);
     await expect(stranger.getByText("Globex Billing")).toHaveCount(0);

@@ -16,6 +16,9 @@ function isAddressOrRange(value: string): boolean {
 
 const port = z.coerce.number().int().min(0).max(65535);
 
+const AUTH_SECRET_HINT = (what: string) =>
+  `AUTH_SECRET ${what}: set it to at least 32 random characters (generate one with \`openssl rand -base64 33\`), or leave it unset to have one generated into DATA_DIR`;
+
 const EnvSchema = z.object({
   PORT: port.default(3000),
   PROXY_PORT: port.default(3307),
@@ -36,6 +39,16 @@ const EnvSchema = z.object({
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, "must be a postgresql:// URL")
+    .optional()
+    .or(z.literal("").transform(() => undefined)),
+  /**
+   * Auth.js's secret; unset: one generated into DATA_DIR. A placeholder or a short one would let anybody who
+   * guesses it forge sessions, so the product refuses to start with it.
+   */
+  AUTH_SECRET: z
+    .string()
+    .refine((v) => !v.toLowerCase().includes("change-me"), AUTH_SECRET_HINT("is still the example placeholder"))
+    .refine((v) => v.length >= 32, AUTH_SECRET_HINT("is shorter than 32 characters"))
     .optional()
     .or(z.literal("").transform(() => undefined)),
   COMPUTE_DRIVER: z.enum(["local", "kubernetes"]).default("local"),

@@ -81,6 +81,10 @@ describe("invoices", () => {
     // Never changed after: the database refuses, whoever asks.
     await expect(db.invoice.update({ where: { id: invoice.id }, data: { totalUsd: 0 } })).rejects.toThrow(/final/);
     await expect(db.$executeRaw`UPDATE "Invoice" SET "totalUsd" = 0 WHERE id = ${invoice.id}`).rejects.toThrow(/final/);
+    // Nor deleted (the scheduler would write it again from use found since), except with its organization.
+    await expect(db.invoice.delete({ where: { id: invoice.id } })).rejects.toThrow(/final and cannot be deleted/);
+    await expect(db.$executeRaw`DELETE FROM "Invoice" WHERE id = ${invoice.id}`).rejects.toThrow(/final and cannot be deleted/);
+    expect(await db.invoice.count({ where: { id: invoice.id } })).toBe(1);
     // More use of that month found later does not change it either.
     await useLastMonth(organizationId, 100);
     expect(await finalizeInvoice(organizationId, month)).toBe(false);
@@ -104,6 +108,16 @@ describe("invoices", () => {
     expect((await call("GET", `/api/v1/invoices/${invoice.id}`, { key: other.key })).status).toBe(404);
     expect((await call<{ invoices: Invoice[] }>("GET", "/api/v1/invoices", { key: other.key })).body.invoices.map((i) => i.id)).toEqual(["current"]);
     expect((await call("GET", "/api/v1/invoices/nope", { key: tenant.key })).status).toBe(404);
+  });
+
+  it("goes with its organization: deleting the organization removes its final invoices", async () => {
+    const tenant = await newTenant();
+    const month = await useLastMonth(tenant.organizationId, 5);
+    await backdate(tenant.organizationId, month);
+    await finalizeInvoice(tenant.organizationId, month);
+    expect(await db.invoice.count({ where: { organizationId: tenant.organizationId } })).toBe(1);
+    await db.organization.delete({ where: { id: tenant.organizationId } });
+    expect(await db.invoice.count({ where: { organizationId: tenant.organizationId } })).toBe(0);
   });
 
   it("is written by the scheduler once the month is over, at the plan in force at its end", async () => {

@@ -156,5 +156,19 @@ describe("usage per project API", () => {
     expect(theirs.body.projects).toEqual([]);
     const bad = await call<{ error: { code: string } }>("GET", `/api/v1/usage/projects?from=${new Date(day + DAY).toISOString()}&to=${new Date(day).toISOString()}`, { key: tenant.key });
     expect(bad.status).toBe(422);
+    // A CSV is not offered per project: a 422 naming `format`, not JSON under a CSV request.
+    const csv = await call<{ error: { code: string; details: { path?: string }[] } }>("GET", `/api/v1/usage/projects?${query}&format=csv`, { key: tenant.key });
+    expect(csv.status).toBe(422);
+    expect(csv.body.error.details).toEqual([expect.objectContaining({ path: "format" })]);
+  });
+
+  it("answers a signed-in user who belongs to no organization with 404, like GET /api/v1/usage", async () => {
+    const loner = await newTenant();
+    await db.organization.delete({ where: { id: loner.organizationId } });
+    for (const path of ["/api/v1/usage", "/api/v1/usage/projects"]) {
+      const res = await call<{ error: { code: string } }>("GET", path, { cookie: loner.cookie });
+      expect(res.status, path).toBe(404);
+      expect(res.body.error.code).toBe("not_found");
+    }
   });
 });

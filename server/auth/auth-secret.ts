@@ -8,7 +8,9 @@ import { config } from "../config";
  * restarts and the product runs with no Auth.js variables (DESIGN.md, "Configuration").
  */
 export function authSecret(): string {
-  if (process.env.AUTH_SECRET) return process.env.AUTH_SECRET;
+  // Read through config(): a placeholder or short secret is refused there (ConfigError naming AUTH_SECRET).
+  const configured = config().AUTH_SECRET;
+  if (configured) return configured;
   const file = path.join(config().dataDir, "secrets", "auth-secret");
   try {
     return fs.readFileSync(file, "utf8").trim();

@@ -8,7 +8,7 @@ import { assertFitsPlan } from "./downgrade-check";
 import { lockOrganization } from "../organizations/lock-organization";
 import { monthBounds } from "./months";
 import { monthSpend } from "./month-spend";
-import { capStatus } from "./spend-cap";
+import { assertCapAbovePlanBase, capStatus } from "./spend-cap";
 import { limitUsage } from "./limit-usage";
 import { authorize, type Caller } from "../tenancy/caller";
 import type { Plan } from "../db/generated/enums";
@@ -70,6 +70,8 @@ export async function changeBilling({ caller, plan, spendCapUsd }: { caller: Cal
     await lockOrganization(tx, organizationId);
     const before = await tx.organization.findUnique({ where: { id: organizationId }, select: { plan: true, spendCapUsd: true } });
     if (!before) throw notFound("organization");
+    if (spendCapUsd != null) assertCapAbovePlanBase(spendCapUsd, plan ?? before.plan, false);
+    else if (spendCapUsd === undefined && plan !== undefined) assertCapAbovePlanBase(before.spendCapUsd, plan, true);
     if (plan !== undefined && before.plan !== plan) {
       if (PLANS[plan].rank < PLANS[before.plan].rank) await assertFitsPlan(tx, organizationId, plan);
       await tx.organization.update({ where: { id: organizationId }, data: { plan } });

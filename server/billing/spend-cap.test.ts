@@ -17,6 +17,12 @@ describe("spend cap", () => {
     expect(status).toEqual({ capUsd: 20, spentUsd: 19, share: 0.95, threshold: 80, month: "2027-01-01T00:00:00.000Z" });
   });
 
+  it("reaches 80 % exactly at 80 % although the division would fall short in floating point ($1.20 of $1.50)", () => {
+    expect(thresholdReached(1.5, 1.2)).toBe(80);
+    expect(thresholdReached(1.5, 1.19)).toBeNull();
+    expect(capStatus(1.5, 1.2, new Date("2026-12-15T10:00:00Z")).threshold).toBe(80);
+  });
+
   it("names the cap, the spend, how to raise it and when the month turns", () => {
     const now = new Date("2026-12-15T10:00:00Z");
     const error = spendCapError(capStatus(20, 20.6, now), now);
@@ -25,6 +31,14 @@ describe("spend cap", () => {
       'the organization has reached its monthly spend cap of $20.00 ($20.60 spent this month); raise the cap (Spend cap on the console\'s Billing page, or PATCH /api/v1/billing {"spendCapUsd": <a higher amount or null>}) to go on at once, or wait for the next month (2027-01-01T00:00:00.000Z)',
     );
     expect(error.details).toEqual([expect.objectContaining({ limit: "spendCapUsd", max: 20, current: 20.6 })]);
-    expect(spendAlertReason(80, capStatus(25, 20.6, now))).toMatch(/^spend: \$20\.60 of the \$25\.00 monthly spend cap \(80 %\)/);
+  });
+
+  it("writes no amount into the operations log's alert (members and viewers read it), only where to see them", () => {
+    for (const threshold of [80, 100] as const) {
+      const reason = spendAlertReason(threshold);
+      expect(reason).toContain(`${threshold} %`);
+      expect(reason).toContain("owners and admins see the amounts on the Billing page");
+      expect(reason).not.toMatch(/\$|\d+\.\d\d/);
+    }
   });
 });

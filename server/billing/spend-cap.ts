@@ -3,6 +3,8 @@ import { AppError } from "../errors";
 import { usd } from "@/lib/format";
 import { monthBounds } from "./months";
 import { monthSpend } from "./month-spend";
+import { PLANS } from "./plans";
+import type { Plan } from "../db/generated/enums";
 
 // An organization may cap its monthly spend (Organization.spendCapUsd, set by PATCH /api/v1/billing). At
 // 80 % the console warns and the operations log says so; at 100 % the computes are suspended and wakes
@@ -27,10 +29,34 @@ export interface SpendCapStatus {
 /** The highest threshold a spend reaches against a cap (null: none, or no cap). */
 export function thresholdReached(capUsd: number | null, spentUsd: number): SpendThreshold | null {
   if (capUsd === null) return null;
-  const share = capUsd > 0 ? spentUsd / capUsd : Infinity;
+  // In whole cents, without division: 1.20 / 1.50 is 0.7999999999999999 in floating point, which would miss 80 %.
+  const spentCents = Math.round(spentUsd * 100);
+  const capCents = Math.round(capUsd * 100);
   let reached: SpendThreshold | null = null;
-  for (const t of SPEND_THRESHOLDS) if (share >= t / 100) reached = t;
+  for (const t of SPEND_THRESHOLDS) if (spentCents * 100 >= t * capCents) reached = t;
   return reached;
+}
+
+/**
+ * A cap must be above the plan's base price: the base is charged from the month's first hour, so a cap at or
+ * below it would suspend every compute at once and the month turning would never lift it. `changingPlan`:
+ * the cap is the one the organization already has and the plan is what changes (409: raise or remove the
+ * cap first); otherwise the cap itself is what is asked for (422 naming spendCapUsd).
+ */
+export function assertCapAbovePlanBase(capUsd: number | null, plan: Plan, changingPlan: boolean): void {
+  const base = PLANS[plan].baseMonthly;
+  if (capUsd === null || capUsd > base) return;
+  if (changingPlan) {
+    throw new AppError(
+      "conflict",
+      `the ${plan} plan's base price is ${usd(base)} a month, at or above the organization's spend cap of ${usd(capUsd)}; ` +
+        `raise the cap above ${usd(base)} or remove it (PATCH /api/v1/billing {"spendCapUsd": ...}) before changing the plan`,
+      [{ path: "spendCapUsd", message: `raise spendCapUsd above ${base} or set it to null first`, current: capUsd, min: base, plan }],
+    );
+  }
+  throw new AppError("validation", `spendCapUsd must be more than the ${plan} plan's base price of ${usd(base)} a month`, [
+    { path: "spendCapUsd", message: `must be more than the ${plan} plan's base price of ${usd(base)} a month (null removes the cap)` },
+  ]);
 }
 
 export function capStatus(capUsd: number | null, spentUsd: number, now: Date): SpendCapStatus {

@@ -236,7 +236,7 @@ async function eventsIn(where: Scope, from: Date, to: Date) {
 }
 
 export async function organizationUsage({ organizationIds, query }: { organizationIds: string[]; query: UsageQuery }) {
-  if (organizationIds.length === 0) throw new AppError("not_found", "organization not found");
+  if (organizationIds.filter(Boolean).length === 0) throw new AppError("not_found", "organization not found");
   return usageOf({ organizationId: { in: organizationIds } }, query);
 }
 
@@ -260,6 +260,13 @@ export async function projectUsage({
  * with `projectId` null), read in one pass over the organization's rows.
  */
 export async function organizationUsageByProject({ organizationId, query }: { organizationId: string; query: UsageQuery }) {
+  // A session whose user belongs to no organization: the same 404 as GET /api/v1/usage.
+  if (!organizationId) throw new AppError("not_found", "organization not found");
+  if (query.format !== "json") {
+    throw new AppError("validation", "format=csv is served by GET /api/v1/usage (the organization's totals); this endpoint answers JSON only", [
+      { path: "format", message: 'must be "json" (or left out) here' },
+    ]);
+  }
   const inputs = await loadUsage({ organizationId: { in: [organizationId] } }, query);
   const ids = new Set<string | null>();
   for (const rows of [inputs.events, inputs.rolled.hours, inputs.samples, inputs.transfer]) for (const r of rows) ids.add(r.projectId);

@@ -169,6 +169,8 @@ describe("kubernetes driver", () => {
     const ns = "msl-org-orgdriver1";
     await t.cluster.failPod(ns, `compute-${s.computeId}-0`, { permanent: true });
     await expect(driver.start(s, null)).rejects.toThrow(/the MariaDB server stopped while starting/);
+    // The row will say failed: the driver leaves no pod asking to run (scaled back to 0, as a stop would).
+    expect(t.api.get("StatefulSet", ns, `compute-${s.computeId}`)?.spec?.replicas).toBe(0);
     await driver.destroy(s.computeId, null);
   });
 });

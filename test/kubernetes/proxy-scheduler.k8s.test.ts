@@ -148,6 +148,10 @@ describe("kubernetes driver through the proxy and the scheduler", () => {
     const ops = await db.operation.findMany({ where: { computeId: c.computeId }, orderBy: { createdAt: "asc" } });
     expect(ops.map((o) => o.kind)).toEqual(["create_compute", "restart_compute", "restart_compute", "fail_compute"]);
     expect(ops.at(-1)?.reason).toMatch(/crashed 3 times/);
+    // the kubelet restarted the pod after the last crash: the reconciler stops it, a failed compute keeps no pod
+    await expect.poll(() => replicas(c), { timeout: 30_000, interval: 250 }).toBe(0);
+    await expect.poll(() => t.api.get("Pod", c.namespace, pod), { timeout: 30_000, interval: 250 }).toBeUndefined();
+    expect(await stateOf(c)).toBe("failed");
   });
 
   it("a watch that breaks mid-wake is re-established and the client gets through", async () => {

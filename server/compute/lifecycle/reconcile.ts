@@ -74,10 +74,22 @@ async function reconcileRow(compute: Compute): Promise<void> {
       }
       return;
     }
-    case "suspended":
     case "failed":
+      if (await failedButAlive(compute)) await driver.stop(compute.id, state);
+      return;
+    case "suspended":
       return;
   }
+}
+
+/**
+ * A failed compute must not keep a workload (a pod the kubelet restarted after the last crash, a server left
+ * up by a failed start). Asked without the row's facts: the driver's crash accounting (a pod restarted in
+ * place counts as stopped) is for running rows; here any live server is one too many.
+ */
+async function failedButAlive(compute: Compute): Promise<boolean> {
+  const seen = await getDriver(compute.driver).inspect(compute.id, null);
+  return seen.status === "running" || seen.status === "paused";
 }
 
 /**
@@ -137,8 +149,9 @@ export async function needsReconcile(compute: Compute): Promise<boolean> {
     }
     case "paused":
       return (await getDriver(compute.driver).inspect(compute.id, compute.driverState as DriverState | null)).status !== "paused";
-    case "suspended":
     case "failed":
+      return failedButAlive(compute);
+    case "suspended":
       return false;
   }
 }

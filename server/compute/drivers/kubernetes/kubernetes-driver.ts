@@ -104,16 +104,29 @@ export class KubernetesDriver implements ComputeDriver {
     await this.ensureStatefulSet(spec, names);
     // A compute that ran before wakes within the proxy's wake timeout; a new one may pull its image first.
     const timeoutMs = parseState(previous) ? this.options.wakeTimeoutMs : this.options.startTimeoutMs;
-    const pod = await this.waitUntilReady(names, timeoutMs);
-    const endpoint: Endpoint = { host: names.host, port: MARIADB_PORT };
-    const conn = await connectNetworkAdmin(endpoint, password, timeoutMs);
     try {
-      await ensureDatabase(conn, spec.database);
-      await syncRoleAccounts(conn, spec.roles);
-    } finally {
-      await closeAdmin(conn);
+      const pod = await this.waitUntilReady(names, timeoutMs);
+      const endpoint: Endpoint = { host: names.host, port: MARIADB_PORT };
+      const conn = await connectNetworkAdmin(endpoint, password, timeoutMs);
+      try {
+        await ensureDatabase(conn, spec.database);
+        await syncRoleAccounts(conn, spec.roles);
+      } finally {
+        await closeAdmin(conn);
+      }
+      return { endpoint, driverState: toDriverState(names, pod ? restartCount(pod) : 0) };
+    } catch (error) {
+      // The row will say failed: leave no pod behind (as the local driver kills a server that did not come up).
+      await this.scaleToZero(names).catch(() => undefined);
+      throw error;
     }
-    return { endpoint, driverState: toDriverState(names, pod ? restartCount(pod) : 0) };
+  }
+
+  /** Best effort after a failed start: replicas to 0, without waiting for the pod to go. */
+  private async scaleToZero(names: ComputeNames): Promise<void> {
+    await this.apis.apps.patchNamespacedStatefulSet({
+      namespace: names.namespace, name: names.name, body: [{ op: "replace", path: "/spec/replicas", value: 0 }],
+    });
   }
 
   async stop(computeId: string, state: DriverState | null): Promise<void> {

@@ -226,6 +226,9 @@ describe("LocalDriver with real mariadbd", () => {
     // And a role of the tenant's own, given SUPER by hand.
     await conn.query("CREATE ROLE tenant_role");
     await conn.query("UPDATE mysql.global_priv SET Priv = JSON_SET(Priv, '$.access', 549755813887) WHERE User = 'tenant_role'");
+    // And one given only SUPER and FEDERATED ADMIN (1<<15 | 1<<31): the init file finds it by those bits.
+    await conn.query("CREATE ROLE tenant_super_role");
+    await conn.query("UPDATE mysql.global_priv SET Priv = JSON_SET(Priv, '$.access', 2147516416) WHERE User = 'tenant_super_role'");
     const before = await one(conn, "SELECT File_priv AS f, Super_priv AS s FROM mysql.user WHERE User = 'tenant_user'");
     expect(before).toEqual({ f: "Y", s: "Y" });
     await conn.end();
@@ -243,6 +246,8 @@ describe("LocalDriver with real mariadbd", () => {
     );
     expect(rows.map((row) => row.u)).toEqual(expect.arrayContaining(["app", "root", "tenant_user", "tenant_role"]));
     for (const row of rows) expect(row).toMatchObject({ f: "N", s: "N", d: "N" });
+    const [federated] = await again.query<RowDataPacket[]>("SHOW GRANTS FOR tenant_super_role");
+    expect(JSON.stringify(federated)).not.toMatch(/SUPER|FEDERATED ADMIN/);
     await again.end();
     const tenant = await login(endpointA, "tenant_user", "tenant-pw");
     await expect(tenant.query("SELECT 1 INTO OUTFILE '/tmp/local-driver-outfile'")).rejects.toThrow(/FILE privilege/);
