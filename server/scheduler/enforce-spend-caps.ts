@@ -2,7 +2,7 @@ import { db } from "../db";
 import { logger } from "../logger";
 import { suspendCompute } from "../compute/lifecycle/suspend";
 import type { JobSink } from "../compute/lifecycle/reconcile";
-import { spendCapError, spendCapStatus } from "../billing/spend-cap";
+import { spendCapStatus } from "../billing/spend-cap";
 import { recordSpendAlerts } from "../billing/spend-alerts";
 
 // Each tick, for every organization with a spend cap: record the 80 % and 100 % alerts (once per threshold
@@ -39,11 +39,16 @@ export async function enforceSpendCaps(jobs: JobSink, now = new Date()): Promise
   return queued;
 }
 
-/** A pool job: look again, then suspend with the reason (which names the cap and how to raise it). */
+/**
+ * A pool job: look again, then suspend with the reason. The reason names no amounts: every member and viewer
+ * reads the operations log, while the spend is for owners and admins (the Billing page, the 402 and 1226).
+ */
 export async function suspendIfCapped(candidate: Awake): Promise<boolean> {
   const status = await spendCapStatus(candidate.organizationId);
   if (status.threshold !== 100) return false;
-  const reason = `quota: ${spendCapError(status).message}`;
+  const reason =
+    "quota: the organization has reached its monthly spend cap; its computes stay suspended until an owner raises the cap " +
+    "(Spend cap on the console's Billing page) or the month turns";
   const result = await suspendCompute({ actor: ACTOR, computeId: candidate.id, reason, force: true, expectVersion: candidate.version });
   if (result.operationId && result.compute.state === "suspended") {
     logger.info({ computeId: candidate.id, organizationId: candidate.organizationId }, "suspended: the organization reached its spend cap");
