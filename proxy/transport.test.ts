@@ -152,6 +152,11 @@ describe("client transport", () => {
     await new Promise((r) => left.once("data", r));
     left.destroy();
     await new Promise((r) => setTimeout(r, 100));
-    expect(results).toEqual(["bad_handshake", "timeout", "closed"]);
+    // A probe that resets the connection (RST, as health checkers and load balancers do) has left too.
+    const reset = net.connect(port, "127.0.0.1");
+    await new Promise((r) => reset.once("data", r));
+    reset.resetAndDestroy();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(results).toEqual(["bad_handshake", "timeout", "closed", "closed"]);
   });
 });

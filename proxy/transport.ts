@@ -139,8 +139,9 @@ export class ClientTransport {
       return this.refuse(new ClientError(ErrorCode.HANDSHAKE, "08S01", `Bad handshake: ${error.message}`, "bad_handshake"));
     }
     if (this.done) return;
-    // Port probes and TCP health checks connect and leave: nothing to answer, nothing worth a warning.
-    if (error instanceof ConnectionClosedError) return this.drop("closed");
+    // Port probes and TCP health checks connect and leave (with a FIN, or a reset): nothing to answer,
+    // nothing worth a warning.
+    if (error instanceof ConnectionClosedError || isConnectionReset(error)) return this.drop("closed");
     logger.warn({ err: error instanceof Error ? error.message : String(error), address }, "client handshake failed");
     this.refuse(new ClientError(ErrorCode.UNAVAILABLE, "08S01", "the proxy could not connect this session; try again in a moment", "error"));
   }
@@ -221,4 +222,10 @@ function prependBytes(socket: net.Socket, first: Buffer): Duplex {
   socket.on("error", (error) => duplex.destroy(error));
   duplex.push(first);
   return duplex;
+}
+
+/** The client reset the connection (ECONNRESET, or EPIPE when we wrote to it after): it is gone. */
+function isConnectionReset(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  return code === "ECONNRESET" || code === "EPIPE";
 }
