@@ -62,7 +62,9 @@ export interface BillingSpend {
 }
 export interface MonthUsage {
   cuHours: number;
+  /** Storage averaged over the month: GB (10^9 bytes) x the fraction of the month it was held. */
   storageGbMonths: number;
+  /** Bytes through the proxy both ways, in GB (10^9 bytes). */
   transferGb: number;
 }
 export interface Charges {

@@ -1,23 +1,11 @@
+import type { Charges, MonthUsage } from "@/lib/usage-types";
 import type { PlanDefinition } from "./plans";
 
 // What a month costs on a plan: the base price plus, for each metered quantity, its price per unit past
 // the plan's included amount. Pure, so the billing reply and (later) invoices compute it the same way.
 
-export interface MonthUsage {
-  cuHours: number;
-  /** Storage averaged over the month: GB (10^9 bytes) x the fraction of the month it was held. */
-  storageGbMonths: number;
-  /** Bytes through the proxy both ways, in GB (10^9 bytes). */
-  transferGb: number;
-}
-
-export interface Charges {
-  baseUsd: number;
-  computeUsd: number;
-  storageUsd: number;
-  transferUsd: number;
-  totalUsd: number;
-}
+// The shapes are the API's (lib/usage-types.ts), shared with the console rather than written twice.
+export type { Charges, MonthUsage };
 
 const cents = (n: number) => Math.round(n * 100) / 100;
 
