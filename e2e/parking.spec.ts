@@ -78,6 +78,11 @@ test("compute settings park idle sessions, and the compute panel says which sess
     await expect(page.getByTestId("compute-sessions")).toHaveText("3 sessions parked, 1 pinned: open transaction, idle 2 h.");
     await expect(page.getByText("1 pinned session keeps it running.")).toBeVisible();
     await expect(page.getByTestId("active-connections")).toHaveText("1");
+    // Suspending closes the pinned session's connection; the parked ones hold none and stay.
+    await page.getByRole("button", { name: "Suspend", exact: true }).click();
+    const confirm = page.getByRole("alertdialog");
+    await expect(confirm).toContainText("1 open connection will be closed. 3 parked sessions stay connected.");
+    await confirm.getByRole("button", { name: "Cancel" }).click();
     await expectAccessible(page, "project page with parked sessions");
     await snap(page, "project-parking");
   } finally {

@@ -94,7 +94,9 @@ export function ComputePanel({ compute, operations, userId }: { compute: Compute
             <ConfirmDialog
               trigger={suspendButton}
               title="Suspend the compute?"
-              description={`${compute.activeConnections} open ${compute.activeConnections === 1 ? "connection" : "connections"} will be closed. The next connection wakes the compute.`}
+              description={`${compute.activeConnections} open ${compute.activeConnections === 1 ? "connection" : "connections"} will be closed.${
+                compute.sessions?.parked ? ` ${compute.sessions.parked} parked ${compute.sessions.parked === 1 ? "session stays" : "sessions stay"} connected.` : ""
+              } The next connection wakes the compute.`}
               confirmLabel="Suspend"
               onConfirm={() => suspend.mutateAsync().catch(() => undefined)}
             />
