@@ -1,8 +1,7 @@
-import { db, type Compute } from "../../db";
-import { assertMayRun } from "../../billing/may-run";
+import type { Compute } from "../../db";
+import type { QuotaTerms } from "../../quotas/quotas";
 import { AppError } from "../../errors";
 import { logger } from "../../logger";
-import type { QuotaTerms } from "../../quotas/quotas";
 import type { OperationKind } from "../../db/generated/enums";
 import { runningAddress, type ComputeAddress } from "../address";
 import { getDriver } from "../drivers/registry";
@@ -11,7 +10,8 @@ import { getComputeById } from "../find-compute";
 import { syncRolesIfBehind } from "../sync-roles";
 import { startAndRecordRunning } from "./finish";
 import { reconcileCompute } from "./reconcile";
-import { beginTransition, instantTransition } from "./transition";
+import { beginStart } from "./begin-start";
+import { instantTransition } from "./transition";
 
 // The first half of a wake, shared by the verbs that bring a compute to `running` from where it stands:
 // resume (paused, suspended, failed), pause undoing itself (paused), a size change (running: a restart).
@@ -19,12 +19,14 @@ import { beginTransition, instantTransition } from "./transition";
 // Two paths. A paused compute is thawed: one compare-and-set paused -> running (with its operation and
 // usage interval, one statement) while the driver lets the frozen process go; no quota check (a thaw
 // starts nothing new: the quota is checked when a compute goes cold -> running) and no roles work unless
-// the project's roles changed since the compute last applied them. Anything else is started: quota,
-// compare-and-set into `resuming`, start and record `running` with its address (finish.ts).
+// the project's roles changed since the compute last applied them. Anything else is started: the quota
+// check, the compare-and-set into `resuming` and the read of the spec in one statement (begin-start.ts),
+// then the start and `running` recorded with its address in another (finish.ts).
 
 /**
  * Facts about the compute's project that a caller may hold already, read with the row (the proxy's route
- * look-up): with them a wake reads nothing before its compare-and-set.
+ * look-up): with them a thaw reads nothing before its compare-and-set. (A start reads the quota's terms
+ * afresh in its one statement; the plan and quota figure stay here for callers that pass them.)
  */
 export interface WakeContext extends QuotaTerms {
   organizationId: string;
@@ -74,7 +76,7 @@ export interface Woken {
  * and decides again).
  */
 export async function wakeFrom(compute: WakeRow, options: WakeOptions, context?: WakeContext): Promise<Woken | null> {
-  return compute.state === "paused" ? thaw(compute, options, context) : start(compute, options, context);
+  return compute.state === "paused" ? thaw(compute, options, context) : start(compute, options);
 }
 
 async function thaw(compute: WakeRow, options: WakeOptions, context?: WakeContext): Promise<Woken | null> {
@@ -117,15 +119,10 @@ async function thaw(compute: WakeRow, options: WakeOptions, context?: WakeContex
   return { operationId, address: runningAddress({ ...compute, state: "running" }), thawed: true };
 }
 
-async function start(compute: WakeRow, options: WakeOptions, context?: WakeContext): Promise<Woken | null> {
-  if (!options.skipQuotaCheck) {
-    // Starting costs compute time: refused once the month's quota is used or the spend cap is reached.
-    const organizationId =
-      context?.organizationId ??
-      (await db.project.findUniqueOrThrow({ where: { id: compute.projectId }, select: { organizationId: true } })).organizationId;
-    await assertMayRun(organizationId, context);
-  }
-  const operationId = await beginTransition({
+async function start(compute: WakeRow, options: WakeOptions): Promise<Woken | null> {
+  // Starting costs compute time: refused once the month's quota is used or the spend cap is reached. The
+  // check, the move into `resuming` and the read of the spec are one statement (begin-start.ts).
+  const began = await beginStart({
     computeId: compute.id,
     version: compute.version,
     from: compute.state,
@@ -134,8 +131,15 @@ async function start(compute: WakeRow, options: WakeOptions, context?: WakeConte
     actor: options.actor,
     reason: options.reason,
     usageSize: options.usageSize,
+    checkQuota: !options.skipQuotaCheck,
   });
-  if (!operationId) return null;
-  const address = await startAndRecordRunning({ compute, operationId, version: compute.version + 1, from: "resuming" });
-  return { operationId, address, thawed: false };
+  if (!began) return null;
+  const address = await startAndRecordRunning({
+    compute,
+    operationId: began.operationId,
+    version: compute.version + 1,
+    from: "resuming",
+    loaded: began.loaded,
+  });
+  return { operationId: began.operationId, address, thawed: false };
 }
