@@ -4,7 +4,7 @@ import { runningAddress, type ComputeAddress } from "../address";
 import { AppError } from "../../errors";
 import { logger } from "../../logger";
 import { getDriver } from "../drivers/registry";
-import type { ComputeDriver, DriverState } from "../drivers/types";
+import type { ComputeDriver, DriverState, StartHooks } from "../drivers/types";
 import { getComputeById } from "../find-compute";
 import { operationErrorMessage } from "../operation-error";
 import { loadComputeSpec, type LoadedSpec } from "../spec";
@@ -33,6 +33,7 @@ export async function startAndRecordRunning({
   version,
   from,
   loaded,
+  onReady,
 }: {
   compute: Pick<Compute, "id">;
   operationId: string;
@@ -40,6 +41,8 @@ export async function startAndRecordRunning({
   version: number;
   from: "provisioning" | "resuming";
   loaded?: LoadedSpec;
+  /** Told where the server takes connections as soon as it answers (see StartHooks). */
+  onReady?: StartHooks["onReady"];
 }): Promise<ComputeAddress> {
   let address: ComputeAddress;
   let recorded: { moved: boolean; rolesVersion: number | null };
@@ -47,7 +50,7 @@ export async function startAndRecordRunning({
   try {
     const { spec, driver: driverName, driverState, rolesVersion } = loaded ?? (await loadComputeSpec(compute.id));
     const driver = getDriver(driverName);
-    const result = await driver.start(spec, driverState);
+    const result = await driver.start(spec, driverState, { onReady });
     started = { driver, driverState: result.driverState, rolesVersion };
     address = { ...result.endpoint, socketPath: driver.localSocket?.(result.driverState) ?? null };
     recorded = await finishStartInOneStatement({

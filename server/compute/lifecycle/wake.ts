@@ -5,7 +5,7 @@ import { logger } from "../../logger";
 import type { OperationKind } from "../../db/generated/enums";
 import { runningAddress, type ComputeAddress } from "../address";
 import { getDriver } from "../drivers/registry";
-import type { DriverState } from "../drivers/types";
+import type { DriverState, StartHooks } from "../drivers/types";
 import { getComputeById } from "../find-compute";
 import { syncRolesIfBehind } from "../sync-roles";
 import { startAndRecordRunning } from "./finish";
@@ -60,6 +60,8 @@ export interface WakeOptions {
   skipQuotaCheck?: boolean;
   /** Bill the `resuming` interval at this size instead of the compute's (a restart for a size change). */
   usageSize?: number;
+  /** A start tells where its server takes connections as soon as it answers (a waiting client logs in then). */
+  onReady?: StartHooks["onReady"];
 }
 
 export interface Woken {
@@ -140,6 +142,7 @@ async function start(compute: WakeRow, options: WakeOptions): Promise<Woken | nu
     version: compute.version + 1,
     from: "resuming",
     loaded: began.loaded,
+    onReady: options.onReady,
   });
   return { operationId: began.operationId, address, thawed: false };
 }

@@ -11,6 +11,7 @@ import type {
   Endpoint,
   InspectResult,
   RoleSpec,
+  StartHooks,
   StartResult,
 } from "../types";
 import {
@@ -213,7 +214,7 @@ export class LocalDriver implements ComputeDriver {
     this.stopTimeoutMs = options.stopTimeoutMs ?? 30_000;
   }
 
-  async start(spec: ComputeSpec, previous: DriverState | null): Promise<StartResult> {
+  async start(spec: ComputeSpec, previous: DriverState | null, hooks: StartHooks = {}): Promise<StartResult> {
     const paths = computePaths(this.dataDir, spec.computeId);
     assertRoles(spec.roles);
     return exclusive(paths.dir, async () => {
@@ -250,7 +251,7 @@ export class LocalDriver implements ComputeDriver {
         }
       }
       await this.ensureData(paths, account);
-      return this.launch(spec, paths, prior, deadline, account);
+      return this.launch(spec, paths, prior, deadline, account, hooks);
     });
   }
 
@@ -488,6 +489,7 @@ export class LocalDriver implements ComputeDriver {
     prior: LocalState,
     deadline: number,
     account: OsAccount | null,
+    hooks: StartHooks,
   ): Promise<StartResult> {
     // Written anew (never through whatever is at that path now) and readable by the account: mariadbd reads
     // its init file after dropping to it.
@@ -538,6 +540,9 @@ export class LocalDriver implements ComputeDriver {
         await closeAdmin(conn);
         throw new Error(`compute ${spec.computeId}: mariadbd (pid ${pid}) vanished after start`);
       }
+      // The roles it answers to are those of its data (last applied at its previous start, or since): a
+      // client's login may begin while they are brought up to date and the start is recorded.
+      hooks.onReady?.({ host: this.host, port, socketPath: paths.socket });
       try {
         await this.provision(conn, spec);
         if (account) await restrictCpu(spec.computeId, limits);
