@@ -3,14 +3,15 @@ import { assertMayRunAfterRefusal, mayRunCtes, type MayRunFacts } from "../../bi
 import type { Plan } from "../../db/generated/enums";
 import type { RoleSpec } from "../drivers/types";
 import { specOf, type LoadedSpec } from "../spec";
-import { moveCtes, type BeginInput } from "./transition";
+import { ASYNC_COMMIT_CTE, moveCtes, type BeginInput } from "./transition";
 
 // The first half of a cold start (suspended or failed -> resuming) as one SQL statement: the quota check,
 // the compare-and-set with its usage interval and operation, and the spec the driver starts from (the
 // compute, its project, plan and roles). It was eleven statements on a cold wake's path (quota 4, spend
 // cap 1, move 1, spec 4, each a round trip), and the move's durable commit.
 //
-// That commit is asynchronous (`synchronous_commit = off` for this statement only): the compare-and-set is
+// That commit is asynchronous (`synchronous_commit = off` for this statement only; PostgreSQL's promise: a
+// crash can lose the last such commits but never leaves the database inconsistent): the compare-and-set is
 // decided and visible to every other writer as usual, only its flush to disk is not waited for. The start
 // that follows ends with a durable commit (`running`), which flushes this one too, so the flush happens
 // while the server starts instead of before. If PostgreSQL itself crashes in between, the move may be lost:
@@ -52,7 +53,7 @@ export async function beginStart(input: BeginInput & { to: "resuming"; checkQuot
         : Prisma.sql`(SELECT quota_ok AND uncapped FROM may_run)`;
     const move = moveCtes(input, null, guard);
     const [row] = await db.$queryRaw<Row[]>`
-      WITH async_commit AS (SELECT set_config('synchronous_commit', 'off', true) AS setting),
+      WITH ${ASYNC_COMMIT_CTE},
       ${mayRunCtes(input.computeId)},
       ${move.ctes}
       SELECT (SELECT id FROM op) AS "operationId", (SELECT quota_ok FROM may_run) AS "quotaOk",

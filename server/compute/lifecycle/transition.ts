@@ -31,7 +31,19 @@ export interface BeginInput extends TransitionInput {
   reason: string | null;
   /** The size the interval this move opens is billed at, when not the compute's own (apply-size.ts). */
   usageSize?: number;
+  /**
+   * Commit without waiting for the flush to disk (`synchronous_commit = off` for this statement only: a
+   * PostgreSQL crash may lose it, never makes the database inconsistent). Only for moves whose loss the
+   * reconciler repairs: the thaw (wake.ts) and the move into `resuming` (begin-start.ts).
+   */
+  asyncCommit?: boolean;
 }
+
+/**
+ * A CTE that makes the statement's commit asynchronous (see BeginInput.asyncCommit). A CTE that is a plain
+ * SELECT runs only when referenced: the statement's final SELECT names `async_commit` in its FROM list.
+ */
+export const ASYNC_COMMIT_CTE = Prisma.sql`async_commit AS (SELECT set_config('synchronous_commit', 'off', true) AS setting)`;
 
 export interface ComputeRowForTransition {
   id: string;
@@ -134,7 +146,9 @@ export function moveCtes(input: BeginInput, finished: Finished, guard: Prisma.Sq
 
 async function moveInOneStatement(input: BeginInput, finished: Finished): Promise<string | null> {
   const { ctes, operationId } = moveCtes(input, finished);
-  const moved = await db.$queryRaw<{ id: string }[]>`WITH ${ctes} SELECT id FROM op`;
+  const moved = input.asyncCommit
+    ? await db.$queryRaw<{ id: string }[]>`WITH ${ASYNC_COMMIT_CTE}, ${ctes} SELECT id FROM op, async_commit`
+    : await db.$queryRaw<{ id: string }[]>`WITH ${ctes} SELECT id FROM op`;
   return moved.length === 1 ? operationId : null;
 }
 

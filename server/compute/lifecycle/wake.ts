@@ -92,6 +92,11 @@ async function thaw(compute: WakeRow, options: WakeOptions, context?: WakeContex
       () => null,
       (error: unknown) => error,
     );
+  // Its commit is not waited for on disk (asyncCommit): the compare-and-set is decided, and seen by every
+  // other writer, as usual; only a PostgreSQL crash in the next fraction of a second could lose it, leaving
+  // the row `paused` (and its usage interval unbilled) while the process runs. The reconciler repairs that
+  // at its next look: a paused row whose process runs with sessions is recorded running, one without
+  // sessions is frozen again (reconcile.ts), and nothing stops a compute it finds running (suspend.ts).
   const operationId = await instantTransition({
     computeId: compute.id,
     version: compute.version,
@@ -100,6 +105,7 @@ async function thaw(compute: WakeRow, options: WakeOptions, context?: WakeContex
     kind: options.kind ?? "resume_compute",
     actor: options.actor,
     reason: options.reason,
+    asyncCommit: true,
   });
   const thawFailed = await unpaused;
   if (!operationId) return null;
