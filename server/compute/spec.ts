@@ -11,8 +11,6 @@ export interface LoadedSpec {
   driverState: DriverState | null;
   /** The project's roles version the spec's roles are at (a start applies them all). */
   rolesVersion: number;
-  /** The compute's owner and size, as a transition's bookkeeping needs them. */
-  owner: { id: string; projectId: string; organizationId: string; size: number };
 }
 
 /** The columns a spec is made of, however they were read (here, or with the cold start's move: begin-start.ts). */
@@ -45,7 +43,6 @@ export function specOf(c: SpecColumns): LoadedSpec {
     driver: c.driver,
     driverState: (c.driverState as DriverState | null) ?? null,
     rolesVersion: c.rolesVersion,
-    owner: { id: c.id, projectId: c.projectId, organizationId: c.organizationId, size: c.size },
   };
 }
 
