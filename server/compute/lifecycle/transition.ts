@@ -21,8 +21,6 @@ export interface TransitionInput {
   to: ComputeStateName;
   /** Other columns to set with the state (endpoint, driverState, ...). */
   data?: Prisma.ComputeUpdateManyMutationInput;
-  /** The row's owner and size when the caller already holds them (read with the row): not read again. */
-  row?: ComputeRowForTransition;
 }
 
 export interface BeginInput extends TransitionInput {
@@ -45,7 +43,7 @@ export interface BeginInput extends TransitionInput {
  */
 export const ASYNC_COMMIT_CTE = Prisma.sql`async_commit AS (SELECT set_config('synchronous_commit', 'off', true) AS setting)`;
 
-export interface ComputeRowForTransition {
+interface ComputeRowForTransition {
   id: string;
   projectId: string;
   size: number;
@@ -163,7 +161,7 @@ async function moveWithOperation(input: BeginInput, finished: Finished): Promise
   return db.$transaction(async (tx) => {
     const now = new Date();
     if (!(await casState(tx, input, now))) return null;
-    const compute = input.row ?? (await loadForTransition(tx, input.computeId));
+    const compute = await loadForTransition(tx, input.computeId);
     await recordUsage(tx, compute, input.to, now, input.usageSize);
     const operation = await tx.operation.create({
       data: {
@@ -200,7 +198,7 @@ export async function finishTransition(
   return db.$transaction(async (tx) => {
     const now = new Date();
     const moved = await casState(tx, input, now);
-    if (moved) await recordUsage(tx, input.row ?? (await loadForTransition(tx, input.computeId)), input.to, now);
+    if (moved) await recordUsage(tx, await loadForTransition(tx, input.computeId), input.to, now);
     const failed = !moved || Boolean(input.error) || input.to === "failed";
     await tx.operation.update({
       where: { id: input.operationId },
