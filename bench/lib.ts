@@ -1,5 +1,4 @@
 import { spawn, spawnSync } from "node:child_process";
-import { once } from "node:events";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
@@ -207,20 +206,6 @@ export async function connectAndSelect(target: Target, connectTimeout = 30_000):
   }
 }
 
-/** Retry connectAndSelect every pollMs until it answers (for servers that are starting). */
-export async function firstAnswer(target: Target, timeoutMs = 30_000, pollMs = 5): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await connectAndSelect(target, 2_000);
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await sleep(pollMs);
-    }
-  }
-}
-
 // ---- baselines: the same server without the control plane ----
 
 /** The command line of the mariadbd serving this compute (read from /proc), to start the same server bare. */
@@ -235,28 +220,6 @@ export function serverCommandLine(computeId: string): string[] {
     if (args[0]?.endsWith("mariadbd") && args.some((a) => a.includes(`/computes/${computeId}/`))) return args;
   }
   throw new Error(`no mariadbd runs compute ${computeId}`);
-}
-
-/**
- * Exec the compute's own command line on another port, as the compute's OS account (the owner of its
- * directory) but without sandbox, cgroups or control plane, wait for `SELECT 1` to answer, stop it. The
- * compute must be stopped (suspended). Returns the milliseconds from exec to the answer: what a cold start
- * costs at the least on this machine, now.
- */
-export async function bareStart(commandLine: string[], login: { user: string; password: string }): Promise<number> {
-  const port = await findFreePort();
-  const [binary, ...args] = commandLine.map((a) => (a.startsWith("--port=") ? `--port=${port}` : a));
-  const datadir = args.find((a) => a.startsWith("--datadir="))!.slice("--datadir=".length);
-  const owner = fs.statSync(datadir);
-  const started = performance.now();
-  const server = spawn(binary!, args, { stdio: "ignore", uid: owner.uid, gid: owner.gid });
-  try {
-    await firstAnswer({ host: "127.0.0.1", port, ...login });
-    return performance.now() - started;
-  } finally {
-    server.kill("SIGTERM");
-    if (server.exitCode === null && server.signalCode === null) await once(server, "exit");
-  }
 }
 
 /** "2.08x" */

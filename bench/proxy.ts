@@ -3,9 +3,9 @@ import fs from "node:fs";
 import path from "node:path";
 import { findFreePort, isPortOpen } from "../server/util/free-port";
 import { spawnProxy } from "../scripts/scratch-product";
+import { bareRun, makeBareCopy, removeBareCopy, type BareCopy } from "./cold-start";
 import {
   Api,
-  bareStart,
   exit,
   connectAndSelect,
   fmt,
@@ -27,7 +27,9 @@ import {
 // `npm run bench:proxy`: what the MySQL proxy costs a client of the product as `npm start` runs it, all
 // from one run, each target next to its baseline from the same run: connect latency against a direct
 // connection, a warm wake against thawing the process by hand and connecting directly, a cold wake against
-// a bare mariadbd exec of the same data, and point-select throughput against Debian's HAProxy in TCP mode
+// the baseline of issue 12 (the compute's own mariadbd command line started bare on a copy of its data,
+// inside the same sandbox and limits, exec -> SELECT 1 over its socket: cold-start.ts, as bench:lifecycle
+// uses), and point-select throughput against Debian's HAProxy in TCP mode
 // (on a small machine any extra hop is expensive, so HAProxy is the bar, not direct). HAProxy and sysbench
 // are Debian packages: installed when missing and running as root, else the command to run is printed.
 //
@@ -46,7 +48,10 @@ const ROUNDS = 5;
 const SECONDS = 3;
 const TABLE_SIZE = 10_000;
 
-const TARGETS = { connectOverheadMs: 3, warmP50Ms: 20, coldP50Ms: 500, coldP99Ms: 1000, haproxyRatioAt8: 0.9 };
+// Issue 12's targets, each against a baseline of the same run: connect + first query <= 2x direct; a warm
+// wake <= 2x connect + SELECT 1 through the proxy to a running compute; a cold wake <= 1.15x the sandboxed
+// bare start (or +25 ms where that is more); point-selects at 8 connections >= 0.95x HAProxy.
+const TARGETS = { connectRatio: 2, warmRatio: 2, coldRatio: 1.15, coldSlackMs: 25, haproxyRatioAt8: 0.95 };
 
 function sysbenchArgs(t: Target, threads: number, command: "prepare" | "run"): string[] {
   return [
@@ -183,18 +188,28 @@ async function main() {
         await wakeDriver.pause(row.id, state);
         return ms;
       };
-      const baselineOf = { warm: thawByHand, cold: () => bareStart(commandLine, { user: "app", password: wake.direct.password }) };
+      // Made at the first cold baseline, when the compute is suspended (the copy is of its stopped data).
+      let copy: BareCopy | null = null;
+      const bareStart = async () => {
+        copy ??= await makeBareCopy(dataDir, wake.computeId, (await getComputeById(wake.computeId)).size, commandLine);
+        return (await bareRun(copy)).startMs;
+      };
+      const baselineOf = { warm: thawByHand, cold: bareStart };
       const wakes = { warm: [] as number[], cold: [] as number[] };
       const baselines = { warm: [] as number[], cold: [] as number[] };
       const firstWake: Record<string, number> = {};
-      for (const [kind, sleepCompute] of [["warm", pause], ["cold", suspend]] as const) {
-        await sleepCompute();
-        firstWake[kind] = await connectAndSelect(wake.proxied);
-        for (let i = 0; i < WAKES; i++) {
+      try {
+        for (const [kind, sleepCompute] of [["warm", pause], ["cold", suspend]] as const) {
           await sleepCompute();
-          baselines[kind].push(await baselineOf[kind]());
-          wakes[kind].push(await connectAndSelect(wake.proxied));
+          firstWake[kind] = await connectAndSelect(wake.proxied);
+          for (let i = 0; i < WAKES; i++) {
+            await sleepCompute();
+            baselines[kind].push(await baselineOf[kind]());
+            wakes[kind].push(await connectAndSelect(wake.proxied));
+          }
         }
+      } finally {
+        if (copy) removeBareCopy(copy);
       }
       console.log(`\nwake through the proxy (connect -> first answer), ms over ${WAKES} wakes each (p99 = the slowest here)\n`);
       console.log(
@@ -202,7 +217,7 @@ async function main() {
           ["wake", "p50", "p99", "min", "baseline p50", "baseline"],
           [
             ["warm (paused)", fmt(p(wakes.warm, 50)), fmt(p(wakes.warm, 99)), fmt(Math.min(...wakes.warm)), fmt(p(baselines.warm, 50)), "unpause by hand + direct SELECT 1"],
-            ["cold (suspended)", fmt(p(wakes.cold, 50)), fmt(p(wakes.cold, 99)), fmt(Math.min(...wakes.cold)), fmt(p(baselines.cold, 50)), "bare mariadbd exec -> SELECT 1"],
+            ["cold (suspended)", fmt(p(wakes.cold, 50)), fmt(p(wakes.cold, 99)), fmt(Math.min(...wakes.cold)), fmt(p(baselines.cold, 50)), "bare start in the sandbox, copy of the data -> SELECT 1"],
           ],
         ),
       );
@@ -281,19 +296,21 @@ async function main() {
         ),
       );
 
-      const connectDiff = p(connect.proxy, 50) - p(connect.direct, 50);
+      const [direct50, proxy50] = [p(connect.direct, 50), p(connect.proxy, 50)];
       const ratio8 = ratio("ours", "haproxy", 8);
       const [warm50, cold50, cold99] = [p(wakes.warm, 50), p(wakes.cold, 50), p(wakes.cold, 99)];
       const [warmBase, coldBase] = [p(baselines.warm, 50), p(baselines.cold, 50)];
-      console.log("\ntargets, each as a ratio to its baseline from this run (and the absolute target beside it)");
+      const coldTarget = Math.max(coldBase * TARGETS.coldRatio, coldBase + TARGETS.coldSlackMs);
+      console.log("\ntargets (issue 12), each as a ratio to its baseline from this run");
       console.log(
         table(
-          ["target", "measured", "baseline (same run)", "ratio", "verdict"],
+          ["target", "measured p50", "baseline p50 (same run)", "ratio", "verdict"],
           [
-            [`connect p50: proxy <= direct + ${TARGETS.connectOverheadMs} ms`, `${fmt(p(connect.proxy, 50), 2)} ms`, `direct ${fmt(p(connect.direct, 50), 2)} ms`, times(p(connect.proxy, 50), p(connect.direct, 50)), verdict(connectDiff, TARGETS.connectOverheadMs)],
-            [`warm wake p50 <= ${TARGETS.warmP50Ms} ms`, `${fmt(warm50)} ms`, `thaw by hand ${fmt(warmBase)} ms`, times(warm50, warmBase), verdict(warm50, TARGETS.warmP50Ms)],
-            [`cold wake p50 <= ${TARGETS.coldP50Ms} ms`, `${fmt(cold50)} ms`, `bare exec ${fmt(coldBase)} ms`, times(cold50, coldBase), verdict(cold50, TARGETS.coldP50Ms)],
-            [`cold wake p99 <= ${TARGETS.coldP99Ms} ms`, `${fmt(cold99)} ms`, `bare exec ${fmt(coldBase)} ms`, times(cold99, coldBase), verdict(cold99, TARGETS.coldP99Ms)],
+            [`connect + SELECT 1 through the proxy <= ${TARGETS.connectRatio}x direct`, `${fmt(proxy50, 2)} ms`, `direct ${fmt(direct50, 2)} ms`, times(proxy50, direct50), verdict(proxy50 / direct50, TARGETS.connectRatio, false, "")],
+            [`warm wake <= ${TARGETS.warmRatio}x connect + SELECT 1 through the proxy (running)`, `${fmt(warm50)} ms`, `running ${fmt(proxy50, 2)} ms`, times(warm50, proxy50), verdict(warm50 / proxy50, TARGETS.warmRatio, false, "")],
+            ["  the same against thawing by hand + direct SELECT 1", `${fmt(warm50)} ms`, `thaw by hand ${fmt(warmBase)} ms`, times(warm50, warmBase), ""],
+            [`cold wake <= ${TARGETS.coldRatio}x the sandboxed bare start or +${TARGETS.coldSlackMs} ms`, `${fmt(cold50)} ms`, `bare start ${fmt(coldBase)} ms`, times(cold50, coldBase), verdict(cold50, coldTarget)],
+            ["  its slowest (p99 of these wakes)", `${fmt(cold99)} ms`, `bare start ${fmt(coldBase)} ms`, times(cold99, coldBase), ""],
             [`ours/haproxy at 8 connections >= ${TARGETS.haproxyRatioAt8}`, `${fmt(q("ours", 8), 0)} q/s`, `haproxy ${fmt(q("haproxy", 8), 0)} q/s`, `${fmt(ratio8, 2)}x`, verdict(ratio8, TARGETS.haproxyRatioAt8, true, "")],
           ],
         ),

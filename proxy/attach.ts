@@ -13,6 +13,7 @@ import { pump, type InterceptOutcome } from "./pump";
 import type { Route } from "./routing";
 import { learnFromGreeting } from "./server-info";
 import type { HandedOver } from "./transport";
+import type { WakeResult } from "./wake";
 
 // The compute side of a client session: wake its compute, log in to it as the session's role, hand the
 // pair over to the relay. What it needs of the client is a ClientSession, which outlives any one compute
@@ -87,8 +88,10 @@ export async function attachCompute(ctx: AttachContext, session: ClientSession, 
     }
     current = false;
     if (!early && route.compute?.row.state === "paused") early = earlyLogin(logIn, recordedAddress(route.compute.row), "thawed");
+    // - a start tells when its server answers, before it is recorded running: the login begins then.
+    const onReady = (address: ComputeAddress) => void (early ??= earlyLogin(logIn, address, "started"));
     const wakeStarted = process.hrtime.bigint();
-    const woke = await ctx.waker.ensureRunning({ route, who, deadline }).catch((error: unknown) => {
+    const woke = await ctx.waker.ensureRunning({ route, who, deadline, onReady }).catch((error: unknown) => {
       discard(early?.login);
       throw error;
     });
@@ -96,7 +99,7 @@ export async function attachCompute(ctx: AttachContext, session: ClientSession, 
     wokeFrom ??= woke.wokeFrom; // the state the client's first look found
     // Kept only when it reached the server that now serves: the running one the fresh facts confirm, or the
     // frozen one this wake let go (a server started meanwhile may listen on the same port).
-    const keep = early && sameAddress(early.address, woke.address) && (early.valid === "running" ? woke.wokeFrom === null : woke.thawed);
+    const keep = early && sameAddress(early.address, woke.address) && isKept(early.valid, woke);
     const reuse = keep ? early!.login : null;
     if (!reuse) discard(early?.login);
     try {
@@ -127,8 +130,13 @@ export async function attachCompute(ctx: AttachContext, session: ClientSession, 
 interface EarlyLogin {
   address: ComputeAddress;
   login: Promise<BackendSession>;
-  /** What must turn out true for it to be kept: the compute runs there, or this wake thawed that server. */
-  valid: "running" | "thawed";
+  /** What must turn out true for it to be kept: the compute runs there, this wake thawed that server, or started it. */
+  valid: "running" | "thawed" | "started";
+}
+
+function isKept(valid: EarlyLogin["valid"], woke: WakeResult): boolean {
+  if (valid === "running") return woke.wokeFrom === null;
+  return valid === "thawed" ? woke.thawed : woke.wokeFrom !== null && !woke.thawed;
 }
 
 function earlyLogin(

@@ -19,11 +19,26 @@ export interface WakeResult {
   thawed: boolean;
 }
 
-export class Waker {
-  private readonly inflight = new Map<string, Promise<WakeResult>>();
+/** Told where a compute this wake starts takes connections, as soon as its server answers. */
+export type OnReady = (address: ComputeAddress) => void;
 
-  /** `route.compute` must be current (read after the client arrived): it decides whether to wake. */
-  async ensureRunning(args: { route: Route; who: string; deadline: number }): Promise<WakeResult> {
+/** One wake in flight, shared by the clients of its compute in this process, and where it said it is ready. */
+interface Inflight {
+  result: Promise<WakeResult>;
+  listeners: Set<OnReady>;
+  heard: { ready: ComputeAddress | null };
+}
+
+export class Waker {
+  private readonly inflight = new Map<string, Inflight>();
+
+  /**
+   * `route.compute` must be current (read after the client arrived): it decides whether to wake. `onReady`
+   * hears once where a server this wake starts takes connections, as soon as it answers (before the start
+   * is recorded), so the client's login can begin then; the login is good only if the wake succeeds at
+   * that address.
+   */
+  async ensureRunning(args: { route: Route; who: string; deadline: number; onReady?: OnReady }): Promise<WakeResult> {
     const { route } = args;
     const compute = route.compute;
     if (!compute) throw unavailable(`project '${route.slug}' has no compute; create one in the console or with the API`, "no_compute");
@@ -39,13 +54,29 @@ export class Waker {
     }
     let wake = this.inflight.get(row.id);
     if (!wake) {
-      wake = this.wake(route, compute, args).finally(() => this.inflight.delete(row.id));
+      const listeners = new Set<OnReady>();
+      const heard: Inflight["heard"] = { ready: null };
+      const onReady: OnReady = (ready) => {
+        heard.ready = ready;
+        for (const listener of listeners) listener(ready);
+      };
+      const result = this.wake(route, compute, args, onReady).finally(() => this.inflight.delete(row.id));
+      wake = { result, listeners, heard };
       this.inflight.set(row.id, wake);
     }
-    return wake;
+    if (args.onReady) {
+      if (wake.heard.ready) args.onReady(wake.heard.ready);
+      else wake.listeners.add(args.onReady);
+    }
+    return wake.result;
   }
 
-  private async wake(route: Route, compute: NonNullable<Route["compute"]>, args: { who: string; deadline: number }): Promise<WakeResult> {
+  private async wake(
+    route: Route,
+    compute: NonNullable<Route["compute"]>,
+    args: { who: string; deadline: number },
+    onReady: OnReady,
+  ): Promise<WakeResult> {
     let address: ComputeAddress | null;
     let thawed: boolean;
     try {
@@ -55,6 +86,7 @@ export class Waker {
         context: compute.context,
         reason: `woken by the proxy for ${args.who}`,
         waitMs: Math.max(0, args.deadline - Date.now()),
+        onReady,
       }));
     } catch (error) {
       throw wakeRefusal(error, route.slug) ?? error;

@@ -1,10 +1,9 @@
-import { db } from "../db";
+import { db, Prisma } from "../db";
 import { utcTimestamp } from "../db/sql";
 import { AppError } from "../errors";
 import { BILLED_STATES } from "@/lib/compute-states";
 import type { Plan } from "../db/generated/enums";
 import { mapPlans, planThatLifts } from "../billing/plans";
-import { rolledRange } from "../usage/rollup";
 
 // Compute quotas: each plan allows so many CU-hours per calendar month (UTC); an organization may carry
 // its own figure (cuHoursQuota). An organization over its quota cannot wake or start computes (the proxy
@@ -22,53 +21,51 @@ export interface QuotaStatus {
   plan: Plan;
 }
 
-function monthStart(now: Date): Date {
+export function monthStart(now: Date): Date {
   return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
 }
 
-/** CU-seconds of billed intervals inside [from, to), per organization (each interval clipped to it). */
-async function intervalCuSeconds(organizationIds: string[], from: Date, to: Date): Promise<{ id: string; used: number | null }[]> {
-  return db.$queryRaw<{ id: string; used: number | null }[]>`
-    SELECT "organizationId" AS id,
-           SUM(size * GREATEST(0, EXTRACT(EPOCH FROM (LEAST(COALESCE("endedAt", ${utcTimestamp(to)}), ${utcTimestamp(to)}) - GREATEST("startedAt", ${utcTimestamp(from)})))))::float8 AS used
-    FROM "UsageEvent"
-    WHERE "organizationId" = ANY(${organizationIds})
-      AND state::text = ANY(${[...BILLED_STATES]})
-      AND "startedAt" < ${utcTimestamp(to)}
-      AND ("endedAt" IS NULL OR "endedAt" > ${utcTimestamp(from)})
-    GROUP BY "organizationId"`;
+/**
+ * CU-seconds each organization of `organizations` (an SQL text[] expression, so that a larger statement can
+ * name them by a sub-select) used in [from, to), as one SQL query with rows (id, used): the hourly rollups
+ * (server/usage/rollup.ts) for the hours rolled up, the billed state intervals, each clipped, for the rest
+ * (the still-open hours), so a check late in the month reads a month of hourly rows, not every interval
+ * the organization ever had. One statement (once four): a cold wake checks the quota on its path.
+ */
+export function usedCuSecondsSql(organizations: Prisma.Sql, from: Date, to: Date): Prisma.Sql {
+  const [lo, hi] = [utcTimestamp(from), utcTimestamp(to)];
+  return Prisma.sql`
+    WITH slots AS (SELECT MIN("hourStart") AS lo, MAX("hourStart") + interval '1 hour' AS hi FROM "UsageRollupSlot"),
+    rolled AS (SELECT GREATEST(lo, ${lo}) AS lo, LEAST(hi, ${hi}) AS hi FROM slots WHERE lo IS NOT NULL AND hi > ${lo} AND lo < ${hi}),
+    open_parts AS (
+      SELECT ${lo} AS lo, ${hi} AS hi WHERE NOT EXISTS (SELECT 1 FROM rolled)
+      UNION ALL SELECT ${lo}, lo FROM rolled WHERE lo > ${lo}
+      UNION ALL SELECT hi, ${hi} FROM rolled WHERE hi < ${hi}
+    ),
+    parts AS (
+      SELECT h."organizationId" AS id, h."cuSeconds" AS used
+      FROM "UsageHour" h, rolled
+      WHERE h."organizationId" = ANY(${organizations}) AND h."hourStart" >= rolled.lo AND h."hourStart" < rolled.hi
+      UNION ALL
+      SELECT e."organizationId",
+             (e.size * GREATEST(0, EXTRACT(EPOCH FROM (LEAST(COALESCE(e."endedAt", p.hi), p.hi) - GREATEST(e."startedAt", p.lo)))))::float8
+      FROM "UsageEvent" e, open_parts p
+      WHERE e."organizationId" = ANY(${organizations}) AND e.state::text = ANY(${[...BILLED_STATES]})
+        AND e."startedAt" < p.hi AND (e."endedAt" IS NULL OR e."endedAt" > p.lo)
+    )
+    SELECT id, GREATEST(0, SUM(used))::float8 AS used FROM parts GROUP BY id`;
 }
 
-/**
- * CU-seconds each organization used this month so far: the hourly rollups for the month's rolled-up hours
- * (server/usage/rollup.ts) and the state intervals for the rest (the still-open hours), so a check late in
- * the month reads a month of hourly rows, not every interval the organization ever had.
- */
+/** CU-seconds each organization used this month so far (see usedCuSecondsSql). */
 export async function usedCuSecondsThisMonth(organizationIds: string[], now = new Date()): Promise<Map<string, number>> {
   return usedCuSecondsBetween(organizationIds, monthStart(now), now);
 }
 
-/** CU-seconds each organization used in [from, to): rollups where rolled up, the intervals elsewhere. */
+/** CU-seconds each organization used in [from, to) (see usedCuSecondsSql). */
 export async function usedCuSecondsBetween(organizationIds: string[], from: Date, to: Date): Promise<Map<string, number>> {
-  const used = new Map<string, number>();
-  if (organizationIds.length === 0 || to <= from) return used;
-  const rolled = await rolledRange();
-  const add = (rows: { id: string; used: number | null }[]) => rows.forEach((r) => used.set(r.id, (used.get(r.id) ?? 0) + Math.max(0, r.used ?? 0)));
-  if (!rolled || rolled.to <= from || rolled.from >= to) {
-    add(await intervalCuSeconds(organizationIds, from, to));
-    return used;
-  }
-  const rolledFrom = rolled.from > from ? rolled.from : from;
-  const rolledTo = rolled.to < to ? rolled.to : to;
-  const hours = await db.usageHour.groupBy({
-    by: ["organizationId"],
-    where: { organizationId: { in: organizationIds }, hourStart: { gte: rolledFrom, lt: rolledTo } },
-    _sum: { cuSeconds: true },
-  });
-  add(hours.map((h) => ({ id: h.organizationId, used: h._sum.cuSeconds })));
-  if (rolledFrom > from) add(await intervalCuSeconds(organizationIds, from, rolledFrom));
-  if (rolledTo < to) add(await intervalCuSeconds(organizationIds, rolledTo, to));
-  return used;
+  if (organizationIds.length === 0 || to <= from) return new Map();
+  const rows = await db.$queryRaw<{ id: string; used: number | null }[]>(usedCuSecondsSql(Prisma.sql`${organizationIds}::text[]`, from, to));
+  return new Map(rows.map((r) => [r.id, Math.max(0, r.used ?? 0)]));
 }
 
 /** The quota of an organization with this plan and override that used `usedCuSeconds`. */

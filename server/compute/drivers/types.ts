@@ -40,6 +40,19 @@ export interface Endpoint {
   port: number;
 }
 
+/** Where a server that just came up takes connections: its endpoint, and its Unix socket when it has one. */
+export interface ReadyAddress extends Endpoint {
+  socketPath: string | null;
+}
+
+export interface StartHooks {
+  /**
+   * Called once, as soon as the server answers (before the driver's own set-up after that: database,
+   * roles, limits), so that a client waiting for it can begin its login at once; the start may still fail.
+   */
+  onReady?(address: ReadyAddress): void;
+}
+
 export interface StartResult {
   endpoint: Endpoint;
   driverState: DriverState;
@@ -57,7 +70,7 @@ export interface InspectResult {
 export interface ComputeDriver {
   readonly name: string;
   /** Create storage when missing (first start) and start the server; resolves when it accepts queries. */
-  start(spec: ComputeSpec, previous: DriverState | null): Promise<StartResult>;
+  start(spec: ComputeSpec, previous: DriverState | null, hooks?: StartHooks): Promise<StartResult>;
   /** Stop cleanly: sessions closed, port closed, memory freed. Storage is kept. */
   stop(computeId: string, state: DriverState | null): Promise<void>;
   /** Warm suspend: freeze the server in place (it keeps its memory and port). */

@@ -1,13 +1,15 @@
 import { db, type Compute } from "../../db";
-import type { ComputeAddress } from "../address";
+import { isTransitional } from "@/lib/compute-states";
+import { runningAddress, type ComputeAddress } from "../address";
 import { AppError } from "../../errors";
 import { logger } from "../../logger";
 import { getDriver } from "../drivers/registry";
-import type { DriverState } from "../drivers/types";
+import type { ComputeDriver, DriverState, StartHooks } from "../drivers/types";
+import { getComputeById } from "../find-compute";
 import { operationErrorMessage } from "../operation-error";
-import { loadComputeSpec } from "../spec";
+import { loadComputeSpec, type LoadedSpec } from "../spec";
 import { syncRolesIfBehind } from "../sync-roles";
-import { finishTransition } from "./transition";
+import { finishStartInOneStatement, finishTransition } from "./transition";
 
 // The second half of every transition, in one place: the compute already stands in its transitional state
 // (the caller won that compare-and-set, or claimed it from a replica that died), so this does the work on
@@ -19,42 +21,48 @@ import { finishTransition } from "./transition";
 export const NO_ADDRESS = { endpointHost: null, endpointPort: null, endpointSocket: null } as const;
 
 /**
- * `provisioning` or `resuming` -> `running`: start the server from the spec read fresh and record it
- * running with its address (TCP endpoint and local socket: readers such as the proxy take it from the row).
- * Returns that address. On error the compute is recorded `failed` and an `unavailable` AppError is thrown.
- * (A paused compute is thawed by wake.ts, without passing through here.)
+ * `provisioning` or `resuming` -> `running`: start the server from the spec (read fresh, unless the move
+ * into `resuming` read it: begin-start.ts) and record it running with its address (TCP endpoint and local
+ * socket: readers such as the proxy take it from the row), in one statement. Returns that address. On
+ * error the compute is recorded `failed` and an `unavailable` AppError is thrown. (A paused compute is
+ * thawed by wake.ts, without passing through here.)
  */
 export async function startAndRecordRunning({
   compute,
   operationId,
   version,
   from,
+  loaded,
+  onReady,
 }: {
   compute: Pick<Compute, "id">;
   operationId: string;
   /** The version the transitional row has now. */
   version: number;
   from: "provisioning" | "resuming";
+  loaded?: LoadedSpec;
+  /** Told where the server takes connections as soon as it answers (see StartHooks). */
+  onReady?: StartHooks["onReady"];
 }): Promise<ComputeAddress> {
   let address: ComputeAddress;
+  let recorded: { moved: boolean; rolesVersion: number | null };
+  let started: { driver: ComputeDriver; driverState: DriverState; rolesVersion: number };
   try {
-    const { spec, driver: driverName, driverState, rolesVersion, owner } = await loadComputeSpec(compute.id);
+    const { spec, driver: driverName, driverState, rolesVersion } = loaded ?? (await loadComputeSpec(compute.id));
     const driver = getDriver(driverName);
-    const started = await driver.start(spec, driverState);
-    address = { ...started.endpoint, socketPath: driver.localSocket?.(started.driverState) ?? null };
-    await finishTransition({
+    const result = await driver.start(spec, driverState, { onReady });
+    started = { driver, driverState: result.driverState, rolesVersion };
+    address = { ...result.endpoint, socketPath: driver.localSocket?.(result.driverState) ?? null };
+    recorded = await finishStartInOneStatement({
       computeId: compute.id,
       version,
       from,
-      to: "running",
       operationId,
-      row: owner,
-      data: {
+      facts: {
         endpointHost: address.host,
         endpointPort: address.port,
         endpointSocket: address.socketPath,
-        driverState: started.driverState as object,
-        failureReason: null,
+        driverState: result.driverState as object,
         // A fresh start applied every role of the spec it was given.
         rolesSyncedVersion: rolesVersion,
       },
@@ -73,11 +81,32 @@ export async function startAndRecordRunning({
     });
     throw new AppError("unavailable", "the compute could not be started; it is marked failed and can be resumed again");
   }
-  // Roles changed while the process was starting are applied now.
-  await syncRolesIfBehind(compute.id).catch((error: unknown) =>
-    logger.warn({ computeId: compute.id, err: String(error) }, "role sync after start failed"),
-  );
+  if (!recorded.moved) return startOverruled(compute.id, started);
+  // Roles changed while the process was starting are applied now (the statement read the version after).
+  if (recorded.rolesVersion !== null && recorded.rolesVersion > started.rolesVersion) {
+    await syncRolesIfBehind(compute.id).catch((error: unknown) =>
+      logger.warn({ computeId: compute.id, err: String(error) }, "role sync after start failed"),
+    );
+  }
   return address;
+}
+
+/**
+ * The start's compare-and-set to `running` did not match: someone else moved the compute while it started
+ * (a replica that took the transition over once our lease ran out, a delete), or PostgreSQL lost the
+ * asynchronous commit of the move into `resuming` in a crash (begin-start.ts) and the row is back where it
+ * was. A row that runs (our server, adopted) is fine; a row nobody is moving and that does not run must not
+ * keep the server this start made: it is stopped. Either way this caller does not own the start any more.
+ */
+async function startOverruled(computeId: string, started: { driver: ComputeDriver; driverState: DriverState }): Promise<ComputeAddress> {
+  const row = await getComputeById(computeId).catch(() => null);
+  const address = row ? runningAddress(row) : null;
+  if (address) return address;
+  logger.warn({ computeId, state: row?.state ?? "gone" }, "the compute was moved by someone else while it started");
+  if (row && !isTransitional(row.state)) {
+    await started.driver.stop(computeId, started.driverState).catch((error: unknown) => logger.error({ computeId, err: String(error) }, "stopping an overruled start failed"));
+  }
+  throw new AppError("unavailable", "the compute was changed by another process while it started; try again in a moment");
 }
 
 /**

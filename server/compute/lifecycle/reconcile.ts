@@ -70,7 +70,7 @@ async function reconcileRow(compute: Compute): Promise<void> {
           if (operationId) await stopAndRecordSuspended({ compute, operationId, version: compute.version + 1, killSessions: false });
         });
       } else if (seen.status === "running") {
-        await driver.pause(compute.id, state);
+        await pausedButRunning(compute);
       }
       return;
     }
@@ -80,6 +80,30 @@ async function reconcileRow(compute: Compute): Promise<void> {
     case "suspended":
       return;
   }
+}
+
+/**
+ * A paused row whose process runs: a thaw whose record PostgreSQL lost in a crash (the thaw's commit is
+ * asynchronous: wake.ts), or a process continued by hand. A compute with user sessions is in use and is
+ * never frozen under them: it is recorded running (billed from now; the scheduler pauses it again once it
+ * is idle, through pauseCompute's own checks). One without sessions is frozen again, and thawed once more
+ * if a wake moved the row meanwhile (as pauseCompute does). Sessions that cannot be counted count as some.
+ */
+async function pausedButRunning(compute: Compute): Promise<void> {
+  const driver = getDriver(compute.driver);
+  const state = compute.driverState as DriverState | null;
+  const sessions = await driver.countUserSessions(compute.id, state).catch(() => 1);
+  if (sessions > 0) {
+    await instantTransition({
+      computeId: compute.id, version: compute.version, from: "paused", to: "running",
+      kind: "resume_compute", actor: ACTOR,
+      reason: "found running with open sessions while recorded paused (a wake whose record was lost); recorded running",
+    });
+    return;
+  }
+  await driver.pause(compute.id, state);
+  const after = await getComputeById(compute.id).catch(() => null);
+  if (after && after.version !== compute.version && after.state === "running") await driver.unpause(compute.id, state);
 }
 
 /**

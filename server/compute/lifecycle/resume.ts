@@ -6,7 +6,7 @@ import { latestOperationId } from "../latest-operation";
 import { computeFor, actorName, type Actor } from "./actor";
 import type { LifecycleResult } from "./result";
 import { settle } from "./settle";
-import { wakeFrom, type WakeContext, type WakeRow, type Woken } from "./wake";
+import { wakeFrom, type WakeContext, type WakeOptions, type WakeRow, type Woken } from "./wake";
 
 export interface ResumeInput {
   actor: Actor;
@@ -29,7 +29,14 @@ interface Outcome {
  * others wait for its result (so 30 concurrent resumes start the process once). `context` holds for the
  * given row only: a row read again goes without it.
  */
-async function untilRunning(start: WakeRow, actor: Actor, reason: string | null, deadline: number, context?: WakeContext): Promise<Outcome> {
+async function untilRunning(
+  start: WakeRow,
+  actor: Actor,
+  reason: string | null,
+  deadline: number,
+  context?: WakeContext,
+  onReady?: WakeOptions["onReady"],
+): Promise<Outcome> {
   let compute: WakeRow = start;
   let latest: Compute | null = null;
   for (;;) {
@@ -41,7 +48,7 @@ async function untilRunning(start: WakeRow, actor: Actor, reason: string | null,
       case "paused":
       case "suspended":
       case "failed": {
-        const woken = await wakeFrom(compute, { actor: actorName(actor), reason }, latest ? undefined : context);
+        const woken = await wakeFrom(compute, { actor: actorName(actor), reason, onReady }, latest ? undefined : context);
         if (woken) return { latest, woken, pending: false };
         compute = latest = await getComputeById(compute.id); // lost the race: look again
         break;
@@ -84,10 +91,12 @@ export async function resumeForClient(input: {
   context: WakeContext;
   reason: string;
   waitMs: number;
+  /** A start of this caller's tells where the new server takes connections as soon as it answers. */
+  onReady?: WakeOptions["onReady"];
 }): Promise<ClientWake> {
   if (input.row.projectId !== input.projectId) throw notFound("compute");
   const actor: Actor = { system: "proxy", projectId: input.projectId };
-  const { latest, woken, pending } = await untilRunning(input.row, actor, input.reason, Date.now() + input.waitMs, input.context);
+  const { latest, woken, pending } = await untilRunning(input.row, actor, input.reason, Date.now() + input.waitMs, input.context, input.onReady);
   if (woken) return { address: woken.address, operationId: woken.operationId, thawed: woken.thawed && latest === null };
   return { address: pending ? null : runningAddress(latest ?? input.row), operationId: null, thawed: false };
 }

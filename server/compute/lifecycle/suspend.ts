@@ -1,4 +1,7 @@
+import type { Compute } from "../../db";
 import { AppError } from "../../errors";
+import { getDriver } from "../drivers/registry";
+import type { DriverState } from "../drivers/types";
 import { getComputeById } from "../find-compute";
 import { latestOperationId } from "../latest-operation";
 import { actorName, computeFor, type Actor } from "./actor";
@@ -18,6 +21,11 @@ export interface SuspendInput {
   expectVersion?: number;
 }
 
+async function runsUnfrozen(compute: Compute): Promise<boolean> {
+  const seen = await getDriver(compute.driver).inspect(compute.id, compute.driverState as DriverState | null).catch(() => null);
+  return seen?.status === "running";
+}
+
 /** Cold suspend: stop the server process and release its port and memory; the data stays. */
 export async function suspendCompute(input: SuspendInput): Promise<LifecycleResult> {
   const deadline = Date.now() + (input.waitMs ?? 60_000);
@@ -34,6 +42,11 @@ export async function suspendCompute(input: SuspendInput): Promise<LifecycleResu
       case "running":
       case "paused":
       case "failed": {
+        // A paused row whose process runs may have sessions on it (a thaw whose record PostgreSQL lost:
+        // wake.ts): only a forced suspend stops it; otherwise the reconciler records it running first.
+        if (compute.state === "paused" && !input.force && (await runsUnfrozen(compute))) {
+          return { compute, operationId: null, pending: false };
+        }
         const operationId = await beginTransition({
           computeId: compute.id,
           version: compute.version,

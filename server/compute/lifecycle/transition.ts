@@ -21,8 +21,6 @@ export interface TransitionInput {
   to: ComputeStateName;
   /** Other columns to set with the state (endpoint, driverState, ...). */
   data?: Prisma.ComputeUpdateManyMutationInput;
-  /** The row's owner and size when the caller already holds them (read with the row): not read again. */
-  row?: ComputeRowForTransition;
 }
 
 export interface BeginInput extends TransitionInput {
@@ -31,9 +29,21 @@ export interface BeginInput extends TransitionInput {
   reason: string | null;
   /** The size the interval this move opens is billed at, when not the compute's own (apply-size.ts). */
   usageSize?: number;
+  /**
+   * Commit without waiting for the flush to disk (`synchronous_commit = off` for this statement only: a
+   * PostgreSQL crash may lose it, never makes the database inconsistent). Only for moves whose loss the
+   * reconciler repairs: the thaw (wake.ts) and the move into `resuming` (begin-start.ts).
+   */
+  asyncCommit?: boolean;
 }
 
-export interface ComputeRowForTransition {
+/**
+ * A CTE that makes the statement's commit asynchronous (see BeginInput.asyncCommit). A CTE that is a plain
+ * SELECT runs only when referenced: the statement's final SELECT names `async_commit` in its FROM list.
+ */
+export const ASYNC_COMMIT_CTE = Prisma.sql`async_commit AS (SELECT set_config('synchronous_commit', 'off', true) AS setting)`;
+
+interface ComputeRowForTransition {
   id: string;
   projectId: string;
   size: number;
@@ -90,28 +100,30 @@ async function loadForTransition(tx: Tx, computeId: string): Promise<ComputeRowF
   return { id: row.id, projectId: row.projectId, size: row.size, organizationId: row.project.organizationId };
 }
 
-type Finished = { status: "succeeded" | "failed"; error: string | null } | null;
+export type Finished = { status: "succeeded" | "failed"; error: string | null } | null;
 
 /**
- * A move that sets no other columns, as one SQL statement: one round trip and one commit instead of an
- * interactive transaction's seven or eight (on a busy machine each round trip costs milliseconds, and this is the
- * warm wake's whole bookkeeping). The data-modifying parts all see the statement's snapshot, so closing
- * the open usage interval never sees the one it opens, and nothing is written unless the compare-and-set
- * matched.
+ * A move that sets no other columns, as the data-modifying CTEs of one SQL statement (`moved`, `closed`,
+ * `opened`, `op`): one round trip and one commit instead of an interactive transaction's seven or eight (on
+ * a busy machine each round trip costs milliseconds, and this is the warm wake's whole bookkeeping). The
+ * parts all see the statement's snapshot, so closing the open usage interval never sees the one it opens,
+ * and nothing is written unless the compare-and-set matched (and `guard`, an SQL condition that CTEs
+ * named before these may supply: the cold start's quota check, begin-start.ts).
  */
-async function moveInOneStatement(input: BeginInput, finished: Finished): Promise<string | null> {
+export function moveCtes(input: BeginInput, finished: Finished, guard: Prisma.Sql = Prisma.sql`TRUE`): { ctes: Prisma.Sql; operationId: string } {
+  if (!canTransition(input.from, input.to)) throw new Error(`refused transition ${input.from} -> ${input.to}`);
   const now = new Date();
   const at = utcTimestamp(now);
   const lease = isTransitional(input.to) ? utcTimestamp(transitionLease(now.getTime())) : Prisma.sql`NULL`;
   const stateChangedAt = input.to === "running" ? at : Prisma.sql`"stateChangedAt"`;
   const size = input.usageSize === undefined ? Prisma.sql`size` : Prisma.sql`${input.usageSize}::float8`;
   const operationId = crypto.randomUUID();
-  const moved = await db.$queryRaw<{ id: string }[]>`
-    WITH moved AS (
+  const ctes = Prisma.sql`
+    moved AS (
       UPDATE "Compute"
       SET state = ${input.to}::"ComputeState", version = version + 1, "leaseUntil" = ${lease},
           "enteredStateAt" = ${at}, "stateChangedAt" = ${stateChangedAt}, "updatedAt" = ${at}
-      WHERE id = ${input.computeId} AND state = ${input.from}::"ComputeState" AND version = ${input.version}
+      WHERE id = ${input.computeId} AND state = ${input.from}::"ComputeState" AND version = ${input.version} AND (${guard})
       RETURNING id, "projectId", ${size} AS size,
                 (SELECT "organizationId" FROM "Project" WHERE "Project".id = "Compute"."projectId") AS "organizationId"
     ), closed AS (
@@ -119,13 +131,22 @@ async function moveInOneStatement(input: BeginInput, finished: Finished): Promis
     ), opened AS (
       INSERT INTO "UsageEvent" (id, "organizationId", "projectId", "computeId", state, size, "startedAt")
       SELECT ${crypto.randomUUID()}, "organizationId", "projectId", id, ${input.to}::"ComputeState", size, ${at} FROM moved
-    )
-    INSERT INTO "Operation" (id, "organizationId", "projectId", "computeId", kind, status, reason, actor, error, "createdAt", "finishedAt")
-    SELECT ${operationId}, "organizationId", "projectId", id, ${input.kind}::"OperationKind",
-           ${finished?.status ?? "running"}::"OperationStatus", ${input.reason}, ${input.actor}, ${finished?.error ?? null}, ${at},
-           ${finished ? at : Prisma.sql`NULL`}
-    FROM moved
-    RETURNING id`;
+    ), op AS (
+      INSERT INTO "Operation" (id, "organizationId", "projectId", "computeId", kind, status, reason, actor, error, "createdAt", "finishedAt")
+      SELECT ${operationId}, "organizationId", "projectId", id, ${input.kind}::"OperationKind",
+             ${finished?.status ?? "running"}::"OperationStatus", ${input.reason}, ${input.actor}, ${finished?.error ?? null}, ${at},
+             ${finished ? at : Prisma.sql`NULL`}
+      FROM moved
+      RETURNING id
+    )`;
+  return { ctes, operationId };
+}
+
+async function moveInOneStatement(input: BeginInput, finished: Finished): Promise<string | null> {
+  const { ctes, operationId } = moveCtes(input, finished);
+  const moved = input.asyncCommit
+    ? await db.$queryRaw<{ id: string }[]>`WITH ${ASYNC_COMMIT_CTE}, ${ctes} SELECT id FROM op, async_commit`
+    : await db.$queryRaw<{ id: string }[]>`WITH ${ctes} SELECT id FROM op`;
   return moved.length === 1 ? operationId : null;
 }
 
@@ -140,7 +161,7 @@ async function moveWithOperation(input: BeginInput, finished: Finished): Promise
   return db.$transaction(async (tx) => {
     const now = new Date();
     if (!(await casState(tx, input, now))) return null;
-    const compute = input.row ?? (await loadForTransition(tx, input.computeId));
+    const compute = await loadForTransition(tx, input.computeId);
     await recordUsage(tx, compute, input.to, now, input.usageSize);
     const operation = await tx.operation.create({
       data: {
@@ -177,7 +198,7 @@ export async function finishTransition(
   return db.$transaction(async (tx) => {
     const now = new Date();
     const moved = await casState(tx, input, now);
-    if (moved) await recordUsage(tx, input.row ?? (await loadForTransition(tx, input.computeId)), input.to, now);
+    if (moved) await recordUsage(tx, await loadForTransition(tx, input.computeId), input.to, now);
     const failed = !moved || Boolean(input.error) || input.to === "failed";
     await tx.operation.update({
       where: { id: input.operationId },
@@ -189,6 +210,59 @@ export async function finishTransition(
     });
     return moved;
   });
+}
+
+/** Where a started compute runs, as `running` records it (finish.ts). */
+export interface RunningFacts {
+  endpointHost: string;
+  endpointPort: number;
+  endpointSocket: string | null;
+  driverState: object;
+  /** The roles version the start applied. */
+  rolesSyncedVersion: number;
+}
+
+/**
+ * `provisioning` or `resuming` -> `running` with the started server's facts, closing the operation, in one
+ * SQL statement (an interactive transaction was six round trips on the cold wake's path). Answers whether
+ * the compare-and-set matched (if not, the operation is failed: someone else moved the compute meanwhile),
+ * and the project's roles version now, so that roles changed during the start are applied only then.
+ */
+export async function finishStartInOneStatement(input: {
+  computeId: string;
+  version: number;
+  from: "provisioning" | "resuming";
+  operationId: string;
+  facts: RunningFacts;
+}): Promise<{ moved: boolean; rolesVersion: number | null }> {
+  if (!canTransition(input.from, "running")) throw new Error(`refused transition ${input.from} -> running`);
+  const at = utcTimestamp(new Date());
+  const { facts } = input;
+  const rows = await db.$queryRaw<{ moved: boolean; rolesVersion: number | null }[]>`
+    WITH moved AS (
+      UPDATE "Compute"
+      SET state = 'running', version = version + 1, "leaseUntil" = NULL, "enteredStateAt" = ${at}, "stateChangedAt" = ${at},
+          "updatedAt" = ${at}, "endpointHost" = ${facts.endpointHost}, "endpointPort" = ${facts.endpointPort},
+          "endpointSocket" = ${facts.endpointSocket}, "driverState" = ${JSON.stringify(facts.driverState)}::jsonb,
+          "failureReason" = NULL, "rolesSyncedVersion" = ${facts.rolesSyncedVersion}
+      WHERE id = ${input.computeId} AND state = ${input.from}::"ComputeState" AND version = ${input.version}
+      RETURNING id, "projectId", size,
+                (SELECT "organizationId" FROM "Project" WHERE "Project".id = "Compute"."projectId") AS "organizationId"
+    ), closed AS (
+      UPDATE "UsageEvent" SET "endedAt" = ${at} WHERE "computeId" IN (SELECT id FROM moved) AND "endedAt" IS NULL
+    ), opened AS (
+      INSERT INTO "UsageEvent" (id, "organizationId", "projectId", "computeId", state, size, "startedAt")
+      SELECT ${crypto.randomUUID()}, "organizationId", "projectId", id, 'running', size, ${at} FROM moved
+    ), done AS (
+      UPDATE "Operation"
+      SET status = CASE WHEN EXISTS (SELECT 1 FROM moved) THEN 'succeeded' ELSE 'failed' END::"OperationStatus",
+          error = CASE WHEN EXISTS (SELECT 1 FROM moved) THEN NULL ELSE 'the compute was changed by another process meanwhile' END,
+          "finishedAt" = ${at}
+      WHERE id = ${input.operationId}
+    )
+    SELECT EXISTS (SELECT 1 FROM moved) AS moved,
+           (SELECT p."rolesVersion" FROM "Compute" c JOIN "Project" p ON p.id = c."projectId" WHERE c.id = ${input.computeId}) AS "rolesVersion"`;
+  return { moved: rows[0]?.moved ?? false, rolesVersion: rows[0]?.rolesVersion ?? null };
 }
 
 /** A one-step move with its own operation that is finished at once (pause, a crash noticed, ...). */

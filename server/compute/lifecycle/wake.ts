@@ -1,17 +1,17 @@
-import { db, type Compute } from "../../db";
-import { assertMayRun } from "../../billing/may-run";
+import type { Compute } from "../../db";
+import type { QuotaTerms } from "../../quotas/quotas";
 import { AppError } from "../../errors";
 import { logger } from "../../logger";
-import type { QuotaTerms } from "../../quotas/quotas";
 import type { OperationKind } from "../../db/generated/enums";
 import { runningAddress, type ComputeAddress } from "../address";
 import { getDriver } from "../drivers/registry";
-import type { DriverState } from "../drivers/types";
+import type { DriverState, StartHooks } from "../drivers/types";
 import { getComputeById } from "../find-compute";
 import { syncRolesIfBehind } from "../sync-roles";
 import { startAndRecordRunning } from "./finish";
 import { reconcileCompute } from "./reconcile";
-import { beginTransition, instantTransition } from "./transition";
+import { beginStart } from "./begin-start";
+import { instantTransition } from "./transition";
 
 // The first half of a wake, shared by the verbs that bring a compute to `running` from where it stands:
 // resume (paused, suspended, failed), pause undoing itself (paused), a size change (running: a restart).
@@ -19,12 +19,14 @@ import { beginTransition, instantTransition } from "./transition";
 // Two paths. A paused compute is thawed: one compare-and-set paused -> running (with its operation and
 // usage interval, one statement) while the driver lets the frozen process go; no quota check (a thaw
 // starts nothing new: the quota is checked when a compute goes cold -> running) and no roles work unless
-// the project's roles changed since the compute last applied them. Anything else is started: quota,
-// compare-and-set into `resuming`, start and record `running` with its address (finish.ts).
+// the project's roles changed since the compute last applied them. Anything else is started: the quota
+// check, the compare-and-set into `resuming` and the read of the spec in one statement (begin-start.ts),
+// then the start and `running` recorded with its address in another (finish.ts).
 
 /**
  * Facts about the compute's project that a caller may hold already, read with the row (the proxy's route
- * look-up): with them a wake reads nothing before its compare-and-set.
+ * look-up): with them a thaw reads nothing before its compare-and-set. (A start reads the quota's terms
+ * afresh in its one statement; the plan and quota figure stay here for callers that pass them.)
  */
 export interface WakeContext extends QuotaTerms {
   organizationId: string;
@@ -58,6 +60,8 @@ export interface WakeOptions {
   skipQuotaCheck?: boolean;
   /** Bill the `resuming` interval at this size instead of the compute's (a restart for a size change). */
   usageSize?: number;
+  /** A start tells where its server takes connections as soon as it answers (a waiting client logs in then). */
+  onReady?: StartHooks["onReady"];
 }
 
 export interface Woken {
@@ -74,7 +78,7 @@ export interface Woken {
  * and decides again).
  */
 export async function wakeFrom(compute: WakeRow, options: WakeOptions, context?: WakeContext): Promise<Woken | null> {
-  return compute.state === "paused" ? thaw(compute, options, context) : start(compute, options, context);
+  return compute.state === "paused" ? thaw(compute, options, context) : start(compute, options);
 }
 
 async function thaw(compute: WakeRow, options: WakeOptions, context?: WakeContext): Promise<Woken | null> {
@@ -88,6 +92,11 @@ async function thaw(compute: WakeRow, options: WakeOptions, context?: WakeContex
       () => null,
       (error: unknown) => error,
     );
+  // Its commit is not waited for on disk (asyncCommit): the compare-and-set is decided, and seen by every
+  // other writer, as usual; only a PostgreSQL crash in the next fraction of a second could lose it, leaving
+  // the row `paused` (and its usage interval unbilled) while the process runs. The reconciler repairs that
+  // at its next look: a paused row whose process runs with sessions is recorded running, one without
+  // sessions is frozen again (reconcile.ts), and nothing stops a compute it finds running (suspend.ts).
   const operationId = await instantTransition({
     computeId: compute.id,
     version: compute.version,
@@ -96,6 +105,7 @@ async function thaw(compute: WakeRow, options: WakeOptions, context?: WakeContex
     kind: options.kind ?? "resume_compute",
     actor: options.actor,
     reason: options.reason,
+    asyncCommit: true,
   });
   const thawFailed = await unpaused;
   if (!operationId) return null;
@@ -117,15 +127,10 @@ async function thaw(compute: WakeRow, options: WakeOptions, context?: WakeContex
   return { operationId, address: runningAddress({ ...compute, state: "running" }), thawed: true };
 }
 
-async function start(compute: WakeRow, options: WakeOptions, context?: WakeContext): Promise<Woken | null> {
-  if (!options.skipQuotaCheck) {
-    // Starting costs compute time: refused once the month's quota is used or the spend cap is reached.
-    const organizationId =
-      context?.organizationId ??
-      (await db.project.findUniqueOrThrow({ where: { id: compute.projectId }, select: { organizationId: true } })).organizationId;
-    await assertMayRun(organizationId, context);
-  }
-  const operationId = await beginTransition({
+async function start(compute: WakeRow, options: WakeOptions): Promise<Woken | null> {
+  // Starting costs compute time: refused once the month's quota is used or the spend cap is reached. The
+  // check, the move into `resuming` and the read of the spec are one statement (begin-start.ts).
+  const began = await beginStart({
     computeId: compute.id,
     version: compute.version,
     from: compute.state,
@@ -134,8 +139,16 @@ async function start(compute: WakeRow, options: WakeOptions, context?: WakeConte
     actor: options.actor,
     reason: options.reason,
     usageSize: options.usageSize,
+    checkQuota: !options.skipQuotaCheck,
   });
-  if (!operationId) return null;
-  const address = await startAndRecordRunning({ compute, operationId, version: compute.version + 1, from: "resuming" });
-  return { operationId, address, thawed: false };
+  if (!began) return null;
+  const address = await startAndRecordRunning({
+    compute,
+    operationId: began.operationId,
+    version: compute.version + 1,
+    from: "resuming",
+    loaded: began.loaded,
+    onReady: options.onReady,
+  });
+  return { operationId: began.operationId, address, thawed: false };
 }

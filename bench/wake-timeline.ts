@@ -1,0 +1,130 @@
+import net from "node:net";
+import pg from "pg";
+import { Api, connectAndSelect, exit, fmt, loadNow, machine, OPERATOR, percentile, table, withProduct, type Target } from "./lib";
+
+// `npm run bench:wake-timeline`: where the time of a cold wake through the proxy goes, as one timeline per
+// wake from the client's connect to its first answer. A proxy runs in this process against the product's
+// database (started as `npm start` runs it); every PostgreSQL statement its pool sends is put on the
+// timeline with its start and end, and so are the local driver's steps (the start, the server answering
+// its admin login, the set-up of database and roles) and the client's own events (TCP connected, logged in,
+// SELECT 1 answered). What is not the driver's or PostgreSQL's is the proxy's own work in between.
+
+const WAKES = 7;
+const BACKGROUND = /"ProxyActivity"|"ProxyInstance"|pg_notify|LISTEN|"WakeEvent"/;
+
+interface Mark {
+  at: number;
+  end?: number;
+  what: string;
+}
+
+let t0 = 0;
+let recording = false;
+const marks: Mark[] = [];
+const now = () => performance.now() - t0;
+
+function mark(what: string): Mark {
+  const m: Mark = { at: now(), what };
+  if (recording) marks.push(m);
+  return m;
+}
+
+/** Every statement any pg client of this process sends, with its start and end on the timeline. */
+function traceStatements(): void {
+  const original = pg.Client.prototype.query as (...args: unknown[]) => unknown;
+  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+    const first = args[0] as string | { text?: string } | undefined;
+    const sql = (typeof first === "string" ? first : (first?.text ?? String(first))).replace(/\s+/g, " ");
+    const m = BACKGROUND.test(sql) ? null : mark(`pg: ${sql.slice(0, 110)}`);
+    const result = original.apply(this, args);
+    if (m && result instanceof Promise) void result.then(() => (m.end = now()), () => undefined);
+    return result;
+  } as typeof pg.Client.prototype.query;
+}
+
+/** The local driver's steps on the timeline (its private methods are reached through the prototype). */
+async function traceDriver(): Promise<void> {
+  const { LocalDriver } = await import("../server/compute/drivers/local/local-driver");
+  const proto = LocalDriver.prototype as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+  for (const [method, label] of [
+    ["start", "driver: start"],
+    ["waitUntilReady", "driver: mariadbd launched -> answers the admin login"],
+    ["provision", "driver: database and roles set up"],
+    ["describe", "driver: describe (pid, port, version)"],
+  ] as const) {
+    const original = proto[method]!;
+    proto[method] = async function (this: unknown, ...args: unknown[]) {
+      const m = mark(label);
+      try {
+        return await original.apply(this, args);
+      } finally {
+        m.end = now();
+      }
+    };
+  }
+}
+
+async function main() {
+  const host = machine();
+  traceStatements();
+  await traceDriver();
+  await withProduct(async ({ product, proxyPort }) => {
+    const { suspendCompute } = await import("../server/compute/lifecycle/suspend");
+    const { startProxy } = await import("../proxy/start-proxy");
+    const proxy = await startProxy({ port: 0, metricsPort: null, host: "127.0.0.1" });
+    try {
+      const api = await Api.newTenant(product.baseUrl);
+      const project = await api.createProject("wake timeline");
+      const c = await api.createCompute(project.id);
+      const target: Target = { host: "127.0.0.1", port: proxy.port, user: `${project.slug}.app`, password: c.password };
+      // The same wake through the product's own proxy (its primary hands connections to one worker per core),
+      // after each timed one: the difference is what the shipped proxy's processes add on this machine now.
+      const shipped: Target = { ...target, port: proxyPort };
+      await connectAndSelect(target);
+      console.log(`machine: ${host}\n`);
+      const totals: Record<string, number[]> = {};
+      for (let i = 0; i <= WAKES; i++) {
+        await suspendCompute({ actor: OPERATOR, computeId: c.computeId, reason: "wake timeline", force: true });
+        await new Promise((r) => setTimeout(r, 1100)); // the route cache expires: the connect reads the route
+        marks.length = 0;
+        t0 = performance.now();
+        recording = true;
+        const probe = net.connect(proxy.port, "127.0.0.1", () => {
+          mark("client: a TCP connect alone (probe, closed at once)");
+          probe.destroy();
+        });
+        const ms = await connectAndSelect(target);
+        recording = false;
+        const rows = marks
+          .sort((a, b) => a.at - b.at)
+          .map((m) => [fmt(m.at, 1), m.end === undefined ? "" : fmt(m.end, 1), m.end === undefined ? "" : fmt(m.end - m.at, 1), m.what]);
+        if (i === 0) continue; // the first warms the code paths
+        if (i === 1 || i === WAKES) {
+          console.log(`wake ${i}: connect + SELECT 1 answered after ${fmt(ms)} ms\n`);
+          console.log(table(["start ms", "end ms", "took", "what"], rows));
+          console.log("");
+        }
+        const span = (re: RegExp) => marks.filter((m) => re.test(m.what) && m.end !== undefined);
+        const sum = (re: RegExp) => span(re).reduce((s, m) => s + (m.end! - m.at), 0);
+        const driver = span(/^driver: start$/)[0];
+        const add = (k: string, v: number) => (totals[k] ??= []).push(v);
+        add("total (client connect -> SELECT 1 answered)", ms);
+        add("driver start", driver ? driver.end! - driver.at : NaN);
+        add("  of which mariadbd launched -> admin login answers", sum(/answers the admin login/));
+        add("  of which database and roles set up", sum(/roles set up/));
+        add("before the driver start", driver ? driver.at : NaN);
+        add("after the driver start", driver ? ms - driver.end! : NaN);
+        await suspendCompute({ actor: OPERATOR, computeId: c.computeId, reason: "wake timeline", force: true });
+        await new Promise((r) => setTimeout(r, 1100));
+        add("the same wake through the product's own proxy (its workers), total", await connectAndSelect(shipped));
+      }
+      console.log(`medians over ${WAKES} cold wakes\n`);
+      console.log(table(["what", "p50 ms", "min", "max"], Object.entries(totals).map(([k, v]) => [k, fmt(percentile(v, 50)), fmt(Math.min(...v)), fmt(Math.max(...v))])));
+      console.log(loadNow());
+    } finally {
+      await proxy.stop(0);
+    }
+  });
+}
+
+exit(main());
