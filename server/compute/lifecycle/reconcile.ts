@@ -4,6 +4,7 @@ import { organizationsOf } from "../../scheduler/organizations";
 import { getDriver } from "../drivers/registry";
 import type { DriverState } from "../drivers/types";
 import { getComputeById } from "../find-compute";
+import { countClientSessions } from "../client-sessions";
 import type { SystemActorName } from "./actor";
 import { NO_ADDRESS, startAndRecordRunning, stopAndRecordSuspended } from "./finish";
 import { takeOverTransition } from "./take-over";
@@ -92,7 +93,8 @@ async function reconcileRow(compute: Compute): Promise<void> {
 async function pausedButRunning(compute: Compute): Promise<void> {
   const driver = getDriver(compute.driver);
   const state = compute.driverState as DriverState | null;
-  const sessions = await driver.countUserSessions(compute.id, state).catch(() => 1);
+  // Threads the proxies hold without a client (pooled, lent) are nobody's session.
+  const sessions = await countClientSessions(compute).catch(() => 1);
   if (sessions > 0) {
     await instantTransition({
       computeId: compute.id, version: compute.version, from: "paused", to: "running",
