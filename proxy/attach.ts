@@ -10,6 +10,8 @@ import { encodePacket } from "./protocol/packet";
 import { nativeTokenFromStage1 } from "./protocol/native-password";
 import { decodeChangeUser, encodeChangeUser, type ChangeUser } from "./protocol/change-user";
 import { pump, type InterceptOutcome } from "./pump";
+import { poolKey as serverPoolKey } from "./server-pool";
+import { watchForReuse } from "./server-pool-follow";
 import type { Route } from "./routing";
 import { learnFromGreeting } from "./server-info";
 import type { HandedOver } from "./transport";
@@ -44,7 +46,7 @@ export interface Attached {
 }
 
 /** What attaching takes from the proxy's context. */
-export type AttachContext = Pick<ProxyContext, "routes" | "waker" | "metrics" | "serverInfo" | "localSockets">;
+export type AttachContext = Pick<ProxyContext, "routes" | "waker" | "metrics" | "serverInfo" | "localSockets" | "serverPool">;
 
 /**
  * Bring the session's compute to running and log in to it as the role, retrying with backoff while it
@@ -56,8 +58,15 @@ export type AttachContext = Pick<ProxyContext, "routes" | "waker" | "metrics" | 
  */
 export async function attachCompute(ctx: AttachContext, session: ClientSession, deadline: number, currentSince = session.arrivedAt): Promise<Attached> {
   const who = `${session.route.role}@${session.address}`;
-  const logIn = (address: ComputeAddress) =>
-    loginPreferringSocket(
+  let route: Route = session.route;
+  // An idle connection of the same login from the pool when there is one (taking it sends nothing: it is
+  // used only where a new login would be), else a login.
+  const logIn = async (address: ComputeAddress): Promise<BackendSession> => {
+    const { role, doubleHash } = session.route;
+    const poolKey = ctx.serverPool?.enabled && route.computeId ? serverPoolKey({ computeId: route.computeId, address, role, doubleHash, client: session.handshake }) : undefined;
+    const pooled = poolKey ? ctx.serverPool!.take(poolKey) : null;
+    if (pooled) return { ...pooled, poolKey };
+    const backend = await loginPreferringSocket(
       {
         host: address.host,
         port: address.port,
@@ -69,7 +78,8 @@ export async function attachCompute(ctx: AttachContext, session: ClientSession, 
       },
       ctx.localSockets ? address.socketPath : null,
     );
-  let route: Route = session.route;
+    return { ...backend, poolKey };
+  };
   let current = route.readAt >= currentSince;
   let wokeFrom: string | null = null;
   let delay = 10;
@@ -163,6 +173,10 @@ export function relay(ctx: ProxyContext, session: ClientSession, client: HandedO
   ctx.metrics.sessionOpened();
   ctx.registry.register(connectionId, { projectId: route.projectId, computeId, backendThreadId: backend.greeting.connectionId });
   ctx.activity.opened(computeId);
+  // A session that ends with its client's COM_QUIT at a safe point leaves its connection to the pool.
+  const pool = backend.poolKey ? ctx.serverPool : undefined;
+  const reuse = pool ? watchForReuse(backend, session.handshake.database !== null) : null;
+  let kept = false;
   pump({
     client: client.socket,
     clientReads: client.reads,
@@ -174,10 +188,13 @@ export function relay(ctx: ProxyContext, session: ClientSession, client: HandedO
     resolveKill: (id) => ctx.kills.resolve(id, { projectId: route.projectId, computeId }),
     onActivity: () => ctx.activity.touch(computeId),
     transfer: ctx.activity.transfer?.(computeId),
+    observe: reuse ?? undefined,
+    onQuit: reuse ? () => (kept = reuse.reusable()) : undefined,
     onClose: () => {
       ctx.registry.unregister(connectionId);
       ctx.activity.closed(computeId);
       ctx.metrics.sessionClosed();
+      if (kept) pool!.keep(backend.poolKey!, computeId, backend, session.handshake.database);
     },
   });
 }

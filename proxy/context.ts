@@ -3,6 +3,7 @@ import type { KillRouter } from "./kill-router";
 import type { PreAuthGate } from "./preauth-gate";
 import type { ByteCounter } from "./relay-socket";
 import type { RouteCache } from "./routing";
+import type { ServerPool } from "./server-pool";
 import type { ServerInfo } from "./server-info";
 import type { SessionRegistry } from "./sessions";
 import type { AuthThrottle } from "./throttle";
@@ -18,6 +19,11 @@ export interface ActivitySink {
   touch(computeId: string): void;
   /** The compute's byte counters (client to compute, compute to client), flushed with the activity. */
   transfer?(computeId: string): { toCompute: ByteCounter; toClient: ByteCounter };
+  /**
+   * The full set of the compute's thread ids this proxy holds open without a client session (pooled): the
+   * scheduler does not count them as sessions.
+   */
+  idleServerConnections?(computeId: string, threadIds: readonly number[]): void;
 }
 
 export interface SessionMetrics {
@@ -47,6 +53,8 @@ export interface ProxyContext {
   wakeTimeoutMs: number;
   /** Log in to computes of this machine through their Unix socket (PROXY_LOCAL_SOCKETS). */
   localSockets: boolean;
+  /** Logged-in compute connections kept between client sessions (none: every session logs in). */
+  serverPool?: ServerPool;
   /** Where a KILL's connection id leads (this process, another worker, another proxy instance). */
   kills: KillRouter;
 }

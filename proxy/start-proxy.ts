@@ -8,6 +8,7 @@ import { logger } from "@/server/logger";
 import { ActivityReporter } from "./activity-reporter";
 import { metrics, startMetricsServer } from "./metrics";
 import { RouteCache } from "./routing";
+import { ServerPool } from "./server-pool";
 import { initialServerInfo } from "./server-info";
 import { ProxyServer } from "./server";
 import { SessionRegistry } from "./sessions";
@@ -17,7 +18,7 @@ import { PreAuthGate } from "./preauth-gate";
 import { AuthThrottle, throttleMaxDelayMs } from "./throttle";
 import { Waker } from "./wake";
 import { databaseWakeSink } from "./wake-recorder";
-import type { SessionMetrics } from "./session";
+import type { ActivitySink, SessionMetrics } from "./session";
 
 export interface RunningProxy {
   port: number;
@@ -25,6 +26,8 @@ export interface RunningProxy {
   metricsPort: number | null;
   proxyId: string;
   server: ProxyServer;
+  /** Compute connections kept between client sessions. */
+  serverPool: ServerPool;
   stop(drainMs?: number): Promise<void>;
 }
 
@@ -86,6 +89,10 @@ export async function startProxy(overrides: ProxyOverrides = {}): Promise<Runnin
       overrides.onSlot?.(slot);
     },
   });
+  const serverPool = new ServerPool(
+    { idlePerKey: cfg.PROXY_POOL_IDLE_PER_KEY, idlePerCompute: cfg.PROXY_POOL_IDLE_PER_COMPUTE, idleMs: cfg.PROXY_POOL_IDLE_SECONDS * 1000 },
+    (computeId, threadIds) => (activity as ActivitySink).idleServerConnections?.(computeId, threadIds),
+  );
   const context = tlsContext();
   if (cfg.PROXY_TLS_REQUIRED && !context) throw new Error("PROXY_TLS_REQUIRED is set but PROXY_TLS_CERT and PROXY_TLS_KEY are not");
   const server = new ProxyServer({
@@ -103,6 +110,7 @@ export async function startProxy(overrides: ProxyOverrides = {}): Promise<Runnin
     handshakeTimeoutMs: cfg.PROXY_HANDSHAKE_TIMEOUT_MS,
     wakeTimeoutMs: cfg.PROXY_WAKE_TIMEOUT_MS,
     localSockets: cfg.PROXY_LOCAL_SOCKETS,
+    serverPool,
     kills: new KillRouter({ registry, siblings: overrides.siblings ?? null, instances: owners }),
   }, { proxyProtocolFrom: cfg.PROXY_PROTOCOL_TRUSTED });
   await owners.start();
@@ -120,8 +128,10 @@ export async function startProxy(overrides: ProxyOverrides = {}): Promise<Runnin
     metricsPort,
     proxyId,
     server,
+    serverPool,
     async stop(drainMs = cfg.PROXY_DRAIN_TIMEOUT_MS) {
       await server.shutdown(drainMs);
+      serverPool.closeAll();
       await owners.stop();
       await activity.stop();
       if (metricsServer) await new Promise<void>((resolve) => metricsServer.close(() => resolve()));
