@@ -18,7 +18,7 @@ import { PreAuthGate } from "./preauth-gate";
 import { AuthThrottle, throttleMaxDelayMs } from "./throttle";
 import { Waker } from "./wake";
 import { databaseWakeSink } from "./wake-recorder";
-import type { ActivitySink, SessionMetrics } from "./session";
+import type { SessionMetrics } from "./session";
 
 export interface RunningProxy {
   port: number;
@@ -45,6 +45,24 @@ const sessionMetrics: SessionMetrics = {
   },
   sessionClosed: () => metrics.connectionsActive.dec(),
 };
+
+/** Run `write` now, or once more right after the one under way: never two at a time, none left out. */
+function soleWriter(write: () => Promise<void>): () => void {
+  let running = false;
+  let again = false;
+  const run = () => {
+    running = true;
+    again = false;
+    void write().finally(() => {
+      running = false;
+      if (again) run();
+    });
+  };
+  return () => {
+    if (running) again = true;
+    else run();
+  };
+}
 
 function tlsContext(): tls.SecureContext | null {
   const cfg = config();
@@ -89,9 +107,16 @@ export async function startProxy(overrides: ProxyOverrides = {}): Promise<Runnin
       overrides.onSlot?.(slot);
     },
   });
+  // The idle check subtracts the threads reported as pooled from the compute's sessions: a change is
+  // written at once (not at the next interval), so a connection just taken by a client is not left out
+  // of a pause's last look, nor one just pooled counted as someone's.
+  const reportSoon = soleWriter(() => activity.flush());
   const serverPool = new ServerPool(
     { idlePerKey: cfg.PROXY_POOL_IDLE_PER_KEY, idlePerCompute: cfg.PROXY_POOL_IDLE_PER_COMPUTE, idleMs: cfg.PROXY_POOL_IDLE_SECONDS * 1000 },
-    (computeId, threadIds) => (activity as ActivitySink).idleServerConnections?.(computeId, threadIds),
+    (computeId, threadIds) => {
+      activity.idleServerConnections(computeId, threadIds);
+      reportSoon();
+    },
   );
   const context = tlsContext();
   if (cfg.PROXY_TLS_REQUIRED && !context) throw new Error("PROXY_TLS_REQUIRED is set but PROXY_TLS_CERT and PROXY_TLS_KEY are not");

@@ -164,6 +164,21 @@ describe("proxy: compute connections reused between client sessions", () => {
     victim.destroy();
   });
 
+  it("a compute whose only sessions are the proxy's pooled connections still pauses; the wake reuses them", async () => {
+    const idle = await createProjectWithCompute(tenant, { suspendTimeoutSeconds: 2 });
+    const client = await mysql.createConnection({ host: "127.0.0.1", port: proxy.port, user: `${idle.slug}.app`, password: idle.password, database: "main" });
+    const thread = await threadOf(client);
+    await client.end();
+    await waitFor(async () => proxy.serverPool.idleThreadIds(idle.computeId).includes(thread), 10_000, "the connection to be pooled");
+    const stateOf = async () => (await db.compute.findUniqueOrThrow({ where: { id: idle.computeId } })).state;
+    await waitFor(async () => (await stateOf()) === "paused", 30_000, "the scheduler to pause the compute");
+    expect(proxy.serverPool.idleThreadIds(idle.computeId)).toEqual([thread]); // frozen with it, still pooled
+    const woken = await mysql.createConnection({ host: "127.0.0.1", port: proxy.port, user: `${idle.slug}.app`, password: idle.password, database: "main" });
+    expect(await threadOf(woken)).toBe(thread);
+    expect(await stateOf()).toBe("running");
+    await woken.end();
+  });
+
   it("a warm wake takes the connection that was paused with its compute: no new login", async () => {
     const first = await connect();
     const thread = await threadOf(first);
