@@ -10,7 +10,7 @@ import { encodePacket } from "./protocol/packet";
 import { nativeTokenFromStage1 } from "./protocol/native-password";
 import { decodeChangeUser, encodeChangeUser, type ChangeUser } from "./protocol/change-user";
 import { pump, type InterceptOutcome } from "./pump";
-import { poolKey as serverPoolKey } from "./server-pool";
+import { answersPing, poolKey as serverPoolKey } from "./server-pool";
 import { watchForReuse } from "./server-pool-follow";
 import type { Route } from "./routing";
 import { learnFromGreeting } from "./server-info";
@@ -59,13 +59,22 @@ export type AttachContext = Pick<ProxyContext, "routes" | "waker" | "metrics" | 
 export async function attachCompute(ctx: AttachContext, session: ClientSession, deadline: number, currentSince = session.arrivedAt): Promise<Attached> {
   const who = `${session.route.role}@${session.address}`;
   let route: Route = session.route;
-  // An idle connection of the same login from the pool when there is one (taking it sends nothing: it is
-  // used only where a new login would be), else a login.
-  const logIn = async (address: ComputeAddress): Promise<BackendSession> => {
+  // A running compute greets within milliseconds; a frozen one never does, so don't wait long.
+  const answerWithinMs = () => Math.max(200, Math.min(2000, deadline - Date.now()));
+  const keyOf = (address: ComputeAddress) => {
     const { role, doubleHash } = session.route;
-    const poolKey = ctx.serverPool?.enabled && route.computeId ? serverPoolKey({ computeId: route.computeId, address, role, doubleHash, client: session.handshake }) : undefined;
+    return ctx.serverPool?.enabled && route.computeId ? serverPoolKey({ computeId: route.computeId, address, role, doubleHash, client: session.handshake }) : undefined;
+  };
+  /** An idle connection of the same login from the pool (taking it sends nothing), or null. */
+  const takePooled = (address: ComputeAddress): BackendSession | null => {
+    const poolKey = keyOf(address);
     const pooled = poolKey ? ctx.serverPool!.take(poolKey) : null;
-    if (pooled) return { ...pooled, poolKey };
+    return pooled && { ...pooled, poolKey };
+  };
+  /** A pooled connection where a new login would go, else a login. */
+  const logIn = async (address: ComputeAddress): Promise<BackendSession> => {
+    const pooled = takePooled(address);
+    if (pooled) return pooled;
     const backend = await loginPreferringSocket(
       {
         host: address.host,
@@ -73,12 +82,11 @@ export async function attachCompute(ctx: AttachContext, session: ClientSession, 
         role: session.route.role,
         stage1: session.stage1,
         client: session.handshake,
-        // A running compute greets within milliseconds; a frozen one never does, so don't wait long.
-        connectTimeoutMs: Math.max(200, Math.min(2000, deadline - Date.now())),
+        connectTimeoutMs: answerWithinMs(),
       },
       ctx.localSockets ? address.socketPath : null,
     );
-    return { ...backend, poolKey };
+    return { ...backend, poolKey: keyOf(address) };
   };
   let current = route.readAt >= currentSince;
   let wokeFrom: string | null = null;
@@ -88,11 +96,26 @@ export async function attachCompute(ctx: AttachContext, session: ClientSession, 
     // A login that starts before the decision, kept only if the compute then runs at the same address:
     // - facts from before this attach are read again, and while that read is under way the login to the
     //   address they gave (running) already runs: a running compute's connect costs the longer of the two;
+    //   a connection from the pool is pinged instead (COM_PING), and when it answers before the read does,
+    //   the server is seen running at that address, which is what the read was for: it is used at once;
     // - a paused compute's frozen server takes the connection and greets once thawed, so the login waits
     //   for the thaw instead of following it.
     let early: EarlyLogin | null = null;
     if (!current) {
-      early = earlyLogin(logIn, route.compute ? runningAddress(route.compute.row) : null, "running");
+      const running = route.compute ? runningAddress(route.compute.row) : null;
+      const pooled = running && takePooled(running);
+      if (pooled) {
+        const login = answersPing(pooled, answerWithinMs());
+        early = { address: running, login, valid: "running", pooled: true };
+        const answered = await Promise.race([login.then(() => true, () => false), new Promise<false>((r) => setTimeout(() => r(false), PING_GRACE_MS))]);
+        if (answered) {
+          const backend = await login;
+          learnFromGreeting(ctx.serverInfo, backend.greeting);
+          return { backend, wokeFrom };
+        }
+      } else {
+        early = earlyLogin(logIn, running, "running");
+      }
       route = (await ctx.routes.lookup({ slug: route.slug, role: route.role }, { fresh: true })) ?? route;
     }
     current = false;
@@ -105,8 +128,10 @@ export async function attachCompute(ctx: AttachContext, session: ClientSession, 
     if (woke.wokeFrom) ctx.metrics.wake(woke.wokeFrom, Number(process.hrtime.bigint() - wakeStarted) / 1e9);
     wokeFrom ??= woke.wokeFrom; // the state the client's first look found
     // Kept only when it reached the server that now serves: the running one the fresh facts confirm, or the
-    // frozen one this wake let go (a server started meanwhile may listen on the same port).
-    const keep = early && sameAddress(early.address, woke.address) && (early.valid === "running" ? woke.wokeFrom === null : woke.thawed);
+    // frozen one this wake let go (a server started meanwhile may listen on the same port). A pooled
+    // connection reached the server before this wake, so it is kept in either case.
+    const valid = (e: EarlyLogin) => (e.valid === "running" ? woke.wokeFrom === null || (e.pooled && woke.thawed) : woke.thawed);
+    const keep = early && sameAddress(early.address, woke.address) && valid(early);
     const reuse = keep ? early!.login : null;
     if (!reuse) discard(early?.login);
     try {
@@ -134,11 +159,19 @@ export async function attachCompute(ctx: AttachContext, session: ClientSession, 
   }
 }
 
+/**
+ * How long a pooled connection's COM_PING may take before the route is read afresh after all (a running
+ * local compute answers in well under a millisecond; a frozen one only once thawed).
+ */
+const PING_GRACE_MS = 3;
+
 interface EarlyLogin {
   address: ComputeAddress;
   login: Promise<BackendSession>;
   /** What must turn out true for it to be kept: the compute runs there, or this wake thawed that server. */
   valid: "running" | "thawed";
+  /** A connection from the pool, pinged. */
+  pooled?: boolean;
 }
 
 function earlyLogin(

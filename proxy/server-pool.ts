@@ -228,20 +228,40 @@ export class ServerPool {
  * when both answer OK and nothing else arrives.
  */
 async function resetForReuse(backend: BackendSession, database: string | null, timeoutMs: number): Promise<boolean> {
-  const socket = backend.compute.socket;
   backend.compute.detach();
+  const commands = [Buffer.from([Command.RESET_CONNECTION])];
+  if (database !== null) commands.push(Buffer.concat([Buffer.from([Command.INIT_DB]), Buffer.from(database, "utf8")]));
+  return okReplies(backend, commands, timeoutMs, "COM_RESET_CONNECTION").then(
+    () => true,
+    () => false,
+  );
+}
+
+/**
+ * Whether a connection taken from the pool reaches a server that runs, now: COM_PING answered (a frozen
+ * server answers once thawed; a stopped one never). Rejects otherwise, the connection closed.
+ */
+export function answersPing(backend: BackendSession, timeoutMs: number): Promise<BackendSession> {
+  return okReplies(backend, [Buffer.from([Command.PING])], timeoutMs, "COM_PING").then(
+    () => backend,
+    (error: unknown) => {
+      backend.compute.socket.destroy();
+      throw error;
+    },
+  );
+}
+
+/** Send the commands together; resolves when each is answered with OK and nothing else arrives. */
+async function okReplies(backend: BackendSession, commands: Buffer[], timeoutMs: number, what: string): Promise<void> {
+  const socket = backend.compute.socket;
   const stream = new PacketStream(socket, 64 * 1024);
   try {
-    const commands = [encodePacket(Buffer.from([Command.RESET_CONNECTION]), 0)];
-    if (database !== null) commands.push(encodePacket(Buffer.concat([Buffer.from([Command.INIT_DB]), Buffer.from(database, "utf8")]), 0));
-    socket.write(Buffer.concat(commands));
+    socket.write(Buffer.concat(commands.map((c) => encodePacket(c, 0))));
     for (let i = 0; i < commands.length; i++) {
-      const reply = await withTimeout(stream.read(), timeoutMs, "the compute's reply to COM_RESET_CONNECTION");
-      if (reply.sequenceId !== 1 || reply.payload[0] !== 0x00) return false;
+      const reply = await withTimeout(stream.read(), timeoutMs, `the compute's reply to ${what}`);
+      if (reply.sequenceId !== 1 || reply.payload[0] !== 0x00) throw new Error(`the compute did not answer ${what} with OK`);
     }
-    return stream.pendingBytes === 0;
-  } catch {
-    return false;
+    if (stream.pendingBytes > 0) throw new Error(`the compute sent more than its reply to ${what}`);
   } finally {
     stream.detach();
   }

@@ -46,6 +46,20 @@ const sessionMetrics: SessionMetrics = {
   sessionClosed: () => metrics.connectionsActive.dec(),
 };
 
+/** How soon a pooled connection taken by a client is reported as no longer the proxy's own. */
+const TAKEN_REPORT_MS = 25;
+
+/** Call `run` once, `ms` after the first call since it last ran. */
+function coalesced(run: () => void, ms: number): () => void {
+  let timer: NodeJS.Timeout | null = null;
+  return () => {
+    timer ??= setTimeout(() => {
+      timer = null;
+      run();
+    }, ms);
+  };
+}
+
 /** Run `write` now, or once more right after the one under way: never two at a time, none left out. */
 function soleWriter(write: () => Promise<void>): () => void {
   let running = false;
@@ -107,15 +121,23 @@ export async function startProxy(overrides: ProxyOverrides = {}): Promise<Runnin
       overrides.onSlot?.(slot);
     },
   });
-  // The idle check subtracts the threads reported as pooled from the compute's sessions: a change is
-  // written at once (not at the next interval), so a connection just taken by a client is not left out
-  // of a pause's last look, nor one just pooled counted as someone's.
-  const reportSoon = soleWriter(() => activity.flush());
+  // The idle check subtracts the threads reported as pooled from the compute's sessions, so a change is
+  // written before the next interval: a connection just pooled at once (a pause right after the last
+  // client left sees it as the proxy's), one just taken by a client within TAKEN_REPORT_MS (a pause's last
+  // look must count it; not at once, because the write's CPU would delay that client's first query, and
+  // takes that follow each other share one write).
+  const reportNow = soleWriter(() => activity.flush());
+  const reportSoon = coalesced(reportNow, TAKEN_REPORT_MS);
+  const heldCount = new Map<string, number>();
   const serverPool = new ServerPool(
     { idlePerKey: cfg.PROXY_POOL_IDLE_PER_KEY, idlePerCompute: cfg.PROXY_POOL_IDLE_PER_COMPUTE, idleMs: cfg.PROXY_POOL_IDLE_SECONDS * 1000 },
     (computeId, threadIds) => {
       activity.idleServerConnections(computeId, threadIds);
-      reportSoon();
+      const grew = threadIds.length > (heldCount.get(computeId) ?? 0);
+      if (threadIds.length > 0) heldCount.set(computeId, threadIds.length);
+      else heldCount.delete(computeId);
+      if (grew) reportNow();
+      else reportSoon();
     },
   );
   const context = tlsContext();

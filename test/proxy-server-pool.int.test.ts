@@ -28,12 +28,20 @@ afterAll(async () => {
 });
 
 function connect(password = c.password, extra: Partial<mysql.ConnectionOptions> = {}) {
-  return mysql.createConnection({ host: "127.0.0.1", port: proxy.port, user: `${c.slug}.app`, password, database: "main", ...extra });
+  return mysql.createConnection({ host: "127.0.0.1", port: extra.port ?? proxy.port, user: `${c.slug}.app`, password, database: "main", ...extra });
 }
 
 async function scalar(conn: mysql.Connection, sql: string): Promise<unknown> {
   const [rows] = await conn.query<mysql.RowDataPacket[]>(sql);
   return Object.values(rows[0]!)[0];
+}
+
+const stateOf = async (computeId: string) => (await db.compute.findUniqueOrThrow({ where: { id: computeId } })).state;
+
+async function pause(computeId: string): Promise<void> {
+  const { pauseCompute } = await import("../server/compute/lifecycle/pause");
+  expect(await pauseCompute({ actor: { system: "operator" }, computeId, reason: "paused by the test" })).not.toBeNull();
+  expect(await stateOf(computeId)).toBe("paused");
 }
 
 const threadOf = async (conn: mysql.Connection) => Number(await scalar(conn, "SELECT CONNECTION_ID()"));
@@ -170,12 +178,11 @@ describe("proxy: compute connections reused between client sessions", () => {
     const thread = await threadOf(client);
     await client.end();
     await waitFor(async () => proxy.serverPool.idleThreadIds(idle.computeId).includes(thread), 10_000, "the connection to be pooled");
-    const stateOf = async () => (await db.compute.findUniqueOrThrow({ where: { id: idle.computeId } })).state;
-    await waitFor(async () => (await stateOf()) === "paused", 30_000, "the scheduler to pause the compute");
+    await waitFor(async () => (await stateOf(idle.computeId)) === "paused", 30_000, "the scheduler to pause the compute");
     expect(proxy.serverPool.idleThreadIds(idle.computeId)).toEqual([thread]); // frozen with it, still pooled
     const woken = await mysql.createConnection({ host: "127.0.0.1", port: proxy.port, user: `${idle.slug}.app`, password: idle.password, database: "main" });
     expect(await threadOf(woken)).toBe(thread);
-    expect(await stateOf()).toBe("running");
+    expect(await stateOf(idle.computeId)).toBe("running");
     await woken.end();
   });
 
@@ -183,11 +190,42 @@ describe("proxy: compute connections reused between client sessions", () => {
     const first = await connect();
     const thread = await threadOf(first);
     await quit(first, thread);
-    const { pauseCompute } = await import("../server/compute/lifecycle/pause");
-    expect(await pauseCompute({ actor: { system: "operator" }, computeId: c.computeId, reason: "paused by the test" })).not.toBeNull();
+    await pause(c.computeId);
     const woken = await connect();
     expect(await threadOf(woken)).toBe(thread);
-    expect((await db.compute.findUniqueOrThrow({ where: { id: c.computeId } })).state).toBe("running");
+    expect(await stateOf(c.computeId)).toBe("running");
     await woken.end();
+  });
+
+  // With the route served from the proxy's cache (as for most connects: PROXY_ROUTE_CACHE_MS), whether the
+  // compute still runs is not read again when a pooled connection answers COM_PING; a frozen one does not
+  // answer, and the wake goes as without a pool (and the connection frozen with the compute is kept).
+  describe("with the route cached", () => {
+    let cached: RunningProxy;
+    beforeAll(async () => {
+      cached = await startSecondProxy({ PROXY_ROUTE_CACHE_MS: "60000" });
+    });
+    afterAll(async () => {
+      await cached?.stop(0).catch(() => undefined);
+    });
+    const viaCache = () => connect(c.password, { port: cached.port });
+    const pooledIn = (thread: number) => waitFor(async () => cached.serverPool.idleThreadIds(c.computeId).includes(thread), 10_000, "the connection to be pooled");
+
+    it("reuses a connection of a running compute, and wakes a paused one, reusing its frozen connection", async () => {
+      const first = await viaCache();
+      const thread = await threadOf(first);
+      await first.end();
+      await pooledIn(thread);
+      const second = await viaCache(); // the route is cached: the pooled connection is pinged
+      expect(await threadOf(second)).toBe(thread);
+      await second.end();
+      await pooledIn(thread);
+
+      await pause(c.computeId); // the cached route still says running
+      const woken = await viaCache();
+      expect(await threadOf(woken)).toBe(thread);
+      expect(await stateOf(c.computeId)).toBe("running");
+      await woken.end();
+    });
   });
 });
