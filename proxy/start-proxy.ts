@@ -46,8 +46,8 @@ const sessionMetrics: SessionMetrics = {
   sessionClosed: () => metrics.connectionsActive.dec(),
 };
 
-/** How soon a pooled connection taken by a client is reported as no longer the proxy's own. */
-const TAKEN_REPORT_MS = 25;
+/** Writes of the held-thread report are at least this far apart (and a take is written this soon). */
+const REPORT_GAP_MS = 25;
 
 /** Call `run` once, `ms` after the first call since it last ran. */
 function coalesced(run: () => void, ms: number): () => void {
@@ -60,22 +60,40 @@ function coalesced(run: () => void, ms: number): () => void {
   };
 }
 
-/** Run `write` now, or once more right after the one under way: never two at a time, none left out. */
-function soleWriter(write: () => Promise<void>): () => void {
+/**
+ * Run `write` now, or as soon as the one under way is done and `gapMs` have passed since it began: never two
+ * at a time, at most one per gap, no call left without a write after it.
+ */
+function throttled(write: () => Promise<void>, gapMs: number): () => void {
   let running = false;
   let again = false;
+  let timer: NodeJS.Timeout | null = null;
+  let last = 0;
   const run = () => {
     running = true;
-    again = false;
+    last = Date.now();
     void write().finally(() => {
       running = false;
-      if (again) run();
+      if (again) {
+        again = false;
+        request();
+      }
     });
   };
-  return () => {
-    if (running) again = true;
-    else run();
+  const request = () => {
+    if (running) {
+      again = true;
+      return;
+    }
+    if (timer) return;
+    const wait = last + gapMs - Date.now();
+    if (wait <= 0) return run();
+    timer = setTimeout(() => {
+      timer = null;
+      run();
+    }, wait);
   };
+  return request;
 }
 
 function tlsContext(): tls.SecureContext | null {
@@ -123,11 +141,11 @@ export async function startProxy(overrides: ProxyOverrides = {}): Promise<Runnin
   });
   // The idle check subtracts the threads reported as pooled from the compute's sessions, so a change is
   // written before the next interval: a connection just pooled at once (a pause right after the last
-  // client left sees it as the proxy's), one just taken by a client within TAKEN_REPORT_MS (a pause's last
-  // look must count it; not at once, because the write's CPU would delay that client's first query, and
-  // takes that follow each other share one write).
-  const reportNow = soleWriter(() => activity.flush());
-  const reportSoon = coalesced(reportNow, TAKEN_REPORT_MS);
+  // client left sees it as the proxy's), one just taken by a client within REPORT_GAP_MS (a pause's last
+  // look must count it; not at once, because the write's CPU would delay that client's first query). At
+  // most one write per REPORT_GAP_MS, however fast clients come and go.
+  const reportNow = throttled(() => activity.flush(), REPORT_GAP_MS);
+  const reportSoon = coalesced(reportNow, REPORT_GAP_MS);
   const heldCount = new Map<string, number>();
   const serverPool = new ServerPool(
     { idlePerKey: cfg.PROXY_POOL_IDLE_PER_KEY, idlePerCompute: cfg.PROXY_POOL_IDLE_PER_COMPUTE, idleMs: cfg.PROXY_POOL_IDLE_SECONDS * 1000 },

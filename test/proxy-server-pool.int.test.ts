@@ -5,6 +5,7 @@ import { connectDirect, createProjectWithCompute, waitFor, type CreatedCompute }
 import { rejection, startSecondProxy } from "./proxy";
 import type { RunningProxy } from "../proxy/start-proxy";
 import { db } from "../server/db";
+import { heldIdleThreads } from "../server/proxy-activity/held-threads";
 
 // The proxy keeps a logged-in compute connection when its client quits cleanly (COM_QUIT, no reply
 // pending), resets it (COM_RESET_CONNECTION) and gives it to the next client of the same role and
@@ -38,7 +39,9 @@ async function scalar(conn: mysql.Connection, sql: string): Promise<unknown> {
 
 const stateOf = async (computeId: string) => (await db.compute.findUniqueOrThrow({ where: { id: computeId } })).state;
 
-async function pause(computeId: string): Promise<void> {
+/** Pause the compute by hand once the proxy has reported `thread` as its own (else the pause's last look counts it). */
+async function pause(computeId: string, thread: number): Promise<void> {
+  await waitFor(async () => (await heldIdleThreads(computeId)).includes(thread), 10_000, `thread ${thread} to be reported as the proxy's`);
   const { pauseCompute } = await import("../server/compute/lifecycle/pause");
   expect(await pauseCompute({ actor: { system: "operator" }, computeId, reason: "paused by the test" })).not.toBeNull();
   expect(await stateOf(computeId)).toBe("paused");
@@ -190,7 +193,7 @@ describe("proxy: compute connections reused between client sessions", () => {
     const first = await connect();
     const thread = await threadOf(first);
     await quit(first, thread);
-    await pause(c.computeId);
+    await pause(c.computeId, thread);
     const woken = await connect();
     expect(await threadOf(woken)).toBe(thread);
     expect(await stateOf(c.computeId)).toBe("running");
@@ -221,7 +224,7 @@ describe("proxy: compute connections reused between client sessions", () => {
       await second.end();
       await pooledIn(thread);
 
-      await pause(c.computeId); // the cached route still says running
+      await pause(c.computeId, thread); // the cached route still says running
       const woken = await viaCache();
       expect(await threadOf(woken)).toBe(thread);
       expect(await stateOf(c.computeId)).toBe("running");
