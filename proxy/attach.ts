@@ -96,8 +96,9 @@ export async function attachCompute(ctx: AttachContext, session: ClientSession, 
     // A login that starts before the decision, kept only if the compute then runs at the same address:
     // - facts from before this attach are read again, and while that read is under way the login to the
     //   address they gave (running) already runs: a running compute's connect costs the longer of the two;
-    //   a connection from the pool is pinged instead (COM_PING), and when it answers before the read does,
-    //   the server is seen running at that address, which is what the read was for: it is used at once;
+    //   a connection from the pool is pinged instead (COM_PING): when it answers within PING_GRACE_MS the
+    //   server is seen running at that address, which is what the read was for, and it is used without
+    //   reading anything; a frozen server does not answer, and the read and the wake go on as before;
     // - a paused compute's frozen server takes the connection and greets once thawed, so the login waits
     //   for the thaw instead of following it.
     let early: EarlyLogin | null = null;

@@ -19,11 +19,6 @@ export interface ActivitySink {
   touch(computeId: string): void;
   /** The compute's byte counters (client to compute, compute to client), flushed with the activity. */
   transfer?(computeId: string): { toCompute: ByteCounter; toClient: ByteCounter };
-  /**
-   * The full set of the compute's thread ids this proxy holds open without a client session (pooled): the
-   * scheduler does not count them as sessions.
-   */
-  idleServerConnections?(computeId: string, threadIds: readonly number[]): void;
 }
 
 export interface SessionMetrics {
