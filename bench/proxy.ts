@@ -169,9 +169,18 @@ async function main() {
       // freezing it again; for a cold one, a bare mariadbd exec of the same data -> SELECT 1.
       const wakeDriver = getDriver("local");
       const commandLine = serverCommandLine(wake.computeId);
+      // A pause right after the last client left may be undone by the pause's own last look (it counts the
+      // compute's sessions, and the proxy's report that the connection it kept is its own may not be written
+      // yet): paused again then, so that each wake really starts from a frozen compute.
       const pause = async () => {
-        if (!(await pauseCompute({ actor: OPERATOR, computeId: wake.computeId, reason: "proxy bench" }))) {
-          throw new Error(`cannot pause (${(await getComputeById(wake.computeId)).state})`);
+        for (let attempt = 0; ; attempt++) {
+          if (!(await pauseCompute({ actor: OPERATOR, computeId: wake.computeId, reason: "proxy bench" }))) {
+            throw new Error(`cannot pause (${(await getComputeById(wake.computeId)).state})`);
+          }
+          const state = (await getComputeById(wake.computeId)).state;
+          if (state === "paused") return;
+          if (attempt === 20) throw new Error(`the compute does not stay paused (${state})`);
+          await sleep(50);
         }
       };
       const suspend = async () => {

@@ -10,6 +10,8 @@ import { encodePacket } from "./protocol/packet";
 import { nativeTokenFromStage1 } from "./protocol/native-password";
 import { decodeChangeUser, encodeChangeUser, type ChangeUser } from "./protocol/change-user";
 import { pump, type InterceptOutcome } from "./pump";
+import { answersPing, poolKey as serverPoolKey } from "./server-pool";
+import { watchForReuse } from "./server-pool-follow";
 import type { Route } from "./routing";
 import { learnFromGreeting } from "./server-info";
 import type { HandedOver } from "./transport";
@@ -45,7 +47,7 @@ export interface Attached {
 }
 
 /** What attaching takes from the proxy's context. */
-export type AttachContext = Pick<ProxyContext, "routes" | "waker" | "metrics" | "serverInfo" | "localSockets">;
+export type AttachContext = Pick<ProxyContext, "routes" | "waker" | "metrics" | "serverInfo" | "localSockets" | "serverPool">;
 
 /**
  * Bring the session's compute to running and log in to it as the role, retrying with backoff while it
@@ -57,20 +59,36 @@ export type AttachContext = Pick<ProxyContext, "routes" | "waker" | "metrics" | 
  */
 export async function attachCompute(ctx: AttachContext, session: ClientSession, deadline: number, currentSince = session.arrivedAt): Promise<Attached> {
   const who = `${session.route.role}@${session.address}`;
-  const logIn = (address: ComputeAddress) =>
-    loginPreferringSocket(
+  let route: Route = session.route;
+  // A running compute greets within milliseconds; a frozen one never does, so don't wait long.
+  const answerWithinMs = () => Math.max(200, Math.min(2000, deadline - Date.now()));
+  const keyOf = (address: ComputeAddress) => {
+    const { role, doubleHash } = session.route;
+    return ctx.serverPool?.enabled && route.computeId ? serverPoolKey({ computeId: route.computeId, address, role, doubleHash, client: session.handshake }) : undefined;
+  };
+  /** An idle connection of the same login from the pool (taking it sends nothing), or null. */
+  const takePooled = (address: ComputeAddress): BackendSession | null => {
+    const poolKey = keyOf(address);
+    const pooled = poolKey ? ctx.serverPool!.take(poolKey) : null;
+    return pooled && { ...pooled, poolKey };
+  };
+  /** A pooled connection where a new login would go, else a login. */
+  const logIn = async (address: ComputeAddress): Promise<BackendSession> => {
+    const pooled = takePooled(address);
+    if (pooled) return pooled;
+    const backend = await loginPreferringSocket(
       {
         host: address.host,
         port: address.port,
         role: session.route.role,
         stage1: session.stage1,
         client: session.handshake,
-        // A running compute greets within milliseconds; a frozen one never does, so don't wait long.
-        connectTimeoutMs: Math.max(200, Math.min(2000, deadline - Date.now())),
+        connectTimeoutMs: answerWithinMs(),
       },
       ctx.localSockets ? address.socketPath : null,
     );
-  let route: Route = session.route;
+    return { ...backend, poolKey: keyOf(address) };
+  };
   let current = route.readAt >= currentSince;
   let wokeFrom: string | null = null;
   let delay = 10;
@@ -79,11 +97,27 @@ export async function attachCompute(ctx: AttachContext, session: ClientSession, 
     // A login that starts before the decision, kept only if the compute then runs at the same address:
     // - facts from before this attach are read again, and while that read is under way the login to the
     //   address they gave (running) already runs: a running compute's connect costs the longer of the two;
+    //   a connection from the pool is pinged instead (COM_PING): when it answers within PING_GRACE_MS the
+    //   server is seen running at that address, which is what the read was for, and it is used without
+    //   reading anything; a frozen server does not answer, and the read and the wake go on as before;
     // - a paused compute's frozen server takes the connection and greets once thawed, so the login waits
     //   for the thaw instead of following it.
     let early: EarlyLogin | null = null;
     if (!current) {
-      early = earlyLogin(logIn, route.compute ? runningAddress(route.compute.row) : null, "running");
+      const running = route.compute ? runningAddress(route.compute.row) : null;
+      const pooled = running && takePooled(running);
+      if (pooled) {
+        const login = answersPing(pooled, answerWithinMs());
+        early = { address: running, login, valid: "running", pooled: true };
+        const answered = await Promise.race([login.then(() => true, () => false), new Promise<false>((r) => setTimeout(() => r(false), PING_GRACE_MS))]);
+        if (answered) {
+          const backend = await login;
+          learnFromGreeting(ctx.serverInfo, backend.greeting);
+          return { backend, wokeFrom };
+        }
+      } else {
+        early = earlyLogin(logIn, running, "running");
+      }
       route = (await ctx.routes.lookup({ slug: route.slug, role: route.role }, { fresh: true })) ?? route;
     }
     current = false;
@@ -98,8 +132,9 @@ export async function attachCompute(ctx: AttachContext, session: ClientSession, 
     if (woke.wokeFrom) ctx.metrics.wake(woke.wokeFrom, Number(process.hrtime.bigint() - wakeStarted) / 1e9);
     wokeFrom ??= woke.wokeFrom; // the state the client's first look found
     // Kept only when it reached the server that now serves: the running one the fresh facts confirm, or the
-    // frozen one this wake let go (a server started meanwhile may listen on the same port).
-    const keep = early && sameAddress(early.address, woke.address) && isKept(early.valid, woke);
+    // frozen one this wake let go (a server started meanwhile may listen on the same port). A pooled
+    // connection reached the server before this wake, so it is kept in either case.
+    const keep = early && sameAddress(early.address, woke.address) && isKept(early, woke);
     const reuse = keep ? early!.login : null;
     if (!reuse) discard(early?.login);
     try {
@@ -127,16 +162,24 @@ export async function attachCompute(ctx: AttachContext, session: ClientSession, 
   }
 }
 
+/**
+ * How long a pooled connection's COM_PING may take before the route is read afresh after all (a running
+ * local compute answers in well under a millisecond; a frozen one only once thawed).
+ */
+const PING_GRACE_MS = 3;
+
 interface EarlyLogin {
   address: ComputeAddress;
   login: Promise<BackendSession>;
   /** What must turn out true for it to be kept: the compute runs there, this wake thawed that server, or started it. */
   valid: "running" | "thawed" | "started";
+  /** A connection from the pool, pinged. */
+  pooled?: boolean;
 }
 
-function isKept(valid: EarlyLogin["valid"], woke: WakeResult): boolean {
-  if (valid === "running") return woke.wokeFrom === null;
-  return valid === "thawed" ? woke.thawed : woke.wokeFrom !== null && !woke.thawed;
+function isKept(early: EarlyLogin, woke: WakeResult): boolean {
+  if (early.valid === "running") return woke.wokeFrom === null || (early.pooled === true && woke.thawed);
+  return early.valid === "thawed" ? woke.thawed : woke.wokeFrom !== null && !woke.thawed;
 }
 
 function earlyLogin(
@@ -171,6 +214,10 @@ export function relay(ctx: ProxyContext, session: ClientSession, client: HandedO
   ctx.metrics.sessionOpened();
   ctx.registry.register(connectionId, { projectId: route.projectId, computeId, backendThreadId: backend.greeting.connectionId });
   ctx.activity.opened(computeId);
+  // A session that ends with its client's COM_QUIT at a safe point leaves its connection to the pool.
+  const pool = backend.poolKey ? ctx.serverPool : undefined;
+  const reuse = pool ? watchForReuse(backend, session.handshake.database !== null) : null;
+  let kept = false;
   pump({
     client: client.socket,
     clientReads: client.reads,
@@ -182,10 +229,13 @@ export function relay(ctx: ProxyContext, session: ClientSession, client: HandedO
     resolveKill: (id) => ctx.kills.resolve(id, { projectId: route.projectId, computeId }),
     onActivity: () => ctx.activity.touch(computeId),
     transfer: ctx.activity.transfer?.(computeId),
+    observe: reuse ?? undefined,
+    onQuit: reuse ? () => (kept = reuse.reusable()) : undefined,
     onClose: () => {
       ctx.registry.unregister(connectionId);
       ctx.activity.closed(computeId);
       ctx.metrics.sessionClosed();
+      if (kept) pool!.keep(backend.poolKey!, computeId, backend, session.handshake.database);
     },
   });
 }

@@ -37,6 +37,8 @@ export interface BackendSession {
   greeting: Greeting;
   /** The capabilities the proxy logged in with (they shape later packets such as COM_CHANGE_USER). */
   capabilities: number;
+  /** MariaDB's extended capabilities the login agreed on. */
+  extendedCapabilities: number;
   /** The scramble the compute checked the login against (the greeting's, or an auth switch's). */
   scramble: Buffer;
   /** Logged in through the compute's Unix socket (where 'localhost' accounts match). */
@@ -45,6 +47,8 @@ export interface BackendSession {
   ok: Buffer;
   /** Bytes the compute sent after its OK (normally none). */
   leftover: Buffer;
+  /** Where the session may leave this connection for the next one like it (proxy/server-pool.ts). */
+  poolKey?: string;
 }
 
 export class BackendRefusedError extends Error {
@@ -105,7 +109,16 @@ export async function loginToCompute(login: BackendLogin): Promise<BackendSessio
       const kind = reply.payload[0];
       if (kind === 0x00) {
         const viaSocket = login.socketPath !== undefined;
-        return { compute, greeting, capabilities: response.capabilities, scramble, viaSocket, ok: reply.payload, leftover: stream.detach() };
+        return {
+          compute,
+          greeting,
+          capabilities: response.capabilities,
+          extendedCapabilities: response.extendedCapabilities,
+          scramble,
+          viaSocket,
+          ok: reply.payload,
+          leftover: stream.detach(),
+        };
       }
       if (kind === 0xff) throw new BackendRefusedError(decodeError(reply.payload));
       if (kind === 0xfe) {

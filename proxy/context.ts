@@ -3,6 +3,7 @@ import type { KillRouter } from "./kill-router";
 import type { PreAuthGate } from "./preauth-gate";
 import type { ByteCounter } from "./relay-socket";
 import type { RouteCache } from "./routing";
+import type { ServerPool } from "./server-pool";
 import type { ServerInfo } from "./server-info";
 import type { SessionRegistry } from "./sessions";
 import type { AuthThrottle } from "./throttle";
@@ -47,6 +48,8 @@ export interface ProxyContext {
   wakeTimeoutMs: number;
   /** Log in to computes of this machine through their Unix socket (PROXY_LOCAL_SOCKETS). */
   localSockets: boolean;
+  /** Logged-in compute connections kept between client sessions (none: every session logs in). */
+  serverPool?: ServerPool;
   /** Where a KILL's connection id leads (this process, another worker, another proxy instance). */
   kills: KillRouter;
 }

@@ -55,6 +55,14 @@ export interface PumpOptions {
   onClose: () => void;
   /** Bytes relayed each way, for metering (the activity reporter's counters of this compute). */
   transfer?: { toCompute: ByteCounter; toClient: ByteCounter };
+  /** Sees every byte the compute is sent and every byte it sends, in relay order (to follow its replies). */
+  observe?: { toCompute(part: Buffer): void; toClient(chunk: Buffer): void };
+  /**
+   * The client's COM_QUIT: true when the caller keeps the compute connection (proxy/server-pool.ts). The
+   * QUIT is then not forwarded; the pump lets go of the compute connection (its listeners, its relay to
+   * the client) without closing it, closes the client and calls onClose.
+   */
+  onQuit?: () => boolean;
 }
 
 /** Whether the statement's first non-blank character (looked for in the bytes at hand) is a K. */
@@ -81,7 +89,25 @@ export function pump(o: PumpOptions): void {
   };
 
   // compute -> client: untouched, straight from the compute socket's read buffer.
-  o.computeReads.relayTo(client, undefined, o.transfer?.toClient);
+  const observe = o.observe;
+  o.computeReads.relayTo(
+    client,
+    observe &&
+      ((chunk, forward) => {
+        observe.toClient(chunk);
+        forward(chunk);
+      }),
+    o.transfer?.toClient,
+  );
+  /** Everything written to the compute goes through here when it is observed. */
+  const observed = (write: (part: Buffer) => void) =>
+    observe
+      ? (part: Buffer) => {
+          observe.toCompute(part);
+          write(part);
+        }
+      : write;
+  const writeBackend = observed((part) => backend.write(part));
 
   // client -> compute: follow packet boundaries, forward everything that is not ours in arrival chunks.
   let pending: Buffer | null = null; // an incomplete packet start we need to see whole
@@ -140,10 +166,10 @@ export function pump(o: PumpOptions): void {
     outcome.then(
       (result) => {
         if (closed) return;
-        apply(result, sequenceId, (part) => backend.write(part));
+        apply(result, sequenceId, writeBackend);
         const rest = Buffer.concat(held ?? []);
         held = null;
-        const again = rest.length > 0 ? onClientData(rest, (part) => backend.write(part)) : undefined;
+        const again = rest.length > 0 ? onClientData(rest, writeBackend) : undefined;
         if (again !== "hold") o.clientReads.release();
       },
       () => close(),
@@ -186,6 +212,14 @@ export function pump(o: PumpOptions): void {
       previousLength = length;
       const isCommand = !continuation && sequenceId === 0;
       continuation = length === MAX_PAYLOAD;
+      if (isCommand && command === Command.QUIT && !wrapped && o.onQuit) {
+        send(data.subarray(forwardFrom, offset));
+        if (o.onQuit()) {
+          letGo();
+          return "hold";
+        }
+        forwardFrom = offset;
+      }
       if (isCommand && command === Command.CHANGE_USER && (wrapped || length > MAX_CHANGE_USER)) {
         // Never pass a COM_CHANGE_USER to the compute unchecked (it would re-authenticate the session there,
         // e.g. through the Unix socket as the control plane's account). Data that merely looks like one
@@ -228,11 +262,25 @@ export function pump(o: PumpOptions): void {
     send(data.subarray(forwardFrom, offset));
   };
 
+  /** The session ended with the compute connection kept by the caller: only the client is closed. */
+  const letGo = () => {
+    closed = true;
+    backend.off("close", close);
+    backend.off("error", close);
+    client.destroy();
+    o.onClose();
+  };
+
   client.on("close", close);
   client.on("error", close);
   backend.on("close", close);
   backend.on("error", close);
-  if (o.backendLeftover.length > 0) client.write(o.backendLeftover);
-  if (o.clientLeftover.length > 0) onClientData(o.clientLeftover, (part) => backend.write(part));
-  o.clientReads.relayTo(backend, onClientData, o.transfer?.toCompute);
+  if (o.backendLeftover.length > 0) {
+    observe?.toClient(o.backendLeftover);
+    client.write(o.backendLeftover);
+  }
+  if (o.clientLeftover.length > 0) onClientData(o.clientLeftover, writeBackend);
+  let observedForward: ((part: Buffer) => void) | null = null; // the relay's writer is the same for every chunk
+  const filter: ChunkFilter = observe ? (chunk, forward) => onClientData(chunk, (observedForward ??= observed(forward))) : onClientData;
+  o.clientReads.relayTo(backend, filter, o.transfer?.toCompute);
 }

@@ -139,6 +139,16 @@ export class RelaySocket implements ReadSide {
   release(): void {
     this.flow?.release();
   }
+
+  /**
+   * Stop relaying: reads are 'data' events again (as before relayTo), and reading resumes if the relay had
+   * stopped it. For a compute connection the proxy keeps after its client quit (proxy/server-pool.ts).
+   */
+  detach(): void {
+    this.sink = null;
+    this.flow = null;
+    this.socket.resume();
+  }
 }
 
 /** The read side of any stream (a TLS client): 'data' events, paused while the target is full or held. */

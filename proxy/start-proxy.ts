@@ -8,6 +8,7 @@ import { logger } from "@/server/logger";
 import { ActivityReporter } from "./activity-reporter";
 import { metrics, startMetricsServer } from "./metrics";
 import { RouteCache } from "./routing";
+import { ServerPool } from "./server-pool";
 import { initialServerInfo } from "./server-info";
 import { ProxyServer } from "./server";
 import { SessionRegistry } from "./sessions";
@@ -25,6 +26,8 @@ export interface RunningProxy {
   metricsPort: number | null;
   proxyId: string;
   server: ProxyServer;
+  /** Compute connections kept between client sessions. */
+  serverPool: ServerPool;
   stop(drainMs?: number): Promise<void>;
 }
 
@@ -42,6 +45,56 @@ const sessionMetrics: SessionMetrics = {
   },
   sessionClosed: () => metrics.connectionsActive.dec(),
 };
+
+/** Writes of the held-thread report are at least this far apart (and a take is written this soon). */
+const REPORT_GAP_MS = 25;
+
+/** Call `run` once, `ms` after the first call since it last ran. */
+function coalesced(run: () => void, ms: number): () => void {
+  let timer: NodeJS.Timeout | null = null;
+  return () => {
+    timer ??= setTimeout(() => {
+      timer = null;
+      run();
+    }, ms);
+  };
+}
+
+/**
+ * Run `write` now, or as soon as the one under way is done and `gapMs` have passed since it began: never two
+ * at a time, at most one per gap, no call left without a write after it.
+ */
+function throttled(write: () => Promise<void>, gapMs: number): () => void {
+  let running = false;
+  let again = false;
+  let timer: NodeJS.Timeout | null = null;
+  let last = 0;
+  const run = () => {
+    running = true;
+    last = Date.now();
+    void write().finally(() => {
+      running = false;
+      if (again) {
+        again = false;
+        request();
+      }
+    });
+  };
+  const request = () => {
+    if (running) {
+      again = true;
+      return;
+    }
+    if (timer) return;
+    const wait = last + gapMs - Date.now();
+    if (wait <= 0) return run();
+    timer = setTimeout(() => {
+      timer = null;
+      run();
+    }, wait);
+  };
+  return request;
+}
 
 function tlsContext(): tls.SecureContext | null {
   const cfg = config();
@@ -86,6 +139,25 @@ export async function startProxy(overrides: ProxyOverrides = {}): Promise<Runnin
       overrides.onSlot?.(slot);
     },
   });
+  // The idle check subtracts the threads reported as pooled from the compute's sessions, so a change is
+  // written before the next interval: a connection just pooled at once (a pause right after the last
+  // client left sees it as the proxy's), one just taken by a client within REPORT_GAP_MS (a pause's last
+  // look must count it; not at once, because the write's CPU would delay that client's first query). At
+  // most one write per REPORT_GAP_MS, however fast clients come and go.
+  const reportNow = throttled(() => activity.flush(), REPORT_GAP_MS);
+  const reportSoon = coalesced(reportNow, REPORT_GAP_MS);
+  const heldCount = new Map<string, number>();
+  const serverPool = new ServerPool(
+    { idlePerKey: cfg.PROXY_POOL_IDLE_PER_KEY, idlePerCompute: cfg.PROXY_POOL_IDLE_PER_COMPUTE, idleMs: cfg.PROXY_POOL_IDLE_SECONDS * 1000 },
+    (computeId, threadIds) => {
+      activity.idleServerConnections(computeId, threadIds);
+      const grew = threadIds.length > (heldCount.get(computeId) ?? 0);
+      if (threadIds.length > 0) heldCount.set(computeId, threadIds.length);
+      else heldCount.delete(computeId);
+      if (grew) reportNow();
+      else reportSoon();
+    },
+  );
   const context = tlsContext();
   if (cfg.PROXY_TLS_REQUIRED && !context) throw new Error("PROXY_TLS_REQUIRED is set but PROXY_TLS_CERT and PROXY_TLS_KEY are not");
   const server = new ProxyServer({
@@ -103,6 +175,7 @@ export async function startProxy(overrides: ProxyOverrides = {}): Promise<Runnin
     handshakeTimeoutMs: cfg.PROXY_HANDSHAKE_TIMEOUT_MS,
     wakeTimeoutMs: cfg.PROXY_WAKE_TIMEOUT_MS,
     localSockets: cfg.PROXY_LOCAL_SOCKETS,
+    serverPool,
     kills: new KillRouter({ registry, siblings: overrides.siblings ?? null, instances: owners }),
   }, { proxyProtocolFrom: cfg.PROXY_PROTOCOL_TRUSTED });
   await owners.start();
@@ -120,8 +193,10 @@ export async function startProxy(overrides: ProxyOverrides = {}): Promise<Runnin
     metricsPort,
     proxyId,
     server,
+    serverPool,
     async stop(drainMs = cfg.PROXY_DRAIN_TIMEOUT_MS) {
       await server.shutdown(drainMs);
+      serverPool.closeAll();
       await owners.stop();
       await activity.stop();
       if (metricsServer) await new Promise<void>((resolve) => metricsServer.close(() => resolve()));

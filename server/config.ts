@@ -89,6 +89,12 @@ const EnvSchema = z.object({
   PROXY_WORKERS: z.coerce.number().int().min(0).max(256).default(0),
   /** Connect to computes on this machine through their Unix socket rather than TCP (local driver). */
   PROXY_LOCAL_SOCKETS: z.enum(["0", "1", "true", "false"]).default("1").transform((v) => v === "1" || v === "true"),
+  /** Logged-in compute connections a proxy process keeps idle per compute, role and client settings (0: none). */
+  PROXY_POOL_IDLE_PER_KEY: z.coerce.number().int().min(0).max(1000).default(4),
+  /** ... and per compute, over all roles and settings. */
+  PROXY_POOL_IDLE_PER_COMPUTE: z.coerce.number().int().min(0).max(10_000).default(8),
+  /** How long such a connection stays idle before the proxy closes it. */
+  PROXY_POOL_IDLE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
   /** How long a route (project, role hash, compute) may be served from the proxy's cache. */
   PROXY_ROUTE_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
   /** Largest request body the app reads (route handlers and Auth.js); larger ones get 413 before buffering. */
