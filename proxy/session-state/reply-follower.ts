@@ -143,6 +143,31 @@ export class ReplyFollower {
     return this.lost === null && this.queue.length === 0 && this.cursors.size === 0 && this.longData.size === 0;
   }
 
+  /**
+   * What the next packet from the compute is, told before it is fed (for a relay that rewrites the few it
+   * must): an OK packet (which may carry session state), a COM_STMT_PREPARE_OK, or anything else (null).
+   */
+  nextServerPacket(firstByte: number | undefined, length: number): "ok" | "prepare-ok" | null {
+    const head = this.queue[0];
+    if (!head || this.lost) return null;
+    switch (head.kind) {
+      case "single":
+        return firstByte === 0x00 && length >= 7 && head.reply.command.code !== Command.STATISTICS ? "ok" : null;
+      case "change-user":
+        return firstByte === 0x00 ? "ok" : null;
+      case "prepare":
+        return head.phase === "first" && firstByte === 0x00 ? "prepare-ok" : null;
+      case "fetch":
+      case "field-list":
+        return this.deprecateEof && isTerminator(firstByte, length, true) ? "ok" : null;
+      case "results":
+        if (head.phase === "first" || head.phase === "infile") return firstByte === 0x00 ? "ok" : null;
+        return head.phase === "rows" && this.deprecateEof && isTerminator(firstByte, length, true) ? "ok" : null;
+      default:
+        return null;
+    }
+  }
+
   /** A packet the client sent towards the compute. */
   clientPacket(packet: FramedPacket): void {
     if (this.lost) return;

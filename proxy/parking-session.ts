@@ -1,0 +1,371 @@
+import { logger } from "@/server/logger";
+import type { ClientSession } from "./attach";
+import type { BackendSession } from "./backend";
+import { ClientError } from "./client-error";
+import type { ProxyContext } from "./context";
+import { clientTracksSession, exchangeOn, type Followed } from "./followed-compute";
+import { parkSettingsOf } from "./park-settings";
+import { captureForParking } from "./parking-capture";
+import { restoreParked, type Attach, type ParkedSession } from "./parking-restore";
+import { authenticateChangeUser } from "./policy";
+import { decodeChangeUser } from "./protocol/change-user";
+import { Capability, Command, ErrorCode, ServerStatus } from "./protocol/constants";
+import { encodeError, encodeOk } from "./protocol/handshake";
+import { encodePacket } from "./protocol/packet";
+import { pump, type InterceptOutcome, type PumpHandle } from "./pump";
+import { CaptureError } from "./session-state/park-capture";
+import { parkedAnswer } from "./session-state/parked-answers";
+import type { Reply } from "./session-state/reply-follower";
+import { RestoreImpossibleError, restorePlan } from "./session-state/restore-plan";
+import { ServerRewriter } from "./session-state/server-rewriter";
+import { ClientIdRewriter, type StatementIds } from "./session-state/statement-ids";
+import type { HandedOver } from "./transport";
+
+// A relayed client session that can outlive its compute connection (issue 14). Active, it is pumped as
+// before, its follower fed with both directions. Once idle for its compute's park time with nothing that
+// pins it, it parks: the proxy reads what tracking does not report (parking-capture.ts), closes the
+// compute connection and keeps the client's socket; the session then counts as neither a connection nor
+// activity, so the scheduler can pause and suspend the compute under it. A parked session answers pings,
+// pool validation queries, COM_RESET_CONNECTION and COM_CHANGE_USER itself; any other command unparks it
+// (parking-restore.ts) and then goes to the compute as if nothing had happened.
+
+type Mode = "active" | "parking" | "parked" | "waking" | "closed";
+
+/** The pump's COM_CHANGE_USER handling on the current compute connection; `verified` is told who it became. */
+export type ChangeUserHandler = (
+  packet: Buffer,
+  backend: BackendSession,
+  verified: (change: { route: ClientSession["route"]; stage1: Buffer; collation: number | null }) => void,
+) => Promise<InterceptOutcome>;
+
+/** How long the proxy waits for the compute to answer its own capture queries. */
+const CAPTURE_TIMEOUT_MS = 10_000;
+/** A pinned or non-parking session is looked at again this often at most. */
+const MIN_RECHECK_MS = 30_000;
+
+export class ParkableSession {
+  private mode: Mode = "active";
+  private backend: BackendSession | null;
+  private followed: Followed | null;
+  private rewriter: ServerRewriter | null = null;
+  private clientIds: ClientIdRewriter | null = null;
+  private ids: StatementIds | null = null;
+  private parked: ParkedSession | null = null;
+  private parking: Promise<void> | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private lastActivity = Date.now();
+  private pinnedReported = false;
+  /** Counted by the activity reporter as parked (not as a connection). */
+  private countedParked = false;
+  private changing: { route: ClientSession["route"]; stage1: Buffer; collation: number | null } | null = null;
+  private readonly pumped: PumpHandle;
+  private readonly strip: boolean;
+  private readonly computeId: string;
+  private readonly extendedCapabilities: number;
+
+  constructor(
+    private readonly ctx: ProxyContext,
+    private readonly session: ClientSession,
+    private readonly client: HandedOver,
+    backend: BackendSession,
+    followed: Followed,
+    leftover: Buffer,
+    changeUser: ChangeUserHandler,
+    private readonly attach: Attach,
+  ) {
+    this.backend = backend;
+    this.followed = followed;
+    this.computeId = session.route.computeId!;
+    this.strip = !clientTracksSession(session);
+    this.extendedCapabilities = session.handshake.extendedCapabilities & backend.greeting.extendedCapabilities;
+    this.followReplies(followed);
+    if (this.strip) this.rewriter = new ServerRewriter(followed.follower, true, null);
+    const { route, connectionId } = session;
+    const computeId = this.computeId;
+    this.pumped = pump({
+      client: client.socket,
+      clientReads: client.reads,
+      backend: backend.compute.socket,
+      computeReads: backend.compute,
+      clientLeftover: client.leftover,
+      backendLeftover: leftover,
+      changeUser: (packet) => changeUser(packet, this.backend!, (change) => (this.changing = change)),
+      resolveKill: (id) => ctx.kills.resolve(id, { projectId: route.projectId, computeId }),
+      onActivity: () => this.activity(),
+      transfer: ctx.activity.transfer?.(computeId),
+      onClose: () => this.closed(),
+      toCompute: (part) => this.toCompute(part),
+      wholeStatementIds: () => this.ids !== null,
+      computeFilter: (chunk, forward) => this.fromCompute(chunk, forward),
+      gate: { closed: () => this.mode !== "active", command: (packet) => this.gated(packet) },
+    });
+    ctx.registry.register(connectionId, { projectId: route.projectId, computeId, backendThreadId: backend.greeting.connectionId });
+    ctx.activity.opened(computeId);
+    this.arm(parkSettingsOf(route).afterSeconds * 1000);
+  }
+
+  // ---- the data path -------------------------------------------------------------------------------
+
+  private toCompute(part: Buffer): Buffer {
+    this.followed?.follower.clientBytes(part);
+    return this.clientIds ? this.clientIds.rewrite(part) : part;
+  }
+
+  private fromCompute(chunk: Buffer, forward: (part: Buffer) => void): void {
+    if (this.rewriter) return this.rewriter.push(chunk, forward);
+    this.followed?.follower.serverBytes(chunk);
+    forward(chunk);
+  }
+
+  private activity(): void {
+    if (this.mode !== "active") return; // a parked session's pings are no activity
+    this.ctx.activity.touch(this.computeId);
+    this.lastActivity = Date.now();
+    if (this.pinnedReported) this.reportPinned(null);
+  }
+
+  /** After the proxy's own exchanges: a COM_CHANGE_USER the compute accepted makes the session that user. */
+  private followReplies(followed: Followed): void {
+    followed.onReply = (reply: Reply) => {
+      if (reply.command.code !== Command.CHANGE_USER || !this.changing) return;
+      if (!reply.error) this.becomeUser(this.changing);
+      this.changing = null;
+    };
+  }
+
+  private becomeUser(change: { route: ClientSession["route"]; stage1: Buffer; collation: number | null }): void {
+    this.session.route = change.route;
+    this.session.stage1 = change.stage1;
+    if (change.collation !== null) this.session.handshake = { ...this.session.handshake, collation: change.collation };
+  }
+
+  // ---- deciding to park ----------------------------------------------------------------------------
+
+  private arm(ms: number): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.check(), Math.max(ms, 50));
+    this.timer.unref();
+  }
+
+  private async check(): Promise<void> {
+    this.timer = null;
+    if (this.mode !== "active") return;
+    const route = (await this.ctx.routes.lookup({ slug: this.session.route.slug, role: this.session.route.role }).catch(() => null)) ?? this.session.route;
+    if (this.mode !== "active") return;
+    const settings = parkSettingsOf(route);
+    const afterMs = settings.afterSeconds * 1000;
+    if (!settings.enabled || afterMs <= 0) return this.arm(Math.max(afterMs, MIN_RECHECK_MS));
+    const idleMs = Date.now() - this.lastActivity;
+    if (idleMs < afterMs) return this.arm(afterMs - idleMs);
+    const pins = this.followed!.follower.pins().map((p) => p.reason);
+    if (this.pumped.busy && pins.length === 0) pins.push("a command is being received");
+    if (pins.length > 0) {
+      this.reportPinned(pins);
+      return this.arm(Math.max(afterMs, MIN_RECHECK_MS));
+    }
+    this.parking = this.park().finally(() => (this.parking = null));
+  }
+
+  private reportPinned(reasons: string[] | null): void {
+    this.pinnedReported = reasons !== null;
+    this.ctx.activity.pinned?.(this.computeId, this.session.connectionId, reasons, reasons ? this.lastActivity : undefined);
+  }
+
+  /** Capture on the compute connection (no client command reaches it meanwhile), then close it, or go on. */
+  private async park(): Promise<void> {
+    this.mode = "parking";
+    const backend = this.backend!;
+    const followed = this.followed!;
+    this.pumped.detachCompute();
+    backend.compute.unrelay();
+    const exchange = exchangeOn(backend, followed, CAPTURE_TIMEOUT_MS);
+    let pins: string[] = [];
+    let parked: ParkedSession | null = null;
+    try {
+      const capture = await captureForParking(exchange, (backend.capabilities & Capability.DEPRECATE_EOF) !== 0);
+      const state = followed.follower.state;
+      pins = followed.follower.pins().map((p) => p.reason);
+      if (capture.inTransaction && pins.length === 0) pins.push("open transaction");
+      if (pins.length === 0) {
+        restorePlan(state, capture); // a session whose plan cannot be made stays pinned
+        parked = { state, capture };
+      }
+    } catch (error) {
+      if (!(error instanceof RestoreImpossibleError || error instanceof CaptureError)) {
+        // The compute connection failed under the proxy's own query: as if it had closed under the relay.
+        backend.compute.socket.destroy();
+        this.client.socket.destroy();
+        return;
+      }
+      pins = [error.message];
+    } finally {
+      this.followReplies(followed);
+    }
+    const leftover = exchange.detach();
+    if ((this.mode as Mode) === "closed") {
+      backend.compute.socket.destroy();
+      return;
+    }
+    if (!parked) {
+      this.mode = "active";
+      this.pumped.attachCompute(backend.compute.socket, backend.compute, leftover);
+      this.reportPinned(pins);
+      this.arm(Math.max(parkSettingsOf(this.session.route).afterSeconds * 1000, MIN_RECHECK_MS));
+      return;
+    }
+    this.closeCompute(backend);
+    this.parked = parked;
+    this.mode = "parked";
+    this.countedParked = true;
+    this.ctx.activity.parked?.(this.computeId);
+    if (this.pinnedReported) this.reportPinned(null);
+  }
+
+  /** Let a compute connection go: COM_QUIT, then close (its errors no longer matter to anyone). */
+  private closeCompute(backend: BackendSession): void {
+    const socket = backend.compute.socket;
+    socket.on("error", () => undefined);
+    socket.end(encodePacket(Buffer.from([Command.QUIT]), 0));
+    setTimeout(() => socket.destroy(), 1000).unref();
+    this.backend = null;
+    this.followed = null;
+    this.rewriter = null;
+    this.clientIds = null;
+    this.ids = null;
+  }
+
+  // ---- commands on a parked session ----------------------------------------------------------------
+
+  private async gated(packet: Buffer | null): Promise<"answered" | "relay"> {
+    if (this.parking) await this.parking;
+    if (this.mode === "active") return "relay";
+    if (this.mode !== "parked" || !this.parked) return "answered"; // closed: nothing more is read
+    if (packet && (await this.answerParked(packet, this.parked))) return "answered";
+    return this.unpark();
+  }
+
+  /** The status flags a parked session's own answers carry: its last, without a session-state mark. */
+  private parkedStatus(parked: ParkedSession): number {
+    return (parked.state.status ?? ServerStatus.AUTOCOMMIT) & ~ServerStatus.SESSION_STATE_CHANGED;
+  }
+
+  private reply(payload: Buffer, sequenceId = 1): void {
+    this.client.socket.write(encodePacket(payload, sequenceId));
+  }
+
+  /** Whether the proxy answered the command itself (without waking the compute). */
+  private async answerParked(packet: Buffer, parked: ParkedSession): Promise<boolean> {
+    const payload = packet.subarray(4);
+    const { capabilities } = this.session.handshake;
+    switch (payload[0]) {
+      case Command.QUIT:
+        this.client.socket.end();
+        return true;
+      case Command.RESET_CONNECTION:
+        this.forgetSession(parked, parked.state.database);
+        this.reply(encodeOk(this.parkedStatus(parked)));
+        return true;
+      case Command.CHANGE_USER:
+        return this.changeUserParked(payload, parked);
+    }
+    const answer = parkedAnswer(payload, this.parkedStatus(parked), capabilities, this.extendedCapabilities);
+    if (!answer) return false;
+    this.client.socket.write(answer);
+    return true;
+  }
+
+  /** What a reset or change of user leaves: a fresh login's state (the next restore starts from it). */
+  private forgetSession(parked: ParkedSession, database: string | null): void {
+    parked.state.reset(database);
+    parked.state.status = ServerStatus.AUTOCOMMIT;
+    parked.capture = { userVariables: [], lastInsertId: "0", inTransaction: false, collationConnection: "" };
+  }
+
+  /**
+   * COM_CHANGE_USER without a database: the proxy checks the password as at connect and answers; with a
+   * database (which may not exist) the compute must say, so it wakes.
+   */
+  private async changeUserParked(payload: Buffer, parked: ParkedSession): Promise<boolean> {
+    let request;
+    try {
+      request = decodeChangeUser(payload, this.session.handshake.capabilities);
+    } catch {
+      return false; // the compute (and the pump's own check) will say what is wrong with it
+    }
+    if (request.database) return false;
+    try {
+      // The restore login never uses the Unix socket for a role that may not (loginPreferringSocket).
+      const verified = await authenticateChangeUser(this.ctx, request, this.session, () => true);
+      this.becomeUser({ route: verified.route, stage1: verified.stage1, collation: request.collation ?? null });
+      this.forgetSession(parked, null);
+      parked.state.user = verified.route.role;
+      this.reply(encodeOk(this.parkedStatus(parked)));
+    } catch (error) {
+      if (!(error instanceof ClientError)) throw error;
+      this.reply(encodeError(error.code, error.sqlState, error.message));
+    }
+    return true;
+  }
+
+  // ---- unparking -----------------------------------------------------------------------------------
+
+  private async unpark(): Promise<"answered" | "relay"> {
+    const parked = this.parked!;
+    this.mode = "waking";
+    const started = Date.now();
+    try {
+      const restored = await restoreParked(this.ctx, this.attach, this.session, parked);
+      if ((this.mode as Mode) === "closed") {
+        restored.backend.compute.socket.destroy();
+        return "answered";
+      }
+      const { backend, followed, ids } = restored;
+      this.backend = backend;
+      this.followed = followed;
+      this.ids = ids;
+      this.clientIds = ids ? new ClientIdRewriter(ids) : null;
+      this.rewriter = this.strip || ids ? new ServerRewriter(followed.follower, this.strip, ids) : null;
+      this.followReplies(followed);
+      this.parked = null;
+      this.mode = "active";
+      this.countedParked = false;
+      this.lastActivity = Date.now();
+      const { route, connectionId } = this.session;
+      this.ctx.registry.register(connectionId, { projectId: route.projectId, computeId: this.computeId, backendThreadId: backend.greeting.connectionId });
+      this.ctx.activity.unparked?.(this.computeId);
+      this.ctx.activity.touch(this.computeId);
+      this.pumped.attachCompute(backend.compute.socket, backend.compute, restored.leftover);
+      this.arm(parkSettingsOf(route).afterSeconds * 1000);
+      if (restored.wokeFrom) {
+        const { projectId, organizationId, role } = route;
+        this.ctx.wakes?.record({ computeId: this.computeId, projectId, organizationId, fromState: restored.wokeFrom, startedAt: new Date(started), durationMs: Date.now() - started, role, clientAddress: this.session.address });
+      }
+      return "relay";
+    } catch (error) {
+      const failure =
+        error instanceof ClientError
+          ? error
+          : new ClientError(ErrorCode.UNAVAILABLE, "08S01", "this session was parked while idle and could not be restored; reconnect", "restore_failed");
+      if (!(error instanceof ClientError)) logger.warn({ err: error instanceof Error ? error.message : String(error) }, "restoring a parked session failed");
+      // The command is answered with why, and the session ends: nothing runs with part of its state.
+      this.mode = "closed";
+      this.client.socket.end(encodePacket(encodeError(failure.code, failure.sqlState, failure.message), 1));
+      setTimeout(() => this.client.socket.destroy(), 1000).unref();
+      return "answered";
+    }
+  }
+
+  // ---- the end -------------------------------------------------------------------------------------
+
+  private closed(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.mode = "closed";
+    this.backend?.compute.socket.destroy();
+    this.ctx.registry.unregister(this.session.connectionId);
+    if (this.countedParked) this.ctx.activity.parkedClosed?.(this.computeId);
+    else this.ctx.activity.closed(this.computeId);
+    if (this.pinnedReported) this.reportPinned(null);
+    this.ctx.metrics.sessionClosed();
+  }
+}
