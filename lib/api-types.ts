@@ -14,13 +14,27 @@ export interface Compute {
   size: number;
   suspendTimeoutSeconds: number;
   coldAfterSeconds: number;
+  /** Whether idle client sessions are parked (they then keep the compute awake no longer). */
+  parkIdleSessions: boolean;
+  /** Idle seconds before a session parks; null: the suspend timeout. */
+  parkAfterSeconds: number | null;
   endpoint: { host: string; port: number } | null;
   activeConnections: number;
+  sessions: ComputeSessions;
   lastActiveAt: string | null;
   stateChangedAt: string;
   failureReason: string | null;
   createdAt: string;
   storage?: { usedBytes: number | null; limitBytes: number };
+}
+
+/** A compute's client sessions through live proxies: activeConnections = active + pinned. */
+export interface ComputeSessions {
+  active: number;
+  parked: number;
+  pinned: number;
+  /** Why pinned sessions cannot park, most sessions first; idleSeconds: the longest-idle of them. */
+  pins: { reason: string; sessions: number; idleSeconds: number }[];
 }
 
 export interface Project {

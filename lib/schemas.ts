@@ -123,11 +123,27 @@ export function timeoutSchema(minSeconds: number) {
     );
 }
 
+/** The longest a session may stay idle before it is parked: a day (longer, the compute has long paused anyway). */
+export const MAX_PARK_AFTER_SECONDS = 24 * 3600;
+
+/** When idle sessions park: between the deployment's minimum idle timeout (at least 1 s) and a day, or null (the suspend timeout). */
+export function parkAfterSchema(minSeconds: number) {
+  const min = Math.max(1, minSeconds);
+  const message = `must be a whole number of seconds between ${min} and ${MAX_PARK_AFTER_SECONDS}, or null (the suspend timeout)`;
+  return z
+    .number({ error: message })
+    .int(message)
+    .refine((n) => n >= min && n <= MAX_PARK_AFTER_SECONDS, message)
+    .nullable();
+}
+
 export function computeSettingsSchema(minSeconds: number) {
   return z.object({
     size: ComputeSizeSchema.optional(),
     suspendTimeoutSeconds: timeoutSchema(minSeconds).optional(),
     coldAfterSeconds: timeoutSchema(minSeconds).optional(),
+    parkIdleSessions: z.boolean({ error: "must be true or false" }).optional(),
+    parkAfterSeconds: parkAfterSchema(minSeconds).optional(),
   });
 }
 export type ComputeSettingsInput = z.infer<ReturnType<typeof computeSettingsSchema>>;

@@ -5,13 +5,17 @@ import {
   PROXY_HEARTBEAT_INTERVAL_MS,
 } from "@/server/proxy-activity/constants";
 import { heartbeat, registerProxyInstance, unregisterProxyInstance } from "@/server/proxy-activity/instances";
-import { reportActivity } from "@/server/proxy-activity/report-activity";
+import { reportActivity, type ActivityEntry } from "@/server/proxy-activity/report-activity";
+import { summarizePins, type PinSummary, type SessionPin } from "@/server/proxy-activity/pins";
 import type { ByteCounter } from "./relay-socket";
 
 // The proxy's side of activity reporting (DESIGN.md, "Proxy contract"): it counts open client connections per
 // compute and the time of the last activity in memory, and writes what changed to PostgreSQL at most every
-// intervalMs, beside a heartbeat every heartbeatMs, so a dead proxy's counts expire. opened/closed/touch are
-// on the data path: they only update a Map entry. A failed write is logged and retried at the next flush;
+// intervalMs, beside a heartbeat every heartbeatMs, so a dead proxy's counts expire. Beside the connections
+// it reports parked sessions (no compute connection, no activity), pinned ones (idle past their park time but
+// holding what cannot be rebuilt, with the reasons) and the compute threads it holds without a client (the
+// scheduler does not count those as sessions). opened/closed/touch/parked/unparked/parkedClosed/pinned and
+// idleServerConnections are on the data path: they only update a Map entry. A failed write is logged and retried at the next flush;
 // nothing here ever throws into the proxy.
 
 /** The server/proxy-activity functions the reporter calls (replaceable in tests). */
@@ -43,7 +47,14 @@ export interface ActivityReporterOptions {
 }
 
 interface Tracked {
+  /** Attached client sessions (pinned ones included, parked ones not). */
   connections: number;
+  /** Parked client sessions. */
+  parked: number;
+  /** Pinned sessions by connection id. */
+  pins: Map<number, SessionPin>;
+  /** Compute thread ids held without a client session (pooled or lent). */
+  idleThreadIds: readonly number[];
   /** Date.now() of the last opened/closed/touch. */
   lastActiveAt: number;
   /** Bumped by every change; the entry is dirty while it differs from `reported`. */
@@ -55,8 +66,22 @@ interface Tracked {
   toClient: ByteCounter;
 }
 
-function noBytes(): { toCompute: ByteCounter; toClient: ByteCounter } {
-  return { toCompute: { bytes: 0 }, toClient: { bytes: 0 } };
+function newEntry(version: number): Tracked {
+  return {
+    connections: 0,
+    parked: 0,
+    pins: new Map(),
+    idleThreadIds: [],
+    lastActiveAt: Date.now(),
+    version,
+    reported: -1,
+    toCompute: { bytes: 0 },
+    toClient: { bytes: 0 },
+  };
+}
+
+function sameList<T>(a: readonly T[], b: readonly T[]): boolean {
+  return a.length === b.length && a.every((id, i) => id === b[i]);
 }
 
 /** Failures are logged when a streak begins and then at most this often. */
@@ -122,6 +147,13 @@ export class ActivityReporter {
           entry.lastActiveAt = now;
           entry.version++;
         }
+        // Parked clients and pooled threads end with the proxy too; that is not activity.
+        if (entry.parked > 0 || entry.pins.size > 0 || entry.idleThreadIds.length > 0) {
+          entry.parked = 0;
+          entry.pins.clear();
+          entry.idleThreadIds = [];
+          entry.version++;
+        }
       }
       await this.enqueue(() => this.doFlush({ forgetIdle: false }));
       await this.enqueue(async () => {
@@ -161,8 +193,66 @@ export class ActivityReporter {
       entry.lastActiveAt = Date.now();
       entry.version++;
     } else {
-      this.entries.set(computeId, { connections: 0, lastActiveAt: Date.now(), version: 1, reported: -1, ...noBytes() });
+      this.entries.set(computeId, newEntry(1));
     }
+  }
+
+  /**
+   * A session parked: it keeps its client but lets go of the compute, so it stops counting as a connection
+   * and as activity (no lastActiveAt change: parking is what idleness looks like), and counts as parked.
+   */
+  parked(computeId: string): void {
+    const entry = this.entry(computeId);
+    if (entry.connections > 0) entry.connections--;
+    entry.parked++;
+    entry.version++;
+  }
+
+  /** A parked session re-attached to the compute (its client sent a command): a connection again, and activity. */
+  unparked(computeId: string): void {
+    const entry = this.entry(computeId);
+    if (entry.parked > 0) entry.parked--;
+    entry.connections++;
+    entry.lastActiveAt = Date.now();
+    entry.version++;
+  }
+
+  /** A parked session's client went away. Not activity: the compute never saw it. */
+  parkedClosed(computeId: string): void {
+    const entry = this.entry(computeId);
+    if (entry.parked > 0) entry.parked--;
+    entry.version++;
+  }
+
+  /**
+   * A session idle past its park time that cannot park, with why (`reasons`, e.g. "open transaction"), idle
+   * since `idleSinceMs` (Date.now() form; default: when it was first reported pinned). Null clears it: it
+   * parked, became active or closed. Pinned sessions stay counted as connections (they keep the compute awake).
+   */
+  pinned(computeId: string, connectionId: number, reasons: readonly string[] | null, idleSinceMs?: number): void {
+    const entry = reasons === null ? this.entries.get(computeId) : this.entry(computeId);
+    if (!entry) return;
+    const before = entry.pins.get(connectionId);
+    if (reasons === null || reasons.length === 0) {
+      if (before && entry.pins.delete(connectionId)) entry.version++;
+      return;
+    }
+    const idleSince = idleSinceMs ?? before?.idleSince ?? Date.now();
+    if (before && before.idleSince === idleSince && sameList([...before.reasons].sort(), [...reasons].sort())) return;
+    entry.pins.set(connectionId, { reasons: [...reasons], idleSince });
+    entry.version++;
+  }
+
+  /**
+   * The full current set of compute thread ids this proxy holds open without a client session on them
+   * (pooled or lent), replacing the last set. Not activity.
+   */
+  idleServerConnections(computeId: string, threadIds: readonly number[]): void {
+    const ids = [...new Set(threadIds)].filter((id) => Number.isSafeInteger(id) && id > 0).sort((a, b) => a - b);
+    const entry = ids.length === 0 ? this.entries.get(computeId) : this.entry(computeId);
+    if (!entry || sameList(entry.idleThreadIds, ids)) return;
+    entry.idleThreadIds = ids;
+    entry.version++;
   }
 
   /**
@@ -179,6 +269,19 @@ export class ActivityReporter {
     return this.entries.get(computeId)?.connections ?? 0;
   }
 
+  /** What this proxy holds of the compute's sessions now (what the next flush writes). */
+  sessions(computeId: string): { connections: number; parked: number; pinned: number; pins: PinSummary[]; idleThreadIds: readonly number[] } {
+    const entry = this.entries.get(computeId);
+    if (!entry) return { connections: 0, parked: 0, pinned: 0, pins: [], idleThreadIds: [] };
+    return {
+      connections: entry.connections,
+      parked: entry.parked,
+      pinned: entry.pins.size,
+      pins: summarizePins(entry.pins.values()),
+      idleThreadIds: entry.idleThreadIds,
+    };
+  }
+
   /** How many computes are held in memory. */
   get trackedComputes(): number {
     return this.entries.size;
@@ -192,7 +295,7 @@ export class ActivityReporter {
   private entry(computeId: string): Tracked {
     let entry = this.entries.get(computeId);
     if (!entry) {
-      entry = { connections: 0, lastActiveAt: Date.now(), version: 0, reported: -1, ...noBytes() };
+      entry = newEntry(0);
       this.entries.set(computeId, entry);
     }
     return entry;
@@ -254,29 +357,36 @@ export class ActivityReporter {
   private async doFlush({ forgetIdle }: { forgetIdle: boolean }): Promise<void> {
     if (!this.registered) return; // the heartbeat registers first; until then the rows could not be written
     const now = Date.now();
-    const batch: { computeId: string; version: number; connections: number; lastActiveAt: number; bytesIn: number; bytesOut: number }[] = [];
+    const batch: (ActivityEntry & { version: number })[] = [];
     const forget: string[] = [];
     for (const [computeId, entry] of this.entries) {
       const bytesIn = entry.toCompute.bytes;
       const bytesOut = entry.toClient.bytes;
       const dirty = entry.version !== entry.reported || bytesIn > 0 || bytesOut > 0;
       // Idle for a while: reported once more (so the last state is surely written) and then forgotten.
-      const idle = forgetIdle && entry.connections === 0 && now - entry.lastActiveAt >= this.forgetAfterMs;
+      // Parked sessions and held threads keep it: their rows are what the status and the idle check read.
+      const holds = entry.connections > 0 || entry.parked > 0 || entry.pins.size > 0 || entry.idleThreadIds.length > 0;
+      const idle = forgetIdle && !holds && now - entry.lastActiveAt >= this.forgetAfterMs;
       if (!dirty && !idle) continue;
-      batch.push({ computeId, version: entry.version, connections: entry.connections, lastActiveAt: entry.lastActiveAt, bytesIn, bytesOut });
+      batch.push({
+        computeId,
+        version: entry.version,
+        connections: entry.connections,
+        lastActiveAt: new Date(entry.lastActiveAt),
+        bytesIn,
+        bytesOut,
+        parked: entry.parked,
+        pinned: entry.pins.size,
+        pins: summarizePins(entry.pins.values()),
+        idleThreadIds: entry.idleThreadIds,
+      });
       if (idle) forget.push(computeId);
     }
     if (batch.length === 0) return;
     try {
       await this.store.reportActivity(
         this.proxyId,
-        batch.map((b) => ({
-          computeId: b.computeId,
-          connections: b.connections,
-          lastActiveAt: new Date(b.lastActiveAt),
-          bytesIn: b.bytesIn,
-          bytesOut: b.bytesOut,
-        })),
+        batch.map(({ version: _version, ...entry }) => entry),
         { forget },
       );
       this.succeeded("flush");
@@ -289,8 +399,8 @@ export class ActivityReporter {
       const entry = this.entries.get(b.computeId);
       if (!entry) continue;
       // Written: what was relayed since the batch was made stays for the next flush.
-      entry.toCompute.bytes -= b.bytesIn;
-      entry.toClient.bytes -= b.bytesOut;
+      entry.toCompute.bytes -= b.bytesIn ?? 0;
+      entry.toClient.bytes -= b.bytesOut ?? 0;
       if (entry.version !== b.version || entry.toCompute.bytes > 0 || entry.toClient.bytes > 0) {
         // Changed meanwhile: still dirty, so written (and its row recreated) at the next flush.
         if (forgotten.has(b.computeId)) entry.reported = -1;

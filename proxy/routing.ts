@@ -29,9 +29,24 @@ export interface Route {
    * The compute's row and what a wake needs besides (organization, plan and quota figure, roles version),
    * as of `readAt`: a wake decides on them without reading again when they were read after its client came.
    */
-  compute: { row: WakeRow; context: WakeContext } | null;
+  compute: { row: WakeRow; context: WakeContext; park: ParkSettings } | null;
   /** When this was read from PostgreSQL (Date.now()); a cached route is older than its client. */
   readAt: number;
+}
+
+/**
+ * Whether and when the compute's idle client sessions are parked (issue 14), resolved from its settings:
+ * afterSeconds is parkAfterSeconds, or the suspend timeout when that is null. A compute that never suspends
+ * (suspend timeout 0) with no park time of its own does not park: it would gain nothing.
+ */
+export interface ParkSettings {
+  enabled: boolean;
+  afterSeconds: number;
+}
+
+export function parkSettings(row: { parkIdleSessions: boolean; parkAfterSeconds: number | null; suspendTimeoutSeconds: number }): ParkSettings {
+  const afterSeconds = row.parkAfterSeconds ?? row.suspendTimeoutSeconds;
+  return { enabled: row.parkIdleSessions && afterSeconds > 0, afterSeconds };
 }
 
 interface CacheEntry {
@@ -80,12 +95,16 @@ interface RouteRow {
   endpointSocket: string | null;
   rolesSyncedVersion: number | null;
   failureReason: string | null;
+  parkIdleSessions: boolean | null;
+  parkAfterSeconds: number | null;
+  suspendTimeoutSeconds: number | null;
 }
 
 /**
  * Everything a client's login and its compute's wake need, in one PostgreSQL statement (Prisma would send
  * one per relation): the project, its access rules and roles version, the role's hash, the organization's
- * plan and quota figure, and the compute's row (its state and the address recorded with `running`).
+ * plan and quota figure, the compute's row (its state and the address recorded with `running`) and its
+ * park settings.
  */
 async function loadRoute({ slug, role }: RouteTarget): Promise<Route | null> {
   const readAt = Date.now();
@@ -93,7 +112,8 @@ async function loadRoute({ slug, role }: RouteTarget): Promise<Route | null> {
     SELECT p.id AS "projectId", p."organizationId", p."rolesVersion", p."requireTls", p."allowedCidrs",
            o.plan::text AS plan, o."cuHoursQuota", r."passwordHash",
            c.id AS "computeId", c.state::text AS state, c.version, c.size, c.driver, c."driverState",
-           c."endpointHost", c."endpointPort", c."endpointSocket", c."rolesSyncedVersion", c."failureReason"
+           c."endpointHost", c."endpointPort", c."endpointSocket", c."rolesSyncedVersion", c."failureReason",
+           c."parkIdleSessions", c."parkAfterSeconds", c."suspendTimeoutSeconds"
     FROM "Project" p
     JOIN "Organization" o ON o.id = p."organizationId"
     LEFT JOIN "ProjectRole" r ON r."projectId" = p.id AND r.name = ${role}
@@ -127,7 +147,17 @@ async function loadRoute({ slug, role }: RouteTarget): Promise<Route | null> {
     doubleHash,
     computeId: row.computeId,
     access: compileAccessRules(row),
-    compute: compute ? { row: compute, context } : null,
+    compute: compute
+      ? {
+          row: compute,
+          context,
+          park: parkSettings({
+            parkIdleSessions: row.parkIdleSessions!,
+            parkAfterSeconds: row.parkAfterSeconds,
+            suspendTimeoutSeconds: row.suspendTimeoutSeconds!,
+          }),
+        }
+      : null,
     readAt,
   };
 }

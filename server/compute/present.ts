@@ -1,6 +1,26 @@
 import type { Compute } from "../db";
 import type { ComputeActivity } from "../proxy-activity/live-activity";
 
+/**
+ * The compute's client sessions as live proxies report them (issue 14): attached and working (`active`),
+ * parked (socket kept, no compute connection) and pinned (idle, but holding what cannot be rebuilt), with
+ * the pin reasons. activeConnections stays active + pinned.
+ */
+export function presentSessions(activity: ComputeActivity | undefined, now = Date.now()) {
+  if (!activity) return { active: 0, parked: 0, pinned: 0, pins: [] };
+  return {
+    active: Math.max(0, activity.connections - activity.pinned),
+    parked: activity.parked,
+    pinned: activity.pinned,
+    pins: activity.pins.map((pin) => ({
+      reason: pin.reason,
+      sessions: pin.sessions,
+      idleSeconds: Math.max(0, Math.floor((now - pin.idleSince.getTime()) / 1000)),
+    })),
+  };
+}
+export type SessionsReply = ReturnType<typeof presentSessions>;
+
 function latest(a: Date | null | undefined, b: Date | null | undefined): Date | null {
   if (!a) return b ?? null;
   if (!b) return a;
@@ -30,9 +50,12 @@ export function presentCompute(compute: Compute, activity?: ComputeActivity, { w
     size: compute.size,
     suspendTimeoutSeconds: compute.suspendTimeoutSeconds,
     coldAfterSeconds: compute.coldAfterSeconds,
+    parkIdleSessions: compute.parkIdleSessions,
+    parkAfterSeconds: compute.parkAfterSeconds,
     driver: compute.driver,
     endpoint,
     activeConnections: activity ? activity.connections : compute.activeConnections,
+    sessions: presentSessions(activity),
     lastActiveAt: lastActiveAt?.toISOString() ?? null,
     stateChangedAt: compute.stateChangedAt.toISOString(),
     failureReason: compute.failureReason,

@@ -1,10 +1,17 @@
 import { db } from "../db";
 import { PROXY_HEARTBEAT_TTL_MS } from "./constants";
+import { mergePinSummaries, type PinSummary } from "./pins";
 
 /** What the proxies know of one compute's clients. */
 export interface ComputeActivity {
-  /** Connections open through live proxies (heartbeat within the TTL). */
+  /** Client sessions attached through live proxies (heartbeat within the TTL), pinned ones included. */
   connections: number;
+  /** Client sessions live proxies hold parked (no compute connection). */
+  parked: number;
+  /** Of `connections`, the sessions that cannot park. */
+  pinned: number;
+  /** Why they cannot park, summed over live proxies by reason. */
+  pins: PinSummary[];
   /** The latest activity reported by any proxy, live or dead; null when none reported any. */
   lastActiveAt: Date | null;
 }
@@ -19,22 +26,39 @@ export async function liveActivity(
   { ttlMs = PROXY_HEARTBEAT_TTL_MS }: { ttlMs?: number } = {},
 ): Promise<Map<string, ComputeActivity>> {
   const ids = [...new Set(computeIds)];
-  const result = new Map<string, ComputeActivity>(ids.map((id) => [id, { connections: 0, lastActiveAt: null }]));
+  const result = new Map<string, ComputeActivity>(ids.map((id) => [id, { connections: 0, lastActiveAt: null, parked: 0, pinned: 0, pins: [] }]));
   if (ids.length === 0) return result;
-  const rows = await db.$queryRaw<{ computeId: string; connections: number; lastActiveAt: Date | null }[]>`
+  const rows = await db.$queryRaw<
+    { computeId: string; connections: number; lastActiveAt: Date | null; parked: number; pinned: number; pins: StoredPin[][] | null }[]
+  >`
+    WITH a AS (
+      SELECT a.*, p."heartbeatAt" >= now() AT TIME ZONE 'UTC' - ${Math.round(ttlMs)}::int * interval '1 millisecond' AS live
+      FROM "ProxyActivity" AS a JOIN "ProxyInstance" AS p ON p."id" = a."proxyId"
+      WHERE a."computeId" = ANY(${ids}::text[])
+    )
     SELECT a."computeId",
-           COALESCE(SUM(a."connections") FILTER (
-             WHERE p."heartbeatAt" >= now() AT TIME ZONE 'UTC' - ${Math.round(ttlMs)}::int * interval '1 millisecond'
-           ), 0)::int AS "connections",
-           MAX(a."lastActiveAt") AS "lastActiveAt"
-    FROM "ProxyActivity" AS a JOIN "ProxyInstance" AS p ON p."id" = a."proxyId"
-    WHERE a."computeId" = ANY(${ids}::text[])
+           COALESCE(SUM(a."connections") FILTER (WHERE a.live), 0)::int AS "connections",
+           MAX(a."lastActiveAt") AS "lastActiveAt",
+           COALESCE(SUM(a."parked") FILTER (WHERE a.live), 0)::int AS "parked",
+           COALESCE(SUM(a."pinned") FILTER (WHERE a.live), 0)::int AS "pinned",
+           jsonb_agg(a."pins") FILTER (WHERE a.live AND a."pinned" > 0) AS "pins"
+    FROM a
     GROUP BY a."computeId"`;
   for (const row of rows) {
     result.set(row.computeId, {
       connections: Number(row.connections),
       lastActiveAt: row.lastActiveAt === null ? null : new Date(row.lastActiveAt),
+      parked: Number(row.parked),
+      pinned: Number(row.pinned),
+      pins: mergePinSummaries((row.pins ?? []).map((list) => list.map((p) => ({ ...p, idleSince: new Date(p.idleSince) })))),
     });
   }
   return result;
+}
+
+/** A pin summary as ProxyActivity.pins holds it. */
+interface StoredPin {
+  reason: string;
+  sessions: number;
+  idleSince: string;
 }

@@ -38,13 +38,22 @@ function reporter(options: Partial<ActivityReporterOptions> = {}): ActivityRepor
   return r;
 }
 
+interface StatusReply {
+  activeConnections: number;
+  lastActiveAt: string | null;
+  sessions: { active: number; parked: number; pinned: number; pins: { reason: string; sessions: number; idleSeconds: number }[] };
+}
+
 async function status(computeId: string) {
-  const res = await call<{ compute: { activeConnections: number; lastActiveAt: string | null } }>("GET", `/api/v1/compute/${computeId}/status`, {
+  const res = await call<{ compute: StatusReply }>("GET", `/api/v1/compute/${computeId}/status`, {
     key: tenant.key,
   });
   expect(res.status).toBe(200);
   return res.body.compute;
 }
+
+/** What liveActivity says of a compute no live proxy reports. */
+const nothing = { connections: 0, lastActiveAt: null, parked: 0, pinned: 0, pins: [] };
 
 const rows = (computeId: string) => db.proxyActivity.findMany({ where: { computeId }, orderBy: { proxyId: "asc" } });
 const computeRow = (computeId: string) => db.compute.findUniqueOrThrow({ where: { id: computeId } });
@@ -71,7 +80,7 @@ afterAll(async () => {
 describe("proxy activity", () => {
   it("sums live proxies' connections, keeps dead proxies' last activity, and shows both in the compute reply", async () => {
     const computeId = await newCompute();
-    expect(await liveActivity([computeId])).toEqual(new Map([[computeId, { connections: 0, lastActiveAt: null }]]));
+    expect(await liveActivity([computeId])).toEqual(new Map([[computeId, nothing]]));
 
     const a = reporter();
     // b heartbeats rarely, so the test can make its heartbeat stale without it being refreshed.
@@ -132,10 +141,56 @@ describe("proxy activity", () => {
     await b.stop();
     expect(await db.proxyInstance.count({ where: { id: { in: [a.proxyId, b.proxyId] } } })).toBe(0);
     expect(await rows(computeId)).toEqual([]);
-    expect(await liveActivity([computeId])).toEqual(new Map([[computeId, { connections: 0, lastActiveAt: null }]]));
+    expect(await liveActivity([computeId])).toEqual(new Map([[computeId, nothing]]));
     const last = (await computeRow(computeId)).lastActiveAt!;
     expect(last.getTime()).toBeGreaterThanOrEqual(activity.lastActiveAt!.getTime());
     expect(await status(computeId)).toMatchObject({ activeConnections: 0, lastActiveAt: last.toISOString() });
+  });
+
+  it("reports parked and pinned sessions summed over live proxies in the compute status, and held threads per proxy", async () => {
+    const computeId = await newCompute();
+    expect((await status(computeId)).sessions).toEqual({ active: 0, parked: 0, pinned: 0, pins: [] });
+    const a = reporter({ intervalMs: 60_000 });
+    const b = reporter({ intervalMs: 60_000, heartbeatMs: 600_000 });
+    await Promise.all([a.start(), b.start()]);
+
+    // a: four sessions, two parked, one pinned by an open transaction idle for two hours.
+    for (let i = 0; i < 4; i++) a.opened(computeId);
+    a.parked(computeId);
+    a.parked(computeId);
+    a.pinned(computeId, 1, ["open transaction"], Date.now() - 2 * 3600_000);
+    a.idleServerConnections(computeId, [41, 40]);
+    // b: two sessions, one parked, one pinned by a transaction and a temporary table, idle a minute.
+    b.opened(computeId);
+    b.opened(computeId);
+    b.parked(computeId);
+    b.pinned(computeId, 2, ["open transaction", "temporary table"], Date.now() - 60_000);
+    await Promise.all([a.flush(), b.flush()]);
+
+    let reply = await status(computeId);
+    expect(reply.activeConnections).toBe(3); // active + pinned: a's 2 attached, b's 1
+    expect(reply.sessions).toMatchObject({ active: 1, parked: 3, pinned: 2 });
+    expect(reply.sessions.pins.map((p) => [p.reason, p.sessions])).toEqual([
+      ["open transaction", 2],
+      ["temporary table", 1],
+    ]);
+    // The longest idle of the pinned sessions: two hours (give or take the test's own run time).
+    expect(reply.sessions.pins[0]!.idleSeconds).toBeGreaterThanOrEqual(7200);
+    expect(reply.sessions.pins[0]!.idleSeconds).toBeLessThan(7200 + 300);
+    expect((await rows(computeId)).find((r) => r.proxyId === a.proxyId)?.idleThreadIds).toEqual([40, 41]);
+
+    // b dies: its sessions no longer count.
+    await db.proxyInstance.update({ where: { id: b.proxyId }, data: { heartbeatAt: new Date(Date.now() - 60_000) } });
+    reply = await status(computeId);
+    expect(reply.sessions).toMatchObject({ active: 1, parked: 2, pinned: 1, pins: [{ reason: "open transaction", sessions: 1 }] });
+
+    // The transaction commits and the session parks; the pooled threads are lent out.
+    a.pinned(computeId, 1, null);
+    a.parked(computeId);
+    a.idleServerConnections(computeId, []);
+    await a.flush();
+    expect((await status(computeId)).sessions).toEqual({ active: 1, parked: 3, pinned: 0, pins: [] });
+    expect((await rows(computeId)).find((r) => r.proxyId === a.proxyId)?.idleThreadIds).toEqual([]);
   });
 
   it("stop() writes the end of open connections as activity before unregistering", async () => {

@@ -1,8 +1,9 @@
 import { db } from "../db";
+import type { PinSummary } from "./pins";
 
 export interface ActivityEntry {
   computeId: string;
-  /** Client connections open through this proxy now (0 is kept, so lastActiveAt survives). */
+  /** Client sessions attached through this proxy now, pinned ones included (0 is kept, so lastActiveAt survives). */
   connections: number;
   /** The last query, connection opening or closing through this proxy. */
   lastActiveAt: Date;
@@ -10,10 +11,31 @@ export interface ActivityEntry {
   bytesIn?: number;
   /** Bytes relayed compute to client since the last report. */
   bytesOut?: number;
+  /** Client sessions this proxy holds parked (no compute connection, not activity). */
+  parked?: number;
+  /** Of `connections`, the sessions that cannot park (pinned). */
+  pinned?: number;
+  /** Why they cannot park, summed by reason. */
+  pins?: readonly PinSummary[];
+  /** The compute thread ids this proxy holds open without a client session (the full current set). */
+  idleThreadIds?: readonly number[];
 }
 
+interface Row {
+  connections: number;
+  lastActiveAt: number;
+  bytesIn: number;
+  bytesOut: number;
+  parked: number;
+  pinned: number;
+  pins: string;
+  idleThreadIds: string;
+}
+
+const count = (n: number | undefined) => Math.max(0, Math.trunc(n ?? 0) || 0);
+
 export interface ReportActivityOptions {
-  /** Computes whose rows this proxy deletes after this report (only rows with 0 connections are deleted). */
+  /** Computes whose rows this proxy deletes after this report (only rows holding no session nor thread are deleted). */
   forget?: string[];
 }
 
@@ -24,18 +46,22 @@ export interface ReportActivityOptions {
  */
 export async function reportActivity(proxyId: string, entries: ActivityEntry[], { forget = [] }: ReportActivityOptions = {}): Promise<void> {
   // One row per compute (ON CONFLICT may not touch a row twice): the latest time, the last count given.
-  const byCompute = new Map<string, { connections: number; lastActiveAt: number; bytesIn: number; bytesOut: number }>();
+  const byCompute = new Map<string, Row>();
   for (const entry of entries) {
     const time = entry.lastActiveAt.getTime();
     if (!entry.computeId || !Number.isFinite(time)) throw new TypeError(`invalid activity entry for compute "${entry.computeId}"`);
-    const connections = Math.max(0, Math.trunc(entry.connections) || 0);
     const seen = byCompute.get(entry.computeId);
-    const bytes = (n: number | undefined) => Math.max(0, Math.trunc(n ?? 0) || 0);
     byCompute.set(entry.computeId, {
-      connections,
+      connections: count(entry.connections),
       lastActiveAt: Math.max(time, seen?.lastActiveAt ?? time),
-      bytesIn: (seen?.bytesIn ?? 0) + bytes(entry.bytesIn),
-      bytesOut: (seen?.bytesOut ?? 0) + bytes(entry.bytesOut),
+      bytesIn: (seen?.bytesIn ?? 0) + count(entry.bytesIn),
+      bytesOut: (seen?.bytesOut ?? 0) + count(entry.bytesOut),
+      parked: count(entry.parked),
+      pinned: count(entry.pinned),
+      pins: JSON.stringify(
+        (entry.pins ?? []).map((p) => ({ reason: String(p.reason), sessions: count(p.sessions), idleSince: p.idleSince.toISOString() })),
+      ),
+      idleThreadIds: JSON.stringify((entry.idleThreadIds ?? []).filter((id) => Number.isSafeInteger(id) && id > 0 && id < 2 ** 31)),
     });
   }
   // Sorted, so concurrent reports from several proxies lock the same compute rows in the same order.
@@ -44,6 +70,11 @@ export async function reportActivity(proxyId: string, entries: ActivityEntry[], 
   if (ids.length === 0 && forgotten.length === 0) return;
 
   const connections = ids.map((id) => byCompute.get(id)!.connections);
+  const parked = ids.map((id) => byCompute.get(id)!.parked);
+  const pinned = ids.map((id) => byCompute.get(id)!.pinned);
+  const pins = ids.map((id) => byCompute.get(id)!.pins);
+  // Arrays of arrays do not unnest row by row: each set travels as JSON text and becomes int[] in SQL.
+  const idleThreadIds = ids.map((id) => byCompute.get(id)!.idleThreadIds);
   // ISO strings cast to timestamp(3): the zone is dropped, leaving the UTC wall time Prisma stores.
   const times = ids.map((id) => new Date(byCompute.get(id)!.lastActiveAt).toISOString());
   const now = new Date().toISOString();
@@ -51,12 +82,18 @@ export async function reportActivity(proxyId: string, entries: ActivityEntry[], 
   const statements = [];
   if (ids.length > 0) {
     statements.push(db.$executeRaw`
-      INSERT INTO "ProxyActivity" ("proxyId", "computeId", "connections", "lastActiveAt", "updatedAt")
-      SELECT ${proxyId}, e."computeId", e."connections", e."lastActiveAt", ${now}::timestamp(3)
-      FROM unnest(${ids}::text[], ${connections}::int[], ${times}::timestamp(3)[]) AS e("computeId", "connections", "lastActiveAt")
+      INSERT INTO "ProxyActivity" ("proxyId", "computeId", "connections", "lastActiveAt", "updatedAt", "parked", "pinned", "pins", "idleThreadIds")
+      SELECT ${proxyId}, e."computeId", e."connections", e."lastActiveAt", ${now}::timestamp(3), e."parked", e."pinned", e."pins"::jsonb,
+             ARRAY(SELECT jsonb_array_elements_text(e."idleThreadIds"::jsonb)::int)
+      FROM unnest(${ids}::text[], ${connections}::int[], ${times}::timestamp(3)[], ${parked}::int[], ${pinned}::int[], ${pins}::text[], ${idleThreadIds}::text[])
+        AS e("computeId", "connections", "lastActiveAt", "parked", "pinned", "pins", "idleThreadIds")
       ORDER BY e."computeId"
       ON CONFLICT ("proxyId", "computeId") DO UPDATE
         SET "connections" = EXCLUDED."connections",
+            "parked" = EXCLUDED."parked",
+            "pinned" = EXCLUDED."pinned",
+            "pins" = EXCLUDED."pins",
+            "idleThreadIds" = EXCLUDED."idleThreadIds",
             "lastActiveAt" = GREATEST("ProxyActivity"."lastActiveAt", EXCLUDED."lastActiveAt"),
             "updatedAt" = EXCLUDED."updatedAt"`);
     // Not a transition: neither version nor updatedAt changes. Rows are locked in id order (no deadlocks
@@ -92,7 +129,8 @@ export async function reportActivity(proxyId: string, entries: ActivityEntry[], 
   if (forgotten.length > 0) {
     statements.push(db.$executeRaw`
       DELETE FROM "ProxyActivity"
-      WHERE "proxyId" = ${proxyId} AND "computeId" = ANY(${forgotten}::text[]) AND "connections" = 0`);
+      WHERE "proxyId" = ${proxyId} AND "computeId" = ANY(${forgotten}::text[])
+        AND "connections" = 0 AND "parked" = 0 AND cardinality("idleThreadIds") = 0`);
   }
   await db.$transaction(statements);
 }
