@@ -1,18 +1,10 @@
-import type { Route } from "./routing";
+import type { ParkSettings, Route } from "./routing";
 
-// Whether, and after how long idle, a session of this route's compute is parked. The compute's settings
-// come with its route (parkIdleSessions, and parkAfterSeconds resolved against suspendTimeoutSeconds);
-// a route read before those fields existed parks after the default suspend timeout.
+// Whether, and after how long idle, a session of this route's compute is parked: the compute's
+// parkIdleSessions and parkAfterSeconds (resolved against its suspend timeout in proxy/routing.ts).
 
-export interface ParkSettings {
-  enabled: boolean;
-  afterSeconds: number;
-}
-
-/** The default suspendTimeoutSeconds of a compute (prisma/schema.prisma). */
-const DEFAULT_AFTER_SECONDS = 300;
+const NEVER: ParkSettings = { enabled: false, afterSeconds: 0 };
 
 export function parkSettingsOf(route: Route): ParkSettings {
-  const park = (route.compute as { park?: ParkSettings } | null)?.park;
-  return park ?? { enabled: true, afterSeconds: DEFAULT_AFTER_SECONDS };
+  return route.compute?.park ?? NEVER;
 }
