@@ -214,6 +214,8 @@ export class ParkableSession {
       return;
     }
     this.closeCompute(backend);
+    // No compute thread to KILL while parked: the id is unknown to KILL until the session is back.
+    this.ctx.registry.unregister(this.session.connectionId);
     this.parked = parked;
     this.mode = "parked";
     this.countedParked = true;
@@ -267,6 +269,10 @@ export class ParkableSession {
         return true;
       case Command.CHANGE_USER:
         return this.changeUserParked(payload, parked);
+      case Command.STMT_CLOSE:
+        // No reply: the statement is simply not restored.
+        if (payload.length >= 5) parked.state.prepared.delete(payload.readUInt32LE(1));
+        return true;
     }
     const answer = parkedAnswer(payload, this.parkedStatus(parked), capabilities, this.extendedCapabilities);
     if (!answer) return false;

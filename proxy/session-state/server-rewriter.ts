@@ -58,7 +58,12 @@ export class ServerRewriter {
       }
       if (data.length - offset < 4 + length) break;
       const packet = data.subarray(offset, offset + 4 + length);
-      const replaced = this.replacement(packet, length);
+      let replaced: ReturnType<ServerRewriter["replacement"]> = null;
+      try {
+        replaced = this.replacement(packet, length);
+      } catch {
+        // A malformed OK or prepare reply goes as it is; the follower loses track of the session (pinned).
+      }
       // The follower reads the session state the client does not get, and the client's statement ids.
       this.follower.serverBytes(replaced?.forFollower ?? packet);
       if (replaced) {
