@@ -121,7 +121,11 @@ export class ParkableSession {
     if (this.mode !== "active") return; // a parked session's pings are no activity
     this.ctx.activity.touch(this.computeId);
     this.lastActivity = Date.now();
-    if (this.pinnedReported) this.reportPinned(null);
+    if (this.pinnedReported) {
+      // What pinned it may be released by this command: look again after the park time, not the recheck's.
+      this.reportPinned(null);
+      this.arm(parkSettingsOf(this.session.route).afterSeconds * 1000);
+    }
   }
 
   /** After the proxy's own exchanges: a COM_CHANGE_USER the compute accepted makes the session that user. */
