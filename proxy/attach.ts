@@ -10,7 +10,7 @@ import { encodePacket } from "./protocol/packet";
 import { nativeTokenFromStage1 } from "./protocol/native-password";
 import { decodeChangeUser, encodeChangeUser, type ChangeUser } from "./protocol/change-user";
 import type { InterceptOutcome } from "./pump";
-import { withSessionTracking, type Followed } from "./followed-compute";
+import { withSessionTracking } from "./followed-compute";
 import { ParkableSession, type ChangeUserHandler } from "./parking-session";
 import type { Route } from "./routing";
 import { learnFromGreeting } from "./server-info";
@@ -156,14 +156,14 @@ function discard(login: Promise<BackendSession> | undefined): void {
 }
 
 /**
- * Relay the logged-in pair (its compute connection followed since login: `followed`, and the bytes after
- * the tracking setup: `leftover`): the session registers (for KILL), counts for its compute's activity,
- * pumps bytes both ways until either side closes, and parks while idle (proxy/parking-session.ts).
- * COM_CHANGE_USER is judged by the policy and re-issued to the compute as the role.
+ * Relay the logged-in pair: the session registers (for KILL), counts for its compute's activity, sets up
+ * session tracking and follows the compute connection, pumps bytes both ways until either side closes,
+ * and parks while idle (proxy/parking-session.ts). COM_CHANGE_USER is judged by the policy and re-issued
+ * to the compute as the role.
  */
-export function relay(ctx: ProxyContext, session: ClientSession, client: HandedOver, backend: BackendSession, followed: Followed, leftover: Buffer): void {
+export function relay(ctx: ProxyContext, session: ClientSession, client: HandedOver, backend: BackendSession): void {
   ctx.metrics.sessionOpened();
-  new ParkableSession(ctx, session, client, backend, followed, leftover, (packet, current, verified) => changeUser(ctx, packet, session, current, verified), attachCompute);
+  new ParkableSession(ctx, session, client, backend, (packet, current, verified) => changeUser(ctx, packet, session, current, verified), attachCompute);
 }
 
 /**

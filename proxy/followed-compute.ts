@@ -58,23 +58,11 @@ export function exchangeOn(backend: BackendSession, followed: Followed, timeoutM
 }
 
 /**
- * Follow a freshly logged-in connection: set session tracking up, consuming the reply. A refusal leaves the
- * session unfollowable (pinned: "session tracking is not set up"), never failed: the client still gets it.
+ * Set session tracking up on a freshly logged-in connection, consuming the reply. A refusal leaves the
+ * session unfollowable (pinned: "session tracking is not set up"), never failed.
  */
-export async function followLogin(session: ClientSession, backend: BackendSession, timeoutMs: number): Promise<{ followed: Followed; leftover: Buffer }> {
-  const followed = followCompute(session, backend, session.handshake.database);
-  if (backend.leftover.length > 0) {
-    // Bytes after the login OK, which no command asked for: nothing to follow them with.
-    followed.follower.replies.lost = "the compute sent bytes after its login OK";
-    return { followed, leftover: backend.leftover };
-  }
-  const exchange = exchangeOn(backend, followed, timeoutMs);
-  try {
-    await exchange.run(queryPayload(TRACKING_SETUP_SQL));
-  } finally {
-    followed.onReply = null;
-  }
-  return { followed, leftover: exchange.detach() };
+export async function setUpTracking(exchange: ComputeExchange): Promise<void> {
+  await exchange.run(queryPayload(TRACKING_SETUP_SQL));
 }
 
 /** SHA1(stage1) = the role's stored double hash: the password the session logged in with is still the role's. */

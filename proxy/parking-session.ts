@@ -3,7 +3,7 @@ import type { ClientSession } from "./attach";
 import type { BackendSession } from "./backend";
 import { ClientError } from "./client-error";
 import type { ProxyContext } from "./context";
-import { clientTracksSession, exchangeOn, type Followed } from "./followed-compute";
+import { clientTracksSession, exchangeOn, followCompute, setUpTracking, type Followed } from "./followed-compute";
 import { parkSettingsOf } from "./park-settings";
 import { captureForParking } from "./parking-capture";
 import { restoreParked, type Attach, type ParkedSession } from "./parking-restore";
@@ -29,7 +29,7 @@ import type { HandedOver } from "./transport";
 // pool validation queries, COM_RESET_CONNECTION and COM_CHANGE_USER itself; any other command unparks it
 // (parking-restore.ts) and then goes to the compute as if nothing had happened.
 
-type Mode = "active" | "parking" | "parked" | "waking" | "closed";
+type Mode = "starting" | "active" | "parking" | "parked" | "waking" | "closed";
 
 /** The pump's COM_CHANGE_USER handling on the current compute connection; `verified` is told who it became. */
 export type ChangeUserHandler = (
@@ -44,14 +44,15 @@ const CAPTURE_TIMEOUT_MS = 10_000;
 const MIN_RECHECK_MS = 30_000;
 
 export class ParkableSession {
-  private mode: Mode = "active";
+  private mode: Mode = "starting";
   private backend: BackendSession | null;
   private followed: Followed | null;
   private rewriter: ServerRewriter | null = null;
   private clientIds: ClientIdRewriter | null = null;
   private ids: StatementIds | null = null;
   private parked: ParkedSession | null = null;
-  private parking: Promise<void> | null = null;
+  /** The proxy's own exchange on the compute connection (tracking setup, parking's capture) under way. */
+  private exchanging: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private lastActivity = Date.now();
   private pinnedReported = false;
@@ -68,11 +69,10 @@ export class ParkableSession {
     private readonly session: ClientSession,
     private readonly client: HandedOver,
     backend: BackendSession,
-    followed: Followed,
-    leftover: Buffer,
     changeUser: ChangeUserHandler,
     private readonly attach: Attach,
   ) {
+    const followed = followCompute(session, backend, session.handshake.database);
     this.backend = backend;
     this.followed = followed;
     this.computeId = session.route.computeId!;
@@ -82,13 +82,16 @@ export class ParkableSession {
     if (this.strip) this.rewriter = new ServerRewriter(followed.follower, true, null);
     const { route, connectionId } = session;
     const computeId = this.computeId;
+    // Commands the client sent with its login reach the gate while the pump starts: they wait for this.
+    let begin!: () => void;
+    this.exchanging = new Promise<void>((resolve) => (begin = resolve)).then(() => this.start(backend, followed)).finally(() => (this.exchanging = null));
     this.pumped = pump({
       client: client.socket,
       clientReads: client.reads,
       backend: backend.compute.socket,
       computeReads: backend.compute,
       clientLeftover: client.leftover,
-      backendLeftover: leftover,
+      backendLeftover: Buffer.alloc(0),
       changeUser: (packet) => changeUser(packet, this.backend!, (change) => (this.changing = change)),
       resolveKill: (id) => ctx.kills.resolve(id, { projectId: route.projectId, computeId }),
       onActivity: () => this.activity(),
@@ -101,7 +104,43 @@ export class ParkableSession {
     });
     ctx.registry.register(connectionId, { projectId: route.projectId, computeId, backendThreadId: backend.greeting.connectionId });
     ctx.activity.opened(computeId);
-    this.arm(parkSettingsOf(route).afterSeconds * 1000);
+    begin();
+  }
+
+  /**
+   * Session tracking is set up on the compute connection while the client already has its login OK: its
+   * first command waits at the gate for the setup's reply (one compute round trip, not a client one).
+   */
+  private async start(backend: BackendSession, followed: Followed): Promise<void> {
+    if (backend.leftover.length > 0) {
+      // Bytes after the login OK, which no command asked for: nothing to follow them with (pinned).
+      followed.follower.replies.lost = "the compute sent bytes after its login OK";
+      this.mode = "active";
+      this.pumped.attachCompute(backend.compute.socket, backend.compute, backend.leftover);
+      return;
+    }
+    const exchange = this.takeCompute(backend, followed);
+    try {
+      await setUpTracking(exchange);
+    } catch {
+      backend.compute.socket.destroy();
+      this.client.socket.destroy();
+      return;
+    } finally {
+      this.followReplies(followed);
+    }
+    const leftover = exchange.detach();
+    if ((this.mode as Mode) === "closed") return;
+    this.mode = "active";
+    this.pumped.attachCompute(backend.compute.socket, backend.compute, leftover);
+    this.arm(parkSettingsOf(this.session.route).afterSeconds * 1000);
+  }
+
+  /** The proxy talks to the compute itself for a while (the relay gives the connection back later). */
+  private takeCompute(backend: BackendSession, followed: Followed) {
+    this.pumped.detachCompute();
+    backend.compute.unrelay();
+    return exchangeOn(backend, followed, CAPTURE_TIMEOUT_MS);
   }
 
   // ---- the data path -------------------------------------------------------------------------------
@@ -167,7 +206,7 @@ export class ParkableSession {
       this.reportPinned(pins);
       return this.arm(Math.max(afterMs, MIN_RECHECK_MS));
     }
-    this.parking = this.park().finally(() => (this.parking = null));
+    this.exchanging = this.park().finally(() => (this.exchanging = null));
   }
 
   private reportPinned(reasons: string[] | null): void {
@@ -180,9 +219,7 @@ export class ParkableSession {
     this.mode = "parking";
     const backend = this.backend!;
     const followed = this.followed!;
-    this.pumped.detachCompute();
-    backend.compute.unrelay();
-    const exchange = exchangeOn(backend, followed, CAPTURE_TIMEOUT_MS);
+    const exchange = this.takeCompute(backend, followed);
     let pins: string[] = [];
     let parked: ParkedSession | null = null;
     try {
@@ -243,7 +280,7 @@ export class ParkableSession {
   // ---- commands on a parked session ----------------------------------------------------------------
 
   private async gated(packet: Buffer | null): Promise<"answered" | "relay"> {
-    if (this.parking) await this.parking;
+    if (this.exchanging) await this.exchanging;
     if (this.mode === "active") return "relay";
     if (this.mode !== "parked" || !this.parked) return "answered"; // closed: nothing more is read
     if (packet && (await this.answerParked(packet, this.parked))) return "answered";

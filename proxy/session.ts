@@ -4,7 +4,7 @@ import { attachCompute, relay, type ClientSession } from "./attach";
 import type { ProxyContext } from "./context";
 import type { PreAuthTicket } from "./preauth-gate";
 import { ClientTransport } from "./transport";
-import { followLogin, loginOkForClient } from "./followed-compute";
+import { loginOkForClient } from "./followed-compute";
 
 export type { ActivitySink, ProxyContext, SessionMetrics } from "./context";
 
@@ -39,16 +39,11 @@ export async function handleClient(raw: net.Socket, ctx: ProxyContext, preAuth?:
     const { backend, wokeFrom } = await attachCompute(ctx, session, connectStarted + ctx.wakeTimeoutMs);
     // Until the compute answered this client's login: what the client waited for its wake.
     const waitedMs = Date.now() - connectStarted;
-    // Session tracking is set up before the client's first command (one round trip to the compute).
-    const { followed, leftover } = await followLogin(session, backend, ctx.wakeTimeoutMs).catch((error: unknown) => {
-      backend.compute.socket.destroy();
-      throw error;
-    });
     if (transport.gone) {
       backend.compute.socket.destroy(); // the client left while its compute woke
     } else {
       transport.complete(loginOkForClient(session, backend.ok));
-      relay(ctx, session, transport.handOver(), backend, followed, leftover);
+      relay(ctx, session, transport.handOver(), backend);
     }
     if (wokeFrom) {
       const { computeId, projectId, organizationId, role } = route;
