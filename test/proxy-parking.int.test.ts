@@ -1,9 +1,10 @@
-import type { Connection, RowDataPacket } from "mysql2/promise";
+import mariadb from "mariadb";
+import type { Connection, ResultSetHeader, RowDataPacket } from "mysql2/promise";
 import { describe, expect, it } from "vitest";
 import type { ComputeSessions } from "../lib/api-types";
 import { call, newTenant, type Tenant } from "./api";
 import { createProjectWithCompute, createRole, waitFor, type CreatedCompute } from "./compute";
-import { connectProxy } from "./proxy";
+import { connectProxy, proxyPort } from "./proxy";
 import { snapshot } from "./session-state-helpers";
 
 // Parking (issue 14) through the product's proxy with real mariadbd and mysql2: sessions idle for their
@@ -110,6 +111,33 @@ describe("proxy: parking idle sessions", () => {
     expect(await one(conn, "SELECT @kept AS kept")).toEqual({ kept: 7 });
     expect((await computeOf(tenant, c.computeId)).state).toBe("running");
     await conn.end();
+  });
+
+  it("answers COM_RESET_CONNECTION and COM_CHANGE_USER on a parked session without waking the compute", async () => {
+    const tenant = await newTenant();
+    const c = await parkingCompute(tenant);
+    const workerPassword = await createRole(tenant, c.projectId, "worker");
+    const { pauseCompute } = await import("../server/compute/lifecycle/pause");
+    const resetting = await mariadb.createConnection({ host: "127.0.0.1", port: proxyPort(), user: `${c.slug}.app`, password: c.password, database: "main" });
+    // A client that did not ask for session tracking: its OK packets come without the session-state block.
+    const changing = await connectProxy(`${c.slug}.app`, c.password, { database: undefined, flags: ["-SESSION_TRACK"] });
+    const [{ tz: defaultZone }] = await resetting.query("SELECT @@time_zone AS tz");
+    await resetting.query("SET @x = 5, time_zone = '+02:00'");
+    const [set] = await changing.query<ResultSetHeader>("SET @y = 6, time_zone = '+03:00'");
+    expect(set.info).toBe("");
+    expect(await one(changing, "SELECT @y AS y, @@time_zone AS tz")).toEqual({ y: 6, tz: "+03:00" });
+    await sessionsWhere(tenant, c, "both sessions parked", (s) => s.parked === 2);
+    expect(await pauseCompute({ actor: { system: "operator" }, computeId: c.computeId, reason: "paused by the test" })).not.toBeNull();
+
+    await resetting.reset();
+    await changing.changeUser({ user: `${c.slug}.worker`, password: workerPassword });
+    expect((await computeOf(tenant, c.computeId)).state).toBe("paused");
+
+    expect(await resetting.query("SELECT @x AS x, @@time_zone AS tz, DATABASE() AS db")).toEqual([{ x: null, tz: defaultZone, db: "main" }]);
+    expect(await one(changing, "SELECT CURRENT_USER() AS who, @y AS y, @@time_zone AS tz")).toEqual({ who: "worker@%", y: null, tz: defaultZone });
+    expect((await computeOf(tenant, c.computeId)).state).toBe("running");
+    await resetting.end();
+    await changing.end();
   });
 
   it("keeps a session that holds something unrebuildable unparked, reports why, and parks it once released", async () => {
