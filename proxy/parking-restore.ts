@@ -21,6 +21,8 @@ export interface ParkedSession {
 }
 
 export interface Restored {
+  /** The session's route as read for this restore (current compute facts and park settings). */
+  route: ClientSession["route"];
   backend: BackendSession;
   followed: Followed;
   /** Statement ids to translate (null when no prepared statement was restored). */
@@ -71,7 +73,7 @@ export async function restoreParked(ctx: ProxyContext, attach: Attach, session: 
   } finally {
     followed.onReply = null;
   }
-  return { backend, followed, ids, leftover: exchange.detach(), wokeFrom };
+  return { route, backend, followed, ids, leftover: exchange.detach(), wokeFrom };
 }
 
 async function runStep(step: RestoreStep, exchange: ReturnType<typeof exchangeOn>, ids: StatementIds | null): Promise<void> {

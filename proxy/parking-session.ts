@@ -367,6 +367,7 @@ export class ParkableSession {
         return "answered";
       }
       const { backend, followed, ids } = restored;
+      this.session.route = restored.route;
       this.backend = backend;
       this.followed = followed;
       this.ids = ids;

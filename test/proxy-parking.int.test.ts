@@ -183,4 +183,19 @@ describe("proxy: parking idle sessions", () => {
     await expect(deleted.query("SELECT 2")).rejects.toMatchObject({ errno: 1045, message: expect.stringMatching(/role 'app' of project '.*' no longer exists.*reconnect/) });
     await sessionsWhere(tenant, c, "the ended sessions gone", (s) => s.parked === 0 && s.active === 0);
   });
+
+  it("ends a parked session whose prepared statement no longer compiles, saying which", async () => {
+    const tenant = await newTenant();
+    const c = await parkingCompute(tenant);
+    const conn = await connectProxy(`${c.slug}.app`, c.password);
+    await conn.query("CREATE TABLE doomed (n INT)");
+    const statement = await conn.prepare("SELECT n FROM doomed WHERE n > ?");
+    await sessionsWhere(tenant, c, "the session parked", (s) => s.parked === 1);
+    const other = await connectProxy(`${c.slug}.app`, c.password);
+    await other.query("DROP TABLE doomed");
+    await other.end();
+    await expect(statement.execute([1])).rejects.toMatchObject({
+      message: expect.stringMatching(/prepared statement \d+ \(`SELECT n FROM doomed WHERE n > \?`\) no longer compiles: Table 'main.doomed' doesn't exist; reconnect/),
+    });
+  });
 });
