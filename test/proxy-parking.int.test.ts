@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import type { ComputeSessions } from "../lib/api-types";
 import { call, newTenant, type Tenant } from "./api";
 import { createProjectWithCompute, createRole, waitFor, type CreatedCompute } from "./compute";
-import { connectProxy, proxyPort } from "./proxy";
+import { connectProxy, connectProxyWithServerName, proxyPort } from "./proxy";
 import { snapshot } from "./session-state-helpers";
 
 // Parking (issue 14) through the product's proxy with real mariadbd and mysql2: sessions idle for their
@@ -110,6 +110,16 @@ describe("proxy: parking idle sessions", () => {
 
     expect(await one(conn, "SELECT @kept AS kept")).toEqual({ kept: 7 });
     expect((await computeOf(tenant, c.computeId)).state).toBe("running");
+    await conn.end();
+  });
+
+  it("parks and restores a TLS session", async () => {
+    const tenant = await newTenant();
+    const c = await parkingCompute(tenant);
+    const conn = await connectProxyWithServerName(`${c.slug}.db.localhost`, "app", c.password);
+    await conn.query("SET @kept = 'over TLS', sql_mode = 'ANSI_QUOTES'");
+    await sessionsWhere(tenant, c, "the session parked", (s) => s.parked === 1);
+    expect(await one(conn, "SELECT @kept AS kept, @@sql_mode AS mode")).toEqual({ kept: "over TLS", mode: "ANSI_QUOTES" });
     await conn.end();
   });
 
