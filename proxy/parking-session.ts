@@ -116,6 +116,7 @@ export class ParkableSession {
       // Bytes after the login OK, which no command asked for: nothing to follow them with (pinned).
       followed.follower.replies.lost = "the compute sent bytes after its login OK";
       this.mode = "active";
+      this.pumped.detachCompute();
       this.pumped.attachCompute(backend.compute.socket, backend.compute, backend.leftover);
       return;
     }
