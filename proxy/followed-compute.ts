@@ -3,6 +3,7 @@ import type { ClientSession } from "./attach";
 import type { BackendSession } from "./backend";
 import { ComputeExchange } from "./compute-exchange";
 import { Capability, Command } from "./protocol/constants";
+import { encodePacket } from "./protocol/packet";
 import type { HandshakeResponse } from "./protocol/handshake";
 import { decodeOk } from "./protocol/ok-packet";
 import type { Reply } from "./session-state/reply-follower";
@@ -58,11 +59,16 @@ export function exchangeOn(backend: BackendSession, followed: Followed, timeoutM
 }
 
 /**
- * Set session tracking up on a freshly logged-in connection, consuming the reply. A refusal leaves the
- * session unfollowable (pinned: "session tracking is not set up"), never failed.
+ * Set session tracking up on a freshly logged-in connection, ahead of anything the client sends: the
+ * command goes to the follower and the compute, and the reply is for the relay to take out of the stream
+ * (ServerRewriter's swallowUntil: the number returned). A refusal leaves the session unfollowable (pinned:
+ * "session tracking is not set up"), never failed.
  */
-export async function setUpTracking(exchange: ComputeExchange): Promise<void> {
-  await exchange.run(queryPayload(TRACKING_SETUP_SQL));
+export function sendTrackingSetup(backend: BackendSession, followed: Followed): number {
+  const packet = encodePacket(queryPayload(TRACKING_SETUP_SQL), 0);
+  followed.follower.clientBytes(packet);
+  backend.compute.socket.write(packet);
+  return followed.follower.replies.finished + 1;
 }
 
 /** SHA1(stage1) = the role's stored double hash: the password the session logged in with is still the role's. */

@@ -3,7 +3,7 @@ import type { ClientSession } from "./attach";
 import type { BackendSession } from "./backend";
 import { ClientError } from "./client-error";
 import type { ProxyContext } from "./context";
-import { clientTracksSession, exchangeOn, followCompute, setUpTracking, type Followed } from "./followed-compute";
+import { clientTracksSession, exchangeOn, followCompute, sendTrackingSetup, type Followed } from "./followed-compute";
 import { parkSettingsOf } from "./park-settings";
 import { captureForParking } from "./parking-capture";
 import { restoreParked, type Attach, type ParkedSession } from "./parking-restore";
@@ -29,7 +29,7 @@ import type { HandedOver } from "./transport";
 // pool validation queries, COM_RESET_CONNECTION and COM_CHANGE_USER itself; any other command unparks it
 // (parking-restore.ts) and then goes to the compute as if nothing had happened.
 
-type Mode = "starting" | "active" | "parking" | "parked" | "waking" | "closed";
+type Mode = "active" | "parking" | "parked" | "waking" | "closed";
 
 /** The pump's COM_CHANGE_USER handling on the current compute connection; `verified` is told who it became. */
 export type ChangeUserHandler = (
@@ -44,7 +44,7 @@ const CAPTURE_TIMEOUT_MS = 10_000;
 const MIN_RECHECK_MS = 30_000;
 
 export class ParkableSession {
-  private mode: Mode = "starting";
+  private mode: Mode = "active";
   private backend: BackendSession | null;
   private followed: Followed | null;
   private rewriter: ServerRewriter | null = null;
@@ -79,19 +79,24 @@ export class ParkableSession {
     this.strip = !clientTracksSession(session);
     this.extendedCapabilities = session.handshake.extendedCapabilities & backend.greeting.extendedCapabilities;
     this.followReplies(followed);
-    if (this.strip) this.rewriter = new ServerRewriter(followed.follower, true, null);
+    // Session tracking is set up ahead of the client's first command, which follows without waiting (the
+    // setup's reply is taken out of the stream): a new session costs no extra round trip.
+    if (backend.leftover.length > 0) {
+      // Bytes after the login OK, which no command asked for: nothing to follow them with (pinned).
+      followed.follower.replies.lost = "the compute sent bytes after its login OK";
+      if (this.strip) this.rewriter = new ServerRewriter(followed.follower, true, null);
+    } else {
+      this.rewriter = new ServerRewriter(followed.follower, this.strip, null, sendTrackingSetup(backend, followed));
+    }
     const { route, connectionId } = session;
     const computeId = this.computeId;
-    // Commands the client sent with its login reach the gate while the pump starts: they wait for this.
-    let begin!: () => void;
-    this.exchanging = new Promise<void>((resolve) => (begin = resolve)).then(() => this.start(backend, followed)).finally(() => (this.exchanging = null));
     this.pumped = pump({
       client: client.socket,
       clientReads: client.reads,
       backend: backend.compute.socket,
       computeReads: backend.compute,
       clientLeftover: client.leftover,
-      backendLeftover: Buffer.alloc(0),
+      backendLeftover: backend.leftover,
       changeUser: (packet) => changeUser(packet, this.backend!, (change) => (this.changing = change)),
       resolveKill: (id) => ctx.kills.resolve(id, { projectId: route.projectId, computeId }),
       onActivity: () => this.activity(),
@@ -104,37 +109,7 @@ export class ParkableSession {
     });
     ctx.registry.register(connectionId, { projectId: route.projectId, computeId, backendThreadId: backend.greeting.connectionId });
     ctx.activity.opened(computeId);
-    begin();
-  }
-
-  /**
-   * Session tracking is set up on the compute connection while the client already has its login OK: its
-   * first command waits at the gate for the setup's reply (one compute round trip, not a client one).
-   */
-  private async start(backend: BackendSession, followed: Followed): Promise<void> {
-    if (backend.leftover.length > 0) {
-      // Bytes after the login OK, which no command asked for: nothing to follow them with (pinned).
-      followed.follower.replies.lost = "the compute sent bytes after its login OK";
-      this.mode = "active";
-      this.pumped.detachCompute();
-      this.pumped.attachCompute(backend.compute.socket, backend.compute, backend.leftover);
-      return;
-    }
-    const exchange = this.takeCompute(backend, followed);
-    try {
-      await setUpTracking(exchange);
-    } catch {
-      backend.compute.socket.destroy();
-      this.client.socket.destroy();
-      return;
-    } finally {
-      this.followReplies(followed);
-    }
-    const leftover = exchange.detach();
-    if ((this.mode as Mode) === "closed") return;
-    this.mode = "active";
-    this.pumped.attachCompute(backend.compute.socket, backend.compute, leftover);
-    this.arm(parkSettingsOf(this.session.route).afterSeconds * 1000);
+    this.arm(parkSettingsOf(route).afterSeconds * 1000);
   }
 
   /** The proxy talks to the compute itself for a while (the relay gives the connection back later). */
@@ -152,7 +127,11 @@ export class ParkableSession {
   }
 
   private fromCompute(chunk: Buffer, forward: (part: Buffer) => void): void {
-    if (this.rewriter) return this.rewriter.push(chunk, forward);
+    if (this.rewriter) {
+      this.rewriter.push(chunk, forward);
+      if (!this.rewriter.needed) this.rewriter = null; // back to forwarding chunks as they come
+      return;
+    }
     this.followed?.follower.serverBytes(chunk);
     forward(chunk);
   }

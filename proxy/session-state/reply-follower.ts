@@ -134,6 +134,8 @@ export class ReplyFollower {
   lastStatus: number | null = null;
   /** Why following stopped, or null while the follower keeps up. */
   lost: string | null = null;
+  /** Replies finished so far. */
+  finished = 0;
 
   constructor(private readonly options: ReplyFollowerOptions) {
     this.deprecateEof = (options.capabilities & Capability.DEPRECATE_EOF) !== 0;
@@ -417,6 +419,7 @@ export class ReplyFollower {
   private finish(p: Pending) {
     if (this.queue[0] !== p) throw new Error("replies finished out of order");
     this.queue.shift();
+    this.finished++;
     const reply = p.reply;
     const info = reply.command;
     this.resolveStatement(info);

@@ -41,6 +41,18 @@ describe("ServerRewriter", () => {
     expect(f.state.variables.get("time_zone")).toBe("+01:00");
   });
 
+  it.each([1, 5, 1000])("takes the reply to the proxy's own setup out of the stream, then forwards the client's (chunks of %i)", (size) => {
+    const f = follower();
+    f.clientBytes(query("SET SESSION session_track_schema = ON"));
+    const rewriter = new ServerRewriter(f, false, null, f.replies.finished + 1);
+    f.clientBytes(query("SELECT 1"));
+    const setupOk = encodePacket(encodeOkPacket({ status: AC }), 1);
+    const clientOk = encodePacket(encodeOkPacket({ status: AC, info: "for the client" }), 1);
+    expect(through(rewriter, Buffer.concat([setupOk, clientOk]), size)).toEqual(clientOk);
+    expect(f.replies.finished).toBe(2);
+    expect(rewriter.needed).toBe(false);
+  });
+
   it("gives a new prepared statement an id the client has not used, and maps the client's ids back", () => {
     const ids = new StatementIds([1, 2]);
     ids.restored(1, 1);

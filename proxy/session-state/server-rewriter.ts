@@ -10,7 +10,9 @@ import type { StatementIds } from "./statement-ids";
 //   - a client that did not ask for CLIENT_SESSION_TRACK (the proxy always logs in with it): OK packets
 //     lose their session-state block and SERVER_SESSION_STATE_CHANGED, which such a client would read as
 //     part of `info`;
-//   - a restored session (statement-ids.ts): COM_STMT_PREPARE_OK gets an id the client has not used.
+//   - a restored session (statement-ids.ts): COM_STMT_PREPARE_OK gets an id the client has not used;
+//   - a new session: the reply to the proxy's own tracking setup, sent ahead of the client's first command,
+//     is taken out of the stream (`swallowUntil`: until the follower has finished that many replies).
 // Packets are walked one by one; a small packet split between reads is kept until it is whole, a large one
 // (a row of 64 KiB or more, never an OK or a prepare reply) passes through as it comes. The follower sees
 // the session-state blocks (it is fed before stripping) and the client's statement ids.
@@ -33,7 +35,13 @@ export class ServerRewriter {
     private readonly follower: SessionFollower,
     private readonly strip: boolean,
     private readonly ids: StatementIds | null,
+    private swallowUntil: number | null = null,
   ) {}
+
+  /** Whether the stream still needs this (else the relay goes back to forwarding chunks as they come). */
+  get needed(): boolean {
+    return this.strip || this.ids !== null || this.swallowUntil !== null || this.pending !== null || this.passthrough > 0 || this.continuation;
+  }
 
   push(chunk: Buffer, forward: (part: Buffer) => void): void {
     const data = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
@@ -58,6 +66,15 @@ export class ServerRewriter {
       }
       if (data.length - offset < 4 + length) break;
       const packet = data.subarray(offset, offset + 4 + length);
+      if (this.swallowUntil !== null) {
+        // The proxy's own exchange: the follower sees it, the client does not.
+        this.follower.serverBytes(packet);
+        forward(data.subarray(from, offset));
+        offset += 4 + length;
+        from = offset;
+        if (this.follower.replies.finished >= this.swallowUntil || this.follower.replies.lost) this.swallowUntil = null;
+        continue;
+      }
       let replaced: ReturnType<ServerRewriter["replacement"]> = null;
       try {
         replaced = this.replacement(packet, length);
