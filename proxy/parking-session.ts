@@ -4,17 +4,15 @@ import type { BackendSession } from "./backend";
 import { ClientError } from "./client-error";
 import type { ProxyContext } from "./context";
 import { clientTracksSession, exchangeOn, followCompute, sendTrackingSetup, type Followed } from "./followed-compute";
+import { answerParked, type ParkedCommandContext, type UserChange } from "./parked-commands";
 import { parkSettingsOf } from "./park-settings";
 import { captureForParking } from "./parking-capture";
 import { restoreParked, type Attach, type ParkedSession } from "./parking-restore";
-import { authenticateChangeUser } from "./policy";
-import { decodeChangeUser } from "./protocol/change-user";
-import { Capability, Command, ErrorCode, ServerStatus } from "./protocol/constants";
-import { encodeError, encodeOk } from "./protocol/handshake";
+import { Capability, Command, ErrorCode } from "./protocol/constants";
+import { encodeError } from "./protocol/handshake";
 import { encodePacket } from "./protocol/packet";
 import { pump, type InterceptOutcome, type PumpHandle } from "./pump";
 import { CaptureError } from "./session-state/park-capture";
-import { parkedAnswer } from "./session-state/parked-answers";
 import type { Reply } from "./session-state/reply-follower";
 import { RestoreImpossibleError, restorePlan } from "./session-state/restore-plan";
 import { ServerRewriter } from "./session-state/server-rewriter";
@@ -32,11 +30,7 @@ import type { HandedOver } from "./transport";
 type Mode = "active" | "parking" | "parked" | "waking" | "closed";
 
 /** The pump's COM_CHANGE_USER handling on the current compute connection; `verified` is told who it became. */
-export type ChangeUserHandler = (
-  packet: Buffer,
-  backend: BackendSession,
-  verified: (change: { route: ClientSession["route"]; stage1: Buffer; collation: number | null }) => void,
-) => Promise<InterceptOutcome>;
+export type ChangeUserHandler = (packet: Buffer, backend: BackendSession, verified: (change: UserChange) => void) => Promise<InterceptOutcome>;
 
 /** How long the proxy waits for the compute to answer its own capture queries. */
 const CAPTURE_TIMEOUT_MS = 10_000;
@@ -58,11 +52,11 @@ export class ParkableSession {
   private pinnedReported = false;
   /** Counted by the activity reporter as parked (not as a connection). */
   private countedParked = false;
-  private changing: { route: ClientSession["route"]; stage1: Buffer; collation: number | null } | null = null;
+  private changing: UserChange | null = null;
   private readonly pumped: PumpHandle;
   private readonly strip: boolean;
   private readonly computeId: string;
-  private readonly extendedCapabilities: number;
+  private readonly parkedCommands: ParkedCommandContext;
 
   constructor(
     private readonly ctx: ProxyContext,
@@ -77,7 +71,13 @@ export class ParkableSession {
     this.followed = followed;
     this.computeId = session.route.computeId!;
     this.strip = !clientTracksSession(session);
-    this.extendedCapabilities = session.handshake.extendedCapabilities & backend.greeting.extendedCapabilities;
+    this.parkedCommands = {
+      ctx,
+      session,
+      client: client.socket,
+      extendedCapabilities: session.handshake.extendedCapabilities & backend.greeting.extendedCapabilities,
+      becomeUser: (change) => this.becomeUser(change),
+    };
     this.followReplies(followed);
     // Session tracking is set up ahead of the client's first command, which follows without waiting (the
     // setup's reply is taken out of the stream): a new session costs no extra round trip.
@@ -156,7 +156,7 @@ export class ParkableSession {
     };
   }
 
-  private becomeUser(change: { route: ClientSession["route"]; stage1: Buffer; collation: number | null }): void {
+  private becomeUser(change: UserChange): void {
     this.session.route = change.route;
     this.session.stage1 = change.stage1;
     if (change.collation !== null) this.session.handshake = { ...this.session.handshake, collation: change.collation };
@@ -263,75 +263,8 @@ export class ParkableSession {
     if (this.exchanging) await this.exchanging;
     if (this.mode === "active") return "relay";
     if (this.mode !== "parked" || !this.parked) return "answered"; // closed: nothing more is read
-    if (packet && (await this.answerParked(packet, this.parked))) return "answered";
+    if (packet && (await answerParked(this.parkedCommands, packet, this.parked))) return "answered";
     return this.unpark();
-  }
-
-  /** The status flags a parked session's own answers carry: its last, without a session-state mark. */
-  private parkedStatus(parked: ParkedSession): number {
-    return (parked.state.status ?? ServerStatus.AUTOCOMMIT) & ~ServerStatus.SESSION_STATE_CHANGED;
-  }
-
-  private reply(payload: Buffer, sequenceId = 1): void {
-    this.client.socket.write(encodePacket(payload, sequenceId));
-  }
-
-  /** Whether the proxy answered the command itself (without waking the compute). */
-  private async answerParked(packet: Buffer, parked: ParkedSession): Promise<boolean> {
-    const payload = packet.subarray(4);
-    const { capabilities } = this.session.handshake;
-    switch (payload[0]) {
-      case Command.QUIT:
-        this.client.socket.end();
-        return true;
-      case Command.RESET_CONNECTION:
-        this.forgetSession(parked, parked.state.database);
-        this.reply(encodeOk(this.parkedStatus(parked)));
-        return true;
-      case Command.CHANGE_USER:
-        return this.changeUserParked(payload, parked);
-      case Command.STMT_CLOSE:
-        // No reply: the statement is simply not restored.
-        if (payload.length >= 5) parked.state.prepared.delete(payload.readUInt32LE(1));
-        return true;
-    }
-    const answer = parkedAnswer(payload, this.parkedStatus(parked), capabilities, this.extendedCapabilities);
-    if (!answer) return false;
-    this.client.socket.write(answer);
-    return true;
-  }
-
-  /** What a reset or change of user leaves: a fresh login's state (the next restore starts from it). */
-  private forgetSession(parked: ParkedSession, database: string | null): void {
-    parked.state.reset(database);
-    parked.state.status = ServerStatus.AUTOCOMMIT;
-    parked.capture = { userVariables: [], lastInsertId: "0", inTransaction: false, collationConnection: "" };
-  }
-
-  /**
-   * COM_CHANGE_USER without a database: the proxy checks the password as at connect and answers; with a
-   * database (which may not exist) the compute must say, so it wakes.
-   */
-  private async changeUserParked(payload: Buffer, parked: ParkedSession): Promise<boolean> {
-    let request;
-    try {
-      request = decodeChangeUser(payload, this.session.handshake.capabilities);
-    } catch {
-      return false; // the compute (and the pump's own check) will say what is wrong with it
-    }
-    if (request.database) return false;
-    try {
-      // The restore login never uses the Unix socket for a role that may not (loginPreferringSocket).
-      const verified = await authenticateChangeUser(this.ctx, request, this.session, () => true);
-      this.becomeUser({ route: verified.route, stage1: verified.stage1, collation: request.collation ?? null });
-      this.forgetSession(parked, null);
-      parked.state.user = verified.route.role;
-      this.reply(encodeOk(this.parkedStatus(parked)));
-    } catch (error) {
-      if (!(error instanceof ClientError)) throw error;
-      this.reply(encodeError(error.code, error.sqlState, error.message));
-    }
-    return true;
   }
 
   // ---- unparking -----------------------------------------------------------------------------------
