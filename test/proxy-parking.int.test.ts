@@ -93,6 +93,17 @@ describe("proxy: parking idle sessions", () => {
     for (const conn of pool) await conn.end();
   });
 
+  it("lets the scheduler pause a compute whose only session is parked; the session's next query wakes it", async () => {
+    const tenant = await newTenant();
+    const c = await createProjectWithCompute(tenant, { suspendTimeoutSeconds: 2 }); // parks after 2 s too
+    const conn = await connectProxy(`${c.slug}.app`, c.password);
+    await conn.query("SET @kept = 'across the pause'");
+    await waitFor(async () => (await computeOf(tenant, c.computeId)).state === "paused", 20_000, "the scheduler's pause");
+    expect(await one(conn, "SELECT @kept AS kept")).toEqual({ kept: "across the pause" });
+    expect((await computeOf(tenant, c.computeId)).state).toBe("running");
+    await conn.end();
+  });
+
   it("answers pings and pool validation queries on a parked session without waking the compute", async () => {
     const tenant = await newTenant();
     const c = await parkingCompute(tenant);
