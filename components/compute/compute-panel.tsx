@@ -5,6 +5,7 @@ import { api, errorMessage } from "@/lib/api-client";
 import type { Compute, Operation } from "@/lib/api-types";
 import { canResume, canSuspend, COMPUTE_STATE_DISPLAY, isTransitional } from "@/lib/compute-states";
 import { actorLabel, bytes, seconds } from "@/lib/format";
+import { sessionsSummary } from "@/lib/sessions-summary";
 import { useInvalidateProject } from "../data/projects";
 import { Button } from "../ui/button";
 import { Card } from "../ui/card";
@@ -20,7 +21,10 @@ function forecast(c: Compute): { pauseAt: Date | null; coldAt: Date | null; awak
   const lastActive = c.lastActiveAt ? new Date(c.lastActiveAt).getTime() : 0;
   if (c.state === "running") {
     if (c.activeConnections > 0) {
-      return { pauseAt: null, coldAt: null, awake: `${c.activeConnections} open ${c.activeConnections === 1 ? "connection keeps" : "connections keep"} it running` };
+      // Pinned sessions are idle but cannot park: say so, since that is what a person can change.
+      const pinnedOnly = c.sessions && c.sessions.pinned === c.activeConnections;
+      const what = pinnedOnly ? "pinned session" : "open connection";
+      return { pauseAt: null, coldAt: null, awake: `${c.activeConnections} ${what}${c.activeConnections === 1 ? " keeps" : "s keep"} it running` };
     }
     if (c.suspendTimeoutSeconds === 0) return { pauseAt: null, coldAt: null, awake: "Never pauses (suspend timeout 0)" };
     const pauseAt = Math.max(changed, lastActive) + c.suspendTimeoutSeconds * 1000;
@@ -28,6 +32,12 @@ function forecast(c: Compute): { pauseAt: Date | null; coldAt: Date | null; awak
   }
   if (c.state === "paused" && c.coldAfterSeconds > 0) return { pauseAt: null, coldAt: new Date(changed + c.coldAfterSeconds * 1000), awake: null };
   return { pauseAt: null, coldAt: null, awake: null };
+}
+
+/** "park idle sessions after 5 min", or that it does not. */
+function parkRule(c: Compute): string {
+  const after = c.parkAfterSeconds ?? c.suspendTimeoutSeconds;
+  return c.parkIdleSessions && after > 0 ? `park idle sessions after ${seconds(after)}` : "idle sessions not parked";
 }
 
 function Fact({ label, children, testId }: { label: string; children: React.ReactNode; testId?: string }) {
@@ -61,6 +71,7 @@ export function ComputePanel({ compute, operations, userId }: { compute: Compute
   });
   const busy = resume.isPending || suspend.isPending || isTransitional(compute.state);
   const { pauseAt, coldAt, awake } = forecast(compute);
+  const sessionsLine = compute.sessions ? sessionsSummary(compute.sessions) : null;
   const lastWake = operations.find((op) => op.kind === "resume_compute" || op.kind === "create_compute" || op.kind === "restart_compute");
 
   const suspendButton = (
@@ -83,7 +94,9 @@ export function ComputePanel({ compute, operations, userId }: { compute: Compute
             <ConfirmDialog
               trigger={suspendButton}
               title="Suspend the compute?"
-              description={`${compute.activeConnections} open ${compute.activeConnections === 1 ? "connection" : "connections"} will be closed. The next connection wakes the compute.`}
+              description={`${compute.activeConnections} open ${compute.activeConnections === 1 ? "connection" : "connections"} will be closed.${
+                compute.sessions?.parked ? ` ${compute.sessions.parked} parked ${compute.sessions.parked === 1 ? "session stays" : "sessions stay"} connected.` : ""
+              } The next connection wakes the compute.`}
               confirmLabel="Suspend"
               onConfirm={() => suspend.mutateAsync().catch(() => undefined)}
             />
@@ -119,10 +132,11 @@ export function ComputePanel({ compute, operations, userId }: { compute: Compute
         ) : null}
         <Fact label="Idle rules">
           pause after {compute.suspendTimeoutSeconds ? seconds(compute.suspendTimeoutSeconds) : "never"}, cold after{" "}
-          {compute.coldAfterSeconds ? seconds(compute.coldAfterSeconds) : "never"}
+          {compute.coldAfterSeconds ? seconds(compute.coldAfterSeconds) : "never"}, {parkRule(compute)}
         </Fact>
       </dl>
       <div className="mt-4 space-y-1 border-t border-slate-100 pt-3 text-sm text-slate-700">
+        {sessionsLine ? <p data-testid="compute-sessions">{sessionsLine}.</p> : null}
         {awake ? <p>{awake}.</p> : null}
         {pauseAt ? (
           <p>

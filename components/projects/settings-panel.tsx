@@ -10,11 +10,15 @@ import { ReadOnlyNote, useCan } from "../organizations/role-context";
 import { Button } from "../ui/button";
 import { Card } from "../ui/card";
 import { FormError, InputField, SelectField, TextareaField } from "../ui/field";
+import { SwitchField } from "../ui/switch-field";
 import { useToast } from "../ui/toast";
 
-type SettingsField = "size" | "suspendTimeoutSeconds" | "coldAfterSeconds";
+type SettingsField = "size" | "suspendTimeoutSeconds" | "coldAfterSeconds" | "parkIdleSessions" | "parkAfterSeconds";
 
-/** Suspend timeout, cold-after and size; the shared zod schema checks first, the API's 422 is shown inline too. */
+/**
+ * Suspend timeout, cold-after, size and the parking of idle sessions; the shared zod schema checks first,
+ * the API's 422 is shown inline too. An empty "Park after" means the suspend timeout (null).
+ */
 export function ComputeSettingsForm({ compute, minSeconds }: { compute: Compute; minSeconds: number }) {
   const toast = useToast();
   const invalidate = useInvalidateProject(compute.projectId);
@@ -22,7 +26,9 @@ export function ComputeSettingsForm({ compute, minSeconds }: { compute: Compute;
     size: String(compute.size),
     suspendTimeoutSeconds: String(compute.suspendTimeoutSeconds),
     coldAfterSeconds: String(compute.coldAfterSeconds),
+    parkAfterSeconds: compute.parkAfterSeconds === null ? "" : String(compute.parkAfterSeconds),
   });
+  const [parkIdleSessions, setParkIdleSessions] = useState(compute.parkIdleSessions);
   const [errors, setErrors] = useState<Partial<Record<SettingsField, string>>>({});
   const [formError, setFormError] = useState<string | null>(null);
   const save = useMutation({
@@ -46,6 +52,8 @@ export function ComputeSettingsForm({ compute, minSeconds }: { compute: Compute;
       size: num(values.size),
       suspendTimeoutSeconds: num(values.suspendTimeoutSeconds),
       coldAfterSeconds: num(values.coldAfterSeconds),
+      parkIdleSessions,
+      parkAfterSeconds: values.parkAfterSeconds.trim() === "" ? null : num(values.parkAfterSeconds),
     });
     if (!parsed.success) {
       const next: Partial<Record<SettingsField, string>> = {};
@@ -83,6 +91,25 @@ export function ComputeSettingsForm({ compute, minSeconds }: { compute: Compute;
           error={errors.size}
           options={COMPUTE_SIZES.map((s) => ({ value: String(s), label: `${s} CU (${s * 4} GiB)` }))}
           hint="A new size restarts a running compute."
+        />
+      </div>
+      <div className="grid gap-4 sm:grid-cols-3">
+        <SwitchField
+          label="Park idle sessions"
+          checked={parkIdleSessions}
+          onChange={setParkIdleSessions}
+          error={errors.parkIdleSessions}
+          hint="Idle client connections stay open but stop keeping the compute awake."
+        />
+        <InputField
+          label="Park after (seconds)"
+          inputMode="numeric"
+          value={values.parkAfterSeconds}
+          onChange={set("parkAfterSeconds")}
+          error={errors.parkAfterSeconds}
+          placeholder={values.suspendTimeoutSeconds}
+          disabled={!parkIdleSessions}
+          hint="Idle time before a session parks; empty = the suspend timeout."
         />
       </div>
       <Button type="submit" loading={save.isPending}>
@@ -200,6 +227,7 @@ function ReadOnlySettings({ compute, access }: { compute: Compute | null; access
           ["Size", `${compute.size} CU`],
           ["Suspend timeout", timeout(compute.suspendTimeoutSeconds)],
           ["Cold after", timeout(compute.coldAfterSeconds)],
+          ["Park idle sessions", compute.parkIdleSessions ? `yes, after ${timeout(compute.parkAfterSeconds ?? compute.suspendTimeoutSeconds)}` : "no"],
         ] as [string, string][])
       : []),
     ["Require TLS", access.requireTls ? "yes" : "no"],

@@ -21,6 +21,15 @@ function Shell({ id, label, hint, error, optional, children }: FieldShell & { id
         {optional ? <span className="ml-1 font-normal text-slate-600">(optional)</span> : null}
       </label>
       {children}
+      <FieldNotes id={id} hint={hint} error={error} />
+    </div>
+  );
+}
+
+/** A control's hint, or its error instead (ids `<id>-hint` and `<id>-error`, for aria-describedby). */
+export function FieldNotes({ id, hint, error }: { id: string; hint?: ReactNode; error?: string | null }) {
+  return (
+    <>
       {hint && !error ? (
         <p id={`${id}-hint`} className="text-xs text-slate-600">
           {hint}
@@ -31,7 +40,7 @@ function Shell({ id, label, hint, error, optional, children }: FieldShell & { id
           {error}
         </p>
       ) : null}
-    </div>
+    </>
   );
 }
 

@@ -9,3 +9,6 @@ export { reportActivity } from "./report-activity";
 export type { ActivityEntry, ReportActivityOptions } from "./report-activity";
 export { liveActivity } from "./live-activity";
 export type { ComputeActivity } from "./live-activity";
+export { heldIdleThreads } from "./held-threads";
+export { summarizePins, mergePinSummaries } from "./pins";
+export type { PinSummary, SessionPin } from "./pins";

@@ -3,11 +3,10 @@ import { Prisma } from "../db/generated/client";
 import { utcTimestamp } from "../db/sql";
 import { config } from "../config";
 import { logger } from "../logger";
-import { getDriver } from "../compute/drivers/registry";
+import { countClientSessions } from "../compute/client-sessions";
 import { pauseCompute } from "../compute/lifecycle/pause";
 import { suspendCompute } from "../compute/lifecycle/suspend";
 import { PROXY_HEARTBEAT_TTL_MS } from "../proxy-activity";
-import type { DriverState } from "../compute/drivers/types";
 import type { JobSink } from "../compute/lifecycle/reconcile";
 import { coldReason, pauseReason, plannedColdAfter, WAKE_WINDOW_SECONDS } from "./idle-policy";
 import { PLAN_MAX_COLD_AFTER_SECONDS } from "../quotas/idle-rules";
@@ -74,10 +73,9 @@ async function pauseIfIdle(candidate: IdleCandidate): Promise<boolean> {
   if (!still || still.version !== candidate.version) return false;
   const compute = await db.compute.findUnique({ where: { id: candidate.id } });
   if (!compute || compute.version !== candidate.version || compute.state !== "running") return false;
-  const driver = getDriver(compute.driver);
-  const sessions = await driver
-    .countUserSessions(compute.id, compute.driverState as DriverState | null)
-    .catch(() => null); // the reconciler deals with a compute that cannot be asked
+  // Sessions on the server itself, less the idle threads live proxies hold without a client (their pools):
+  // parked sessions are not activity, pinned ones already count as connections.
+  const sessions = await countClientSessions(compute).catch(() => null); // the reconciler deals with a compute that cannot be asked
   if (sessions === null) return false;
   const now = new Date();
   if (sessions > 0) {

@@ -70,8 +70,11 @@ export interface ComputeDriver {
   inspect(computeId: string, state: DriverState | null): Promise<InspectResult>;
   /** Make the server's accounts match the project's roles (create, re-hash, drop). Server must be running. */
   syncRoles(computeId: string, state: DriverState | null, database: string, roles: RoleSpec[]): Promise<void>;
-  /** Sessions of users on the server itself (not the control plane's own), for the idle check. */
-  countUserSessions(computeId: string, state: DriverState | null): Promise<number>;
+  /**
+   * Sessions of users on the server itself (not the control plane's own), for the idle check; the thread ids
+   * in `besides` are not counted (the compute connections live proxies hold without a client session).
+   */
+  countUserSessions(computeId: string, state: DriverState | null, besides?: readonly number[]): Promise<number>;
   /** Close every user session (forced suspend through the API). */
   killUserSessions(computeId: string, state: DriverState | null): Promise<void>;
   /**

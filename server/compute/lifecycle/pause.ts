@@ -1,6 +1,7 @@
 import { logger } from "../../logger";
 import { getDriver } from "../drivers/registry";
 import type { DriverState } from "../drivers/types";
+import { countClientSessions } from "../client-sessions";
 import { getComputeById } from "../find-compute";
 import { actorName, computeFor, type Actor } from "./actor";
 import { instantTransition } from "./transition";
@@ -40,7 +41,7 @@ export async function pauseCompute({
   const state = compute.driverState as DriverState | null;
   // A client that reached the compute after the caller's idle check (it saw `running`) must not be frozen:
   // look once more before freezing, and undo the pause if someone is there.
-  const sessions = await driver.countUserSessions(compute.id, state).catch(() => 0);
+  const sessions = await countClientSessions(compute).catch(() => 0);
   if (sessions > 0) {
     const paused = await getComputeById(compute.id);
     await wakeFrom(paused, { actor: actorName(actor), reason: "a session opened while the compute was being paused", skipQuotaCheck: true });

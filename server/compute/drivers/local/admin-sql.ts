@@ -133,6 +133,13 @@ export async function userSessionIds(conn: Connection, adminUser: string, adminH
   return rows.map((row) => Number(row.id));
 }
 
+/** How many of the session ids are not among `besides`. */
+export function countBesides(ids: readonly number[], besides: readonly number[]): number {
+  if (besides.length === 0) return ids.length;
+  const left = new Set(besides);
+  return ids.filter((id) => !left.has(id)).length;
+}
+
 const ER_NO_SUCH_THREAD = 1094;
 
 export async function killSessions(conn: Connection, ids: readonly number[]): Promise<void> {

@@ -383,6 +383,9 @@ describe("LocalDriver with real mariadbd", () => {
     const idle = await login(endpointA, "app", "s3cret-pw");
     const tenant = await login(endpointA, "tenant_user", "tenant-pw");
     expect(await driver.countUserSessions(A, stateA)).toBe(2);
+    // The threads a live proxy reports holding without a client (its pool) are left out, no others.
+    expect(await driver.countUserSessions(A, stateA, [idle.threadId])).toBe(1);
+    expect(await driver.countUserSessions(A, stateA, [idle.threadId, tenant.threadId, 999_999])).toBe(0);
     await driver.killUserSessions(A, stateA);
     expect(await driver.countUserSessions(A, stateA)).toBe(0);
     await expect(idle.query("SELECT 1")).rejects.toThrow();

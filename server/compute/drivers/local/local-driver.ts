@@ -15,6 +15,7 @@ import type {
 } from "../types";
 import {
   assertRoles,
+  countBesides,
   closeAdmin,
   connectAdmin,
   ensureDatabase,
@@ -332,8 +333,8 @@ export class LocalDriver implements ComputeDriver {
     return parseState(state).socket;
   }
 
-  async countUserSessions(computeId: string, state: DriverState | null): Promise<number> {
-    return this.withAdmin(computeId, state, async (conn) => (await userSessionIds(conn, this.adminUser)).length);
+  async countUserSessions(computeId: string, state: DriverState | null, besides: readonly number[] = []): Promise<number> {
+    return this.withAdmin(computeId, state, async (conn) => countBesides(await userSessionIds(conn, this.adminUser), besides));
   }
 
   async killUserSessions(computeId: string, state: DriverState | null): Promise<void> {
