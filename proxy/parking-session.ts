@@ -115,7 +115,7 @@ export class ParkableSession {
   /** The proxy talks to the compute itself for a while (the relay gives the connection back later). */
   private takeCompute(backend: BackendSession, followed: Followed) {
     this.pumped.detachCompute();
-    backend.compute.unrelay();
+    backend.compute.detach(); // the proxy talks to the compute itself (a parked session's capture)
     return exchangeOn(backend, followed, CAPTURE_TIMEOUT_MS);
   }
 

@@ -141,8 +141,11 @@ export class RelaySocket implements ReadSide {
     this.flow?.release();
   }
 
-  /** Stop relaying: reads become 'data' events again (the proxy talks to the compute itself), and go on. */
-  unrelay(): void {
+  /**
+   * Stop relaying: reads are 'data' events again (as before relayTo), and reading resumes if the relay had
+   * stopped it. For a compute connection the proxy keeps after its client quit (proxy/server-pool.ts).
+   */
+  detach(): void {
     this.sink = null;
     this.flow = null;
     this.socket.resume();
