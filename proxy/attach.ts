@@ -9,9 +9,10 @@ import type { HandshakeResponse } from "./protocol/handshake";
 import { encodePacket } from "./protocol/packet";
 import { nativeTokenFromStage1 } from "./protocol/native-password";
 import { decodeChangeUser, encodeChangeUser, type ChangeUser } from "./protocol/change-user";
-import { pump, type InterceptOutcome } from "./pump";
+import type { InterceptOutcome } from "./pump";
+import { withSessionTracking } from "./followed-compute";
+import { ParkableSession, type ChangeUserHandler } from "./parking-session";
 import { answersPing, poolKey as serverPoolKey } from "./server-pool";
-import { watchForReuse } from "./server-pool-follow";
 import type { Route } from "./routing";
 import { learnFromGreeting } from "./server-info";
 import type { HandedOver } from "./transport";
@@ -82,7 +83,8 @@ export async function attachCompute(ctx: AttachContext, session: ClientSession, 
         port: address.port,
         role: session.route.role,
         stage1: session.stage1,
-        client: session.handshake,
+        // Always with session tracking, which the session's follower reads (proxy/followed-compute.ts).
+        client: withSessionTracking(session.handshake),
         connectTimeoutMs: answerWithinMs(),
       },
       ctx.localSockets ? address.socketPath : null,
@@ -204,40 +206,14 @@ function discard(login: Promise<BackendSession> | undefined): void {
 }
 
 /**
- * Relay the logged-in pair: register the session (for KILL), count it for its compute's activity, and
- * pump bytes both ways until either side closes. COM_CHANGE_USER is judged by the policy and re-issued to
- * the compute as the role.
+ * Relay the logged-in pair: the session registers (for KILL), counts for its compute's activity, sets up
+ * session tracking and follows the compute connection, pumps bytes both ways until either side closes,
+ * and parks while idle (proxy/parking-session.ts). COM_CHANGE_USER is judged by the policy and re-issued
+ * to the compute as the role.
  */
 export function relay(ctx: ProxyContext, session: ClientSession, client: HandedOver, backend: BackendSession): void {
-  const { route, connectionId } = session;
-  const computeId = route.computeId!;
   ctx.metrics.sessionOpened();
-  ctx.registry.register(connectionId, { projectId: route.projectId, computeId, backendThreadId: backend.greeting.connectionId });
-  ctx.activity.opened(computeId);
-  // A session that ends with its client's COM_QUIT at a safe point leaves its connection to the pool.
-  const pool = backend.poolKey ? ctx.serverPool : undefined;
-  const reuse = pool ? watchForReuse(backend, session.handshake.database !== null) : null;
-  let kept = false;
-  pump({
-    client: client.socket,
-    clientReads: client.reads,
-    backend: backend.compute.socket,
-    computeReads: backend.compute,
-    clientLeftover: client.leftover,
-    backendLeftover: backend.leftover,
-    changeUser: (packet) => changeUser(ctx, packet, session, backend),
-    resolveKill: (id) => ctx.kills.resolve(id, { projectId: route.projectId, computeId }),
-    onActivity: () => ctx.activity.touch(computeId),
-    transfer: ctx.activity.transfer?.(computeId),
-    observe: reuse ?? undefined,
-    onQuit: reuse ? () => (kept = reuse.reusable()) : undefined,
-    onClose: () => {
-      ctx.registry.unregister(connectionId);
-      ctx.activity.closed(computeId);
-      ctx.metrics.sessionClosed();
-      if (kept) pool!.keep(backend.poolKey!, computeId, backend, session.handshake.database);
-    },
-  });
+  new ParkableSession(ctx, session, client, backend, (packet, current, verified) => changeUser(ctx, packet, session, current, verified), attachCompute);
 }
 
 /**
@@ -245,7 +221,13 @@ export function relay(ctx: ProxyContext, session: ClientSession, client: HandedO
  * login and sends the compute a COM_CHANGE_USER of its own as the role, answering the compute's scramble.
  * The compute's reply goes back to the client through the pump. Refusals keep the session as it was.
  */
-async function changeUser(ctx: ProxyContext, packet: Buffer, session: ClientSession, backend: BackendSession): Promise<InterceptOutcome> {
+async function changeUser(
+  ctx: ProxyContext,
+  packet: Buffer,
+  session: ClientSession,
+  backend: BackendSession,
+  onVerified: Parameters<ChangeUserHandler>[2],
+): Promise<InterceptOutcome> {
   const answer = (error: ClientError): InterceptOutcome => ({ error: { code: error.code, sqlState: error.sqlState, message: error.message } });
   let request: ChangeUser;
   try {
@@ -261,6 +243,7 @@ async function changeUser(ctx: ProxyContext, packet: Buffer, session: ClientSess
     if (error instanceof ClientError) return answer(error);
     throw error;
   }
+  onVerified({ route: verified.route, stage1: verified.stage1, collation: request.collation ?? null });
   const forCompute = {
     ...request,
     user: verified.route.role,

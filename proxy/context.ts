@@ -19,6 +19,12 @@ export interface ActivitySink {
   touch(computeId: string): void;
   /** The compute's byte counters (client to compute, compute to client), flushed with the activity. */
   transfer?(computeId: string): { toCompute: ByteCounter; toClient: ByteCounter };
+  // Parking (proxy/parking-session.ts): a parked session counts as neither a connection nor activity.
+  parked?(computeId: string): void;
+  unparked?(computeId: string): void;
+  parkedClosed?(computeId: string): void;
+  /** A session idle past its park time that cannot park, and why; null clears it. */
+  pinned?(computeId: string, connectionId: number, reasons: readonly string[] | null, idleSinceMs?: number): void;
 }
 
 export interface SessionMetrics {

@@ -2,14 +2,14 @@ import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { Command } from "./protocol/constants";
 import { encodePacket } from "./protocol/packet";
-import { pump } from "./pump";
+import { pump, type CommandGate } from "./pump";
 import type { ChunkFilter, ReadSide } from "./relay-socket";
 import { KillRouter } from "./kill-router";
 import { SessionRegistry } from "./sessions";
 
 // The client -> compute filter, fed chunk by chunk as the network may split them.
 
-function harness(ask: (id: number) => Promise<number | null> = () => Promise.resolve(null)) {
+function harness(ask: (id: number) => Promise<number | null> = () => Promise.resolve(null), gate?: CommandGate) {
   const registry = new SessionRegistry();
   registry.setSlot(5);
   const target = registry.allocateId();
@@ -32,6 +32,7 @@ function harness(ask: (id: number) => Promise<number | null> = () => Promise.res
     resolveKill: (id) => kills.resolve(id, { projectId: "p", computeId: "c" }),
     onActivity: () => undefined,
     onClose: () => undefined,
+    gate,
   });
   const feed = (chunk: Buffer) => filter!(Buffer.from(chunk), (part) => backend.write(part));
   return { target, feed, sent: () => Buffer.concat(toCompute), client };
@@ -79,5 +80,27 @@ describe("pump: the client's commands", () => {
     const all = Buffer.concat(packets);
     for (let i = 0; i < all.length; i += 3) feed(all.subarray(i, i + 3));
     expect(sent()).toEqual(all);
+  });
+
+  it("hands each command to a closed gate whole, drops what it answered and forwards what it lets through", async () => {
+    let closed = true;
+    const seen: string[] = [];
+    const gate: CommandGate = {
+      closed: () => closed,
+      command: async (packet) => {
+        const sql = packet!.subarray(5).toString();
+        seen.push(sql);
+        if (sql === "SELECT 1") return "answered";
+        closed = false; // a compute connection is back
+        return "relay";
+      },
+    };
+    const { feed, sent } = harness(undefined, gate);
+    const all = Buffer.concat([query("SELECT 1"), query("SELECT 2"), query("SELECT 3")]);
+    for (let i = 0; i < all.length; i += 4) feed(all.subarray(i, i + 4));
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    expect(seen).toEqual(["SELECT 1", "SELECT 2"]);
+    expect(sent()).toEqual(Buffer.concat([query("SELECT 2"), query("SELECT 3")]));
   });
 });

@@ -5,6 +5,7 @@ import { encodePacket } from "./protocol/packet";
 import { signalQuery, type ProxyError } from "./protocol/signal";
 import { formatKill, parseKill, type KillStatement } from "./kill";
 import type { ByteCounter, ChunkFilter, ReadSide } from "./relay-socket";
+import { STATEMENT_COMMANDS } from "./protocol/statement-packets";
 
 // The byte pump between a client and its compute once both are logged in. The compute's bytes go to the
 // client untouched and unparsed. The client's bytes are forwarded in the chunks they arrive in; the pump
@@ -18,6 +19,11 @@ import type { ByteCounter, ChunkFilter, ReadSide } from "./relay-socket";
 //     client with an error. Reading from the client waits meanwhile, so nothing overtakes it.
 // Only packets with sequence id 0 start a command, so LOAD DATA LOCAL contents and long-data packets are
 // never mistaken for one.
+// A followed session (proxy/parking-session.ts) also sees every part written to the compute (`toCompute`:
+// it feeds its follower and maps statement ids), filters the compute's replies (`computeFilter`), and may
+// close a gate: while its compute connection is being parked, or is parked, each command is handed to the
+// gate whole (`gate.command`), which answers it itself or brings a compute connection back
+// (`attachCompute`) and lets it through.
 
 /**
  * Statements longer than this are never a KILL worth translating: forwarded as they are. Room for a KILL
@@ -55,14 +61,42 @@ export interface PumpOptions {
   onClose: () => void;
   /** Bytes relayed each way, for metering (the activity reporter's counters of this compute). */
   transfer?: { toCompute: ByteCounter; toClient: ByteCounter };
-  /** Sees every byte the compute is sent and every byte it sends, in relay order (to follow its replies). */
-  observe?: { toCompute(part: Buffer): void; toClient(chunk: Buffer): void };
+  /** Each part about to be written to the compute, in order; returns the bytes to write instead. */
+  toCompute?: (part: Buffer) => Buffer;
+  /** Keep each statement command's first 9 bytes (header, command, id) in one part (ids are being mapped). */
+  wholeStatementIds?: () => boolean;
+  /** The compute -> client filter (default: untouched). */
+  computeFilter?: ChunkFilter;
+  gate?: CommandGate;
   /**
    * The client's COM_QUIT: true when the caller keeps the compute connection (proxy/server-pool.ts). The
-   * QUIT is then not forwarded; the pump lets go of the compute connection (its listeners, its relay to
-   * the client) without closing it, closes the client and calls onClose.
+   * QUIT is then not forwarded; the pump lets go of the compute connection (its listeners) without closing
+   * it, closes the client and calls onClose.
    */
   onQuit?: () => boolean;
+}
+
+/** Where commands go while the session has no compute connection to send them to. */
+export interface CommandGate {
+  closed(): boolean;
+  /**
+   * A command arrived while closed: `packet` is it whole (header included, a copy) when it is at most
+   * GATED_WHOLE bytes, else null. "answered": the gate answered it, it is dropped; "relay": a compute
+   * connection is attached again, the command goes to it.
+   */
+  command(packet: Buffer | null): Promise<"answered" | "relay">;
+}
+
+/** Commands up to this size reach a closed gate whole (pings, validation queries, COM_CHANGE_USER). */
+export const GATED_WHOLE = 70 * 1024;
+
+export interface PumpHandle {
+  /** Whether a command is being received, or waits for a look-up (not a point to park at). */
+  readonly busy: boolean;
+  /** Stop relaying to the compute connection (the caller closes it); the client stays. */
+  detachCompute(): void;
+  /** Relay to another compute connection from now on. */
+  attachCompute(backend: Duplex, computeReads: ReadSide, leftover: Buffer): void;
 }
 
 /** Whether the statement's first non-blank character (looked for in the bytes at hand) is a K. */
@@ -77,37 +111,22 @@ function startsWithK(data: Buffer, start: number, end: number): boolean | null {
   return data.length < Math.min(end, limit) ? null : false;
 }
 
-export function pump(o: PumpOptions): void {
-  const { client, backend } = o;
+export function pump(o: PumpOptions): PumpHandle {
+  const { client } = o;
+  let backend: Duplex | null = o.backend;
   let closed = false;
   const close = () => {
     if (closed) return;
     closed = true;
     client.destroy();
-    backend.destroy();
+    backend?.destroy();
     o.onClose();
   };
+  const toCompute = o.toCompute ?? ((part: Buffer) => part);
+  const write = (part: Buffer) => backend?.write(toCompute(part));
 
-  // compute -> client: untouched, straight from the compute socket's read buffer.
-  const observe = o.observe;
-  o.computeReads.relayTo(
-    client,
-    observe &&
-      ((chunk, forward) => {
-        observe.toClient(chunk);
-        forward(chunk);
-      }),
-    o.transfer?.toClient,
-  );
-  /** Everything written to the compute goes through here when it is observed. */
-  const observed = (write: (part: Buffer) => void) =>
-    observe
-      ? (part: Buffer) => {
-          observe.toCompute(part);
-          write(part);
-        }
-      : write;
-  const writeBackend = observed((part) => backend.write(part));
+  // compute -> client: untouched (unless filtered), straight from the compute socket's read buffer.
+  o.computeReads.relayTo(client, o.computeFilter, o.transfer?.toClient);
 
   // client -> compute: follow packet boundaries, forward everything that is not ours in arrival chunks.
   let pending: Buffer | null = null; // an incomplete packet start we need to see whole
@@ -159,21 +178,38 @@ export function pump(o: PumpOptions): void {
   const endWithError = (message: string, sequenceId: number) => {
     if (closed) return;
     client.end(encodePacket(encodeError(ErrorCode.HANDSHAKE, "08S01", `${message}; the proxy closed the connection`), (sequenceId + 1) & 0xff));
-    backend.destroy();
+    backend?.destroy();
   };
 
   const settle = (outcome: Promise<InterceptOutcome>, sequenceId: number) => {
     outcome.then(
       (result) => {
         if (closed) return;
-        apply(result, sequenceId, writeBackend);
+        apply(result, sequenceId, write);
         const rest = Buffer.concat(held ?? []);
         held = null;
-        const again = rest.length > 0 ? onClientData(rest, writeBackend) : undefined;
+        const again = rest.length > 0 ? onClientData(rest, write) : undefined;
         if (again !== "hold") o.clientReads.release();
       },
       () => close(),
     );
+  };
+
+  /** A command at a closed gate: hold everything from its start until the gate decides. */
+  const gated = (gate: CommandGate, from: Buffer, whole: boolean, length: number) => {
+    held = [];
+    gate.command(whole ? Buffer.from(from.subarray(0, 4 + length)) : null).then(
+      (result) => {
+        if (closed) return;
+        const rest = Buffer.concat([from, ...(held ?? [])]);
+        held = null;
+        const next = result === "answered" ? rest.subarray(4 + length) : rest;
+        const again = next.length > 0 ? onClientData(next, write) : undefined;
+        if (again !== "hold") o.clientReads.release();
+      },
+      () => close(),
+    );
+    return "hold" as const;
   };
 
   // `chunk` is the relay's read buffer, reused by the next read: what is held back is copied.
@@ -211,6 +247,23 @@ export function pump(o: PumpOptions): void {
       previousSequence = sequenceId;
       previousLength = length;
       const isCommand = !continuation && sequenceId === 0;
+      if (isCommand && !wrapped && o.gate?.closed()) {
+        // No compute connection to send it to: the gate takes it (whole when small).
+        const whole = length <= GATED_WHOLE;
+        if (whole && available < 4 + length) {
+          send(data.subarray(forwardFrom, offset));
+          pending = Buffer.from(data.subarray(offset));
+          return;
+        }
+        send(data.subarray(forwardFrom, offset));
+        return gated(o.gate, Buffer.from(data.subarray(offset)), whole, length);
+      }
+      if (isCommand && available < 9 && length >= 5 && STATEMENT_COMMANDS.has(command) && o.wholeStatementIds?.()) {
+        // Its id is about to be rewritten: wait for all of it.
+        send(data.subarray(forwardFrom, offset));
+        pending = Buffer.from(data.subarray(offset));
+        return;
+      }
       continuation = length === MAX_PAYLOAD;
       if (isCommand && command === Command.QUIT && !wrapped && o.onQuit) {
         send(data.subarray(forwardFrom, offset));
@@ -265,22 +318,42 @@ export function pump(o: PumpOptions): void {
   /** The session ended with the compute connection kept by the caller: only the client is closed. */
   const letGo = () => {
     closed = true;
-    backend.off("close", close);
-    backend.off("error", close);
+    backend?.off("close", close);
+    backend?.off("error", close);
     client.destroy();
     o.onClose();
   };
 
+  const relayClient = (target: Duplex) => o.clientReads.relayTo(target, (chunk, send) => onClientData(chunk, (part) => send(toCompute(part))), o.transfer?.toCompute);
+  const sendLeftover = (leftover: Buffer) => {
+    if (leftover.length === 0) return;
+    if (o.computeFilter) o.computeFilter(leftover, (part) => client.write(part));
+    else client.write(leftover);
+  };
+
   client.on("close", close);
   client.on("error", close);
-  backend.on("close", close);
-  backend.on("error", close);
-  if (o.backendLeftover.length > 0) {
-    observe?.toClient(o.backendLeftover);
-    client.write(o.backendLeftover);
-  }
-  if (o.clientLeftover.length > 0) onClientData(o.clientLeftover, writeBackend);
-  let observedForward: ((part: Buffer) => void) | null = null; // the relay's writer is the same for every chunk
-  const filter: ChunkFilter = observe ? (chunk, forward) => onClientData(chunk, (observedForward ??= observed(forward))) : onClientData;
-  o.clientReads.relayTo(backend, filter, o.transfer?.toCompute);
+  o.backend.on("close", close);
+  o.backend.on("error", close);
+  sendLeftover(o.backendLeftover);
+  if (o.clientLeftover.length > 0) onClientData(o.clientLeftover, write);
+  relayClient(o.backend);
+  return {
+    get busy() {
+      return held !== null || pending !== null || remaining > 0;
+    },
+    detachCompute() {
+      backend?.off("close", close);
+      backend?.off("error", close);
+      backend = null;
+    },
+    attachCompute(next, computeReads, leftover) {
+      backend = next;
+      next.on("close", close);
+      next.on("error", close);
+      computeReads.relayTo(client, o.computeFilter, o.transfer?.toClient);
+      sendLeftover(leftover);
+      relayClient(next);
+    },
+  };
 }

@@ -125,6 +125,7 @@ export class RelaySocket implements ReadSide {
     return relay;
   }
 
+  /** A later call relays to another target from the next read on (a parked session's new compute connection). */
   relayTo(target: Duplex, filter?: ChunkFilter, counter?: ByteCounter): void {
     const flow = (this.flow = flowControl(target, () => this.socket.resume(), counter));
     const forward = (part: Buffer) => flow.forward(part);
@@ -154,14 +155,18 @@ export class RelaySocket implements ReadSide {
 /** The read side of any stream (a TLS client): 'data' events, paused while the target is full or held. */
 export function streamReads(source: Duplex): ReadSide {
   let flow: ReturnType<typeof flowControl> | null = null;
+  let listener: ((chunk: Buffer) => void) | null = null;
   return {
+    // A later call relays to another target (a parked session's new compute connection).
     relayTo(target, filter, counter) {
       const control = (flow = flowControl(target, () => source.resume(), counter));
       const forward = (part: Buffer) => control.forward(part);
-      source.on("data", (chunk: Buffer) => {
+      if (listener) source.off("data", listener);
+      listener = (chunk: Buffer) => {
         const result = filter ? filter(chunk, forward) : forward(chunk);
         if (!control.after(result)) source.pause();
-      });
+      };
+      source.on("data", listener);
     },
     release() {
       flow?.release();

@@ -10,7 +10,7 @@ import { withTimeout } from "./timeout";
 // Logged-in compute connections kept between client sessions (the first step of issue 15: reuse at session
 // boundaries, no multiplexing). The proxy's own login to a compute (connect, greeting, login, OK) follows
 // the client's handshake and about doubles what a connect costs; a session whose client quits cleanly
-// (COM_QUIT with no reply pending: server-pool-follow.ts) leaves its connection here instead, after
+// (COM_QUIT with no reply pending: ParkableSession.reusableAtQuit, from the session's follower) leaves its connection here instead, after
 // COM_RESET_CONNECTION (MariaDB >= 10.2.4: rolls back, drops temporary tables, releases table locks and
 // GET_LOCK()s, resets variables, user variables and prepared statements, restores the login's character
 // set) and, when the login named one, COM_INIT_DB of the login's database. Only a clean OK to both keeps

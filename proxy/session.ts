@@ -4,6 +4,7 @@ import { attachCompute, relay, type ClientSession } from "./attach";
 import type { ProxyContext } from "./context";
 import type { PreAuthTicket } from "./preauth-gate";
 import { ClientTransport } from "./transport";
+import { loginOkForClient } from "./followed-compute";
 
 export type { ActivitySink, ProxyContext, SessionMetrics } from "./context";
 
@@ -41,7 +42,7 @@ export async function handleClient(raw: net.Socket, ctx: ProxyContext, preAuth?:
     if (transport.gone) {
       backend.compute.socket.destroy(); // the client left while its compute woke
     } else {
-      transport.complete(backend.ok);
+      transport.complete(loginOkForClient(session, backend.ok));
       relay(ctx, session, transport.handOver(), backend);
     }
     if (wokeFrom) {

@@ -52,10 +52,13 @@ describe("scheduler: idle policy", () => {
     await conn.end();
   });
 
-  it("keeps a compute with a connection through the proxy running", async () => {
+  it("keeps a compute with a connection through the proxy running when its sessions do not park", async () => {
     const tenant = await newTenant();
     await onPaidPlan(tenant.organizationId); // never going cold needs a paid plan
+    // With parking on, an idle session parks and no longer keeps the compute awake (test/proxy-parking).
     const c = await createProjectWithCompute(tenant, { suspendTimeoutSeconds: 2, coldAfterSeconds: 0 });
+    const off = await call("PATCH", `/api/v1/compute/${c.computeId}`, { key: tenant.key, body: { parkIdleSessions: false } });
+    expect(off.status).toBe(200);
     const conn = await connectProxy(`${c.slug}.app`, c.password);
     await sleep(5000);
     expect(await state(tenant.key, c.computeId)).toBe("running");

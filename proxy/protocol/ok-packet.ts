@@ -1,6 +1,12 @@
 import { BufferReader, lenencInt, MalformedPacketError } from "./buffer-reader";
-import { Capability, MAX_PAYLOAD, ServerStatus } from "./constants";
+import { Capability as Capabilities, MAX_PAYLOAD as MAX_PAYLOAD_SIZE, ServerStatus as StatusFlags } from "./constants";
 import { decodeSessionState, encodeSessionState, type SessionStateChange } from "./session-track";
+
+// The product runs TypeScript through tsx, which turns imported bindings into getters: the follower's hot
+// path reads module-local copies of them (about a fifth of its time per query otherwise).
+const Capability = Capabilities;
+const MAX_PAYLOAD = MAX_PAYLOAD_SIZE;
+const ServerStatus = StatusFlags;
 
 // The packets that end a reply: OK (0x00, or 0xFE ending a result set when CLIENT_DEPRECATE_EOF is on),
 // EOF (0xFE, short) and ERR (0xFF, decoded by handshake.ts's decodeError). The proxy reads their status

@@ -1,4 +1,8 @@
-import { MAX_PAYLOAD } from "./constants";
+import { MAX_PAYLOAD as MAX_PAYLOAD_SIZE } from "./constants";
+
+// The product runs TypeScript through tsx, which turns imported bindings into getters: the follower's hot
+// path reads module-local copies of them (about a fifth of its time per query otherwise).
+const MAX_PAYLOAD = MAX_PAYLOAD_SIZE;
 
 // Splits a byte stream (either direction, after the handshake) into logical packets: a payload of 16 MiB
 // or more arrives as fragments of exactly MAX_PAYLOAD bytes and ends with a shorter one (possibly empty).

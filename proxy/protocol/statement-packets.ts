@@ -1,5 +1,9 @@
 import { BufferReader, MalformedPacketError } from "./buffer-reader";
-import { Command } from "./constants";
+import { Command as CommandCodes } from "./constants";
+
+// The product runs TypeScript through tsx, which turns imported bindings into getters: the follower's hot
+// path reads module-local copies of them (about a fifth of its time per query otherwise).
+const Command = CommandCodes;
 
 // The binary-protocol packets the proxy reads: the reply to COM_STMT_PREPARE, and the statement id (and
 // for COM_STMT_EXECUTE the cursor flags) of the client's statement commands.

@@ -108,9 +108,12 @@ export function restorePlan(state: SessionState, capture: ParkCapture): RestoreP
 
   if (state.database !== null) steps.push({ kind: "query", sql: `USE ${quoteIdentifier(state.database)}` });
   const assignments: [string, string | null][] = [...state.variables.entries()].filter(([name]) => name !== "collation_connection");
-  // Read at parking: the tracker reports SET NAMES' character sets but not the collation it chose.
-  if (!/^\w+$/.test(capture.collationConnection)) throw new RestoreImpossibleError(`collation_connection is ${capture.collationConnection}`);
-  assignments.push(["collation_connection", capture.collationConnection]);
+  // Read at parking: the tracker reports SET NAMES' character sets but not the collation it chose. Empty
+  // after a COM_RESET_CONNECTION answered while parked: the login's collation stands.
+  if (capture.collationConnection !== "") {
+    if (!/^\w+$/.test(capture.collationConnection)) throw new RestoreImpossibleError(`collation_connection is ${capture.collationConnection}`);
+    assignments.push(["collation_connection", capture.collationConnection]);
+  }
   // A parse-context variable a prepare group set but the session did not: back to the login default.
   for (const name of PARSE_CONTEXT_VARIABLES) {
     if (!state.variables.has(name) && prepared.some((s) => s.context.variables[name] !== undefined)) assignments.push([name, null]);

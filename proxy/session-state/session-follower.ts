@@ -69,6 +69,14 @@ export class SessionFollower {
     return pins;
   }
 
+  /**
+   * At a command boundary: no command awaits its reply (the proxy's own included), no packet is half
+   * transferred, nothing was lost track of. Where a compute connection can be reset and lent to another session.
+   */
+  get quiet(): boolean {
+    return this.replies.lost === null && this.replies.inFlight === 0 && this.fromClient.idle && this.fromServer.idle;
+  }
+
   get parkable(): boolean {
     return this.pins().length === 0;
   }

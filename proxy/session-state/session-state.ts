@@ -1,9 +1,14 @@
 import { decodeChangeUser } from "../protocol/change-user";
-import { Command, ServerStatus } from "../protocol/constants";
+import { Command as CommandCodes, ServerStatus as StatusFlags } from "../protocol/constants";
 import type { OkPacket } from "../protocol/ok-packet";
 import type { Reply } from "./reply-follower";
 import { classifyQuery, type Effect, type StatementClass } from "./statement-classifier";
 import { TRACKING_SETTINGS } from "./tracking-settings";
+
+// The product runs TypeScript through tsx, which turns imported bindings into getters: the follower's hot
+// path reads module-local copies of them (about a fifth of its time per query otherwise).
+const Command = CommandCodes;
+const ServerStatus = StatusFlags;
 
 // The state of one client session as far as a fresh connection would need it: what session tracking
 // reported (system variables the session changed, the current database, the characteristics of the next
