@@ -73,10 +73,15 @@ export async function attachCompute(ctx: AttachContext, session: ClientSession, 
     const pooled = poolKey ? ctx.serverPool!.take(poolKey) : null;
     return pooled && { ...pooled, poolKey };
   };
-  /** A pooled connection where a new login would go, else a login. */
+  /**
+   * A pooled connection where a new login would go, else a login. The pooled one is pinged first, also when
+   * the facts say the compute runs: the ping is the command that makes its thread no longer look idle to a
+   * pause's last look (which leaves out threads the proxy reported holding, server/compute/client-sessions.ts),
+   * and a server frozen meanwhile fails it within the login's timeout as a fresh login would.
+   */
   const logIn = async (address: ComputeAddress): Promise<BackendSession> => {
     const pooled = takePooled(address);
-    if (pooled) return pooled;
+    if (pooled) return answersPing(pooled, answerWithinMs());
     const backend = await loginPreferringSocket(
       {
         host: address.host,

@@ -41,7 +41,7 @@ const stateOf = async (computeId: string) => (await db.compute.findUniqueOrThrow
 
 /** Pause the compute by hand once the proxy has reported `thread` as its own (else the pause's last look counts it). */
 async function pause(computeId: string, thread: number): Promise<void> {
-  await waitFor(async () => (await heldIdleThreads(computeId)).includes(thread), 10_000, `thread ${thread} to be reported as the proxy's`);
+  await waitFor(async () => (await heldIdleThreads(computeId)).some((held) => held.id === thread), 10_000, `thread ${thread} to be reported as the proxy's`);
   const { pauseCompute } = await import("../server/compute/lifecycle/pause");
   expect(await pauseCompute({ actor: { system: "operator" }, computeId, reason: "paused by the test" })).not.toBeNull();
   expect(await stateOf(computeId)).toBe("paused");

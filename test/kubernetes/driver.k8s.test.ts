@@ -83,7 +83,7 @@ describe("kubernetes driver", () => {
     await expect(mysql.createConnection({ host: started.endpoint.host, port: 3306, user: "root" })).rejects.toThrow(/Access denied/);
     expect(await driver.countUserSessions(s.computeId, started.driverState)).toBe(1);
     // A thread a live proxy reports holding without a client (its pool) is not counted.
-    expect(await driver.countUserSessions(s.computeId, started.driverState, [conn.threadId])).toBe(0);
+    expect(await driver.countUserSessions(s.computeId, started.driverState, [{ id: conn.threadId, reportedMsAgo: 0 }])).toBe(0);
     await conn.end();
     expect(await driver.inspect(s.computeId, started.driverState)).toMatchObject({ status: "running" });
     expect(await driver.storageBytes(s.computeId, started.driverState)).toBeGreaterThan(0);

@@ -84,10 +84,11 @@ export interface ComputeDriver {
   /** Make the server's accounts match the project's roles (create, re-hash, drop). Server must be running. */
   syncRoles(computeId: string, state: DriverState | null, database: string, roles: RoleSpec[]): Promise<void>;
   /**
-   * Sessions of users on the server itself (not the control plane's own), for the idle check; the thread ids
-   * in `besides` are not counted (the compute connections live proxies hold without a client session).
+   * Sessions of users on the server itself (not the control plane's own), for the idle check; the threads
+   * in `besides` are not counted while they have been idle since their report (the compute connections live
+   * proxies hold without a client session).
    */
-  countUserSessions(computeId: string, state: DriverState | null, besides?: readonly number[]): Promise<number>;
+  countUserSessions(computeId: string, state: DriverState | null, besides?: readonly HeldThread[]): Promise<number>;
   /** Close every user session (forced suspend through the API). */
   killUserSessions(computeId: string, state: DriverState | null): Promise<void>;
   /**
@@ -97,4 +98,16 @@ export interface ComputeDriver {
   localSocket?(state: DriverState | null): string | null;
   /** Bytes the compute's storage holds now (for its status and its bill); null when it cannot be read. */
   storageBytes?(computeId: string, state: DriverState | null): Promise<number | null>;
+}
+
+/**
+ * A compute thread a live proxy reported holding without a client session (pooled or lent), and how long
+ * ago that report was written. The proxy's report lags its take of a pooled connection (it is written
+ * after, not before, so a connect waits for no write); a take always sends the thread a command (a ping),
+ * so a thread that has been idle for at least the report's age is still the proxy's, and one that ran
+ * anything since is someone's session again.
+ */
+export interface HeldThread {
+  id: number;
+  reportedMsAgo: number;
 }

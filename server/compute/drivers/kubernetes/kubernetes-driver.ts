@@ -3,8 +3,8 @@ import type { Connection, RowDataPacket } from "mysql2/promise";
 import type { V1Pod, V1StatefulSet } from "@kubernetes/client-node";
 import { nativePasswordHash } from "../../../auth/native-password";
 import { logger } from "../../../logger";
-import type { ComputeDriver, ComputeSpec, DriverState, Endpoint, InspectResult, RoleSpec, StartResult } from "../types";
-import { assertRoles, closeAdmin, countBesides, ensureDatabase, killSessions, syncRoleAccounts, userSessionIds } from "../local/admin-sql";
+import type { ComputeDriver, ComputeSpec, DriverState, Endpoint, HeldThread, InspectResult, RoleSpec, StartResult } from "../types";
+import { assertRoles, closeAdmin, countBesides, ensureDatabase, killSessions, syncRoleAccounts, userSessionIds, userSessions } from "../local/admin-sql";
 import { apiErrorMessage, createOrAdopt, deleteIfPresent, isConflict, mergePatch, readOrNull, type KubeApis } from "./kube-client";
 import { adminSecretManifest, serviceManifest, statefulSetManifest, type ManifestSettings } from "./manifests";
 import {
@@ -210,8 +210,8 @@ export class KubernetesDriver implements ComputeDriver {
     });
   }
 
-  async countUserSessions(computeId: string, state: DriverState | null, besides: readonly number[] = []): Promise<number> {
-    return this.withAdmin(computeId, state, async (conn) => countBesides(await userSessionIds(conn, ADMIN_USER, "any"), besides));
+  async countUserSessions(computeId: string, state: DriverState | null, besides: readonly HeldThread[] = []): Promise<number> {
+    return this.withAdmin(computeId, state, async (conn) => countBesides(await userSessions(conn, ADMIN_USER, "any"), besides));
   }
 
   async killUserSessions(computeId: string, state: DriverState | null): Promise<void> {

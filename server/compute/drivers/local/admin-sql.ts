@@ -1,5 +1,5 @@
 import mysql, { type Connection, type RowDataPacket } from "mysql2/promise";
-import type { RoleSpec } from "../types";
+import type { HeldThread, RoleSpec } from "../types";
 import { accountAsSetSql, granteeOf, grantUnlessHeldSql } from "./privileges";
 import { roleAccount, sqlIdent, sqlString } from "./sql-quote";
 
@@ -120,24 +120,41 @@ export async function syncRoleAccounts(conn: Connection, roles: readonly RoleSpe
  * An idle tenant connection shows as COMMAND 'Sleep' with HOST '<ip>:<port>' and counts.
  */
 export async function userSessionIds(conn: Connection, adminUser: string, adminHost: "localhost" | "any" = "localhost"): Promise<number[]> {
+  return (await userSessions(conn, adminUser, adminHost)).map((session) => session.id);
+}
+
+/** A client session and, when it waits for its next command, how long it has (TIME_MS of 'Sleep'). */
+export interface UserSession {
+  id: number;
+  idleMs: number | null;
+}
+
+/** userSessionIds with each session's idle time. */
+export async function userSessions(conn: Connection, adminUser: string, adminHost: "localhost" | "any" = "localhost"): Promise<UserSession[]> {
   // The kubernetes driver's admin logs in over the network (host '<ip>:<port>'), under its own name.
   const admin = adminHost === "any" ? `USER = ${sqlString(adminUser)}` : `(USER = ${sqlString(adminUser)} AND HOST = 'localhost')`;
   const rows = await select(
     conn,
-    `SELECT ID AS id FROM information_schema.PROCESSLIST
+    `SELECT ID AS id, IF(COMMAND = 'Sleep', TIME_MS, NULL) AS idleMs FROM information_schema.PROCESSLIST
       WHERE ID <> CONNECTION_ID()
         AND COMMAND NOT IN ('Daemon', 'Killed', 'Binlog Dump', 'Slave_IO', 'Slave_SQL', 'Slave_worker', 'Delayed insert')
         AND USER NOT IN ('system user', 'event_scheduler', 'unauthenticated user', 'DELAYED')
         AND NOT ${admin}`,
   );
-  return rows.map((row) => Number(row.id));
+  return rows.map((row) => ({ id: Number(row.id), idleMs: row.idleMs === null ? null : Number(row.idleMs) }));
 }
 
-/** How many of the session ids are not among `besides`. */
-export function countBesides(ids: readonly number[], besides: readonly number[]): number {
-  if (besides.length === 0) return ids.length;
-  const left = new Set(besides);
-  return ids.filter((id) => !left.has(id)).length;
+/**
+ * How many of the sessions are someone's: all but the threads in `besides` that have been idle at least
+ * since the report that named them (a taken pooled connection is pinged first, so it counts again).
+ */
+export function countBesides(sessions: readonly UserSession[], besides: readonly HeldThread[]): number {
+  if (besides.length === 0) return sessions.length;
+  const held = new Map(besides.map((thread) => [thread.id, thread.reportedMsAgo]));
+  return sessions.filter((session) => {
+    const reportedMsAgo = held.get(session.id);
+    return reportedMsAgo === undefined || session.idleMs === null || session.idleMs < reportedMsAgo;
+  }).length;
 }
 
 const ER_NO_SUCH_THREAD = 1094;

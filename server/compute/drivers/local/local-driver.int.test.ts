@@ -384,8 +384,12 @@ describe("LocalDriver with real mariadbd", () => {
     const tenant = await login(endpointA, "tenant_user", "tenant-pw");
     expect(await driver.countUserSessions(A, stateA)).toBe(2);
     // The threads a live proxy reports holding without a client (its pool) are left out, no others.
-    expect(await driver.countUserSessions(A, stateA, [idle.threadId])).toBe(1);
-    expect(await driver.countUserSessions(A, stateA, [idle.threadId, tenant.threadId, 999_999])).toBe(0);
+    const held = (id: number, reportedMsAgo = 0) => ({ id, reportedMsAgo });
+    expect(await driver.countUserSessions(A, stateA, [held(idle.threadId)])).toBe(1);
+    expect(await driver.countUserSessions(A, stateA, [held(idle.threadId), held(tenant.threadId), held(999_999)])).toBe(0);
+    // A held thread that ran a command since the report was written (a proxy took it for a client) counts.
+    await idle.query("SELECT 1");
+    expect(await driver.countUserSessions(A, stateA, [held(idle.threadId, 60_000), held(tenant.threadId)])).toBe(1);
     await driver.killUserSessions(A, stateA);
     expect(await driver.countUserSessions(A, stateA)).toBe(0);
     await expect(idle.query("SELECT 1")).rejects.toThrow();

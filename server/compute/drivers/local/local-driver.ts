@@ -9,6 +9,7 @@ import type {
   ComputeSpec,
   DriverState,
   Endpoint,
+  HeldThread,
   InspectResult,
   RoleSpec,
   StartHooks,
@@ -24,6 +25,7 @@ import {
   killSessions,
   syncRoleAccounts,
   userSessionIds,
+  userSessions,
 } from "./admin-sql";
 import { findFreePort, isPortFree } from "../../../util/free-port";
 import { logger } from "../../../logger";
@@ -336,8 +338,8 @@ export class LocalDriver implements ComputeDriver {
     return parseState(state).socket;
   }
 
-  async countUserSessions(computeId: string, state: DriverState | null, besides: readonly number[] = []): Promise<number> {
-    return this.withAdmin(computeId, state, async (conn) => countBesides(await userSessionIds(conn, this.adminUser), besides));
+  async countUserSessions(computeId: string, state: DriverState | null, besides: readonly HeldThread[] = []): Promise<number> {
+    return this.withAdmin(computeId, state, async (conn) => countBesides(await userSessions(conn, this.adminUser), besides));
   }
 
   async killUserSessions(computeId: string, state: DriverState | null): Promise<void> {
