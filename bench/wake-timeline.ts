@@ -52,7 +52,7 @@ async function traceDriver(): Promise<void> {
     ["find", "driver: look-up of a running server"],
     ["ensureData", "driver: data directory checked"],
     ["launch", "driver: launch (steps before the exec, exec, readiness, set-up)"],
-    ["launchCommand", "driver: sandbox command line"],
+    ["sandboxParts", "driver: sandbox parts (its /etc, cgroup files)"],
     ["waitUntilReady", "driver: mariadbd launched -> answers the admin login"],
     ["provision", "driver: database and roles set up"],
     ["describe", "driver: describe (pid, port, version)"],
