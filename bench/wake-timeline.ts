@@ -48,6 +48,11 @@ async function traceDriver(): Promise<void> {
   const proto = LocalDriver.prototype as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
   for (const [method, label] of [
     ["start", "driver: start"],
+    ["accountFor", "driver: the compute's OS account"],
+    ["find", "driver: look-up of a running server"],
+    ["ensureData", "driver: data directory checked"],
+    ["launch", "driver: launch (steps before the exec, exec, readiness, set-up)"],
+    ["sandboxParts", "driver: sandbox parts (its /etc, cgroup files)"],
     ["waitUntilReady", "driver: mariadbd launched -> answers the admin login"],
     ["provision", "driver: database and roles set up"],
     ["describe", "driver: describe (pid, port, version)"],
@@ -112,6 +117,9 @@ async function main() {
         add("driver start", driver ? driver.end! - driver.at : NaN);
         add("  of which mariadbd launched -> admin login answers", sum(/answers the admin login/));
         add("  of which database and roles set up", sum(/roles set up/));
+        const ready = span(/answers the admin login/)[0];
+        add("  of which before mariadbd's exec (the driver's own steps)", driver && ready ? ready.at - driver.at : NaN);
+        add("  of which after the admin login answers (set-up, describe)", driver && ready ? driver.end! - ready.end! : NaN);
         add("before the driver start", driver ? driver.at : NaN);
         add("after the driver start", driver ? ms - driver.end! : NaN);
         await suspendCompute({ actor: OPERATOR, computeId: c.computeId, reason: "wake timeline", force: true });

@@ -12,12 +12,14 @@ import { ASYNC_COMMIT_CTE, moveCtes, type BeginInput } from "./transition";
 //
 // That commit is asynchronous (`synchronous_commit = off` for this statement only; PostgreSQL's promise: a
 // crash can lose the last such commits but never leaves the database inconsistent): the compare-and-set is
-// decided and visible to every other writer as usual, only its flush to disk is not waited for. The start
-// that follows ends with a durable commit (`running`), which flushes this one too, so the flush happens
-// while the server starts instead of before. If PostgreSQL itself crashes in between, the move may be lost:
-// the row is back at `suspended` while a server was started. The finishing compare-and-set then fails and
-// the start stops the server it made (finish.ts); if the control plane is down too, the server stays up
-// unbilled until the compute's next start adopts it (a start adopts the running server of its data).
+// decided and visible to every other writer as usual, only its flush to disk is not waited for. The caller
+// then waits for that flush beside the server's start (flushBarrier in transition.ts, wake.ts), so the move
+// is on disk before `running` is recorded, itself asynchronously. If PostgreSQL crashes before the flush,
+// the move may be lost: the row is back at `suspended` while a server is being started. The finishing
+// compare-and-set then fails and the start stops the server it made (finish.ts); if the control plane is
+// down too, the server stays up unbilled until the compute's next start adopts it (a start adopts the
+// running server of its data). A lost `running` leaves the row `resuming`: see "The lifecycle core" in
+// README.md.
 
 export interface BeganStart {
   operationId: string;

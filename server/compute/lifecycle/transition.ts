@@ -234,12 +234,20 @@ export async function finishStartInOneStatement(input: {
   from: "provisioning" | "resuming";
   operationId: string;
   facts: RunningFacts;
+  /**
+   * Commit without waiting for the flush (see BeginInput.asyncCommit). Only once the move into `resuming`
+   * is known durable (flushBarrier): a lost commit then leaves the row `resuming` with a lease, which the
+   * reconciler finishes by adopting the running server; never `suspended` under a running server.
+   */
+  asyncCommit?: boolean;
 }): Promise<{ moved: boolean; rolesVersion: number | null }> {
   if (!canTransition(input.from, "running")) throw new Error(`refused transition ${input.from} -> running`);
   const at = utcTimestamp(new Date());
   const { facts } = input;
+  const asyncCommit = input.asyncCommit ? Prisma.sql`${ASYNC_COMMIT_CTE},` : Prisma.empty;
+  const fromAsyncCommit = input.asyncCommit ? Prisma.sql`FROM async_commit` : Prisma.empty;
   const rows = await db.$queryRaw<{ moved: boolean; rolesVersion: number | null }[]>`
-    WITH moved AS (
+    WITH ${asyncCommit} moved AS (
       UPDATE "Compute"
       SET state = 'running', version = version + 1, "leaseUntil" = NULL, "enteredStateAt" = ${at}, "stateChangedAt" = ${at},
           "updatedAt" = ${at}, "endpointHost" = ${facts.endpointHost}, "endpointPort" = ${facts.endpointPort},
@@ -261,8 +269,23 @@ export async function finishStartInOneStatement(input: {
       WHERE id = ${input.operationId}
     )
     SELECT EXISTS (SELECT 1 FROM moved) AS moved,
-           (SELECT p."rolesVersion" FROM "Compute" c JOIN "Project" p ON p.id = c."projectId" WHERE c.id = ${input.computeId}) AS "rolesVersion"`;
+           (SELECT p."rolesVersion" FROM "Compute" c JOIN "Project" p ON p.id = c."projectId" WHERE c.id = ${input.computeId}) AS "rolesVersion"
+    ${fromAsyncCommit}`;
   return { moved: rows[0]?.moved ?? false, rolesVersion: rows[0]?.rolesVersion ?? null };
+}
+
+/**
+ * Wait until every commit made before this call is on disk, asynchronous ones included: a statement that
+ * takes a transaction id commits durably, and a durable commit flushes all WAL written before it. The cold
+ * start runs it beside the server's start, after the asynchronous move into `resuming` (begin-start.ts), so
+ * that the move is durable before `running` commits asynchronously. False when it failed (then `running`
+ * commits durably).
+ */
+export function flushBarrier(): Promise<boolean> {
+  return db.$queryRaw`SELECT txid_current()`.then(
+    () => true,
+    () => false,
+  );
 }
 
 /** A one-step move with its own operation that is finished at once (pause, a crash noticed, ...). */

@@ -11,7 +11,7 @@ import { syncRolesIfBehind } from "../sync-roles";
 import { startAndRecordRunning } from "./finish";
 import { reconcileCompute } from "./reconcile";
 import { beginStart } from "./begin-start";
-import { instantTransition } from "./transition";
+import { flushBarrier, instantTransition } from "./transition";
 
 // The first half of a wake, shared by the verbs that bring a compute to `running` from where it stands:
 // resume (paused, suspended, failed), pause undoing itself (paused), a size change (running: a restart).
@@ -149,6 +149,9 @@ async function start(compute: WakeRow, options: WakeOptions): Promise<Woken | nu
     from: "resuming",
     loaded: began.loaded,
     onReady: options.onReady,
+    // The move's asynchronous commit is flushed while the server starts; `running` then commits
+    // asynchronously too (what a crash can lose and how it is repaired: "The lifecycle core" in README.md).
+    earlierCommitsDurable: flushBarrier(),
   });
   return { operationId: began.operationId, address, thawed: false };
 }

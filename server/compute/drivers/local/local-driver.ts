@@ -37,7 +37,7 @@ import { bufferPoolMiB, initFileSql, mariadbdArgs } from "./mariadb-config";
 import { chownTree, computeAccount, makeDirs, passableDir, type OsAccount } from "./os-user";
 import { computePaths, type ComputePaths } from "./paths";
 import { limitsForSize } from "./resources";
-import { ensureSandboxEtc, sandboxCommand } from "./sandbox";
+import { ensureSandboxEtc, sandboxCommand, type SandboxCommandInput } from "./sandbox";
 import { ensureVolume, removeVolume, usedBytes } from "./volume";
 import {
   isGone,
@@ -56,6 +56,9 @@ import {
 } from "./process";
 import { parseState, toDriverState, type LocalState } from "./state";
 import { copyTemplate, ensureTemplate, mariadbVersion } from "./template";
+
+/** The parts of a sandbox's command line read at each start (sandboxParts). */
+type SandboxParts = Pick<SandboxCommandInput, "tools" | "joinFiles" | "etcDir">;
 
 export interface LocalDriverOptions {
   /** DATA_DIR: computes live in `<dataDir>/computes/<id>`, templates in `<dataDir>/templates`. */
@@ -229,9 +232,12 @@ export class LocalDriver implements ComputeDriver {
       const [account, found] = await Promise.all([this.accountFor(paths), this.find(paths, prior, true)]);
       let running = found;
       // The compute's own file system, whose size is its disk limit (volume.ts); made on its first start.
+      // The parents' check and the volume are independent (the mount is below the parents): side by side.
       if (account) {
-        await passableDir(path.dirname(paths.dir), account, `DATA_DIR ${path.resolve(this.dataDir)}`);
-        await ensureVolume(paths.dir, spec.storageLimitBytes ?? DEFAULT_STORAGE_LIMIT_BYTES, { inUse: running !== null });
+        await Promise.all([
+          passableDir(path.dirname(paths.dir), account, `DATA_DIR ${path.resolve(this.dataDir)}`),
+          ensureVolume(paths.dir, spec.storageLimitBytes ?? DEFAULT_STORAGE_LIMIT_BYTES, { inUse: running !== null }),
+        ]);
       }
       // A server started at another size (the compute was resized: apply-size.ts), or before this compute had
       // its own account and sandbox (an older control plane), is restarted rather than adopted as it is.
@@ -459,15 +465,19 @@ export class LocalDriver implements ComputeDriver {
    * one (besides the control plane) that can enter it.
    */
   private async ensureData(paths: ComputePaths, account: OsAccount | null): Promise<void> {
-    await passableDir(path.dirname(paths.dir), account, `DATA_DIR ${path.resolve(this.dataDir)}`);
-    await mkdir(paths.files, { recursive: true, mode: 0o700 });
-    await mkdir(paths.tmp, { recursive: true, mode: 0o700 });
-    if (account) {
-      for (const dir of [paths.dir, paths.files, paths.tmp]) await lchown(dir, account.uid, account.gid);
+    // With an account, start() has checked the parents already (beside the volume).
+    if (!account) await passableDir(path.dirname(paths.dir), account, `DATA_DIR ${path.resolve(this.dataDir)}`);
+    // Each directory made and handed to the account side by side (they are independent; each step waits on
+    // the file system), with the look at the data.
+    const [data] = await Promise.all([
+      stat(paths.data).catch(() => null),
+      ...[paths.files, paths.tmp].map(async (dir) => {
+        await mkdir(dir, { recursive: true, mode: 0o700 });
+        if (account) await lchown(dir, account.uid, account.gid);
+      }),
       // The root of a fresh file system is 0755.
-      await chmod(paths.dir, 0o700);
-    }
-    const data = await stat(paths.data).catch(() => null);
+      account ? lchown(paths.dir, account.uid, account.gid).then(() => chmod(paths.dir, 0o700)) : null,
+    ]);
     if (data) {
       // A compute made when the servers ran as root or as one shared account (older versions), or whose
       // account was re-created with another uid: its data is handed over once. The rest of the directory is
@@ -499,7 +509,9 @@ export class LocalDriver implements ComputeDriver {
     const limits = limitsForSize(spec.size);
     // The steps before the exec are independent of each other, and each waits on the disk or the kernel: they
     // run side by side (on a loaded machine one after the other cost several milliseconds of every cold start).
-    await Promise.all([
+    // The sandbox's pieces (its /etc, the cgroup files to join) are independent of the rest and of the port.
+    const sandbox = this.sandboxParts(spec.computeId, account);
+    const [, logOffset0] = await Promise.all([
       // Written anew (never through whatever is at that path now) and readable by the account: mariadbd
       // reads its init file after dropping to it.
       (async () => {
@@ -507,12 +519,18 @@ export class LocalDriver implements ComputeDriver {
         await writeFile(paths.initFile, initFileSql(this.adminUser), { mode: 0o600, flag: "wx" });
         if (account) await lchown(paths.initFile, account.uid, account.gid);
       })(),
+      // Where this start's lines begin in the error log (rotated first when it grew too large).
       (async () => {
-        if ((await fileSize(paths.errorLog)) > ERROR_LOG_ROTATE_BYTES) await rename(paths.errorLog, `${paths.errorLog}.1`);
+        const size = await fileSize(paths.errorLog);
+        if (size <= ERROR_LOG_ROTATE_BYTES) return size;
+        await rename(paths.errorLog, `${paths.errorLog}.1`);
+        return 0;
       })(),
       // The start itself runs without the CPU quota: at a quarter of a core it would take four times as long.
       account ? applyLimits(spec.computeId, limits, { liftCpu: true }) : null,
+      sandbox,
     ]);
+    let logOffset = logOffset0;
     for (let attempt = 1; ; attempt++) {
       // The same port as last time keeps the endpoint stable for clients that cached it. Leftovers of a
       // crash go meanwhile: a stale socket would be mistaken for readiness, a stale pid file for a server.
@@ -521,11 +539,12 @@ export class LocalDriver implements ComputeDriver {
           attempt === 1 && prior.port !== null && (await isPortFree(prior.port, this.host)) ? prior.port : await findFreePort(this.host))(),
         rm(paths.socket, { force: true }),
         rm(paths.pidFile, { force: true }),
+        // A retry's lines begin where the failed attempt's ended.
+        attempt > 1 ? fileSize(paths.errorLog).then((size) => (logOffset = size)) : null,
       ]);
-      const logOffset = await fileSize(paths.errorLog);
       const startedAt = new Date().toISOString();
       const args = mariadbdArgs({ paths, host: this.host, port, size: spec.size });
-      const launch = await this.launchCommand(spec.computeId, paths, account, limits.tmpBytes, args);
+      const launch = this.launchCommand(await sandbox, paths, account, limits.tmpBytes, args);
       const server = spawnDetached(launch.command, launch.args, paths.errorLog, this.env, account);
       const stat0 = await readProcStat(server.pid);
       let conn: Connection;
@@ -544,19 +563,27 @@ export class LocalDriver implements ComputeDriver {
         if (portTaken && attempt < START_ATTEMPTS && Date.now() < deadline) continue;
         throw new ComputeStartError(spec.computeId, err instanceof Error ? err.message : String(err), tail);
       }
-      // The launcher (sandbox supervisor) is not the server: the server names itself in its pid file.
-      const pid = (await readPid(paths.pidFile)) ?? server.pid;
-      const running = await serverProcess(pid, paths.data);
+      // The roles it answers to are those of its data (last applied at its previous start, or since): a
+      // client's login may begin while they are brought up to date and the start is recorded. (If the start
+      // fails after all, the caller does not keep that login: the start is not recorded at this address.)
+      hooks.onReady?.({ host: this.host, port, socketPath: paths.socket });
+      // The launcher (sandbox supervisor) is not the server: the server names itself in its pid file. Read
+      // beside the set-up over the admin connection and the CPU quota (each waits on something else).
+      const [found, setUp] = await Promise.allSettled([
+        readPid(paths.pidFile).then(async (pid) => ({ pid: pid ?? server.pid, running: await serverProcess(pid ?? server.pid, paths.data) })),
+        (async () => {
+          await Promise.all([this.provision(conn, spec), account ? restrictCpu(spec.computeId, limits) : null]);
+        })(),
+      ]);
+      const running = found.status === "fulfilled" ? found.value.running : null;
       if (!running) {
-        await closeAdmin(conn);
+        // The set-up has closed the admin connection either way.
+        const pid = found.status === "fulfilled" ? found.value.pid : server.pid;
+        if (stat0 && !isGone(stat0)) await this.killTree(server.pid, stat0.startTime);
         throw new Error(`compute ${spec.computeId}: mariadbd (pid ${pid}) vanished after start`);
       }
-      // The roles it answers to are those of its data (last applied at its previous start, or since): a
-      // client's login may begin while they are brought up to date and the start is recorded.
-      hooks.onReady?.({ host: this.host, port, socketPath: paths.socket });
       try {
-        await this.provision(conn, spec);
-        if (account) await restrictCpu(spec.computeId, limits);
+        if (setUp.status === "rejected") throw setUp.reason;
       } catch (err) {
         // We started it for this start; a start that failed leaves no server running.
         await this.terminate(running, "SIGTERM", this.stopTimeoutMs);
@@ -577,27 +604,27 @@ export class LocalDriver implements ComputeDriver {
    * mariadbd itself when the control plane is not root; otherwise mariadbd inside the compute's cgroups,
    * sandbox and account (sandbox.ts).
    */
-  private async launchCommand(
-    computeId: string,
+  private launchCommand(
+    sandbox: SandboxParts | null,
     paths: ComputePaths,
     account: OsAccount | null,
     tmpBytes: number,
     args: string[],
-  ): Promise<{ command: string; args: string[] }> {
+  ): { command: string; args: string[] } {
+    if (!account || !sandbox) return { command: this.mariadbdPath, args };
+    return sandboxCommand({ ...sandbox, account, computeDir: paths.dir, tmpBytes, command: this.mariadbdPath, args });
+  }
+
+  /** What the sandbox's command line needs besides the port (null: no sandbox, see launchCommand). */
+  private async sandboxParts(computeId: string, account: OsAccount | null): Promise<SandboxParts | null> {
     const found = await isolation();
-    if (!account || !found.tools) return { command: this.mariadbdPath, args };
+    if (!account || !found.tools) return null;
     const etcDir = path.join(path.resolve(this.dataDir), "sandbox");
-    await ensureSandboxEtc(etcDir, { name: this.adminUser, uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 });
-    return sandboxCommand({
-      tools: found.tools,
-      joinFiles: await joinFiles(computeId),
-      account,
-      computeDir: paths.dir,
-      etcDir,
-      tmpBytes,
-      command: this.mariadbdPath,
-      args,
-    });
+    const [, files] = await Promise.all([
+      ensureSandboxEtc(etcDir, { name: this.adminUser, uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 }),
+      joinFiles(computeId),
+    ]);
+    return { tools: found.tools, joinFiles: files, etcDir };
   }
 
   /** SIGKILL for a launch and everything it started (the sandbox's supervisor and the server in it). */
