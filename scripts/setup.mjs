@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Installs the Debian packages the product needs when they are missing: mariadbd and bubblewrap for the local
-// compute driver (and, with --test, the mariadb client and Chromium used by the tests). Runs before `npm start` and `npm test`.
+// compute driver (and, with --test, the mariadb client, Chromium, and the Java and PHP clients the tests drive). Runs before `npm start` and `npm test`.
 // As root it installs them with apt-get; otherwise it stops with the exact command to run.
 // As root it also creates the unprivileged OS user the local driver runs mariadbd as (the driver creates it
 // too when missing: server/compute/drivers/local/os-user.ts, whose name and useradd arguments this repeats).
@@ -44,10 +44,16 @@ function ensureComputeUser() {
 
 if (isRoot && localDriver) ensureComputeUser();
 
-function has(binary) {
+// A binary on the PATH, an absolute file path, or a check function.
+function has(what) {
+  if (typeof what === "function") return what();
+  if (what.startsWith("/")) return fs.existsSync(what);
   const dirs = (process.env.PATH ?? "").split(":").concat(["/usr/sbin", "/usr/bin", "/sbin"]);
-  return dirs.some((dir) => fs.existsSync(`${dir}/${binary}`));
+  return dirs.some((dir) => fs.existsSync(`${dir}/${what}`));
 }
+
+const phpHasPdoMysql = () =>
+  has("php") && spawnSync("php", ["-r", "exit(extension_loaded('pdo_mysql') ? 0 : 1);"], { stdio: "ignore" }).status === 0;
 
 const wanted = [
   ["mariadbd", "mariadb-server-core"],
@@ -58,8 +64,18 @@ const wanted = [
 ];
 // The end-to-end tests drive Debian's Chromium (Playwright's own browser download does not work offline).
 const browsers = forTests ? [["chromium", "chromium"]] : [];
+// Other real clients the parking tests drive (test/proxy-parking-clients.int.test.ts): MariaDB Connector/J
+// from a single-file Java program (javac's compiler runs it) and PHP's PDO mysql.
+const otherClients = forTests
+  ? [
+      ["javac", "openjdk-17-jdk-headless"],
+      ["/usr/share/java/mariadb-java-client.jar", "libmariadb-java"],
+      ["php", "php-cli"],
+      [phpHasPdoMysql, "php-mysql"],
+    ]
+  : [];
 if (!localDriver) wanted.length = 0;
-wanted.push(...browsers);
+wanted.push(...browsers, ...otherClients);
 
 const missing = [...new Set(wanted.filter(([bin]) => !has(bin)).map(([, pkg]) => pkg))];
 if (missing.length === 0) process.exit(0);

@@ -1,9 +1,9 @@
 import mariadb from "mariadb";
 import type { Connection, ResultSetHeader, RowDataPacket } from "mysql2/promise";
 import { describe, expect, it } from "vitest";
-import type { ComputeSessions } from "../lib/api-types";
-import { call, newTenant, type Tenant } from "./api";
-import { createProjectWithCompute, createRole, waitFor, type CreatedCompute } from "./compute";
+import { call, newTenant } from "./api";
+import { createProjectWithCompute, createRole, waitFor } from "./compute";
+import { computeOf, parkingCompute, sessionsWhere } from "./parking";
 import { connectProxy, connectProxyWithServerName, proxyPort } from "./proxy";
 import { snapshot } from "./session-state-helpers";
 
@@ -11,35 +11,6 @@ import { snapshot } from "./session-state-helpers";
 // compute's park time let go of the compute, the compute pauses and goes cold under them, and each
 // session's next command restores it as it was; what cannot be rebuilt pins a session, and a session
 // that can no longer be restored says why.
-
-interface ComputeView {
-  state: string;
-  sessions: ComputeSessions;
-}
-
-async function computeOf(tenant: Tenant, computeId: string): Promise<ComputeView> {
-  const res = await call<{ compute: ComputeView }>("GET", `/api/v1/compute/${computeId}`, { key: tenant.key });
-  if (res.status !== 200) throw new Error(JSON.stringify(res.body));
-  return res.body.compute;
-}
-
-/** A compute whose sessions park after 1 s idle. */
-async function parkingCompute(tenant: Tenant): Promise<CreatedCompute> {
-  const c = await createProjectWithCompute(tenant);
-  const res = await call("PATCH", `/api/v1/compute/${c.computeId}`, { key: tenant.key, body: { parkAfterSeconds: 1 } });
-  if (res.status !== 200) throw new Error(JSON.stringify(res.body));
-  return c;
-}
-
-const sessionsWhere = (tenant: Tenant, c: CreatedCompute, what: string, ok: (s: ComputeSessions) => boolean) =>
-  waitFor(
-    async () => {
-      const s = (await computeOf(tenant, c.computeId)).sessions;
-      return ok(s) ? s : null;
-    },
-    20_000,
-    what,
-  );
 
 async function one<T>(conn: Connection, sql: string): Promise<T> {
   const [rows] = await conn.query<RowDataPacket[]>(sql);
