@@ -88,13 +88,16 @@ async function reconcileRow(compute: Compute): Promise<void> {
  * asynchronous: wake.ts), or a process continued by hand. A compute with user sessions is in use and is
  * never frozen under them: it is recorded running (billed from now; the scheduler pauses it again once it
  * is idle, through pauseCompute's own checks). One without sessions is frozen again, and thawed once more
- * if a wake moved the row meanwhile (as pauseCompute does). Sessions that cannot be counted count as some.
+ * if a wake moved the row meanwhile (as pauseCompute does). Sessions that cannot be counted leave it to the next tick.
  */
 async function pausedButRunning(compute: Compute): Promise<void> {
   const driver = getDriver(compute.driver);
   const state = compute.driverState as DriverState | null;
-  // Threads the proxies hold without a client (pooled, lent) are nobody's session.
-  const sessions = await countClientSessions(compute).catch(() => 1);
+  // Threads the proxies hold without a client (pooled, lent) are nobody's session. A server that cannot be
+  // asked is left for the next tick: a pause that froze it since this tick's look makes the count fail, and
+  // recording that compute running would undo the pause.
+  const sessions = await countClientSessions(compute).catch(() => null);
+  if (sessions === null) return;
   if (sessions > 0) {
     await instantTransition({
       computeId: compute.id, version: compute.version, from: "paused", to: "running",
