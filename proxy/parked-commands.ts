@@ -2,7 +2,7 @@ import type { Duplex } from "node:stream";
 import type { ClientSession } from "./attach";
 import { ClientError } from "./client-error";
 import type { ProxyContext } from "./context";
-import type { ParkedSession } from "./parking-restore";
+import { freshCapture, type ParkedSession } from "./parking-restore";
 import { authenticateChangeUser } from "./policy";
 import { decodeChangeUser } from "./protocol/change-user";
 import { Command, ServerStatus } from "./protocol/constants";
@@ -40,7 +40,7 @@ function parkedStatus(parked: ParkedSession): number {
 function forgetSession(parked: ParkedSession, database: string | null): void {
   parked.state.reset(database);
   parked.state.status = ServerStatus.AUTOCOMMIT;
-  parked.capture = { userVariables: [], lastInsertId: "0", inTransaction: false, collationConnection: "" };
+  parked.capture = freshCapture();
 }
 
 /** Whether the proxy answered the command (a whole packet, header included) itself. */

@@ -7,7 +7,7 @@ import { clientTracksSession, exchangeOn, followCompute, sendTrackingSetup, type
 import { answerParked, type ParkedCommandContext, type UserChange } from "./parked-commands";
 import { parkSettingsOf } from "./park-settings";
 import { captureForParking } from "./parking-capture";
-import { restoreParked, type Attach, type ParkedSession } from "./parking-restore";
+import { parkedAtLogin, restoreParked, type Attach, type ParkedSession } from "./parking-restore";
 import { Capability, Command, ErrorCode } from "./protocol/constants";
 import { encodeError } from "./protocol/handshake";
 import { encodePacket } from "./protocol/packet";
@@ -68,13 +68,13 @@ export class ParkableSession {
     private readonly ctx: ProxyContext,
     private readonly session: ClientSession,
     private readonly client: HandedOver,
-    backend: BackendSession,
+    /** The compute connection logged in for this client, or null: the session starts parked (its compute was not running). */
+    backend: BackendSession | null,
     changeUser: ChangeUserHandler,
     private readonly attach: Attach,
   ) {
-    const followed = followCompute(session, backend, session.handshake.database);
     this.backend = backend;
-    this.followed = followed;
+    this.followed = null;
     this.computeId = session.route.computeId!;
     this.loginDatabase = session.handshake.database;
     this.strip = !clientTracksSession(session);
@@ -82,28 +82,36 @@ export class ParkableSession {
       ctx,
       session,
       client: client.socket,
-      extendedCapabilities: session.handshake.extendedCapabilities & backend.greeting.extendedCapabilities,
+      extendedCapabilities: session.handshake.extendedCapabilities & (backend?.greeting ?? ctx.serverInfo).extendedCapabilities,
       becomeUser: (change) => this.becomeUser(change),
     };
-    this.followReplies(followed);
-    // Session tracking is set up ahead of the client's first command, which follows without waiting (the
-    // setup's reply is taken out of the stream): a new session costs no extra round trip.
-    if (backend.leftover.length > 0) {
-      // Bytes after the login OK, which no command asked for: nothing to follow them with (pinned).
-      followed.follower.replies.lost = "the compute sent bytes after its login OK";
-      if (this.strip) this.rewriter = new ServerRewriter(followed.follower, true, null);
+    if (backend) {
+      const followed = (this.followed = followCompute(session, backend, session.handshake.database));
+      this.followReplies(followed);
+      // Session tracking is set up ahead of the client's first command, which follows without waiting (the
+      // setup's reply is taken out of the stream): a new session costs no extra round trip.
+      if (backend.leftover.length > 0) {
+        // Bytes after the login OK, which no command asked for: nothing to follow them with (pinned).
+        followed.follower.replies.lost = "the compute sent bytes after its login OK";
+        if (this.strip) this.rewriter = new ServerRewriter(followed.follower, true, null);
+      } else {
+        this.rewriter = new ServerRewriter(followed.follower, this.strip, null, sendTrackingSetup(backend, followed));
+      }
     } else {
-      this.rewriter = new ServerRewriter(followed.follower, this.strip, null, sendTrackingSetup(backend, followed));
+      // Logged in by the proxy alone: parked with the login's state until its first real command.
+      this.parked = parkedAtLogin(session);
+      this.mode = "parked";
+      this.countedParked = true;
     }
     const { route, connectionId } = session;
     const computeId = this.computeId;
     this.pumped = pump({
       client: client.socket,
       clientReads: client.reads,
-      backend: backend.compute.socket,
-      computeReads: backend.compute,
+      backend: backend?.compute.socket ?? null,
+      computeReads: backend?.compute ?? null,
       clientLeftover: client.leftover,
-      backendLeftover: backend.leftover,
+      backendLeftover: backend?.leftover ?? Buffer.alloc(0),
       changeUser: (packet) => changeUser(packet, this.backend!, (change) => (this.changing = change)),
       resolveKill: (id) => ctx.kills.resolve(id, { projectId: route.projectId, computeId }),
       onActivity: () => this.activity(),
@@ -115,6 +123,10 @@ export class ParkableSession {
       gate: { closed: () => this.mode !== "active", command: (packet) => this.gated(packet) },
       onQuit: () => (this.keptForPool = this.reusableAtQuit()),
     });
+    if (!backend) {
+      ctx.activity.arrivedParked?.(computeId);
+      return;
+    }
     ctx.registry.register(connectionId, { projectId: route.projectId, computeId, backendThreadId: backend.greeting.connectionId });
     ctx.activity.opened(computeId);
     this.arm(parkSettingsOf(route).afterSeconds * 1000);

@@ -1,4 +1,4 @@
-import type { Duplex } from "node:stream";
+import { Duplex } from "node:stream";
 import { Command, ErrorCode, MAX_PAYLOAD } from "./protocol/constants";
 import { encodeError } from "./protocol/handshake";
 import { encodePacket } from "./protocol/packet";
@@ -43,9 +43,10 @@ export interface PumpOptions {
   client: Duplex;
   /** The client side's reads (a RelaySocket for plain TCP, 'data' events for TLS). */
   clientReads: ReadSide;
-  backend: Duplex;
-  /** The compute side's reads. */
-  computeReads: ReadSide;
+  /** The compute connection; null for a session that starts parked (its gate closed, attachCompute later). */
+  backend: Duplex | null;
+  /** The compute side's reads (null with no compute connection). */
+  computeReads: ReadSide | null;
   /** Bytes already received from the client after its handshake. */
   clientLeftover: Buffer;
   /** Bytes already received from the compute after its OK. */
@@ -99,6 +100,11 @@ export interface PumpHandle {
   attachCompute(backend: Duplex, computeReads: ReadSide, leftover: Buffer): void;
 }
 
+/** A target that takes (and drops) what is written: the client's reads need one before a compute is attached. */
+function discarding(): Duplex {
+  return new Duplex({ read() {}, write: (_chunk, _encoding, callback) => callback() });
+}
+
 /** Whether the statement's first non-blank character (looked for in the bytes at hand) is a K. */
 function startsWithK(data: Buffer, start: number, end: number): boolean | null {
   const limit = start + 16;
@@ -126,7 +132,7 @@ export function pump(o: PumpOptions): PumpHandle {
   const write = (part: Buffer) => backend?.write(toCompute(part));
 
   // compute -> client: untouched (unless filtered), straight from the compute socket's read buffer.
-  o.computeReads.relayTo(client, o.computeFilter, o.transfer?.toClient);
+  o.computeReads?.relayTo(client, o.computeFilter, o.transfer?.toClient);
 
   // client -> compute: follow packet boundaries, forward everything that is not ours in arrival chunks.
   let pending: Buffer | null = null; // an incomplete packet start we need to see whole
@@ -333,11 +339,12 @@ export function pump(o: PumpOptions): PumpHandle {
 
   client.on("close", close);
   client.on("error", close);
-  o.backend.on("close", close);
-  o.backend.on("error", close);
+  o.backend?.on("close", close);
+  o.backend?.on("error", close);
   sendLeftover(o.backendLeftover);
   if (o.clientLeftover.length > 0) onClientData(o.clientLeftover, write);
-  relayClient(o.backend);
+  // With no compute connection every command goes to the closed gate; nothing is written meanwhile.
+  relayClient(o.backend ?? discarding());
   return {
     get busy() {
       return held !== null || pending !== null || remaining > 0;

@@ -5,6 +5,10 @@ import type { ProxyContext } from "./context";
 import type { PreAuthTicket } from "./preauth-gate";
 import { ClientTransport } from "./transport";
 import { loginOkForClient } from "./followed-compute";
+import { parkSettingsOf } from "./park-settings";
+import { ServerStatus } from "./protocol/constants";
+import { encodeOk } from "./protocol/handshake";
+import type { Route } from "./routing";
 
 export type { ActivitySink, ProxyContext, SessionMetrics } from "./context";
 
@@ -12,11 +16,22 @@ export type { ActivitySink, ProxyContext, SessionMetrics } from "./context";
 //   transport (proxy/transport.ts): greeting -> [SSLRequest -> TLS] -> handshake response -> [auth switch]
 //   policy (proxy/policy.ts): the role's password against its stored hash (before anything else: no wake
 //     for strangers), then the project's access rules (after the password, before the wake)
-//   attach (proxy/attach.ts): wake the compute -> log in to it as the role -> relay its OK -> pump bytes.
+//   attach (proxy/attach.ts): wake the compute -> log in to it as the role -> relay its OK -> pump bytes;
+//     or, when the compute is paused or suspended and parks idle sessions, the proxy's own OK and a session
+//     that starts parked (issue 14: a pool replacing its connections wakes nothing).
 
 /** The client's address as the throttle and the pre-auth cap count it. */
 export function clientAddressOf(socket: net.Socket): string {
   return socket.remoteAddress?.replace(/^::ffff:/, "") ?? "unknown";
+}
+
+/**
+ * Whether a new, authenticated client starts parked: its compute parks idle sessions and is paused or
+ * suspended (as its route says; a route that lags only makes the first command, not the login, wake it).
+ */
+function startsParked(route: Route): boolean {
+  const state = route.compute?.row.state;
+  return parkSettingsOf(route).enabled && (state === "paused" || state === "suspended");
 }
 
 export async function handleClient(raw: net.Socket, ctx: ProxyContext, preAuth?: PreAuthTicket): Promise<void> {
@@ -35,6 +50,13 @@ export async function handleClient(raw: net.Socket, ctx: ProxyContext, preAuth?:
     admit(route, { address, tls: transport.tls });
 
     const session: ClientSession = { connectionId, address, tls: transport.tls, serverName, scramble, handshake: response, route, stage1, arrivedAt };
+    if (startsParked(route)) {
+      // Its compute sleeps and may go on sleeping: the proxy's own OK, a fresh session's status; the first
+      // command that is not a ping or a validation query wakes it (proxy/parking-session.ts).
+      transport.complete(encodeOk(ServerStatus.AUTOCOMMIT));
+      relay(ctx, session, transport.handOver(), null);
+      return;
+    }
     const connectStarted = Date.now();
     const { backend, wokeFrom } = await attachCompute(ctx, session, connectStarted + ctx.wakeTimeoutMs);
     // Until the compute answered this client's login: what the client waited for its wake.

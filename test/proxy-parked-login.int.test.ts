@@ -1,0 +1,96 @@
+import type { Connection, RowDataPacket } from "mysql2/promise";
+import { describe, expect, it } from "vitest";
+import type { ComputeSessions } from "../lib/api-types";
+import { db } from "../server/db";
+import { call, newTenant, type Tenant } from "./api";
+import { connectDirect, createProjectWithCompute, waitFor, type CreatedCompute } from "./compute";
+import { connectProxy, rejection } from "./proxy";
+
+// New connections to a sleeping compute (issue 14, item 5): the proxy checks the password itself and the
+// session starts parked, so a pool replacing its connections wakes nothing; pings and validation queries
+// are answered by the proxy, and the first real command wakes the compute and runs with the login's
+// database. Each compute here is set up through its own endpoint, so the proxy's route cache has never
+// seen it running.
+
+async function stateOf(computeId: string): Promise<string> {
+  return (await db.compute.findUniqueOrThrow({ where: { id: computeId }, select: { state: true } })).state;
+}
+
+async function sessionsOf(tenant: Tenant, computeId: string): Promise<ComputeSessions> {
+  const res = await call<{ compute: { sessions: ComputeSessions } }>("GET", `/api/v1/compute/${computeId}`, { key: tenant.key });
+  if (res.status !== 200) throw new Error(JSON.stringify(res.body));
+  return res.body.compute.sessions;
+}
+
+/** A compute with a table `items` in its database `main`, put to sleep as `how` before the proxy sees it. */
+async function sleepingCompute(tenant: Tenant, how: "paused" | "suspended"): Promise<CreatedCompute> {
+  const c = await createProjectWithCompute(tenant);
+  const direct = await connectDirect(c.endpoint, c.password);
+  await direct.query("CREATE TABLE items (id INT PRIMARY KEY, name VARCHAR(40))");
+  await direct.query("INSERT INTO items VALUES (1, 'kept while asleep')");
+  await direct.end();
+  if (how === "paused") {
+    const { pauseCompute } = await import("../server/compute/lifecycle/pause");
+    expect(await pauseCompute({ actor: { system: "operator" }, computeId: c.computeId, reason: "paused by the test" })).not.toBeNull();
+  } else {
+    expect((await call("POST", `/api/v1/compute/${c.computeId}/suspend`, { key: tenant.key })).status).toBe(200);
+  }
+  expect(await stateOf(c.computeId)).toBe(how);
+  return c;
+}
+
+async function rows(conn: Connection, sql: string): Promise<RowDataPacket[]> {
+  const [result] = await conn.query<RowDataPacket[]>(sql);
+  return result;
+}
+
+describe("proxy: new connections to a sleeping compute start parked", () => {
+  for (const how of ["paused", "suspended"] as const) {
+    it(`logs in to a ${how} compute and answers pings without waking it; the first real query wakes it with the login's database`, async () => {
+      const tenant = await newTenant();
+      const c = await sleepingCompute(tenant, how);
+      const pool = await Promise.all([0, 1].map(() => connectProxy(`${c.slug}.app`, c.password)));
+      expect(await stateOf(c.computeId)).toBe(how);
+      await waitFor(async () => (await sessionsOf(tenant, c.computeId)).parked === 2, 20_000, "both new sessions reported parked");
+
+      for (const conn of pool) {
+        await conn.ping();
+        expect(await rows(conn, "SELECT 1")).toEqual([{ 1: 1 }]);
+        await conn.query("DO 1");
+      }
+      expect(await stateOf(c.computeId)).toBe(how);
+
+      expect(await rows(pool[0]!, "SELECT name, DATABASE() AS db FROM items")).toEqual([{ name: "kept while asleep", db: "main" }]);
+      expect(await stateOf(c.computeId)).toBe("running");
+      expect(await rows(pool[1]!, "SELECT id, @@autocommit AS autocommit FROM items")).toEqual([{ id: 1, autocommit: 1 }]);
+      for (const conn of pool) await conn.end();
+    });
+  }
+
+  it("still refuses a wrong password without waking the compute", async () => {
+    const tenant = await newTenant();
+    const c = await sleepingCompute(tenant, "paused");
+    const refused = await rejection(connectProxy(`${c.slug}.app`, "not-the-password"));
+    expect(refused).toMatchObject({ errno: 1045, message: expect.stringMatching(/Access denied/) });
+    expect(await stateOf(c.computeId)).toBe("paused");
+  });
+
+  it("answers the first query of a login to a missing database with the compute's own error, and ends the session", async () => {
+    const tenant = await newTenant();
+    const c = await sleepingCompute(tenant, "paused");
+    const conn = await connectProxy(`${c.slug}.app`, c.password, { database: "nowhere" });
+    expect(await stateOf(c.computeId)).toBe("paused");
+    expect(await rejection(conn.query("SELECT 2"))).toMatchObject({ errno: 1049, message: "Unknown database 'nowhere'" });
+    await expect(conn.query("SELECT 3")).rejects.toThrow();
+  });
+
+  it("wakes the compute at login, as before, when its sessions do not park", async () => {
+    const tenant = await newTenant();
+    const c = await createProjectWithCompute(tenant, { parkIdleSessions: false });
+    const { pauseCompute } = await import("../server/compute/lifecycle/pause");
+    expect(await pauseCompute({ actor: { system: "operator" }, computeId: c.computeId, reason: "paused by the test" })).not.toBeNull();
+    const conn = await connectProxy(`${c.slug}.app`, c.password);
+    expect(await stateOf(c.computeId)).toBe("running");
+    await conn.end();
+  });
+});
