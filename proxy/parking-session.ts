@@ -113,7 +113,7 @@ export class ParkableSession {
       clientLeftover: client.leftover,
       backendLeftover: backend?.leftover ?? Buffer.alloc(0),
       changeUser: (packet) => changeUser(packet, this.backend!, (change) => (this.changing = change)),
-      resolveKill: (id) => ctx.kills.resolve(id, { projectId: route.projectId, computeId }),
+      resolveKill: (id, queryOnly) => ctx.kills.resolve(id, { projectId: route.projectId, computeId, queryOnly }),
       onActivity: () => this.activity(),
       transfer: ctx.activity.transfer?.(computeId),
       onClose: () => this.closed(),
@@ -124,6 +124,7 @@ export class ParkableSession {
       onQuit: () => (this.keptForPool = this.reusableAtQuit()),
     });
     if (!backend) {
+      this.registerParked();
       ctx.activity.arrivedParked?.(computeId);
       return;
     }
@@ -268,8 +269,7 @@ export class ParkableSession {
       return;
     }
     this.closeCompute(backend);
-    // No compute thread to KILL while parked: the id is unknown to KILL until the session is back.
-    this.ctx.registry.unregister(this.session.connectionId);
+    this.registerParked();
     this.parked = parked;
     this.mode = "parked";
     this.countedParked = true;
@@ -352,6 +352,23 @@ export class ParkableSession {
   }
 
   // ---- the end -------------------------------------------------------------------------------------
+
+  /**
+   * Parked, the session has no compute thread for a KILL to name: KILL reaches it through the registry,
+   * and KILL CONNECTION ends it here (kill-router.ts, SessionRegistry.answer).
+   */
+  private registerParked(): void {
+    const { route, connectionId } = this.session;
+    this.ctx.registry.register(connectionId, { projectId: route.projectId, computeId: this.computeId, backendThreadId: null, kill: () => this.killedWhileParked() });
+  }
+
+  /** KILL CONNECTION of the parked session: its client reads what MariaDB sends a killed connection, and it ends. */
+  private killedWhileParked(): void {
+    if (this.mode !== "parked" && this.mode !== "waking") return;
+    this.mode = "closed";
+    this.client.socket.end(encodePacket(encodeError(ErrorCode.CONNECTION_KILLED, "70100", "Connection was killed"), 1));
+    setTimeout(() => this.client.socket.destroy(), 1000).unref();
+  }
 
   private closed(): void {
     if (this.timer) clearTimeout(this.timer);

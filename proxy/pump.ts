@@ -3,6 +3,7 @@ import { Command, ErrorCode, MAX_PAYLOAD } from "./protocol/constants";
 import { encodeError } from "./protocol/handshake";
 import { encodePacket } from "./protocol/packet";
 import { signalQuery, type ProxyError } from "./protocol/signal";
+import { KILLED_BY_OWNER } from "@/server/proxy-activity/constants";
 import { formatKill, parseKill, type KillStatement } from "./kill";
 import type { ByteCounter, ChunkFilter, ReadSide } from "./relay-socket";
 import { STATEMENT_COMMANDS } from "./protocol/statement-packets";
@@ -57,7 +58,7 @@ export interface PumpOptions {
    * The compute thread id a KILL of connection `id` must name (an open session of this session's project
    * and compute), or null; a promise when its owner had to be asked (it settles by the owner's deadline).
    */
-  resolveKill: (id: number) => number | null | Promise<number | null>;
+  resolveKill: (id: number, queryOnly: boolean) => number | null | Promise<number | null>;
   onActivity: () => void;
   onClose: () => void;
   /** Bytes relayed each way, for metering (the activity reporter's counters of this compute). */
@@ -144,6 +145,12 @@ export function pump(o: PumpOptions): PumpHandle {
     if (threadId === null) {
       return { error: { code: ErrorCode.NO_SUCH_THREAD, sqlState: "HY000", message: `Unknown thread id: ${statement.id}` } };
     }
+    if (threadId === KILLED_BY_OWNER) {
+      // A parked session, killed (or left alone by KILL QUERY) by its owner: the KILL's OK, in order, from
+      // a statement that does nothing; the statements after it run as sent.
+      const query = Buffer.concat([Buffer.from([Command.QUERY]), Buffer.from(`DO 0${statement.rest}`)]);
+      return { toCompute: encodePacket(query, sequenceId) };
+    }
     const query = Buffer.concat([Buffer.from([Command.QUERY]), Buffer.from(formatKill(statement, threadId))]);
     return { toCompute: encodePacket(query, sequenceId) };
   };
@@ -161,7 +168,7 @@ export function pump(o: PumpOptions): PumpHandle {
     else if (command === Command.QUERY) statement = parseKill(packet.subarray(5).toString("utf8"));
     if (!statement) return null;
     const kill = statement;
-    const target = o.resolveKill(kill.id);
+    const target = o.resolveKill(kill.id, kill.query);
     if (!(target instanceof Promise)) return killOutcome(target, kill, sequenceId);
     return target.then(
       (threadId) => killOutcome(threadId, kill, sequenceId),

@@ -1,10 +1,11 @@
-import type { Connection, RowDataPacket } from "mysql2/promise";
-import { describe, expect, it } from "vitest";
+import mysql, { type Connection, type RowDataPacket } from "mysql2/promise";
+import { afterAll, describe, expect, it } from "vitest";
 import type { ComputeSessions } from "../lib/api-types";
 import { db } from "../server/db";
 import { call, newTenant, type Tenant } from "./api";
 import { connectDirect, createProjectWithCompute, waitFor, type CreatedCompute } from "./compute";
-import { connectProxy, rejection } from "./proxy";
+import { connectProxy, rejection, startSecondProxy } from "./proxy";
+import type { RunningProxy } from "../proxy/start-proxy";
 
 // New connections to a sleeping compute (issue 14, item 5): the proxy checks the password itself and the
 // session starts parked, so a pool replacing its connections wakes nothing; pings and validation queries
@@ -22,6 +23,22 @@ async function sessionsOf(tenant: Tenant, computeId: string): Promise<ComputeSes
   return res.body.compute.sessions;
 }
 
+/**
+ * Pause the compute. A pause's last look undoes it while a client thread is still on the server, as the
+ * setup connection's may be for a moment after it closed: then it is paused again.
+ */
+async function pause(c: CreatedCompute): Promise<void> {
+  const { pauseCompute } = await import("../server/compute/lifecycle/pause");
+  await waitFor(
+    async () => {
+      await pauseCompute({ actor: { system: "operator" }, computeId: c.computeId, reason: "paused by the test" });
+      return (await stateOf(c.computeId)) === "paused";
+    },
+    20_000,
+    "the compute paused",
+  );
+}
+
 /** A compute with a table `items` in its database `main`, put to sleep as `how` before the proxy sees it. */
 async function sleepingCompute(tenant: Tenant, how: "paused" | "suspended"): Promise<CreatedCompute> {
   const c = await createProjectWithCompute(tenant);
@@ -30,8 +47,7 @@ async function sleepingCompute(tenant: Tenant, how: "paused" | "suspended"): Pro
   await direct.query("INSERT INTO items VALUES (1, 'kept while asleep')");
   await direct.end();
   if (how === "paused") {
-    const { pauseCompute } = await import("../server/compute/lifecycle/pause");
-    expect(await pauseCompute({ actor: { system: "operator" }, computeId: c.computeId, reason: "paused by the test" })).not.toBeNull();
+    await pause(c);
   } else {
     expect((await call("POST", `/api/v1/compute/${c.computeId}/suspend`, { key: tenant.key })).status).toBe(200);
   }
@@ -87,10 +103,46 @@ describe("proxy: new connections to a sleeping compute start parked", () => {
   it("wakes the compute at login, as before, when its sessions do not park", async () => {
     const tenant = await newTenant();
     const c = await createProjectWithCompute(tenant, { parkIdleSessions: false });
-    const { pauseCompute } = await import("../server/compute/lifecycle/pause");
-    expect(await pauseCompute({ actor: { system: "operator" }, computeId: c.computeId, reason: "paused by the test" })).not.toBeNull();
+    await pause(c);
     const conn = await connectProxy(`${c.slug}.app`, c.password);
     expect(await stateOf(c.computeId)).toBe("running");
     await conn.end();
+  });
+});
+
+describe("proxy: KILL of a parked session", () => {
+  let other: RunningProxy | null = null;
+  afterAll(async () => {
+    await other?.stop(0).catch(() => undefined);
+  });
+
+  it("ends it with KILL CONNECTION from this proxy or another, and leaves it alone with KILL QUERY", async () => {
+    const tenant = await newTenant();
+    const c = await sleepingCompute(tenant, "paused");
+    other = await startSecondProxy();
+    const viaOther = await mysql.createConnection({ host: "127.0.0.1", port: other.port, user: `${c.slug}.app`, password: c.password, database: "main" });
+    const victims = await Promise.all([0, 1].map(() => connectProxy(`${c.slug}.app`, c.password)));
+    const errors: unknown[] = [];
+    for (const v of victims) v.on("error", (e) => errors.push(e)); // the killed connection's error arrives unasked
+    await waitFor(async () => (await sessionsOf(tenant, c.computeId)).parked === 2, 20_000, "both victims reported parked");
+
+    // KILL QUERY: nothing runs on a parked session; it stays, and stays parked.
+    await viaOther.query(`KILL QUERY ${victims[0]!.threadId}`);
+    expect(await rows(victims[0]!, "SELECT 1")).toEqual([{ 1: 1 }]);
+
+    // KILL CONNECTION from another proxy (asked through PostgreSQL), and from the victims' own proxy.
+    await viaOther.query(`KILL CONNECTION ${victims[0]!.threadId}`);
+    const killer = await connectProxy(`${c.slug}.app`, c.password);
+    await killer.query(`KILL ${victims[1]!.threadId}`);
+    for (const v of victims) await expect(v.query("SELECT 2")).rejects.toThrow();
+    const killed = expect.objectContaining({ code: 1927, message: "Connection was killed" });
+    expect(errors).toEqual([killed, killed]);
+    // A second KILL of the same id finds nothing.
+    await expect(killer.query(`KILL ${victims[1]!.threadId}`)).rejects.toMatchObject({ errno: 1094 });
+    // The killers were parked too (new connections to a paused compute): none of it woke the compute.
+    expect(await stateOf(c.computeId)).toBe("paused");
+    await waitFor(async () => (await sessionsOf(tenant, c.computeId)).parked === 2, 20_000, "only the two killers reported parked");
+    await killer.end();
+    await viaOther.end();
   });
 });
