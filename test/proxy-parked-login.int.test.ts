@@ -122,8 +122,12 @@ describe("proxy: KILL of a parked session", () => {
     other = await startSecondProxy();
     const viaOther = await mysql.createConnection({ host: "127.0.0.1", port: other.port, user: `${c.slug}.app`, password: c.password, database: "main" });
     const victims = await Promise.all([0, 1].map(() => connectProxy(`${c.slug}.app`, c.password)));
-    const errors: unknown[] = [];
-    for (const v of victims) v.on("error", (e) => errors.push(e)); // the killed connection's error arrives unasked
+    // A killed connection's error arrives unasked: mysql2 emits it as an event.
+    const errors = victims.map((v) => {
+      const seen: unknown[] = [];
+      v.on("error", (e) => seen.push(e));
+      return seen;
+    });
     await waitFor(async () => (await sessionsOf(tenant, c.computeId)).parked === 2, 20_000, "both victims reported parked");
 
     // KILL QUERY: nothing runs on a parked session; it stays, and stays parked.
@@ -134,9 +138,10 @@ describe("proxy: KILL of a parked session", () => {
     await viaOther.query(`KILL CONNECTION ${victims[0]!.threadId}`);
     const killer = await connectProxy(`${c.slug}.app`, c.password);
     await killer.query(`KILL ${victims[1]!.threadId}`);
-    for (const v of victims) await expect(v.query("SELECT 2")).rejects.toThrow();
+    await waitFor(async () => errors.every((seen) => seen.length > 0), 10_000, "both killed clients told");
     const killed = expect.objectContaining({ code: 1927, message: "Connection was killed" });
-    expect(errors).toEqual([killed, killed]);
+    expect(errors).toEqual([[killed], [killed]]);
+    for (const v of victims) await expect(v.query("SELECT 2")).rejects.toThrow();
     // A second KILL of the same id finds nothing.
     await expect(killer.query(`KILL ${victims[1]!.threadId}`)).rejects.toMatchObject({ errno: 1094 });
     // The killers were parked too (new connections to a paused compute): none of it woke the compute.
