@@ -4,7 +4,7 @@ import type { ComputeSessions } from "../lib/api-types";
 import { db } from "../server/db";
 import { call, newTenant, type Tenant } from "./api";
 import { connectDirect, createProjectWithCompute, waitFor, type CreatedCompute } from "./compute";
-import { connectProxy, rejection, startSecondProxy } from "./proxy";
+import { connectProxy, connectProxyWithServerName, rejection, startSecondProxy } from "./proxy";
 import type { RunningProxy } from "../proxy/start-proxy";
 
 // New connections to a sleeping compute (issue 14, item 5): the proxy checks the password itself and the
@@ -82,6 +82,17 @@ describe("proxy: new connections to a sleeping compute start parked", () => {
       for (const conn of pool) await conn.end();
     });
   }
+
+  it("starts a TLS session parked the same way", async () => {
+    const tenant = await newTenant();
+    const c = await sleepingCompute(tenant, "paused");
+    const conn = await connectProxyWithServerName(`${c.slug}.db.localhost`, "app", c.password);
+    expect(await rows(conn, "SELECT 1")).toEqual([{ 1: 1 }]);
+    expect(await stateOf(c.computeId)).toBe("paused");
+    expect(await rows(conn, "SELECT name FROM items")).toEqual([{ name: "kept while asleep" }]);
+    expect(await stateOf(c.computeId)).toBe("running");
+    await conn.end();
+  });
 
   it("still refuses a wrong password without waking the compute", async () => {
     const tenant = await newTenant();
