@@ -48,6 +48,8 @@ export interface Restored {
   ids: StatementIds | null;
   leftover: Buffer;
   wokeFrom: string | null;
+  /** The database the new compute connection logged in with (what a reset for the pool brings back). */
+  loginDatabase: string | null;
 }
 
 const PARKED = "this session was parked while idle";
@@ -71,7 +73,11 @@ export async function restoreParked(ctx: ProxyContext, attach: Attach, session: 
     throw failure(ErrorCode.ACCESS_DENIED, "28000", `${PARKED}, and the password of role '${role}' changed meanwhile, so it cannot be restored; reconnect with the new password`);
   }
   const plan = restorePlan(parked.state, parked.capture);
-  const handshake = withSessionTracking({ ...session.handshake, database: null, capabilities: session.handshake.capabilities & ~Capability.CONNECT_WITH_DB });
+  // A session parked at login makes the login it skipped (with its database: a pooled connection of that
+  // login serves, and a missing database is refused as at any login); others log in without one.
+  const handshake = withSessionTracking(
+    parked.atLogin ? session.handshake : { ...session.handshake, database: null, capabilities: session.handshake.capabilities & ~Capability.CONNECT_WITH_DB },
+  );
   let attached;
   try {
     attached = await attach(ctx, { ...session, route, handshake }, Date.now() + ctx.wakeTimeoutMs, route.readAt);
@@ -81,7 +87,7 @@ export async function restoreParked(ctx: ProxyContext, attach: Attach, session: 
     throw error;
   }
   const { backend, wokeFrom } = attached;
-  const followed = followCompute({ ...session, route }, backend, null);
+  const followed = followCompute({ ...session, route }, backend, handshake.database);
   const exchange = exchangeOn(backend, followed, ctx.wakeTimeoutMs);
   const ids = parked.state.prepared.size > 0 ? new StatementIds(parked.state.prepared.keys()) : null;
   try {
@@ -93,7 +99,7 @@ export async function restoreParked(ctx: ProxyContext, attach: Attach, session: 
   } finally {
     followed.onReply = null;
   }
-  return { route, backend, followed, ids, leftover: exchange.detach(), wokeFrom };
+  return { route, backend, followed, ids, leftover: exchange.detach(), wokeFrom, loginDatabase: handshake.database };
 }
 
 async function runStep(step: RestoreStep, exchange: ReturnType<typeof exchangeOn>, ids: StatementIds | null, atLogin: boolean): Promise<void> {

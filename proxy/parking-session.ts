@@ -316,7 +316,7 @@ export class ParkableSession {
       this.session.route = restored.route;
       this.backend = backend;
       this.followed = followed;
-      this.loginDatabase = null; // a restore logs in without one
+      this.loginDatabase = restored.loginDatabase; // none, but for a session parked at its login
       this.changedUser = false;
       this.ids = ids;
       this.clientIds = ids ? new ClientIdRewriter(ids) : null;
