@@ -1,5 +1,6 @@
 import type net from "node:net";
-import { admit, authenticate } from "./policy";
+import { assertMayRun } from "@/server/billing/may-run";
+import { admit, authenticate, wakeRefusal } from "./policy";
 import { attachCompute, relay, type ClientSession } from "./attach";
 import type { ProxyContext } from "./context";
 import type { PreAuthTicket } from "./preauth-gate";
@@ -25,13 +26,31 @@ export function clientAddressOf(socket: net.Socket): string {
   return socket.remoteAddress?.replace(/^::ffff:/, "") ?? "unknown";
 }
 
+const asleep = (route: Route) => route.compute?.row.state === "paused" || route.compute?.row.state === "suspended";
+
+/**
+ * A route from the cache that says the compute sleeps is read again before the login is answered without
+ * it (it may have woken, failed or be being deleted since): one read, which the attach then need not make.
+ */
+async function currentIfAsleep(ctx: ProxyContext, route: Route, arrivedAt: number): Promise<Route> {
+  if (route.readAt >= arrivedAt || !asleep(route) || !parkSettingsOf(route).enabled) return route;
+  return (await ctx.routes.lookup({ slug: route.slug, role: route.role }, { fresh: true })) ?? route;
+}
+
 /**
  * Whether a new, authenticated client starts parked: its compute parks idle sessions and is paused or
  * suspended (as its route says; a route that lags only makes the first command, not the login, wake it).
+ * A suspended compute that may not start (quota used, spend cap reached) is refused at login, as a connect
+ * that wakes it is (1226), not at the first command.
  */
-function startsParked(route: Route): boolean {
-  const state = route.compute?.row.state;
-  return parkSettingsOf(route).enabled && (state === "paused" || state === "suspended");
+async function startsParked(route: Route): Promise<boolean> {
+  if (!parkSettingsOf(route).enabled || !asleep(route)) return false;
+  if (route.compute!.row.state === "suspended") {
+    await assertMayRun(route.organizationId, route.compute!.context).catch((error: unknown) => {
+      throw wakeRefusal(error, route.slug) ?? error;
+    });
+  }
+  return true;
 }
 
 export async function handleClient(raw: net.Socket, ctx: ProxyContext, preAuth?: PreAuthTicket): Promise<void> {
@@ -49,8 +68,9 @@ export async function handleClient(raw: net.Socket, ctx: ProxyContext, preAuth?:
     preAuth?.release();
     admit(route, { address, tls: transport.tls });
 
-    const session: ClientSession = { connectionId, address, tls: transport.tls, serverName, scramble, handshake: response, route, stage1, arrivedAt };
-    if (startsParked(route)) {
+    const current = await currentIfAsleep(ctx, route, arrivedAt);
+    const session: ClientSession = { connectionId, address, tls: transport.tls, serverName, scramble, handshake: response, route: current, stage1, arrivedAt };
+    if (await startsParked(current)) {
       // Its compute sleeps and may go on sleeping: the proxy's own OK, a fresh session's status; the first
       // command that is not a ping or a validation query wakes it (proxy/parking-session.ts).
       transport.complete(encodeOk(ServerStatus.AUTOCOMMIT));

@@ -139,7 +139,7 @@ describe("proxy: KILL of a parked session", () => {
       v.on("error", (e) => seen.push(e));
       return seen;
     });
-    await waitFor(async () => (await sessionsOf(tenant, c.computeId)).parked === 2, 20_000, "both victims reported parked");
+    await waitFor(async () => (await sessionsOf(tenant, c.computeId)).parked === 3, 20_000, "the victims and the other proxy's session reported parked");
 
     // KILL QUERY: nothing runs on a parked session; it stays, and stays parked.
     await viaOther.query(`KILL QUERY ${victims[0]!.threadId}`);
