@@ -208,6 +208,16 @@ export class ActivityReporter {
     entry.version++;
   }
 
+  /**
+   * A new client of a paused or suspended compute, logged in by the proxy alone: parked from the start.
+   * Neither a connection nor activity (its login woke nothing).
+   */
+  arrivedParked(computeId: string): void {
+    const entry = this.entry(computeId);
+    entry.parked++;
+    entry.version++;
+  }
+
   /** A parked session re-attached to the compute (its client sent a command): a connection again, and activity. */
   unparked(computeId: string): void {
     const entry = this.entry(computeId);

@@ -213,10 +213,11 @@ function discard(login: Promise<BackendSession> | undefined): void {
 /**
  * Relay the logged-in pair: the session registers (for KILL), counts for its compute's activity, sets up
  * session tracking and follows the compute connection, pumps bytes both ways until either side closes,
- * and parks while idle (proxy/parking-session.ts). COM_CHANGE_USER is judged by the policy and re-issued
+ * and parks while idle (proxy/parking-session.ts); with no compute connection (null) it starts parked.
+ * COM_CHANGE_USER is judged by the policy and re-issued
  * to the compute as the role.
  */
-export function relay(ctx: ProxyContext, session: ClientSession, client: HandedOver, backend: BackendSession): void {
+export function relay(ctx: ProxyContext, session: ClientSession, client: HandedOver, backend: BackendSession | null): void {
   ctx.metrics.sessionOpened();
   new ParkableSession(ctx, session, client, backend, (packet, current, verified) => changeUser(ctx, packet, session, current, verified), attachCompute);
 }

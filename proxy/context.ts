@@ -21,6 +21,8 @@ export interface ActivitySink {
   transfer?(computeId: string): { toCompute: ByteCounter; toClient: ByteCounter };
   // Parking (proxy/parking-session.ts): a parked session counts as neither a connection nor activity.
   parked?(computeId: string): void;
+  /** A new session that starts parked (its compute was not running at login). */
+  arrivedParked?(computeId: string): void;
   unparked?(computeId: string): void;
   parkedClosed?(computeId: string): void;
   /** A session idle past its park time that cannot park, and why; null clears it. */

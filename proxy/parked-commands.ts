@@ -2,10 +2,12 @@ import type { Duplex } from "node:stream";
 import type { ClientSession } from "./attach";
 import { ClientError } from "./client-error";
 import type { ProxyContext } from "./context";
-import type { ParkedSession } from "./parking-restore";
+import { freshCapture, type ParkedSession } from "./parking-restore";
 import { authenticateChangeUser } from "./policy";
 import { decodeChangeUser } from "./protocol/change-user";
-import { Command, ServerStatus } from "./protocol/constants";
+import { KILLED_BY_OWNER } from "@/server/proxy-activity/constants";
+import { parseKill, type KillStatement } from "./kill";
+import { Command, ErrorCode, ServerStatus } from "./protocol/constants";
 import { encodeError, encodeOk } from "./protocol/handshake";
 import { encodePacket } from "./protocol/packet";
 import { parkedAnswer } from "./session-state/parked-answers";
@@ -40,7 +42,7 @@ function parkedStatus(parked: ParkedSession): number {
 function forgetSession(parked: ParkedSession, database: string | null): void {
   parked.state.reset(database);
   parked.state.status = ServerStatus.AUTOCOMMIT;
-  parked.capture = { userVariables: [], lastInsertId: "0", inTransaction: false, collationConnection: "" };
+  parked.capture = freshCapture();
 }
 
 /** Whether the proxy answered the command (a whole packet, header included) itself. */
@@ -63,8 +65,28 @@ export async function answerParked(c: ParkedCommandContext, packet: Buffer, park
       return true;
   }
   const answer = parkedAnswer(payload, parkedStatus(parked), c.session.handshake.capabilities, c.extendedCapabilities);
-  if (!answer) return false;
-  c.client.write(answer);
+  if (answer) {
+    c.client.write(answer);
+    return true;
+  }
+  return killParked(c, payload, parked, reply);
+}
+
+/**
+ * A lone KILL from a parked session whose answer needs no compute: an unknown id (1094), or another parked
+ * session (its owner ends it, or leaves it for KILL QUERY). A session with a compute thread is killed on
+ * the compute, through the pump, after this one is restored.
+ */
+async function killParked(c: ParkedCommandContext, payload: Buffer, parked: ParkedSession, reply: (answer: Buffer) => void): Promise<boolean> {
+  let kill: KillStatement | null = null;
+  if (payload[0] === Command.PROCESS_KILL && payload.length >= 5) kill = { hard: null, query: false, id: payload.readUInt32LE(1), rest: "" };
+  else if (payload[0] === Command.QUERY && payload.length <= 1024) kill = parseKill(payload.subarray(1).toString("utf8"));
+  if (!kill || kill.rest !== "") return false;
+  const { projectId, computeId } = c.session.route;
+  const target = await Promise.resolve(c.ctx.kills.resolve(kill.id, { projectId, computeId: computeId!, queryOnly: kill.query })).catch(() => null);
+  if (target === null) reply(encodeError(ErrorCode.NO_SUCH_THREAD, "HY000", `Unknown thread id: ${kill.id}`));
+  else if (target === KILLED_BY_OWNER) reply(encodeOk(parkedStatus(parked)));
+  else return false;
   return true;
 }
 

@@ -3,10 +3,10 @@ import type { BackendSession } from "./backend";
 import { ClientError } from "./client-error";
 import type { ProxyContext } from "./context";
 import { exchangeOn, followCompute, passwordStillValid, queryPayload, withSessionTracking, type Followed } from "./followed-compute";
-import { Capability, Command, ErrorCode } from "./protocol/constants";
+import { Capability, Command, ErrorCode, ServerStatus } from "./protocol/constants";
 import type { ParkCapture } from "./session-state/park-capture";
 import { restorePlan, type RestoreStep } from "./session-state/restore-plan";
-import type { SessionState } from "./session-state/session-state";
+import { SessionState } from "./session-state/session-state";
 import { StatementIds } from "./session-state/statement-ids";
 
 // Unparking: the next command on a parked session wakes its compute (the one-wake-per-herd path of
@@ -18,6 +18,25 @@ import { StatementIds } from "./session-state/statement-ids";
 export interface ParkedSession {
   state: SessionState;
   capture: ParkCapture;
+  /**
+   * Never attached: a new client of a paused or suspended compute, logged in by the proxy alone, whose
+   * state is its login's. Its restore is the login it skipped, so a failure is the compute's own error
+   * (an unknown database: 1049 Unknown database), as a login would have been refused.
+   */
+  atLogin?: boolean;
+}
+
+/** What a fresh login leaves that parking would otherwise capture: no user variables, no insert id. */
+export function freshCapture(): ParkCapture {
+  return { userVariables: [], lastInsertId: "0", inTransaction: false, collationConnection: "" };
+}
+
+/** The parked session of a client the proxy logged in itself: the login's role, database and autocommit. */
+export function parkedAtLogin(session: ClientSession): ParkedSession {
+  const { handshake, route } = session;
+  const database = (handshake.capabilities & Capability.CONNECT_WITH_DB) !== 0 ? handshake.database : null;
+  const state = new SessionState(handshake.capabilities, { user: route.role, database, status: ServerStatus.AUTOCOMMIT });
+  return { state, capture: freshCapture(), atLogin: true };
 }
 
 export interface Restored {
@@ -29,6 +48,8 @@ export interface Restored {
   ids: StatementIds | null;
   leftover: Buffer;
   wokeFrom: string | null;
+  /** The database the new compute connection logged in with (what a reset for the pool brings back). */
+  loginDatabase: string | null;
 }
 
 const PARKED = "this session was parked while idle";
@@ -52,20 +73,25 @@ export async function restoreParked(ctx: ProxyContext, attach: Attach, session: 
     throw failure(ErrorCode.ACCESS_DENIED, "28000", `${PARKED}, and the password of role '${role}' changed meanwhile, so it cannot be restored; reconnect with the new password`);
   }
   const plan = restorePlan(parked.state, parked.capture);
-  const handshake = withSessionTracking({ ...session.handshake, database: null, capabilities: session.handshake.capabilities & ~Capability.CONNECT_WITH_DB });
+  // A session parked at login makes the login it skipped (with its database: a pooled connection of that
+  // login serves, and a missing database is refused as at any login); others log in without one.
+  const handshake = withSessionTracking(
+    parked.atLogin ? session.handshake : { ...session.handshake, database: null, capabilities: session.handshake.capabilities & ~Capability.CONNECT_WITH_DB },
+  );
   let attached;
   try {
     attached = await attach(ctx, { ...session, route, handshake }, Date.now() + ctx.wakeTimeoutMs, route.readAt);
   } catch (error) {
+    if (error instanceof ClientError && parked.atLogin) throw error; // as the login would have failed
     if (error instanceof ClientError) throw failure(error.code, error.sqlState, `${PARKED} and could not be restored: ${error.message}`);
     throw error;
   }
   const { backend, wokeFrom } = attached;
-  const followed = followCompute({ ...session, route }, backend, null);
+  const followed = followCompute({ ...session, route }, backend, handshake.database);
   const exchange = exchangeOn(backend, followed, ctx.wakeTimeoutMs);
   const ids = parked.state.prepared.size > 0 ? new StatementIds(parked.state.prepared.keys()) : null;
   try {
-    for (const step of plan.steps) await runStep(step, exchange, ids);
+    for (const step of plan.steps) await runStep(step, exchange, ids, parked.atLogin === true);
   } catch (error) {
     backend.compute.socket.destroy();
     if (error instanceof ClientError) throw error;
@@ -73,12 +99,16 @@ export async function restoreParked(ctx: ProxyContext, attach: Attach, session: 
   } finally {
     followed.onReply = null;
   }
-  return { route, backend, followed, ids, leftover: exchange.detach(), wokeFrom };
+  return { route, backend, followed, ids, leftover: exchange.detach(), wokeFrom, loginDatabase: handshake.database };
 }
 
-async function runStep(step: RestoreStep, exchange: ReturnType<typeof exchangeOn>, ids: StatementIds | null): Promise<void> {
+async function runStep(step: RestoreStep, exchange: ReturnType<typeof exchangeOn>, ids: StatementIds | null, atLogin: boolean): Promise<void> {
   if (step.kind === "query") {
     const { reply } = await exchange.run(queryPayload(step.sql));
+    if (reply.error && atLogin) {
+      // The login the client made (e.g. to a database that does not exist) refused, as the compute refuses it.
+      throw new ClientError(reply.error.code, reply.error.sqlState, reply.error.message, "backend_refused");
+    }
     if (reply.error) {
       throw failure(reply.error.code, reply.error.sqlState, `${PARKED} and could not be restored: \`${clip(step.sql)}\` failed: ${reply.error.message}; reconnect and set the session up again`);
     }

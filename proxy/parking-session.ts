@@ -7,7 +7,7 @@ import { clientTracksSession, exchangeOn, followCompute, sendTrackingSetup, type
 import { answerParked, type ParkedCommandContext, type UserChange } from "./parked-commands";
 import { parkSettingsOf } from "./park-settings";
 import { captureForParking } from "./parking-capture";
-import { restoreParked, type Attach, type ParkedSession } from "./parking-restore";
+import { parkedAtLogin, restoreParked, type Attach, type ParkedSession } from "./parking-restore";
 import { Capability, Command, ErrorCode } from "./protocol/constants";
 import { encodeError } from "./protocol/handshake";
 import { encodePacket } from "./protocol/packet";
@@ -68,13 +68,13 @@ export class ParkableSession {
     private readonly ctx: ProxyContext,
     private readonly session: ClientSession,
     private readonly client: HandedOver,
-    backend: BackendSession,
+    /** The compute connection logged in for this client, or null: the session starts parked (its compute was not running). */
+    backend: BackendSession | null,
     changeUser: ChangeUserHandler,
     private readonly attach: Attach,
   ) {
-    const followed = followCompute(session, backend, session.handshake.database);
     this.backend = backend;
-    this.followed = followed;
+    this.followed = null;
     this.computeId = session.route.computeId!;
     this.loginDatabase = session.handshake.database;
     this.strip = !clientTracksSession(session);
@@ -82,30 +82,38 @@ export class ParkableSession {
       ctx,
       session,
       client: client.socket,
-      extendedCapabilities: session.handshake.extendedCapabilities & backend.greeting.extendedCapabilities,
+      extendedCapabilities: session.handshake.extendedCapabilities & (backend?.greeting ?? ctx.serverInfo).extendedCapabilities,
       becomeUser: (change) => this.becomeUser(change),
     };
-    this.followReplies(followed);
-    // Session tracking is set up ahead of the client's first command, which follows without waiting (the
-    // setup's reply is taken out of the stream): a new session costs no extra round trip.
-    if (backend.leftover.length > 0) {
-      // Bytes after the login OK, which no command asked for: nothing to follow them with (pinned).
-      followed.follower.replies.lost = "the compute sent bytes after its login OK";
-      if (this.strip) this.rewriter = new ServerRewriter(followed.follower, true, null);
+    if (backend) {
+      const followed = (this.followed = followCompute(session, backend, session.handshake.database));
+      this.followReplies(followed);
+      // Session tracking is set up ahead of the client's first command, which follows without waiting (the
+      // setup's reply is taken out of the stream): a new session costs no extra round trip.
+      if (backend.leftover.length > 0) {
+        // Bytes after the login OK, which no command asked for: nothing to follow them with (pinned).
+        followed.follower.replies.lost = "the compute sent bytes after its login OK";
+        if (this.strip) this.rewriter = new ServerRewriter(followed.follower, true, null);
+      } else {
+        this.rewriter = new ServerRewriter(followed.follower, this.strip, null, sendTrackingSetup(backend, followed));
+      }
     } else {
-      this.rewriter = new ServerRewriter(followed.follower, this.strip, null, sendTrackingSetup(backend, followed));
+      // Logged in by the proxy alone: parked with the login's state until its first real command.
+      this.parked = parkedAtLogin(session);
+      this.mode = "parked";
+      this.countedParked = true;
     }
     const { route, connectionId } = session;
     const computeId = this.computeId;
     this.pumped = pump({
       client: client.socket,
       clientReads: client.reads,
-      backend: backend.compute.socket,
-      computeReads: backend.compute,
+      backend: backend?.compute.socket ?? null,
+      computeReads: backend?.compute ?? null,
       clientLeftover: client.leftover,
-      backendLeftover: backend.leftover,
+      backendLeftover: backend?.leftover ?? Buffer.alloc(0),
       changeUser: (packet) => changeUser(packet, this.backend!, (change) => (this.changing = change)),
-      resolveKill: (id) => ctx.kills.resolve(id, { projectId: route.projectId, computeId }),
+      resolveKill: (id, queryOnly) => ctx.kills.resolve(id, { projectId: route.projectId, computeId, queryOnly }),
       onActivity: () => this.activity(),
       transfer: ctx.activity.transfer?.(computeId),
       onClose: () => this.closed(),
@@ -115,6 +123,11 @@ export class ParkableSession {
       gate: { closed: () => this.mode !== "active", command: (packet) => this.gated(packet) },
       onQuit: () => (this.keptForPool = this.reusableAtQuit()),
     });
+    if (!backend) {
+      this.registerParked();
+      ctx.activity.arrivedParked?.(computeId);
+      return;
+    }
     ctx.registry.register(connectionId, { projectId: route.projectId, computeId, backendThreadId: backend.greeting.connectionId });
     ctx.activity.opened(computeId);
     this.arm(parkSettingsOf(route).afterSeconds * 1000);
@@ -256,8 +269,7 @@ export class ParkableSession {
       return;
     }
     this.closeCompute(backend);
-    // No compute thread to KILL while parked: the id is unknown to KILL until the session is back.
-    this.ctx.registry.unregister(this.session.connectionId);
+    this.registerParked();
     this.parked = parked;
     this.mode = "parked";
     this.countedParked = true;
@@ -304,7 +316,7 @@ export class ParkableSession {
       this.session.route = restored.route;
       this.backend = backend;
       this.followed = followed;
-      this.loginDatabase = null; // a restore logs in without one
+      this.loginDatabase = restored.loginDatabase; // none, but for a session parked at its login
       this.changedUser = false;
       this.ids = ids;
       this.clientIds = ids ? new ClientIdRewriter(ids) : null;
@@ -340,6 +352,23 @@ export class ParkableSession {
   }
 
   // ---- the end -------------------------------------------------------------------------------------
+
+  /**
+   * Parked, the session has no compute thread for a KILL to name: KILL reaches it through the registry,
+   * and KILL CONNECTION ends it here (kill-router.ts, SessionRegistry.answer).
+   */
+  private registerParked(): void {
+    const { route, connectionId } = this.session;
+    this.ctx.registry.register(connectionId, { projectId: route.projectId, computeId: this.computeId, backendThreadId: null, kill: () => this.killedWhileParked() });
+  }
+
+  /** KILL CONNECTION of the parked session: its client reads what MariaDB sends a killed connection, and it ends. */
+  private killedWhileParked(): void {
+    if (this.mode !== "parked" && this.mode !== "waking") return;
+    this.mode = "closed";
+    this.client.socket.end(encodePacket(encodeError(ErrorCode.CONNECTION_KILLED, "70100", "Connection was killed"), 1));
+    setTimeout(() => this.client.socket.destroy(), 1000).unref();
+  }
 
   private closed(): void {
     if (this.timer) clearTimeout(this.timer);

@@ -1,8 +1,9 @@
-import type { Duplex } from "node:stream";
+import { Duplex } from "node:stream";
 import { Command, ErrorCode, MAX_PAYLOAD } from "./protocol/constants";
 import { encodeError } from "./protocol/handshake";
 import { encodePacket } from "./protocol/packet";
 import { signalQuery, type ProxyError } from "./protocol/signal";
+import { KILLED_BY_OWNER } from "@/server/proxy-activity/constants";
 import { formatKill, parseKill, type KillStatement } from "./kill";
 import type { ByteCounter, ChunkFilter, ReadSide } from "./relay-socket";
 import { STATEMENT_COMMANDS } from "./protocol/statement-packets";
@@ -43,9 +44,10 @@ export interface PumpOptions {
   client: Duplex;
   /** The client side's reads (a RelaySocket for plain TCP, 'data' events for TLS). */
   clientReads: ReadSide;
-  backend: Duplex;
-  /** The compute side's reads. */
-  computeReads: ReadSide;
+  /** The compute connection; null for a session that starts parked (its gate closed, attachCompute later). */
+  backend: Duplex | null;
+  /** The compute side's reads (null with no compute connection). */
+  computeReads: ReadSide | null;
   /** Bytes already received from the client after its handshake. */
   clientLeftover: Buffer;
   /** Bytes already received from the compute after its OK. */
@@ -56,7 +58,7 @@ export interface PumpOptions {
    * The compute thread id a KILL of connection `id` must name (an open session of this session's project
    * and compute), or null; a promise when its owner had to be asked (it settles by the owner's deadline).
    */
-  resolveKill: (id: number) => number | null | Promise<number | null>;
+  resolveKill: (id: number, queryOnly: boolean) => number | null | Promise<number | null>;
   onActivity: () => void;
   onClose: () => void;
   /** Bytes relayed each way, for metering (the activity reporter's counters of this compute). */
@@ -99,6 +101,11 @@ export interface PumpHandle {
   attachCompute(backend: Duplex, computeReads: ReadSide, leftover: Buffer): void;
 }
 
+/** A target that takes (and drops) what is written: the client's reads need one before a compute is attached. */
+function discarding(): Duplex {
+  return new Duplex({ read() {}, write: (_chunk, _encoding, callback) => callback() });
+}
+
 /** Whether the statement's first non-blank character (looked for in the bytes at hand) is a K. */
 function startsWithK(data: Buffer, start: number, end: number): boolean | null {
   const limit = start + 16;
@@ -126,7 +133,7 @@ export function pump(o: PumpOptions): PumpHandle {
   const write = (part: Buffer) => backend?.write(toCompute(part));
 
   // compute -> client: untouched (unless filtered), straight from the compute socket's read buffer.
-  o.computeReads.relayTo(client, o.computeFilter, o.transfer?.toClient);
+  o.computeReads?.relayTo(client, o.computeFilter, o.transfer?.toClient);
 
   // client -> compute: follow packet boundaries, forward everything that is not ours in arrival chunks.
   let pending: Buffer | null = null; // an incomplete packet start we need to see whole
@@ -137,6 +144,12 @@ export function pump(o: PumpOptions): PumpHandle {
   const killOutcome = (threadId: number | null, statement: KillStatement, sequenceId: number): InterceptOutcome => {
     if (threadId === null) {
       return { error: { code: ErrorCode.NO_SUCH_THREAD, sqlState: "HY000", message: `Unknown thread id: ${statement.id}` } };
+    }
+    if (threadId === KILLED_BY_OWNER) {
+      // A parked session, killed (or left alone by KILL QUERY) by its owner: the KILL's OK, in order, from
+      // a statement that does nothing; the statements after it run as sent.
+      const query = Buffer.concat([Buffer.from([Command.QUERY]), Buffer.from(`DO 0${statement.rest}`)]);
+      return { toCompute: encodePacket(query, sequenceId) };
     }
     const query = Buffer.concat([Buffer.from([Command.QUERY]), Buffer.from(formatKill(statement, threadId))]);
     return { toCompute: encodePacket(query, sequenceId) };
@@ -155,7 +168,7 @@ export function pump(o: PumpOptions): PumpHandle {
     else if (command === Command.QUERY) statement = parseKill(packet.subarray(5).toString("utf8"));
     if (!statement) return null;
     const kill = statement;
-    const target = o.resolveKill(kill.id);
+    const target = o.resolveKill(kill.id, kill.query);
     if (!(target instanceof Promise)) return killOutcome(target, kill, sequenceId);
     return target.then(
       (threadId) => killOutcome(threadId, kill, sequenceId),
@@ -333,11 +346,12 @@ export function pump(o: PumpOptions): PumpHandle {
 
   client.on("close", close);
   client.on("error", close);
-  o.backend.on("close", close);
-  o.backend.on("error", close);
+  o.backend?.on("close", close);
+  o.backend?.on("error", close);
   sendLeftover(o.backendLeftover);
   if (o.clientLeftover.length > 0) onClientData(o.clientLeftover, write);
-  relayClient(o.backend);
+  // With no compute connection every command goes to the closed gate; nothing is written meanwhile.
+  relayClient(o.backend ?? discarding());
   return {
     get busy() {
       return held !== null || pending !== null || remaining > 0;

@@ -1,10 +1,15 @@
 import type net from "node:net";
-import { admit, authenticate } from "./policy";
+import { assertMayRun } from "@/server/billing/may-run";
+import { admit, authenticate, wakeRefusal } from "./policy";
 import { attachCompute, relay, type ClientSession } from "./attach";
 import type { ProxyContext } from "./context";
 import type { PreAuthTicket } from "./preauth-gate";
 import { ClientTransport } from "./transport";
 import { loginOkForClient } from "./followed-compute";
+import { parkSettingsOf } from "./park-settings";
+import { ServerStatus } from "./protocol/constants";
+import { encodeOk } from "./protocol/handshake";
+import type { Route } from "./routing";
 
 export type { ActivitySink, ProxyContext, SessionMetrics } from "./context";
 
@@ -12,11 +17,40 @@ export type { ActivitySink, ProxyContext, SessionMetrics } from "./context";
 //   transport (proxy/transport.ts): greeting -> [SSLRequest -> TLS] -> handshake response -> [auth switch]
 //   policy (proxy/policy.ts): the role's password against its stored hash (before anything else: no wake
 //     for strangers), then the project's access rules (after the password, before the wake)
-//   attach (proxy/attach.ts): wake the compute -> log in to it as the role -> relay its OK -> pump bytes.
+//   attach (proxy/attach.ts): wake the compute -> log in to it as the role -> relay its OK -> pump bytes;
+//     or, when the compute is paused or suspended and parks idle sessions, the proxy's own OK and a session
+//     that starts parked (issue 14: a pool replacing its connections wakes nothing).
 
 /** The client's address as the throttle and the pre-auth cap count it. */
 export function clientAddressOf(socket: net.Socket): string {
   return socket.remoteAddress?.replace(/^::ffff:/, "") ?? "unknown";
+}
+
+const asleep = (route: Route) => route.compute?.row.state === "paused" || route.compute?.row.state === "suspended";
+
+/**
+ * A route from the cache that says the compute sleeps is read again before the login is answered without
+ * it (it may have woken, failed or be being deleted since): one read, which the attach then need not make.
+ */
+async function currentIfAsleep(ctx: ProxyContext, route: Route, arrivedAt: number): Promise<Route> {
+  if (route.readAt >= arrivedAt || !asleep(route) || !parkSettingsOf(route).enabled) return route;
+  return (await ctx.routes.lookup({ slug: route.slug, role: route.role }, { fresh: true })) ?? route;
+}
+
+/**
+ * Whether a new, authenticated client starts parked: its compute parks idle sessions and is paused or
+ * suspended (as its route says; a route that lags only makes the first command, not the login, wake it).
+ * A suspended compute that may not start (quota used, spend cap reached) is refused at login, as a connect
+ * that wakes it is (1226), not at the first command.
+ */
+async function startsParked(route: Route): Promise<boolean> {
+  if (!parkSettingsOf(route).enabled || !asleep(route)) return false;
+  if (route.compute!.row.state === "suspended") {
+    await assertMayRun(route.organizationId, route.compute!.context).catch((error: unknown) => {
+      throw wakeRefusal(error, route.slug) ?? error;
+    });
+  }
+  return true;
 }
 
 export async function handleClient(raw: net.Socket, ctx: ProxyContext, preAuth?: PreAuthTicket): Promise<void> {
@@ -34,7 +68,15 @@ export async function handleClient(raw: net.Socket, ctx: ProxyContext, preAuth?:
     preAuth?.release();
     admit(route, { address, tls: transport.tls });
 
-    const session: ClientSession = { connectionId, address, tls: transport.tls, serverName, scramble, handshake: response, route, stage1, arrivedAt };
+    const current = await currentIfAsleep(ctx, route, arrivedAt);
+    const session: ClientSession = { connectionId, address, tls: transport.tls, serverName, scramble, handshake: response, route: current, stage1, arrivedAt };
+    if (await startsParked(current)) {
+      // Its compute sleeps and may go on sleeping: the proxy's own OK, a fresh session's status; the first
+      // command that is not a ping or a validation query wakes it (proxy/parking-session.ts).
+      transport.complete(encodeOk(ServerStatus.AUTOCOMMIT));
+      relay(ctx, session, transport.handOver(), null);
+      return;
+    }
     const connectStarted = Date.now();
     const { backend, wokeFrom } = await attachCompute(ctx, session, connectStarted + ctx.wakeTimeoutMs);
     // Until the compute answered this client's login: what the client waited for its wake.

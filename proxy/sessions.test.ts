@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { PROXY_SLOT_SIZE } from "@/server/proxy-activity/constants";
+import { KILLED_BY_OWNER, PROXY_SLOT_SIZE } from "@/server/proxy-activity/constants";
 import { SessionRegistry, slotOf } from "./sessions";
 
 describe("SessionRegistry", () => {
@@ -29,5 +29,18 @@ describe("SessionRegistry", () => {
     expect(r.answer(id + 1, { projectId: "p", computeId: "c" })).toBeNull();
     r.unregister(id);
     expect(r.answer(id, { projectId: "p", computeId: "c" })).toBeNull();
+  });
+
+  it("kills a parked session itself for KILL CONNECTION, leaves it for KILL QUERY, and answers KILLED_BY_OWNER", () => {
+    const r = new SessionRegistry();
+    const id = r.allocateId();
+    const kills: number[] = [];
+    r.register(id, { projectId: "p", computeId: "c", backendThreadId: null, kill: () => kills.push(id) });
+    expect(r.answer(id, { projectId: "p", computeId: "c", queryOnly: true })).toBe(KILLED_BY_OWNER);
+    expect(kills).toEqual([]);
+    expect(r.answer(id, { projectId: "q", computeId: "c" })).toBeNull();
+    expect(kills).toEqual([]);
+    expect(r.answer(id, { projectId: "p", computeId: "c" })).toBe(KILLED_BY_OWNER);
+    expect(kills).toEqual([id]);
   });
 });

@@ -1,5 +1,5 @@
 import crypto from "node:crypto";
-import { PROXY_SLOTS, PROXY_SLOT_SIZE } from "@/server/proxy-activity/constants";
+import { KILLED_BY_OWNER, PROXY_SLOTS, PROXY_SLOT_SIZE } from "@/server/proxy-activity/constants";
 import type { KillScope } from "@/server/proxy-activity/owner-channel";
 
 // This proxy process's live sessions by the connection id it gave each client, so `KILL [QUERY] <id>` can
@@ -11,8 +11,10 @@ import type { KillScope } from "@/server/proxy-activity/owner-channel";
 export interface SessionInfo {
   projectId: string;
   computeId: string;
-  /** The thread id of the session on the compute (from the compute's greeting). */
-  backendThreadId: number;
+  /** The thread id of the session on the compute (from the compute's greeting); null while it is parked. */
+  backendThreadId: number | null;
+  /** A parked session's end at a KILL CONNECTION (its client is told, as MariaDB tells a killed one). */
+  kill?: () => void;
 }
 
 /** The slot (owner) a connection id belongs to. */
@@ -62,12 +64,15 @@ export class SessionRegistry {
   /**
    * The owner's answer to a KILL: the compute thread id of session `id` if it is open here and belongs to
    * the asker's project and compute, else null (the asker answers 1094 either way, so another project's
-   * sessions are neither reached nor revealed).
+   * sessions are neither reached nor revealed). A parked session has no compute thread: the owner ends it
+   * here (KILL CONNECTION) or leaves it (KILL QUERY: nothing runs) and answers KILLED_BY_OWNER.
    */
   answer(id: number, scope: KillScope): number | null {
     const session = this.sessions.get(id);
     if (!session || session.projectId !== scope.projectId || session.computeId !== scope.computeId) return null;
-    return session.backendThreadId;
+    if (session.backendThreadId !== null) return session.backendThreadId;
+    if (!scope.queryOnly) session.kill?.();
+    return KILLED_BY_OWNER;
   }
 
   get size(): number {

@@ -83,4 +83,21 @@ describe("compute park settings", () => {
     expect((await patch(computeId, { parkAfterSeconds: 86_400 })).status).toBe(200);
     expect((await patch(computeId, { parkAfterSeconds: 1 })).status).toBe(200);
   });
+
+  it("stores the park settings given at create, and refuses bad ones before creating anything", async () => {
+    const project = await call<{ project: { id: string } }>("POST", "/api/v1/projects", { key: tenant.key, body: { name: "parking at create" } });
+    const create = (body: unknown) => call<{ compute: Record<string, unknown> }>("POST", `/api/v1/projects/${project.body.project.id}/compute`, { key: tenant.key, body });
+    for (const body of [{ parkAfterSeconds: 0 }, { parkAfterSeconds: 86_401 }, { parkIdleSessions: "no" }]) {
+      const res = await create(body);
+      expect(res.status, JSON.stringify(body)).toBe(422);
+      expect(res.body).toEqual(errorBody);
+    }
+    expect(await db.compute.count({ where: { projectId: project.body.project.id } })).toBe(0);
+
+    const created = await create({ parkIdleSessions: false, parkAfterSeconds: 45 });
+    expect(created.status).toBe(201);
+    expect(created.body.compute).toMatchObject({ parkIdleSessions: false, parkAfterSeconds: 45 });
+    const row = await db.compute.findFirstOrThrow({ where: { projectId: project.body.project.id } });
+    expect(row).toMatchObject({ parkIdleSessions: false, parkAfterSeconds: 45 });
+  });
 });

@@ -114,6 +114,7 @@ export const ErrorCode = {
   HANDSHAKE: 1043, // 08S01 bad handshake
   UNKNOWN_COM: 1047, // 08S01
   NO_SUCH_THREAD: 1094, // HY000
+  CONNECTION_KILLED: 1927, // 70100
   CON_COUNT: 1040, // 08004 too many connections
   SERVER_SHUTDOWN: 1053, // 08S01
   UNAVAILABLE: 1158, // 08S01 (network read error) - used for "compute unavailable"

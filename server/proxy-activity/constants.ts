@@ -22,3 +22,10 @@ export const PROXY_PRUNE_AFTER_MS = 10 * 60_000;
 /** Connection-id blocks: slot * 2^20 + n stays below 2^31, the largest id MySQL clients take. */
 export const PROXY_SLOTS = 2048;
 export const PROXY_SLOT_SIZE = 1 << 20;
+
+/**
+ * The owner's answer to a KILL of one of its parked sessions: it has no compute thread, so the owner did
+ * what the KILL asks itself (ended it, for KILL CONNECTION; nothing, for KILL QUERY) and the asker answers
+ * OK without naming a thread. Compute thread ids start at 1.
+ */
+export const KILLED_BY_OWNER = 0;

@@ -17,13 +17,15 @@ import { PendingAnswers } from "./pending-answers";
 // and the KILL gets 1094 at once; an owner that holds the lock but does not answer within the deadline
 // gets the same 1094, later.
 
-/** Whose sessions a KILL may reach: the asker's project and compute (the owner checks). */
+/** Whose sessions a KILL may reach: the asker's project and compute (the owner checks), and what of them. */
 export interface KillScope {
   projectId: string;
   computeId: string;
+  /** KILL QUERY (a parked session runs nothing: left alone); absent or false: KILL [CONNECTION]. */
+  queryOnly?: boolean;
 }
 
-/** The owner's side: the compute thread id of its session `id` in `scope`, or null. */
+/** The owner's side: the compute thread id of its session `id` in `scope`, KILLED_BY_OWNER (constants.ts), or null. */
 export type AnswerKill = (id: number, scope: KillScope) => number | null;
 
 /** The advisory-lock class of proxy slots ("MSLK"); the slot is the second key. */
@@ -41,6 +43,8 @@ const Question = z.object({
   i: z.number().int().nonnegative(),
   p: z.string().max(200),
   c: z.string().max(200),
+  /** KILL QUERY (absent from proxies that predate parked sessions: a KILL CONNECTION). */
+  q: z.boolean().optional(),
 });
 const Answer = z.object({ a: z.number().int(), t: z.number().int().nonnegative().nullable() });
 
@@ -96,7 +100,7 @@ export class OwnerChannel {
     const client = this.client;
     if (!client) return null; // no connection: no answer could reach us
     const { id: question, answer } = this.pending.open();
-    const payload = JSON.stringify({ a: question, r: this.replyChannel, i: id, p: scope.projectId, c: scope.computeId });
+    const payload = JSON.stringify({ a: question, r: this.replyChannel, i: id, p: scope.projectId, c: scope.computeId, q: scope.queryOnly === true });
     try {
       const sent = await client.query(
         `SELECT pg_notify($1, $2) FROM pg_locks
@@ -230,8 +234,8 @@ export class OwnerChannel {
     if (this.claimed === null || message.channel !== askChannel(this.claimed)) return;
     const question = Question.safeParse(payload);
     if (!question.success) return;
-    const { a, r, i, p, c } = question.data;
-    const threadId = this.answerKill(i, { projectId: p, computeId: c });
+    const { a, r, i, p, c, q } = question.data;
+    const threadId = this.answerKill(i, { projectId: p, computeId: c, queryOnly: q === true });
     client.query("SELECT pg_notify($1, $2)", [r, JSON.stringify({ a, t: threadId })]).catch((error: unknown) => {
       logger.warn({ err: String(error) }, "proxy: could not answer another proxy's KILL question");
     });

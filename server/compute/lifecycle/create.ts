@@ -60,6 +60,9 @@ export async function createCompute({
           size: settings.size ?? 0.25,
           suspendTimeoutSeconds: settings.suspendTimeoutSeconds ?? 300,
           coldAfterSeconds: settings.coldAfterSeconds ?? 3600,
+          // Validated as PATCH validates them (computeSettingsSchema); absent, the schema's defaults apply.
+          ...(settings.parkIdleSessions !== undefined && { parkIdleSessions: settings.parkIdleSessions }),
+          ...(settings.parkAfterSeconds !== undefined && { parkAfterSeconds: settings.parkAfterSeconds }),
           leaseUntil,
         },
         select: { id: true, size: true },
