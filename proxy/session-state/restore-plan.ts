@@ -116,7 +116,8 @@ export function restorePlan(state: SessionState, capture: ParkCapture): RestoreP
   }
   // A parse-context variable a prepare group set but the session did not: back to the login default.
   for (const name of PARSE_CONTEXT_VARIABLES) {
-    if (!state.variables.has(name) && prepared.some((s) => s.context.variables[name] !== undefined)) assignments.push([name, null]);
+    if (assignments.some(([assigned]) => assigned === name) || state.variables.has(name)) continue; // collation_connection: captured
+    if (prepared.some((s) => s.context.variables[name] !== undefined)) assignments.push([name, null]);
   }
   const set = setVariablesSql(assignments);
   if (set) steps.push({ kind: "query", sql: set });

@@ -18,7 +18,13 @@ const ServerStatus = StatusFlags;
 // read once, when the session parks (park-capture.ts).
 
 /** The variables that shape how a statement's text is parsed, recorded with each prepared statement. */
-export const PARSE_CONTEXT_VARIABLES = ["sql_mode", "character_set_client", "collation_connection"] as const;
+export const PARSE_CONTEXT_VARIABLES = ["sql_mode", "character_set_client", "character_set_connection", "collation_connection"] as const;
+
+/**
+ * `SET NAMES cs [COLLATE coll]` alone: the tracker reports the character sets it set but not the collation,
+ * which string literals of a statement prepared after it take (found by the parking fuzz).
+ */
+const SET_NAMES = /^\s*SET\s+NAMES\s+['"`]?(\w+)['"`]?(?:\s+COLLATE\s+['"`]?(\w+)['"`]?)?\s*;?\s*$/i;
 
 export interface PrepareContext {
   database: string | null;
@@ -110,7 +116,14 @@ export class SessionState {
     switch (info.code) {
       case Command.QUERY:
         if (info.sql === undefined) this.untracked.add("a statement too large for the proxy to inspect");
-        else this.applyStatements(classifyQuery(info.sql), reply, stateChanged, reported);
+        else {
+          this.applyStatements(classifyQuery(info.sql), reply, stateChanged, reported);
+          const names = reply.error ? null : SET_NAMES.exec(info.sql);
+          // With COLLATE: that collation; without: the character set's default, which setting
+          // character_set_connection alone gives on a restore.
+          if (names?.[2]) this.variables.set("collation_connection", names[2].toLowerCase());
+          else if (names) this.variables.delete("collation_connection");
+        }
         break;
       case Command.STMT_EXECUTE:
       case Command.STMT_BULK_EXECUTE: {
