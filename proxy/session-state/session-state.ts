@@ -56,6 +56,13 @@ export class SessionState {
   database: string | null;
   /** Tracked system variables the session changed since login, by lower-case name. */
   readonly variables = new Map<string, string>();
+  /**
+   * The collation `SET NAMES cs COLLATE coll` gave character_set_client, while nothing set that variable
+   * since (null: the login's, or the character set's default). @@character_set_client shows only the
+   * character set, yet MariaDB gives a string parameter of a binary execute this collation, and only SET
+   * NAMES ... COLLATE (or the handshake) sets it (found by the parking fuzz).
+   */
+  clientCollation: { charset: string; collation: string } | null = null;
   /** SQL that reproduces the next transaction's characteristics (SET TRANSACTION ...), "" when none. */
   transactionCharacteristics = "";
   /** session_track_transaction_info's 8 flags, when reported. */
@@ -110,6 +117,8 @@ export class SessionState {
     for (const result of reply.results) {
       const ok = result.ok;
       if (ok) stateChanged = this.applyTracked(ok, reported) || stateChanged;
+      // Any other way of setting character_set_client gives it the character set's default collation.
+      if (ok?.sessionState.some((c) => c.type === "system-variable" && c.name.toLowerCase() === "character_set_client")) this.clientCollation = null;
     }
     if (reply.status !== null) this.status = reply.status;
     if (Object.keys(TRACKING_SETTINGS).every((name) => reported.has(name))) this.trackingReady = true;
@@ -123,6 +132,8 @@ export class SessionState {
           // character_set_connection alone gives on a restore.
           if (names?.[2]) this.variables.set("collation_connection", names[2].toLowerCase());
           else if (names) this.variables.delete("collation_connection");
+          if (names?.[2]) this.clientCollation = { charset: names[1]!.toLowerCase(), collation: names[2].toLowerCase() };
+          else if (names) this.clientCollation = null;
         }
         break;
       case Command.STMT_EXECUTE:
@@ -326,6 +337,7 @@ export class SessionState {
   reset(database: string | null) {
     this.database = database;
     this.variables.clear();
+    this.clientCollation = null;
     this.transactionCharacteristics = "";
     this.transactionState = null;
     this.prepared.clear();
