@@ -167,6 +167,18 @@ describe("SessionState", () => {
     expect(state.clientCollation).toBeNull();
   });
 
+  it("pins while a pending SET TRANSACTION may have been used up by a result set that carried no session state", () => {
+    const { state, pins } = fresh();
+    const rows = (status: number) => reply(Command.QUERY, { sql: "SELECT COUNT(*) FROM t", results: [{ kind: "rows", columns: 1, rows: 1, status, ok: null }], status });
+    state.applyReply(rows(AC));
+    expect(pins()).toEqual([]);
+    state.applyReply(query("SET TRANSACTION READ ONLY", AC, [{ type: "transaction-characteristics", sql: "SET TRANSACTION READ ONLY;" }]));
+    state.applyReply(rows(AC));
+    expect(pins()).toEqual(["a SET TRANSACTION for the next transaction may have been used up unseen"]);
+    state.applyReply(query("SET TRANSACTION READ WRITE", AC, [{ type: "transaction-characteristics", sql: "SET TRANSACTION READ WRITE;" }]));
+    expect(pins()).toEqual([]);
+  });
+
   it("pins a variable no SET restores until it is set back to DEFAULT", () => {
     const { state, pins } = fresh();
     state.applyReply(query("SET timestamp = 1", AC, [{ type: "system-variable", name: "timestamp", value: "1.000000" }]));

@@ -65,6 +65,13 @@ export class SessionState {
   clientCollation: { charset: string; collation: string } | null = null;
   /** SQL that reproduces the next transaction's characteristics (SET TRANSACTION ...), "" when none. */
   transactionCharacteristics = "";
+  /**
+   * Whether a pending one-shot SET TRANSACTION may have been used up without the proxy seeing it: a
+   * statement outside a transaction that touches a transactional table uses it, and a result set ended by
+   * EOF (a client without CLIENT_DEPRECATE_EOF) carries no session state to say so (found by the parking
+   * fuzz). Cleared by the next report of the characteristics.
+   */
+  characteristicsUnknown = false;
   /** session_track_transaction_info's 8 flags, when reported. */
   transactionState: string | null = null;
   readonly prepared = new Map<number, PreparedStatement>();
@@ -119,6 +126,8 @@ export class SessionState {
       if (ok) stateChanged = this.applyTracked(ok, reported) || stateChanged;
       // Any other way of setting character_set_client gives it the character set's default collation.
       if (ok?.sessionState.some((c) => c.type === "system-variable" && c.name.toLowerCase() === "character_set_client")) this.clientCollation = null;
+      const untracked = result.kind === "rows" && result.ok === null && (result.status & ServerStatus.IN_TRANS) === 0;
+      if (untracked && this.transactionCharacteristics !== "") this.characteristicsUnknown = true;
     }
     if (reply.status !== null) this.status = reply.status;
     if (Object.keys(TRACKING_SETTINGS).every((name) => reported.has(name))) this.trackingReady = true;
@@ -214,6 +223,7 @@ export class SessionState {
           break;
         case "transaction-characteristics":
           this.transactionCharacteristics = change.sql;
+          this.characteristicsUnknown = false;
           break;
         case "transaction-state":
           this.transactionState = change.state;
@@ -339,6 +349,7 @@ export class SessionState {
     this.variables.clear();
     this.clientCollation = null;
     this.transactionCharacteristics = "";
+    this.characteristicsUnknown = false;
     this.transactionState = null;
     this.prepared.clear();
     this.tableLocks = this.globalReadLock = this.backupLock = this.xa = this.roleSet = false;
