@@ -70,6 +70,8 @@ describe("proxy: compute connections reused between client sessions", () => {
   it("gives the next client the same compute connection, with none of the first client's state", async () => {
     const first = await connect();
     const thread = await threadOf(first);
+    const loginMode = await scalar(first, "SELECT @@session.sql_mode"); // with IGNORE_SPACE: mysql2 asks for it at login
+    await first.query("SET sql_mode = 'ANSI_QUOTES'");
     await first.query("CREATE TABLE IF NOT EXISTS pool_rows (id INT PRIMARY KEY) ENGINE=InnoDB");
     await first.query("SET @left_behind = 42, time_zone = '+05:00'");
     await first.query("CREATE TEMPORARY TABLE pool_temp (x INT)");
@@ -84,6 +86,7 @@ describe("proxy: compute connections reused between client sessions", () => {
     expect(second.threadId).not.toBe(first.threadId); // the proxy's ids stay one per client
     expect(await scalar(second, "SELECT @left_behind")).toBeNull();
     expect(await scalar(second, "SELECT @@session.time_zone")).toBe(await scalar(second, "SELECT @@global.time_zone"));
+    expect(await scalar(second, "SELECT @@session.sql_mode")).toBe(loginMode); // as a fresh login's, not the global one
     await expect(second.query("SELECT * FROM pool_temp")).rejects.toMatchObject({ errno: 1146 });
     expect(await scalar(second, "SELECT COUNT(*) FROM pool_rows")).toBe(0); // rolled back
     expect(await scalar(second, "SELECT @@in_transaction")).toBe(0);

@@ -60,6 +60,7 @@ export function pinsOf(follower: ReplyFollower, state: SessionState): Pin[] {
   const status = state.status;
   if (status === null) pin("transaction-unknown", "transaction state unknown");
   else if ((status & (ServerStatus.IN_TRANS | ServerStatus.IN_TRANS_READONLY)) !== 0) pin("transaction", "open transaction");
+  if (state.characteristicsUnknown) pin("transaction-unknown", "a SET TRANSACTION for the next transaction may have been used up unseen");
   if (state.transactionState?.includes("L")) pin("lock-tables", "LOCK TABLES");
   if (state.xa) pin("xa", "XA transaction");
   if (state.tableLocks && !state.transactionState?.includes("L")) pin("lock-tables", "LOCK TABLES");

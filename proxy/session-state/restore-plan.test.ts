@@ -47,6 +47,18 @@ describe("restorePlan", () => {
     expect(steps).toContain("SET SESSION `collation_connection` = 'utf8mb4_general_ci', `sql_mode` = DEFAULT");
   });
 
+  it("gives character_set_client the collation SET NAMES ... COLLATE gave it, and then leaves that variable out of the SET", () => {
+    const state = new SessionState(CAPS, { user: "app", database: null });
+    state.prepared.set(1, { clientId: 1, sql: "SELECT ?", params: 1, columns: 1, context: { database: null, variables: { character_set_client: "latin1" } } });
+    state.variables.set("character_set_client", "utf8mb4");
+    state.variables.set("character_set_connection", "utf8mb4");
+    state.clientCollation = { charset: "utf8mb4", collation: "utf8mb4_unicode_ci" };
+    const steps = restorePlan(state, capture({ collationConnection: "utf8mb4_unicode_ci" })).steps.map((s) => ("sql" in s ? s.sql : ""));
+    expect(steps.slice(3)).toEqual(["SET NAMES utf8mb4 COLLATE utf8mb4_unicode_ci", "SET SESSION `character_set_connection` = 'utf8mb4', `collation_connection` = 'utf8mb4_unicode_ci'"]);
+    state.clientCollation = { charset: "utf8mb4", collation: "x; DROP" };
+    expect(() => restorePlan(state, capture())).toThrow(RestoreImpossibleError);
+  });
+
   it("sets multi-statements as the session's COM_SET_OPTION last did", () => {
     const state = new SessionState(CAPS, { user: "app", database: null });
     expect(restorePlan(state, capture()).steps.some((s) => s.kind === "set-option")).toBe(false);

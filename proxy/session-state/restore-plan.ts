@@ -10,8 +10,8 @@ import { TRACKING_SETUP_SQL } from "./tracking-settings";
 //   2. prepared statements, grouped by the database and parse-relevant variables they were prepared
 //      under (sql_mode, character_set_client, collation_connection: they change what SQL text means),
 //      each group's context set before it is prepared; the client keeps its ids, the proxy maps them;
-//   3. the current database (USE) and every system variable the session changed (and the collation
-//      read at parking), in one SET: the
+//   3. the current database (USE), SET NAMES ... COLLATE when that set character_set_client's collation,
+//      and every system variable the session changed (and the collation read at parking), in one SET: the
 //      character-set variables before their collations, sql_mode last;
 //   4. user variables, by value and type (hex literals with their collation for strings, CASTs for
 //      NULLs and for integers and decimals whose literal would read as another type);
@@ -107,7 +107,17 @@ export function restorePlan(state: SessionState, capture: ParkCapture): RestoreP
   steps.push(...prepareSteps(prepared, state.database));
 
   if (state.database !== null) steps.push({ kind: "query", sql: `USE ${quoteIdentifier(state.database)}` });
-  const assignments: [string, string | null][] = [...state.variables.entries()].filter(([name]) => name !== "collation_connection");
+  // character_set_client with the collation SET NAMES ... COLLATE gave it (what a string parameter of a
+  // binary execute takes): only SET NAMES can set that, so it comes first and the SET below leaves
+  // character_set_client alone (setting it would bring the character set's default collation back).
+  const client = state.clientCollation;
+  if (client) {
+    if (!/^\w+$/.test(client.charset) || !/^\w+$/.test(client.collation)) throw new RestoreImpossibleError(`SET NAMES ${client.charset} COLLATE ${client.collation}`);
+    steps.push({ kind: "query", sql: `SET NAMES ${client.charset} COLLATE ${client.collation}` });
+  }
+  const assignments: [string, string | null][] = [...state.variables.entries()].filter(
+    ([name]) => name !== "collation_connection" && !(client && name === "character_set_client"),
+  );
   // Read at parking: the tracker reports SET NAMES' character sets but not the collation it chose. Empty
   // after a COM_RESET_CONNECTION answered while parked: the login's collation stands.
   if (capture.collationConnection !== "") {
@@ -116,7 +126,8 @@ export function restorePlan(state: SessionState, capture: ParkCapture): RestoreP
   }
   // A parse-context variable a prepare group set but the session did not: back to the login default.
   for (const name of PARSE_CONTEXT_VARIABLES) {
-    if (!state.variables.has(name) && prepared.some((s) => s.context.variables[name] !== undefined)) assignments.push([name, null]);
+    if (assignments.some(([assigned]) => assigned === name) || state.variables.has(name)) continue; // collation_connection: captured
+    if (prepared.some((s) => s.context.variables[name] !== undefined)) assignments.push([name, null]);
   }
   const set = setVariablesSql(assignments);
   if (set) steps.push({ kind: "query", sql: set });

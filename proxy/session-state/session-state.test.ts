@@ -145,6 +145,40 @@ describe("SessionState", () => {
     expect(pins()).toEqual([]);
   });
 
+  it("records the collation SET NAMES ... COLLATE gave character_set_client until something else sets that variable", () => {
+    const { state } = fresh();
+    const names = (sql: string) =>
+      query(sql, AC, [
+        { type: "system-variable", name: "character_set_client", value: "utf8mb4" },
+        { type: "system-variable", name: "character_set_connection", value: "utf8mb4" },
+        { type: "system-variable", name: "character_set_results", value: "utf8mb4" },
+      ]);
+    state.applyReply(names("SET NAMES utf8mb4 COLLATE utf8mb4_unicode_ci"));
+    expect(state.clientCollation).toEqual({ charset: "utf8mb4", collation: "utf8mb4_unicode_ci" });
+    state.applyReply(query("SET time_zone = '+01:00'", AC, [{ type: "system-variable", name: "time_zone", value: "+01:00" }]));
+    expect(state.clientCollation).toEqual({ charset: "utf8mb4", collation: "utf8mb4_unicode_ci" });
+    state.applyReply(query("SET character_set_client = 'utf8mb4'", AC, [{ type: "system-variable", name: "character_set_client", value: "utf8mb4" }]));
+    expect(state.clientCollation).toBeNull();
+    state.applyReply(names("SET NAMES utf8mb4 COLLATE utf8mb4_unicode_ci"));
+    state.applyReply(names("SET NAMES utf8mb4"));
+    expect(state.clientCollation).toBeNull();
+    state.applyReply(names("SET NAMES utf8mb4 COLLATE utf8mb4_unicode_ci"));
+    state.applyReply(reply(Command.RESET_CONNECTION, { status: AC }));
+    expect(state.clientCollation).toBeNull();
+  });
+
+  it("pins while a pending SET TRANSACTION may have been used up by a result set that carried no session state", () => {
+    const { state, pins } = fresh();
+    const rows = (status: number) => reply(Command.QUERY, { sql: "SELECT COUNT(*) FROM t", results: [{ kind: "rows", columns: 1, rows: 1, status, ok: null }], status });
+    state.applyReply(rows(AC));
+    expect(pins()).toEqual([]);
+    state.applyReply(query("SET TRANSACTION READ ONLY", AC, [{ type: "transaction-characteristics", sql: "SET TRANSACTION READ ONLY;" }]));
+    state.applyReply(rows(AC));
+    expect(pins()).toEqual(["a SET TRANSACTION for the next transaction may have been used up unseen"]);
+    state.applyReply(query("SET TRANSACTION READ WRITE", AC, [{ type: "transaction-characteristics", sql: "SET TRANSACTION READ WRITE;" }]));
+    expect(pins()).toEqual([]);
+  });
+
   it("pins a variable no SET restores until it is set back to DEFAULT", () => {
     const { state, pins } = fresh();
     state.applyReply(query("SET timestamp = 1", AC, [{ type: "system-variable", name: "timestamp", value: "1.000000" }]));

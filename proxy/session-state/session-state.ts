@@ -18,7 +18,13 @@ const ServerStatus = StatusFlags;
 // read once, when the session parks (park-capture.ts).
 
 /** The variables that shape how a statement's text is parsed, recorded with each prepared statement. */
-export const PARSE_CONTEXT_VARIABLES = ["sql_mode", "character_set_client", "collation_connection"] as const;
+export const PARSE_CONTEXT_VARIABLES = ["sql_mode", "character_set_client", "character_set_connection", "collation_connection"] as const;
+
+/**
+ * `SET NAMES cs [COLLATE coll]` alone: the tracker reports the character sets it set but not the collation,
+ * which string literals of a statement prepared after it take (found by the parking fuzz).
+ */
+const SET_NAMES = /^\s*SET\s+NAMES\s+['"`]?(\w+)['"`]?(?:\s+COLLATE\s+['"`]?(\w+)['"`]?)?\s*;?\s*$/i;
 
 export interface PrepareContext {
   database: string | null;
@@ -50,8 +56,22 @@ export class SessionState {
   database: string | null;
   /** Tracked system variables the session changed since login, by lower-case name. */
   readonly variables = new Map<string, string>();
+  /**
+   * The collation `SET NAMES cs COLLATE coll` gave character_set_client, while nothing set that variable
+   * since (null: the login's, or the character set's default). @@character_set_client shows only the
+   * character set, yet MariaDB gives a string parameter of a binary execute this collation, and only SET
+   * NAMES ... COLLATE (or the handshake) sets it (found by the parking fuzz).
+   */
+  clientCollation: { charset: string; collation: string } | null = null;
   /** SQL that reproduces the next transaction's characteristics (SET TRANSACTION ...), "" when none. */
   transactionCharacteristics = "";
+  /**
+   * Whether a pending one-shot SET TRANSACTION may have been used up without the proxy seeing it: a
+   * statement outside a transaction that touches a transactional table uses it, and a result set ended by
+   * EOF (a client without CLIENT_DEPRECATE_EOF) carries no session state to say so (found by the parking
+   * fuzz). Cleared by the next report of the characteristics.
+   */
+  characteristicsUnknown = false;
   /** session_track_transaction_info's 8 flags, when reported. */
   transactionState: string | null = null;
   readonly prepared = new Map<number, PreparedStatement>();
@@ -104,13 +124,26 @@ export class SessionState {
     for (const result of reply.results) {
       const ok = result.ok;
       if (ok) stateChanged = this.applyTracked(ok, reported) || stateChanged;
+      // Any other way of setting character_set_client gives it the character set's default collation.
+      if (ok?.sessionState.some((c) => c.type === "system-variable" && c.name.toLowerCase() === "character_set_client")) this.clientCollation = null;
+      const untracked = result.kind === "rows" && result.ok === null && (result.status & ServerStatus.IN_TRANS) === 0;
+      if (untracked && this.transactionCharacteristics !== "") this.characteristicsUnknown = true;
     }
     if (reply.status !== null) this.status = reply.status;
     if (Object.keys(TRACKING_SETTINGS).every((name) => reported.has(name))) this.trackingReady = true;
     switch (info.code) {
       case Command.QUERY:
         if (info.sql === undefined) this.untracked.add("a statement too large for the proxy to inspect");
-        else this.applyStatements(classifyQuery(info.sql), reply, stateChanged, reported);
+        else {
+          this.applyStatements(classifyQuery(info.sql), reply, stateChanged, reported);
+          const names = reply.error ? null : SET_NAMES.exec(info.sql);
+          // With COLLATE: that collation; without: the character set's default, which setting
+          // character_set_connection alone gives on a restore.
+          if (names?.[2]) this.variables.set("collation_connection", names[2].toLowerCase());
+          else if (names) this.variables.delete("collation_connection");
+          if (names?.[2]) this.clientCollation = { charset: names[1]!.toLowerCase(), collation: names[2].toLowerCase() };
+          else if (names) this.clientCollation = null;
+        }
         break;
       case Command.STMT_EXECUTE:
       case Command.STMT_BULK_EXECUTE: {
@@ -190,6 +223,7 @@ export class SessionState {
           break;
         case "transaction-characteristics":
           this.transactionCharacteristics = change.sql;
+          this.characteristicsUnknown = false;
           break;
         case "transaction-state":
           this.transactionState = change.state;
@@ -313,7 +347,9 @@ export class SessionState {
   reset(database: string | null) {
     this.database = database;
     this.variables.clear();
+    this.clientCollation = null;
     this.transactionCharacteristics = "";
+    this.characteristicsUnknown = false;
     this.transactionState = null;
     this.prepared.clear();
     this.tableLocks = this.globalReadLock = this.backupLock = this.xa = this.roleSet = false;
