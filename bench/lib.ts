@@ -194,12 +194,16 @@ export interface Target extends Endpoint {
   password: string;
 }
 
-/** Connect, run `SELECT 1`, disconnect; the milliseconds from starting the connect to the answer. */
+/**
+ * Connect, run a query the compute must answer, disconnect; the milliseconds from starting the connect to
+ * the answer. Not `SELECT 1`: on a new connection to a paused or suspended compute the proxy answers that
+ * validation query itself (the session starts parked, issue 14) and nothing wakes.
+ */
 export async function connectAndSelect(target: Target, connectTimeout = 30_000): Promise<number> {
   const started = performance.now();
   const conn = await mysql.createConnection({ ...target, database: "main", connectTimeout });
   try {
-    await conn.query("SELECT 1");
+    await conn.query("SELECT DATABASE()");
     return performance.now() - started;
   } finally {
     await conn.end().catch(() => conn.destroy());

@@ -36,14 +36,15 @@ describe("compute usage summary API", () => {
     const c = await createProjectWithCompute(tenant);
     const { pauseCompute } = await import("../server/compute/lifecycle/pause");
 
-    // A cold wake (suspended through the API) and a warm one (paused), each by a client through the proxy.
+    // A cold wake (suspended through the API) and a warm one (paused), each by a client through the proxy,
+    // with a query the compute must answer (the proxy answers a new session's `SELECT 1` itself).
     expect((await call("POST", `/api/v1/compute/${c.computeId}/suspend`, { key: tenant.key })).status).toBe(200);
     const cold = await connectProxy(`${c.slug}.app`, c.password);
-    await cold.query("SELECT 1");
+    await cold.query("SELECT DATABASE()");
     await cold.end();
     expect(await pauseCompute({ actor: { system: "operator" }, computeId: c.computeId, reason: "paused by the test" })).not.toBeNull();
     const warm = await connectProxy(`${c.slug}.app`, c.password);
-    await warm.query("SELECT 1");
+    await warm.query("SELECT DATABASE()");
     await warm.end();
     await waitFor(async () => (await db.wakeEvent.count({ where: { computeId: c.computeId } })) >= 2, 5000, "two wake records");
 
