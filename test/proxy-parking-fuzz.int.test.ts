@@ -52,7 +52,7 @@ const LOOK =
 
 type Step = { kind: "sql"; sql: string } | { kind: "prepare"; which: number } | { kind: "execute"; handle: number; params: (string | number)[] };
 
-/** One session's script: PARTS parts of steps; its own rows in main.fuzz are ids session*1000+1 .. +999. */
+/** One session's script: PARTS parts of steps; its own rows in main.fuzz are ids session*1000+1 .. +998. */
 function script(session: number): Step[][] {
   const random = rng(SEED ^ Math.imul(session + 1, 0x9e3779b1));
   let prepared = 0;
@@ -155,9 +155,11 @@ async function withSettings(tenant: Tenant, settings: Record<string, unknown>): 
   if (res.status !== 200) throw new Error(JSON.stringify(res.body));
   const setup = await connectProxy(`${c.slug}.app`, c.password);
   await setup.query("CREATE TABLE fuzz (id INT PRIMARY KEY, v VARCHAR(40))");
-  // A row per session below its own ids: a locking read of a missing row of one session then takes a gap
-  // lock that ends at the next session's first row, so sessions never wait on each other.
-  const sentinels = Array.from({ length: SESSIONS + 1 }, (_, i) => `(${i * 1000}, 'start')`).join(", ");
+  // Rows fencing each session's ids (session*1000 and session*1000+999): InnoDB's next-key locks of one
+  // session's locking reads (SERIALIZABLE, a range scan's first and last record) then end at its own fence
+  // rows, and no session ever waits on another's gap lock (which the unparked reference, run at other
+  // moments, would not wait on: a lock wait timeout on one side only).
+  const sentinels = Array.from({ length: SESSIONS + 1 }, (_, i) => `(${i * 1000}, 'start'), (${i * 1000 + 999}, 'end')`).join(", ");
   await setup.query(`INSERT INTO fuzz (id, v) VALUES ${sentinels}`);
   await setup.end();
   return c;
