@@ -160,12 +160,13 @@ describe("kubernetes driver through the proxy and the scheduler", () => {
     t.cluster.setReadyDelay(3000);
     try {
       const watchesBefore = t.api.watchCount;
-      const pending = connect(c);
+      // A new connection to a suspended compute starts parked: its first real query is what wakes it.
+      const pending = connect(c).then(async (conn) => ({ conn, rows: (await conn.query("SELECT 1 AS ok"))[0] }));
       // the driver is watching the pod (scaled up, not Ready yet): cut the stream
       await expect.poll(() => t.api.watchCount > watchesBefore, { timeout: 20_000, interval: 20 }).toBe(true);
       expect(t.api.breakWatches()).toBeGreaterThan(0);
-      const conn = await pending;
-      expect((await conn.query("SELECT 1 AS ok"))[0]).toEqual([{ ok: 1 }]);
+      const { conn, rows } = await pending;
+      expect(rows).toEqual([{ ok: 1 }]);
       await conn.end();
       expect(t.api.watchCount - watchesBefore).toBeGreaterThanOrEqual(2);
     } finally {
