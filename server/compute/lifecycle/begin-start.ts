@@ -1,8 +1,6 @@
 import { db, Prisma } from "../../db";
 import { assertMayRunAfterRefusal, mayRunCtes, type MayRunFacts } from "../../billing/may-run";
-import type { Plan } from "../../db/generated/enums";
-import type { RoleSpec } from "../drivers/types";
-import { specOf, type LoadedSpec } from "../spec";
+import { specOf, type LoadedSpec, type SpecColumns } from "../spec";
 import { ASYNC_COMMIT_CTE, moveCtes, type BeginInput } from "./transition";
 
 // The first half of a cold start (suspended or failed -> resuming) as one SQL statement: the quota check,
@@ -26,18 +24,10 @@ export interface BeganStart {
   loaded: LoadedSpec;
 }
 
-interface Row extends Omit<MayRunFacts, "plan"> {
+/** The statement's row: the quota facts, the spec's columns, and the move's operation (null: not moved). */
+interface Row extends Omit<MayRunFacts, "plan">, SpecColumns {
   operationId: string | null;
-  plan: Plan;
   quotaOk: boolean;
-  id: string;
-  projectId: string;
-  size: number;
-  driver: string;
-  driverState: unknown;
-  slug: string;
-  rolesVersion: number;
-  roles: RoleSpec[];
 }
 
 /**
