@@ -1,5 +1,6 @@
 import type tls from "node:tls";
 import type { KillRouter } from "./kill-router";
+import type { PoolSnapshot } from "./pool-snapshot";
 import type { PreAuthGate } from "./preauth-gate";
 import type { ByteCounter } from "./relay-socket";
 import type { RouteCache } from "./routing";
@@ -27,6 +28,8 @@ export interface ActivitySink {
   parkedClosed?(computeId: string): void;
   /** A session idle past its park time that cannot park, and why; null clears it. */
   pinned?(computeId: string, connectionId: number, reasons: readonly string[] | null, idleSinceMs?: number): void;
+  /** The compute's server connections and queue (issue 15), after each change. */
+  pool?(computeId: string, snapshot: PoolSnapshot): void;
 }
 
 export interface SessionMetrics {
@@ -36,6 +39,10 @@ export interface SessionMetrics {
   backendRetry(): void;
   sessionOpened(): void;
   sessionClosed(): void;
+  /** The compute's server connections and queue (issue 15), after each change: gauges summed over computes. */
+  pool?(computeId: string, snapshot: PoolSnapshot): void;
+  /** A client's wait for a server connection ended: served, or its wait ran out (it got an error). */
+  poolWait?(seconds: number, outcome: "served" | "timeout"): void;
 }
 
 export interface ProxyContext {

@@ -29,7 +29,7 @@ export interface Route {
    * The compute's row and what a wake needs besides (organization, plan and quota figure, roles version),
    * as of `readAt`: a wake decides on them without reading again when they were read after its client came.
    */
-  compute: { row: WakeRow; context: WakeContext; park: ParkSettings } | null;
+  compute: { row: WakeRow; context: WakeContext; park: ParkSettings; pooling: boolean } | null;
   /** When this was read from PostgreSQL (Date.now()); a cached route is older than its client. */
   readAt: number;
 }
@@ -156,6 +156,9 @@ async function loadRoute({ slug, role }: RouteTarget): Promise<Route | null> {
             parkAfterSeconds: row.parkAfterSeconds,
             suspendTimeoutSeconds: row.suspendTimeoutSeconds!,
           }),
+          // Multiplexing client sessions over the compute's server connections (issue 15); the per-compute
+          // switch (Compute.poolConnections) is read here once it exists.
+          pooling: true,
         }
       : null,
     readAt,

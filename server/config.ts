@@ -95,6 +95,16 @@ const EnvSchema = z.object({
   PROXY_POOL_IDLE_PER_COMPUTE: z.coerce.number().int().min(0).max(10_000).default(8),
   /** How long such a connection stays idle before the proxy closes it. */
   PROXY_POOL_IDLE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
+  /**
+   * Server connections a proxy process opens to one compute at most (issue 15); 0, the default, means 80 %
+   * of the compute's max_connections (151: 120) shared among the proxy's worker processes, which leaves room
+   * for direct sessions and the control plane.
+   */
+  PROXY_SERVER_CONNECTIONS_PER_COMPUTE: z.coerce.number().int().min(0).max(100_000).default(0),
+  /** A client that waits this long for a server connection gets an error that the compute is at its limit. */
+  PROXY_POOL_QUEUE_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(3600).default(20),
+  /** Client connections a proxy process accepts per compute (much more than server connections). */
+  PROXY_CLIENT_CONNECTIONS_PER_COMPUTE: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
   /** How long a route (project, role hash, compute) may be served from the proxy's cache. */
   PROXY_ROUTE_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
   /** Largest request body the app reads (route handlers and Auth.js); larger ones get 413 before buffering. */
