@@ -7,6 +7,7 @@ import { createProjectWithCompute, waitFor, type CreatedCompute } from "./comput
 
 export interface ComputeView {
   state: string;
+  endpoint: { host: string; port: number } | null;
   sessions: ComputeSessions;
 }
 
