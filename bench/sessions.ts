@@ -1,6 +1,5 @@
-import fs from "node:fs";
 import mysql from "mysql2/promise";
-import { Api, connectAndSelect, exit, fmt, loadNow, machine, OPERATOR, percentile, ratio, sleep, table, timed, verdict, withProduct, type Target } from "./lib";
+import { Api, connectAndSelect, exit, fmt, loadNow, machine, OPERATOR, percentile, proxyWorkers, ratio, sleep, table, timed, verdict, withProduct, type Target } from "./lib";
 
 // `npm run bench:sessions` (issue 14): what parking idle sessions costs and holds, with the product as
 // `npm start` runs it (shipped settings: the shortest park time is MIN_SUSPEND_TIMEOUT_SECONDS, 60 s).
@@ -16,22 +15,6 @@ const HELD = 10_000;
 const CONNECT_BATCH = 140;
 const HOLD_BUDGET_S = 200;
 const TARGETS = { firstQueryRatio: 1.2, held: HELD };
-
-/** VmRSS in MiB of the proxy's worker processes (the ones whose environment names this proxy port). */
-function proxyWorkers(proxyPort: number): { pid: number; rssMiB: number }[] {
-  const found: { pid: number; rssMiB: number }[] = [];
-  for (const entry of fs.readdirSync("/proc").filter((e) => /^\d+$/.test(e))) {
-    try {
-      const env = fs.readFileSync(`/proc/${entry}/environ`, "utf8").split("\0");
-      if (!env.includes(`PROXY_PORT=${proxyPort}`) || !env.some((v) => v.startsWith("PROXY_WORKER_INDEX="))) continue;
-      const rss = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${entry}/status`, "utf8"))?.[1];
-      if (rss) found.push({ pid: Number(entry), rssMiB: Number(rss) / 1024 });
-    } catch {
-      // exited meanwhile, or not ours to read
-    }
-  }
-  return found;
-}
 
 async function main() {
   const host = machine();

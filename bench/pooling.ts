@@ -1,0 +1,186 @@
+import type { ChildProcess } from "node:child_process";
+import mysql from "mysql2/promise";
+import { spawnProxy } from "../scripts/scratch-product";
+import { Api, exit, fmt, loadNow, machine, percentile, proxyWorkers, ratio, run, sleep, table, verdict, withProduct, type Target } from "./lib";
+
+// `npm run bench:pooling` (issue 15): what multiplexing many client sessions over a compute's few server
+// connections gives and costs, with the product as `npm start` runs it (shipped settings: one proxy worker
+// per core, each with its share of 80 % of max_connections, the 20 s queue timeout).
+// 1. Throughput (queries/s) and p99 latency of point SELECTs at 100, 1,000 and 5,000 client connections
+//    through the proxy to a pooled 0.25 CU compute, each client a closed loop (next query when the last one
+//    is answered), against the baseline of the same run: 100 client connections to a 0.25 CU compute
+//    without pooling, each holding a server connection of its own. The baseline runs first and last and
+//    its mean counts (the machine is shared; drift hits both ends alike). Target: at 1,000 clients at least
+//    0.9x the baseline's throughput.
+// 2. The proxy's memory per client connection: RSS of its worker processes with N clients connected and idle
+//    (each having run one query) minus the RSS before they connected, over N.
+//
+// How the baseline is made: with the per-compute switch (PATCH {poolConnections: false}) when this build
+// has it, on a second compute of the same size and data; without it, a second proxy process with the
+// shipped settings except PROXY_SERVER_CONNECTIONS_PER_COMPUTE=100, so that each of the 100 clients can
+// hold a server connection at all times (it still hands connections back at safe points, so that baseline
+// includes the handover's cost: the ratio then flatters pooling). The output says which was used.
+//
+// The clients run in this one Node process for every level alike: their own cost is in every figure.
+
+const BASELINE_CLIENTS = 100;
+const LEVELS = [100, 1000, 5000];
+const WARMUP_S = 3;
+const MEASURE_S = 10;
+const TABLE_SIZE = 10_000;
+/** Connections opened at once: under the proxy's per-address cap on logins in progress (256). */
+const CONNECT_WAVE = 200;
+const TARGET = { clients: 1000, throughputRatio: 0.9 };
+
+interface Level {
+  what: string;
+  clients: number;
+  qps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  firstError?: string;
+  rssPerClientKiB: number;
+}
+
+async function openClients(t: Target, count: number): Promise<mysql.Connection[]> {
+  const clients: mysql.Connection[] = [];
+  while (clients.length < count) {
+    const wave = await Promise.all(
+      Array.from({ length: Math.min(CONNECT_WAVE, count - clients.length) }, () => mysql.createConnection({ ...t, database: "main", connectTimeout: 60_000 })),
+    );
+    for (const conn of wave) conn.on("error", () => undefined); // counted where a query meets it
+    clients.push(...wave);
+  }
+  return clients;
+}
+
+const rssMiB = (proxyPort: number) => proxyWorkers(proxyPort).reduce((sum, w) => sum + w.rssMiB, 0);
+
+/** One level: connect `count` clients, measure the proxy's RSS with them idle, then run them closed-loop. */
+async function measure(what: string, t: Target, count: number): Promise<Level> {
+  const before = rssMiB(t.port);
+  const clients = await openClients(t, count);
+  const point = "SELECT v FROM bench_rows WHERE id = ?";
+  const pick = () => 1 + Math.floor(Math.random() * TABLE_SIZE);
+  await Promise.all(clients.map((conn) => conn.query(point, [pick()])));
+  await sleep(3000);
+  const rssPerClientKiB = ((rssMiB(t.port) - before) * 1024) / count;
+
+  const latencies: number[] = [];
+  let errors = 0;
+  let firstError: string | undefined;
+  const start = performance.now();
+  const measureFrom = start + WARMUP_S * 1000;
+  const end = measureFrom + MEASURE_S * 1000;
+  let done = 0;
+  await Promise.all(
+    clients.map(async (conn) => {
+      while (performance.now() < end) {
+        const sent = performance.now();
+        try {
+          await conn.query(point, [pick()]);
+        } catch (error) {
+          errors++;
+          firstError ??= (error as Error).message;
+          return;
+        }
+        const answered = performance.now();
+        if (sent >= measureFrom && answered <= end) {
+          latencies.push(answered - sent);
+          done++;
+        }
+      }
+    }),
+  );
+  await Promise.all(clients.map((conn) => conn.end().catch(() => conn.destroy())));
+  return { what, clients: count, qps: done / MEASURE_S, p50: percentile(latencies, 50), p99: percentile(latencies, 99), errors, firstError, rssPerClientKiB };
+}
+
+async function fill(t: Target): Promise<void> {
+  const conn = await mysql.createConnection({ ...t, database: "main" });
+  await conn.query("CREATE TABLE bench_rows (id INT PRIMARY KEY, v VARCHAR(40) NOT NULL)");
+  for (let from = 1; from <= TABLE_SIZE; from += 1000) {
+    const values = Array.from({ length: 1000 }, (_, i) => [from + i, `row ${from + i}`]);
+    await conn.query("INSERT INTO bench_rows (id, v) VALUES ?", [values]);
+  }
+  await conn.end();
+}
+
+/** The baseline's target: the switch off on its own compute, or (without the switch) a proxy of its own. */
+async function unpooledTarget(api: Api, computeId: string, t: Target): Promise<{ target: Target; how: string; child?: ChildProcess }> {
+  const patched = await api.call<{ compute?: { poolConnections?: boolean } }>("PATCH", `/api/v1/compute/${computeId}`, { poolConnections: false });
+  const now = await api.call<{ compute: { poolConnections?: boolean } }>("GET", `/api/v1/compute/${computeId}`);
+  if (patched.status === 200 && now.body.compute.poolConnections === false) {
+    return { target: t, how: "pooling switched off for its compute (PATCH poolConnections: false), same proxy" };
+  }
+  const { child, port } = await spawnProxy(process.env, { PROXY_SERVER_CONNECTIONS_PER_COMPUTE: String(BASELINE_CLIENTS) });
+  return {
+    target: { ...t, port },
+    how:
+      `no per-compute switch in this build (PATCH answered ${patched.status}): a second proxy with ` +
+      `PROXY_SERVER_CONNECTIONS_PER_COMPUTE=${BASELINE_CLIENTS} per worker, a server connection for every client`,
+    child,
+  };
+}
+
+async function main() {
+  const host = machine();
+  const uptimeBefore = (await run("uptime", [])).trim();
+  let baselineProxy: ChildProcess | undefined;
+  await withProduct(
+    async ({ product, proxyPort }) => {
+      const api = await Api.newTenant(product.baseUrl);
+      const computes = [];
+      for (const name of ["pooled", "unpooled"]) {
+        const project = await api.createProject(`pooling bench ${name}`);
+        const c = await api.createCompute(project.id);
+        const { body } = await api.call<{ compute: { size: number } }>("GET", `/api/v1/compute/${c.computeId}`);
+        if (body.compute.size !== 0.25) throw new Error(`expected a 0.25 CU compute (the default size), got ${body.compute.size}`);
+        const t: Target = { host: "127.0.0.1", port: proxyPort, user: `${project.slug}.app`, password: c.password };
+        await fill(t);
+        computes.push({ ...c, target: t });
+      }
+      const [pooled, unpooled] = computes as [(typeof computes)[0], (typeof computes)[0]];
+      const baseline = await unpooledTarget(api, unpooled.computeId, unpooled.target);
+      baselineProxy = baseline.child;
+
+      const results: Level[] = [];
+      const report = (level: Level) => {
+        results.push(level);
+        console.log(`${level.what}, ${level.clients} clients: ${fmt(level.qps, 0)} queries/s, p99 ${fmt(level.p99)} ms, ${level.errors} errors`);
+      };
+      report(await measure("unpooled (baseline, first)", baseline.target, BASELINE_CLIENTS));
+      for (const clients of LEVELS) report(await measure("pooled", pooled.target, clients));
+      report(await measure("unpooled (baseline, last)", baseline.target, BASELINE_CLIENTS));
+
+      const baselines = results.filter((r) => r.what.startsWith("unpooled"));
+      const baseQps = baselines.reduce((s, r) => s + r.qps, 0) / baselines.length;
+      const baseP99 = baselines.reduce((s, r) => s + r.p99, 0) / baselines.length;
+      console.log(`\n${host}`);
+      console.log(`uptime before: ${uptimeBefore}`);
+      console.log(`\nbaseline: ${baseline.how}`);
+      console.log(
+        `\nPoint SELECTs, closed loop, ${WARMUP_S} s warm-up + ${MEASURE_S} s measured per row; ratios to the baseline's mean ` +
+          `(${fmt(baseQps, 0)} queries/s, p99 ${fmt(baseP99)} ms)`,
+      );
+      console.log(
+        table(
+          ["pooling", "clients", "queries/s", "p50 ms", "p99 ms", "throughput ratio", "p99 ratio", "errors", "proxy RSS per client (KiB)"],
+          results.map((r) => [r.what, r.clients, fmt(r.qps, 0), fmt(r.p50), fmt(r.p99), ratio(r.qps, baseQps), ratio(r.p99, baseP99), r.errors, fmt(r.rssPerClientKiB)]),
+        ),
+      );
+      for (const r of results.filter((x) => x.firstError)) console.log(`first error (${r.what}, ${r.clients}): ${r.firstError}`);
+      const atTarget = results.find((r) => r.what === "pooled" && r.clients === TARGET.clients)!;
+      console.log(
+        `\nTarget: pooled at ${TARGET.clients} clients >= ${TARGET.throughputRatio}x the throughput of ${BASELINE_CLIENTS} unpooled clients: ` +
+          `${ratio(atTarget.qps, baseQps)} (${verdict(atTarget.qps / baseQps, TARGET.throughputRatio, true, "")})`,
+      );
+      console.log(`\n${loadNow()}`);
+      console.log(`uptime after: ${(await run("uptime", [])).trim()}`);
+    },
+    () => baselineProxy?.kill("SIGKILL"),
+  );
+}
+
+exit(main());
