@@ -55,6 +55,8 @@ export function connectThrough(proxy: OwnProxy, c: CreatedCompute, extra: Partia
  */
 export class ServerConnectionSampler {
   private readonly counts: number[] = [];
+  /** Why sampling stopped early (e.g. the compute refused the direct session: it was full). */
+  failure: string | null = null;
   private stopped = false;
   private loop: Promise<void> | null = null;
 
@@ -66,7 +68,9 @@ export class ServerConnectionSampler {
 
   /** Starts once the compute runs (a suspended one is woken by the clients, not by this). */
   start(): void {
-    this.loop = this.run();
+    this.loop = this.run().catch((error: unknown) => {
+      this.failure = (error as Error).message;
+    });
   }
 
   private async run(): Promise<void> {

@@ -92,6 +92,7 @@ describe("proxy pooling: 2,000 clients on one 0.25 CU compute", () => {
     await check.end();
     expect(stored.length).toBe(acknowledged.length);
     expect(new Set(stored)).toEqual(new Set(acknowledged));
+    expect(sampler.failure).toBeNull();
     expect(samples.length).toBeGreaterThan(10);
     expect(Math.max(...samples)).toBeGreaterThan(0); // the sampler saw the proxy's connections
     expect(Math.max(...samples)).toBeLessThanOrEqual(LIMIT);
@@ -227,6 +228,7 @@ describe("proxy pooling: what a session holds stays its own", () => {
     expect(refused.message).toMatch(/connection limit/i);
     expect(waitedMs).toBeGreaterThanOrEqual(QUEUE_TIMEOUT_S * 1000 - 50); // it queued before it was refused
     const samples = await sampler.stop();
+    expect(sampler.failure).toBeNull();
     expect(samples.length).toBeGreaterThan(0);
     expect(Math.max(...samples)).toBeLessThanOrEqual(LIMIT);
 
