@@ -2,6 +2,7 @@ import { recordedAddress, runningAddress, type ComputeAddress } from "@/server/c
 import { syncRolesIfBehind } from "@/server/compute/sync-roles";
 import { BackendRefusedError, loginPreferringSocket, socketLoginAllowed, type BackendSession } from "./backend";
 import { ClientError, unavailable } from "./client-error";
+import { AtLimitError } from "./connection-broker";
 import type { ProxyContext } from "./context";
 import { authenticateChangeUser } from "./policy";
 import { ErrorCode, NATIVE_PASSWORD } from "./protocol/constants";
@@ -39,6 +40,11 @@ export interface ClientSession {
   stage1: Buffer;
   /** When the client arrived (Date.now()): route facts read since then are current. */
   arrivedAt: number;
+  /**
+   * The broker reserved room for this session's next login (proxy/connection-broker.ts: obtain); the login
+   * uses it, or whoever started the attach gives it back.
+   */
+  slotReserved?: boolean;
 }
 
 export interface Attached {
@@ -48,7 +54,7 @@ export interface Attached {
 }
 
 /** What attaching takes from the proxy's context. */
-export type AttachContext = Pick<ProxyContext, "routes" | "waker" | "metrics" | "serverInfo" | "localSockets" | "serverPool">;
+export type AttachContext = Pick<ProxyContext, "routes" | "waker" | "metrics" | "serverInfo" | "localSockets" | "serverPool" | "broker">;
 
 /**
  * Bring the session's compute to running and log in to it as the role, retrying with backoff while it
@@ -82,18 +88,30 @@ export async function attachCompute(ctx: AttachContext, session: ClientSession, 
   const logIn = async (address: ComputeAddress): Promise<BackendSession> => {
     const pooled = takePooled(address);
     if (pooled) return answersPing(pooled, answerWithinMs());
-    const backend = await loginPreferringSocket(
-      {
-        host: address.host,
-        port: address.port,
-        role: session.route.role,
-        stage1: session.stage1,
-        // Always with session tracking, which the session's follower reads (proxy/followed-compute.ts).
-        client: withSessionTracking(session.handshake),
-        connectTimeoutMs: answerWithinMs(),
-      },
-      ctx.localSockets ? address.socketPath : null,
-    );
+    // Each new server connection is counted by the broker from here until it closes: none beyond the limit.
+    const computeId = route.computeId;
+    const broker = computeId ? ctx.broker : undefined;
+    if (broker && !session.slotReserved && !broker.reserve(computeId!)) throw new AtLimitError();
+    session.slotReserved = false;
+    let backend: BackendSession;
+    try {
+      backend = await loginPreferringSocket(
+        {
+          host: address.host,
+          port: address.port,
+          role: session.route.role,
+          stage1: session.stage1,
+          // Always with session tracking, which the session's follower reads (proxy/followed-compute.ts).
+          client: withSessionTracking(session.handshake),
+          connectTimeoutMs: answerWithinMs(),
+        },
+        ctx.localSockets ? address.socketPath : null,
+      );
+    } catch (error) {
+      broker?.unreserve(computeId!);
+      throw error;
+    }
+    broker?.opened(computeId!, backend.compute.socket);
     return { ...backend, poolKey: keyOf(address) };
   };
   let current = route.readAt >= currentSince;
@@ -149,6 +167,7 @@ export async function attachCompute(ctx: AttachContext, session: ClientSession, 
       learnFromGreeting(ctx.serverInfo, backend.greeting);
       return { backend, wokeFrom };
     } catch (error) {
+      if (error instanceof AtLimitError) throw error; // the caller waits for room, or starts without a connection
       if (error instanceof BackendRefusedError) {
         if (error.serverError.code === ErrorCode.ACCESS_DENIED && !resynced && route.computeId) {
           // The role may have changed since the compute last synced: apply the roles and try once more.
@@ -213,13 +232,15 @@ function discard(login: Promise<BackendSession> | undefined): void {
 /**
  * Relay the logged-in pair: the session registers (for KILL), counts for its compute's activity, sets up
  * session tracking and follows the compute connection, pumps bytes both ways until either side closes,
- * and parks while idle (proxy/parking-session.ts); with no compute connection (null) it starts parked.
+ * and parks while idle (proxy/parking-session.ts); with no compute connection (null) it starts parked, or
+ * "detached" (a client session like any other, whose first command waits for one of the compute's
+ * connections: its compute is at its connection limit).
  * COM_CHANGE_USER is judged by the policy and re-issued
  * to the compute as the role.
  */
-export function relay(ctx: ProxyContext, session: ClientSession, client: HandedOver, backend: BackendSession | null): void {
+export function relay(ctx: ProxyContext, session: ClientSession, client: HandedOver, backend: BackendSession | null, arrival: "parked" | "detached" = "parked"): void {
   ctx.metrics.sessionOpened();
-  new ParkableSession(ctx, session, client, backend, (packet, current, verified) => changeUser(ctx, packet, session, current, verified), attachCompute);
+  new ParkableSession(ctx, session, client, backend, (packet, current, verified) => changeUser(ctx, packet, session, current, verified), attachCompute, arrival);
 }
 
 /**

@@ -81,7 +81,7 @@ export async function runPrimary(o: ClusterOptions): Promise<RunningCluster> {
   });
 
   const fork = (index: number) => {
-    const worker = cluster.fork({ PROXY_WORKER_INDEX: String(index) });
+    const worker = cluster.fork({ PROXY_WORKER_INDEX: String(index), PROXY_WORKER_COUNT: String(o.workers) });
     workers.set(index, worker);
     worker.on("message", (message: ToPrimary) => {
       switch (message.type) {

@@ -1,4 +1,5 @@
 import type tls from "node:tls";
+import type { ConnectionBroker } from "./connection-broker";
 import type { KillRouter } from "./kill-router";
 import type { PoolSnapshot } from "./pool-snapshot";
 import type { PreAuthGate } from "./preauth-gate";
@@ -65,6 +66,8 @@ export interface ProxyContext {
   localSockets: boolean;
   /** Logged-in compute connections kept between client sessions (none: every session logs in). */
   serverPool?: ServerPool;
+  /** Who may hold which server connection of a compute (issue 15); none: no limit, no multiplexing. */
+  broker?: ConnectionBroker;
   /** Where a KILL's connection id leads (this process, another worker, another proxy instance). */
   kills: KillRouter;
 }

@@ -8,6 +8,7 @@ import type { HandshakeResponse } from "./protocol/handshake";
 import { decodeOk } from "./protocol/ok-packet";
 import type { Reply } from "./session-state/reply-follower";
 import { SessionFollower } from "./session-state/session-follower";
+import type { SessionState } from "./session-state/session-state";
 import { stripSessionState } from "./session-state/server-rewriter";
 import { TRACKING_SETUP_SQL } from "./session-state/tracking-settings";
 
@@ -36,7 +37,8 @@ export function loginOkForClient(session: ClientSession, ok: Buffer): Buffer {
   return clientTracksSession(session) ? ok : (stripSessionState(ok) ?? ok);
 }
 
-export function followCompute(session: ClientSession, backend: BackendSession, database: string | null): Followed {
+/** `state`: a session's own state to go on from, on a connection already in it (proxy/lend-restore.ts). */
+export function followCompute(session: ClientSession, backend: BackendSession, database: string | null, state?: SessionState): Followed {
   const followed: Followed = { follower: null as unknown as SessionFollower, onReply: null };
   followed.follower = new SessionFollower({
     capabilities: backend.capabilities,
@@ -45,6 +47,7 @@ export function followCompute(session: ClientSession, backend: BackendSession, d
     database,
     status: decodeOk(backend.ok, backend.capabilities).status,
     onReply: (reply) => followed.onReply?.(reply),
+    state,
   });
   return followed;
 }

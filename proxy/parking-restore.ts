@@ -91,7 +91,7 @@ export async function restoreParked(ctx: ProxyContext, attach: Attach, session: 
   const exchange = exchangeOn(backend, followed, ctx.wakeTimeoutMs);
   const ids = parked.state.prepared.size > 0 ? new StatementIds(parked.state.prepared.keys()) : null;
   try {
-    for (const step of plan.steps) await runStep(step, exchange, ids, parked.atLogin === true);
+    for (const step of plan.steps) await runRestoreStep(step, exchange, ids, parked.atLogin === true, PARKED);
   } catch (error) {
     backend.compute.socket.destroy();
     if (error instanceof ClientError) throw error;
@@ -102,7 +102,8 @@ export async function restoreParked(ctx: ProxyContext, attach: Attach, session: 
   return { route, backend, followed, ids, leftover: exchange.detach(), wokeFrom, loginDatabase: handshake.database };
 }
 
-async function runStep(step: RestoreStep, exchange: ReturnType<typeof exchangeOn>, ids: StatementIds | null, atLogin: boolean): Promise<void> {
+/** One step of a restore plan on the exchange; a failure is a ClientError that starts with `why` (what happened to the session). */
+export async function runRestoreStep(step: RestoreStep, exchange: ReturnType<typeof exchangeOn>, ids: StatementIds | null, atLogin: boolean, why: string): Promise<void> {
   if (step.kind === "query") {
     const { reply } = await exchange.run(queryPayload(step.sql));
     if (reply.error && atLogin) {
@@ -110,14 +111,14 @@ async function runStep(step: RestoreStep, exchange: ReturnType<typeof exchangeOn
       throw new ClientError(reply.error.code, reply.error.sqlState, reply.error.message, "backend_refused");
     }
     if (reply.error) {
-      throw failure(reply.error.code, reply.error.sqlState, `${PARKED} and could not be restored: \`${clip(step.sql)}\` failed: ${reply.error.message}; reconnect and set the session up again`);
+      throw failure(reply.error.code, reply.error.sqlState, `${why} and could not be restored: \`${clip(step.sql)}\` failed: ${reply.error.message}; reconnect and set the session up again`);
     }
     return;
   }
   if (step.kind === "set-option") {
     const payload = Buffer.from([Command.SET_OPTION, step.option, 0]);
     const { reply } = await exchange.run(payload);
-    if (reply.error) throw failure(reply.error.code, reply.error.sqlState, `${PARKED} and could not be restored: COM_SET_OPTION failed: ${reply.error.message}; reconnect`);
+    if (reply.error) throw failure(reply.error.code, reply.error.sqlState, `${why} and could not be restored: COM_SET_OPTION failed: ${reply.error.message}; reconnect`);
     return;
   }
   let serverId: number | null = null;
@@ -131,10 +132,10 @@ async function runStep(step: RestoreStep, exchange: ReturnType<typeof exchangeOn
   });
   const what = `prepared statement ${step.clientId} (\`${clip(step.sql)}\`)`;
   if (reply.error || serverId === null) {
-    throw failure(reply.error?.code ?? GENERAL, reply.error?.sqlState ?? "HY000", `${PARKED}, and ${what} no longer compiles: ${reply.error?.message ?? "no statement id"}; reconnect`);
+    throw failure(reply.error?.code ?? GENERAL, reply.error?.sqlState ?? "HY000", `${why}, and ${what} no longer compiles: ${reply.error?.message ?? "no statement id"}; reconnect`);
   }
   if (reply.prepared?.params !== step.params) {
-    throw failure(GENERAL, "HY000", `${PARKED}, and ${what} now takes ${reply.prepared?.params} parameters instead of ${step.params}; reconnect`);
+    throw failure(GENERAL, "HY000", `${why}, and ${what} now takes ${reply.prepared?.params} parameters instead of ${step.params}; reconnect`);
   }
   ids?.restored(step.clientId, serverId);
 }

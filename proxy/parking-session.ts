@@ -2,12 +2,14 @@ import { logger } from "@/server/logger";
 import type { ClientSession } from "./attach";
 import type { BackendSession } from "./backend";
 import { ClientError } from "./client-error";
+import { Lease, type Lender } from "./connection-broker";
 import type { ProxyContext } from "./context";
 import { clientTracksSession, exchangeOn, followCompute, sendTrackingSetup, type Followed } from "./followed-compute";
 import { answerParked, type ParkedCommandContext, type UserChange } from "./parked-commands";
+import { restoreOnLease } from "./lend-restore";
 import { parkSettingsOf } from "./park-settings";
 import { captureForParking } from "./parking-capture";
-import { parkedAtLogin, restoreParked, type Attach, type ParkedSession } from "./parking-restore";
+import { parkedAtLogin, restoreParked, type Attach, type ParkedSession, type Restored } from "./parking-restore";
 import { Capability, Command, ErrorCode } from "./protocol/constants";
 import { encodeError } from "./protocol/handshake";
 import { encodePacket } from "./protocol/packet";
@@ -16,6 +18,7 @@ import { CaptureError } from "./session-state/park-capture";
 import type { Reply } from "./session-state/reply-follower";
 import { RestoreImpossibleError, restorePlan } from "./session-state/restore-plan";
 import { ServerRewriter } from "./session-state/server-rewriter";
+import { loginKey } from "./server-pool";
 import { ClientIdRewriter, type StatementIds } from "./session-state/statement-ids";
 import type { HandedOver } from "./transport";
 
@@ -27,7 +30,14 @@ import type { HandedOver } from "./transport";
 // pool validation queries, COM_RESET_CONNECTION and COM_CHANGE_USER itself; any other command unparks it
 // (parking-restore.ts) and then goes to the compute as if nothing had happened.
 
-type Mode = "active" | "parking" | "parked" | "waking" | "closed";
+// Multiplexing (issue 15, proxy/connection-broker.ts): at each safe point an active session whose compute
+// pools connections *releases* its compute connection ("released": the gate is closed, the connection idle
+// and still in this session's state) and takes it back at its next command, unless another session took it
+// over meanwhile: then this session surrendered it (captured its state as parking does) and is "parked"
+// without being counted as parked - it is a client session like any other, only without a server
+// connection until its next command restores it on one (proxy/lend-restore.ts, or a new login).
+
+type Mode = "active" | "released" | "parking" | "parked" | "waking" | "closed";
 
 /** The pump's COM_CHANGE_USER handling on the current compute connection; `verified` is told who it became. */
 export type ChangeUserHandler = (packet: Buffer, backend: BackendSession, verified: (change: UserChange) => void) => Promise<InterceptOutcome>;
@@ -37,8 +47,14 @@ const CAPTURE_TIMEOUT_MS = 10_000;
 /** A pinned or non-parking session is looked at again this often at most. */
 const MIN_RECHECK_MS = 30_000;
 
-export class ParkableSession {
+export class ParkableSession implements Lender {
   private mode: Mode = "active";
+  /** Released: the compute connection idles in the broker, taken back at the next command unless taken over. */
+  private lease: Lease | null = null;
+  /** This session's surrender of its released connection to another session, under way. */
+  private surrendering: Promise<boolean> | null = null;
+  /** A surrender failed (state the proxy cannot restore): the session keeps its connection from now on. */
+  private keepsConnection = false;
   private backend: BackendSession | null;
   private followed: Followed | null;
   private rewriter: ServerRewriter | null = null;
@@ -72,6 +88,8 @@ export class ParkableSession {
     backend: BackendSession | null,
     changeUser: ChangeUserHandler,
     private readonly attach: Attach,
+    /** Without a compute connection: "parked" (its compute sleeps) or "detached" (its compute is at its connection limit). */
+    arrival: "parked" | "detached" = "parked",
   ) {
     this.backend = backend;
     this.followed = null;
@@ -101,7 +119,7 @@ export class ParkableSession {
       // Logged in by the proxy alone: parked with the login's state until its first real command.
       this.parked = parkedAtLogin(session);
       this.mode = "parked";
-      this.countedParked = true;
+      this.countedParked = arrival === "parked";
     }
     const { route, connectionId } = session;
     const computeId = this.computeId;
@@ -125,7 +143,9 @@ export class ParkableSession {
     });
     if (!backend) {
       this.registerParked();
-      ctx.activity.arrivedParked?.(computeId);
+      if (arrival === "parked") ctx.activity.arrivedParked?.(computeId);
+      else ctx.activity.opened(computeId);
+      this.arm(parkSettingsOf(route).afterSeconds * 1000);
       return;
     }
     ctx.registry.register(connectionId, { projectId: route.projectId, computeId, backendThreadId: backend.greeting.connectionId });
@@ -151,10 +171,108 @@ export class ParkableSession {
     if (this.rewriter) {
       this.rewriter.push(chunk, forward);
       if (!this.rewriter.needed) this.rewriter = null; // back to forwarding chunks as they come
-      return;
+    } else {
+      this.followed?.follower.serverBytes(chunk);
+      forward(chunk);
     }
-    this.followed?.follower.serverBytes(chunk);
-    forward(chunk);
+    // A reply just ended: a safe point lets the connection go (after this chunk is out, outside the relay's read).
+    if (this.followed?.follower.replies.inFlight === 0 && this.multiplexed()) queueMicrotask(() => this.releaseAtSafePoint());
+  }
+
+  // ---- multiplexing ---------------------------------------------------------------------------------
+
+  /** Whether this session shares its compute's connections (the proxy multiplexes, and the compute pools). */
+  private multiplexed(): boolean {
+    return this.ctx.broker !== undefined && this.session.route.compute?.pooling === true && !this.keepsConnection && !this.changedUser;
+  }
+
+  private releaseAtSafePoint(): void {
+    const backend = this.backend;
+    const followed = this.followed;
+    if (this.mode !== "active" || !backend || !followed || this.exchanging || this.pumped.busy) return;
+    const follower = followed.follower;
+    if (!follower.quiet || this.rewriter?.midStream || follower.pins().length > 0) return;
+    this.pumped.detachCompute();
+    backend.compute.detach();
+    const { route, handshake } = this.session;
+    const key = loginKey({ computeId: this.computeId, role: route.role, doubleHash: route.doubleHash, client: handshake });
+    this.lease = new Lease(this.computeId, key, backend, follower.state.database !== null, this.loginDatabase, this);
+    this.mode = "released";
+    this.registerParked();
+    this.ctx.broker!.release(this.lease);
+  }
+
+  /**
+   * The released connection back, for this session's next command (`forCommand`: activity) or to park it;
+   * false when it was taken over (the session is parked now) or lost.
+   */
+  private async reclaim(forCommand: boolean): Promise<boolean> {
+    const lease = this.lease!;
+    const outcome = await this.ctx.broker!.reclaim(lease, this.surrendering);
+    if ((this.mode as Mode) === "closed") return false;
+    if (outcome === "taken") return false; // surrendered: parked now, restored elsewhere
+    this.lease = null;
+    if (outcome === "gone") {
+      // The compute closed it while idle: as if it had closed under the relay.
+      this.mode = "closed";
+      this.client.socket.destroy();
+      return false;
+    }
+    const backend = this.backend!;
+    this.mode = "active";
+    if (forCommand) {
+      this.lastActivity = Date.now();
+      this.ctx.activity.touch(this.computeId);
+    }
+    this.registerAttached(backend);
+    this.pumped.attachCompute(backend.compute.socket, backend.compute, Buffer.alloc(0));
+    return true;
+  }
+
+  /** Lender: another session takes over the released connection once this session's state is captured. */
+  surrender(): Promise<boolean> {
+    if (this.mode !== "released" || !this.backend || !this.followed) return Promise.resolve(false);
+    const surrendering = this.captureAndLetGo(this.backend, this.followed).finally(() => (this.surrendering = null));
+    this.surrendering = surrendering;
+    return surrendering;
+  }
+
+  private async captureAndLetGo(backend: BackendSession, followed: Followed): Promise<boolean> {
+    const exchange = exchangeOn(backend, followed, CAPTURE_TIMEOUT_MS);
+    let parked: ParkedSession;
+    try {
+      const capture = await captureForParking(exchange, (backend.capabilities & Capability.DEPRECATE_EOF) !== 0);
+      if (capture.inTransaction || followed.follower.pins().length > 0) throw new CaptureError("the session is pinned");
+      restorePlan(followed.follower.state, capture); // throws when it cannot be made
+      parked = { state: followed.follower.state, capture };
+    } catch (error) {
+      this.followReplies(followed);
+      if (error instanceof RestoreImpossibleError || error instanceof CaptureError) {
+        this.keepsConnection = true;
+        this.reportPinned([error.message]);
+        return false;
+      }
+      backend.compute.socket.destroy(); // the connection failed under the proxy's own query
+      if ((this.mode as Mode) !== "closed") this.client.socket.destroy();
+      return false;
+    }
+    this.followReplies(followed);
+    if (exchange.detach().length > 0) {
+      backend.compute.socket.destroy();
+      return false;
+    }
+    this.lease!.handover = parked;
+    this.lease = null;
+    this.backend = null;
+    this.followed = null;
+    this.rewriter = null;
+    this.clientIds = null;
+    this.ids = null;
+    if ((this.mode as Mode) !== "closed") {
+      this.parked = parked;
+      this.mode = "parked";
+    }
+    return true;
   }
 
   private activity(): void {
@@ -206,6 +324,7 @@ export class ParkableSession {
 
   private async check(): Promise<void> {
     this.timer = null;
+    if (this.mode === "released" || (this.mode === "parked" && !this.countedParked)) return this.checkDetached();
     if (this.mode !== "active") return;
     const route = (await this.ctx.routes.lookup({ slug: this.session.route.slug, role: this.session.route.role }).catch(() => null)) ?? this.session.route;
     if (this.mode !== "active") return;
@@ -221,6 +340,23 @@ export class ParkableSession {
       return this.arm(Math.max(afterMs, MIN_RECHECK_MS));
     }
     this.exchanging = this.park().finally(() => (this.exchanging = null));
+  }
+
+  /**
+   * A multiplexed session idle past its park time parks as any other: one still holding its released
+   * connection takes it back and parks as an active one; one without a connection only counts as parked now.
+   */
+  private async checkDetached(): Promise<void> {
+    const settings = parkSettingsOf(this.session.route);
+    const afterMs = settings.afterSeconds * 1000;
+    if (!settings.enabled || afterMs <= 0) return this.arm(Math.max(afterMs, MIN_RECHECK_MS));
+    const idleMs = Date.now() - this.lastActivity;
+    if (idleMs < afterMs) return this.arm(afterMs - idleMs);
+    if (this.mode === "released" && (await this.reclaim(false))) return this.check();
+    if (this.mode === "parked" && !this.countedParked) {
+      this.countedParked = true;
+      this.ctx.activity.parked?.(this.computeId);
+    }
   }
 
   private reportPinned(reasons: string[] | null): void {
@@ -294,6 +430,7 @@ export class ParkableSession {
 
   private async gated(packet: Buffer | null): Promise<"answered" | "relay"> {
     if (this.exchanging) await this.exchanging;
+    if (this.mode === "released" && (await this.reclaim(true))) return "relay";
     if (this.mode === "active") return "relay";
     if (this.mode !== "parked" || !this.parked) return "answered"; // closed: nothing more is read
     if (packet && (await answerParked(this.parkedCommands, packet, this.parked))) return "answered";
@@ -307,7 +444,7 @@ export class ParkableSession {
     this.mode = "waking";
     const started = Date.now();
     try {
-      const restored = await restoreParked(this.ctx, this.attach, this.session, parked);
+      const restored = await this.restore(parked);
       if ((this.mode as Mode) === "closed") {
         restored.backend.compute.socket.destroy();
         return "answered";
@@ -324,11 +461,11 @@ export class ParkableSession {
       this.followReplies(followed);
       this.parked = null;
       this.mode = "active";
+      if (this.countedParked) this.ctx.activity.unparked?.(this.computeId);
       this.countedParked = false;
       this.lastActivity = Date.now();
-      const { route, connectionId } = this.session;
-      this.ctx.registry.register(connectionId, { projectId: route.projectId, computeId: this.computeId, backendThreadId: backend.greeting.connectionId });
-      this.ctx.activity.unparked?.(this.computeId);
+      const { route } = this.session;
+      this.registerAttached(backend);
       this.ctx.activity.touch(this.computeId);
       this.pumped.attachCompute(backend.compute.socket, backend.compute, restored.leftover);
       this.arm(parkSettingsOf(route).afterSeconds * 1000);
@@ -338,6 +475,12 @@ export class ParkableSession {
       }
       return "relay";
     } catch (error) {
+      if (error instanceof ClientError && error.kind === "pool_timeout" && (this.mode as Mode) === "waking") {
+        // No server connection in time: this command is refused, and the session, its state intact, stays parked.
+        this.mode = "parked";
+        this.client.socket.write(encodePacket(encodeError(error.code, error.sqlState, error.message), 1));
+        return "answered";
+      }
       const failure =
         error instanceof ClientError
           ? error
@@ -349,6 +492,34 @@ export class ParkableSession {
       setTimeout(() => this.client.socket.destroy(), 1000).unref();
       return "answered";
     }
+  }
+
+  /**
+   * A server connection in this session's state: with a broker, one another session surrenders (same
+   * login), or room for a new login, or a wait for either (1040 when it runs out); without, a login.
+   */
+  private async restore(parked: ParkedSession): Promise<Restored> {
+    const broker = this.ctx.broker;
+    if (!broker) return restoreParked(this.ctx, this.attach, this.session, parked);
+    const { route, handshake } = this.session;
+    const wanted = {
+      key: route.compute?.pooling && !this.changedUser ? loginKey({ computeId: this.computeId, role: route.role, doubleHash: route.doubleHash, client: handshake }) : null,
+      needsNoDatabase: parked.state.database === null,
+    };
+    const got = await broker.obtain(this.computeId, wanted, `the compute of project '${route.slug}'`);
+    if (got.kind === "lease") return restoreOnLease(this.ctx, this.session, parked, got.lease);
+    this.session.slotReserved = true;
+    try {
+      return await restoreParked(this.ctx, this.attach, this.session, parked);
+    } finally {
+      if (this.session.slotReserved) broker.unreserve(this.computeId);
+      this.session.slotReserved = false;
+    }
+  }
+
+  private registerAttached(backend: BackendSession): void {
+    const { route, connectionId } = this.session;
+    this.ctx.registry.register(connectionId, { projectId: route.projectId, computeId: this.computeId, backendThreadId: backend.greeting.connectionId });
   }
 
   // ---- the end -------------------------------------------------------------------------------------
@@ -364,7 +535,7 @@ export class ParkableSession {
 
   /** KILL CONNECTION of the parked session: its client reads what MariaDB sends a killed connection, and it ends. */
   private killedWhileParked(): void {
-    if (this.mode !== "parked" && this.mode !== "waking") return;
+    if (this.mode !== "parked" && this.mode !== "waking" && this.mode !== "released") return;
     this.mode = "closed";
     this.client.socket.end(encodePacket(encodeError(ErrorCode.CONNECTION_KILLED, "70100", "Connection was killed"), 1));
     setTimeout(() => this.client.socket.destroy(), 1000).unref();
@@ -373,9 +544,12 @@ export class ParkableSession {
   private closed(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    const wasReleased = this.mode === "released";
     this.mode = "closed";
-    if (this.keptForPool && this.backend) this.ctx.serverPool!.keep(this.backend.poolKey!, this.computeId, this.backend, this.loginDatabase);
-    else this.backend?.compute.socket.destroy();
+    // A released connection still this session's goes as an active one would (a surrender under way hands it over).
+    const mine = this.lease ? this.ctx.broker!.withdraw(this.lease) : !wasReleased;
+    if (this.keptForPool && this.backend && mine) this.ctx.serverPool!.keep(this.backend.poolKey!, this.computeId, this.backend, this.loginDatabase);
+    else if (mine) this.backend?.compute.socket.destroy();
     this.ctx.registry.unregister(this.session.connectionId);
     if (this.countedParked) this.ctx.activity.parkedClosed?.(this.computeId);
     else this.ctx.activity.closed(this.computeId);

@@ -56,6 +56,15 @@ export interface PoolKeyParts {
 /** Capability bits that shape only the login itself (or that the proxy never passes on): not part of a key. */
 const LOGIN_ONLY = Capability.CONNECT_WITH_DB | Capability.CONNECT_ATTRS | Capability.SSL | Capability.COMPRESS | Capability.ZSTD_COMPRESSION;
 
+/**
+ * What a logged-in connection is, whatever its address and database: the sessions that may take over one
+ * another's connection (proxy/connection-broker.ts) share it.
+ */
+export function loginKey(p: Omit<PoolKeyParts, "address">): string {
+  const { client } = p;
+  return [p.computeId, p.role, p.doubleHash.toString("hex"), (client.capabilities & ~LOGIN_ONLY) >>> 0, client.extendedCapabilities >>> 0, client.collation].join("\u0000");
+}
+
 export function poolKey(p: PoolKeyParts): string {
   const { address, client } = p;
   return [
@@ -162,6 +171,13 @@ export class ServerPool {
     return [...(this.perCompute.get(computeId) ?? [])].filter((h) => h.gone !== null).map((h) => h.backend.greeting.connectionId);
   }
 
+  /** Close one idle connection of the compute (room for another login at the compute's limit); false when none is idle. */
+  closeIdle(computeId: string): boolean {
+    const held = [...(this.perCompute.get(computeId) ?? [])].find((h) => h.gone !== null);
+    held?.gone?.();
+    return held !== undefined;
+  }
+
   /** Thread ids held for a compute (idle or being reset). */
   heldThreadIds(computeId: string): number[] {
     return [...(this.perCompute.get(computeId) ?? [])].map((h) => h.backend.greeting.connectionId);
@@ -228,7 +244,7 @@ export class ServerPool {
  * the global sql_mode back without it (MariaDB 10.11): the next session would parse `COUNT (*)` and the
  * like differently from a fresh login. Found by the parking fuzz (test/proxy-parking-fuzz.int.test.ts).
  */
-const IGNORE_SPACE_AGAIN =
+export const IGNORE_SPACE_AGAIN =
   "SET SESSION sql_mode = IF(@@session.sql_mode = '', 'IGNORE_SPACE', CONCAT(@@session.sql_mode, ',IGNORE_SPACE'))";
 
 /**

@@ -2,6 +2,7 @@ import type net from "node:net";
 import { assertMayRun } from "@/server/billing/may-run";
 import { admit, authenticate, wakeRefusal } from "./policy";
 import { attachCompute, relay, type ClientSession } from "./attach";
+import { AtLimitError } from "./connection-broker";
 import type { ProxyContext } from "./context";
 import type { PreAuthTicket } from "./preauth-gate";
 import { ClientTransport } from "./transport";
@@ -53,6 +54,20 @@ async function startsParked(route: Route): Promise<boolean> {
   return true;
 }
 
+/** An unpooled session at its compute's limit: its login waits in the broker's queue for room (1040 when that runs out). */
+async function attachWithRoom(ctx: ProxyContext, session: ClientSession, connectStarted: number) {
+  const broker = ctx.broker!;
+  const computeId = session.route.computeId!;
+  await broker.obtain(computeId, { key: null, needsNoDatabase: false }, `the compute of project '${session.route.slug}'`);
+  session.slotReserved = true;
+  try {
+    return await attachCompute(ctx, session, connectStarted + ctx.wakeTimeoutMs);
+  } finally {
+    if (session.slotReserved) broker.unreserve(computeId);
+    session.slotReserved = false;
+  }
+}
+
 export async function handleClient(raw: net.Socket, ctx: ProxyContext, preAuth?: PreAuthTicket): Promise<void> {
   const arrivedAt = Date.now();
   const connectionId = ctx.registry.allocateId();
@@ -77,8 +92,26 @@ export async function handleClient(raw: net.Socket, ctx: ProxyContext, preAuth?:
       relay(ctx, session, transport.handOver(), null);
       return;
     }
+    const computeId = current.computeId;
+    const broker = computeId ? ctx.broker : undefined;
+    const multiplexed = broker !== undefined && current.compute?.pooling === true;
+    // At the compute's connection limit a multiplexed session starts without a server connection (its first
+    // command waits for one); an unpooled one waits for room before its login, or gets 1040 when that runs out.
+    const detached = () => {
+      transport.complete(encodeOk(ServerStatus.AUTOCOMMIT));
+      relay(ctx, session, transport.handOver(), null, "detached");
+    };
+    if (multiplexed && !broker.hasRoom(computeId!)) return detached();
     const connectStarted = Date.now();
-    const { backend, wokeFrom } = await attachCompute(ctx, session, connectStarted + ctx.wakeTimeoutMs);
+    let attached;
+    try {
+      attached = await attachCompute(ctx, session, connectStarted + ctx.wakeTimeoutMs);
+    } catch (error) {
+      if (!(error instanceof AtLimitError)) throw error;
+      if (multiplexed) return detached();
+      attached = await attachWithRoom(ctx, session, connectStarted);
+    }
+    const { backend, wokeFrom } = attached;
     // Until the compute answered this client's login: what the client waited for its wake.
     const waitedMs = Date.now() - connectStarted;
     if (transport.gone) {

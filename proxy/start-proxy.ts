@@ -9,6 +9,7 @@ import { ActivityReporter } from "./activity-reporter";
 import { metrics, startMetricsServer } from "./metrics";
 import { RouteCache } from "./routing";
 import { ServerPool } from "./server-pool";
+import { ConnectionBroker } from "./connection-broker";
 import { initialServerInfo } from "./server-info";
 import { ProxyServer } from "./server";
 import { SessionRegistry } from "./sessions";
@@ -18,7 +19,7 @@ import { PreAuthGate } from "./preauth-gate";
 import { AuthThrottle, throttleMaxDelayMs } from "./throttle";
 import { Waker } from "./wake";
 import { databaseWakeSink } from "./wake-recorder";
-import type { SessionMetrics } from "./session";
+import type { ActivitySink, SessionMetrics } from "./session";
 
 export interface RunningProxy {
   port: number;
@@ -45,6 +46,19 @@ const sessionMetrics: SessionMetrics = {
   },
   sessionClosed: () => metrics.connectionsActive.dec(),
 };
+
+/** What the local driver starts every compute with (server/compute/drivers/local/mariadb-config.ts). */
+const COMPUTE_MAX_CONNECTIONS = 151;
+
+/**
+ * Server connections per compute for this process: PROXY_SERVER_CONNECTIONS_PER_COMPUTE, or 80 % of the
+ * compute's max_connections shared among the cluster's workers (each worker is a proxy of its own), which
+ * leaves the rest to direct sessions and the control plane.
+ */
+export function serverConnectionLimit(configured: number, workers: number): number {
+  if (configured > 0) return configured;
+  return Math.max(1, Math.floor((COMPUTE_MAX_CONNECTIONS * 0.8) / Math.max(1, workers)));
+}
 
 /** Writes of the held-thread report are at least this far apart (and a take is written this soon). */
 const REPORT_GAP_MS = 25;
@@ -147,9 +161,21 @@ export async function startProxy(overrides: ProxyOverrides = {}): Promise<Runnin
   const reportNow = throttled(() => activity.flush(), REPORT_GAP_MS);
   const reportSoon = coalesced(reportNow, REPORT_GAP_MS);
   const heldCount = new Map<string, number>();
-  const serverPool = new ServerPool(
+  const broker = new ConnectionBroker({
+    limit: serverConnectionLimit(cfg.PROXY_SERVER_CONNECTIONS_PER_COMPUTE, Number(process.env.PROXY_WORKER_COUNT ?? 1)),
+    queueTimeoutMs: cfg.PROXY_POOL_QUEUE_TIMEOUT_SECONDS * 1000,
+    closeIdle: (computeId) => serverPool.closeIdle(computeId),
+    idleKept: (computeId) => serverPool.idleThreadIds(computeId).length,
+    report: (computeId, snapshot) => {
+      (activity as ActivitySink).pool?.(computeId, snapshot);
+      sessionMetrics.pool?.(computeId, snapshot);
+    },
+    waited: (seconds, outcome) => sessionMetrics.poolWait?.(seconds, outcome),
+  });
+  const serverPool: ServerPool = new ServerPool(
     { idlePerKey: cfg.PROXY_POOL_IDLE_PER_KEY, idlePerCompute: cfg.PROXY_POOL_IDLE_PER_COMPUTE, idleMs: cfg.PROXY_POOL_IDLE_SECONDS * 1000 },
     (computeId, threadIds) => {
+      broker.poolChanged(computeId);
       activity.idleServerConnections(computeId, threadIds);
       const grew = threadIds.length > (heldCount.get(computeId) ?? 0);
       if (threadIds.length > 0) heldCount.set(computeId, threadIds.length);
@@ -176,6 +202,7 @@ export async function startProxy(overrides: ProxyOverrides = {}): Promise<Runnin
     wakeTimeoutMs: cfg.PROXY_WAKE_TIMEOUT_MS,
     localSockets: cfg.PROXY_LOCAL_SOCKETS,
     serverPool,
+    broker,
     kills: new KillRouter({ registry, siblings: overrides.siblings ?? null, instances: owners }),
   }, { proxyProtocolFrom: cfg.PROXY_PROTOCOL_TRUSTED });
   await owners.start();

@@ -77,5 +77,7 @@ describe("control-plane restart", () => {
     const ops = await api<{ operations: { kind: string }[] }>("GET", `/api/v1/projects/${project.body.project.id}/operations`, key);
     expect(ops.body.operations.map((o) => o.kind)).toEqual(["create_compute"]);
     await disconnectDb();
-  });
+    // Two launches of the whole product (PostgreSQL, app, proxy): about 10 s each unloaded, several times
+    // that on a loaded 2-core machine (a CI run saw 60 s run out), so this test gets more than the default.
+  }, 240_000);
 });

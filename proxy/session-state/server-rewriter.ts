@@ -43,6 +43,11 @@ export class ServerRewriter {
     return this.strip || this.ids !== null || this.swallowUntil !== null || this.pending !== null || this.passthrough > 0 || this.continuation;
   }
 
+  /** Part-way through a packet, or still to take the tracking setup's reply out: not at a safe point. */
+  get midStream(): boolean {
+    return this.swallowUntil !== null || this.pending !== null || this.passthrough > 0 || this.continuation;
+  }
+
   push(chunk: Buffer, forward: (part: Buffer) => void): void {
     const data = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
     this.pending = null;

@@ -23,6 +23,8 @@ export interface SessionFollowerOptions {
   /** The compute's global defaults already track what the proxy needs (no TRACKING_SETUP_SQL needed). */
   trackingByDefault?: boolean;
   onReply?: (reply: Reply) => void;
+  /** The state to go on from (a session taking over a connection already in its state), instead of a fresh one. */
+  state?: SessionState;
 }
 
 export class SessionFollower {
@@ -32,7 +34,7 @@ export class SessionFollower {
   private readonly fromServer: PacketFramer;
 
   constructor(options: SessionFollowerOptions) {
-    this.state = new SessionState(options.capabilities, options);
+    this.state = options.state ?? new SessionState(options.capabilities, options);
     this.replies = new ReplyFollower({
       capabilities: options.capabilities,
       extendedCapabilities: options.extendedCapabilities,

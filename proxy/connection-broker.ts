@@ -1,0 +1,357 @@
+import type net from "node:net";
+import type { BackendSession } from "./backend";
+import { ClientError } from "./client-error";
+import type { PoolSnapshot } from "./pool-snapshot";
+import type { ParkCapture } from "./session-state/park-capture";
+import type { SessionState } from "./session-state/session-state";
+import { ErrorCode } from "./protocol/constants";
+
+// Who may hold which of a compute's server connections in this proxy process (issue 15: many clients, few
+// server connections). Every server connection the process opens to a compute is counted from the moment
+// its login is decided (reserve) until its socket closes, so the compute never sees more than `limit` of
+// them from this process. A client session holds one only while it needs it: at each safe point (no
+// command under way, no open transaction, nothing that pins it: proxy/session-state/pins.ts) its session
+// *releases* it here, still logged in and still in that session's state. The session takes it back at its
+// next command when nobody took it meanwhile (the common case: nothing to do). A session that needs a
+// server connection when none is free and the limit is reached takes the longest-released one of the same
+// login (its owner surrenders it: captures what it must restore later, see proxy/parking-session.ts, and
+// the taker brings the connection to its own state: proxy/lend-restore.ts), or waits in a queue until a
+// connection is released or closed; a wait that runs out is answered with 1040 and says what to do.
+//
+// Connections kept between sessions by the reuse pool (proxy/server-pool.ts) are counted like any other;
+// a waiter that could use room closes one of those (`closeIdle`) rather than wait for its idle timeout.
+
+/** The owner of a released connection. */
+export interface Lender {
+  /**
+   * Give the connection up to another session: capture what this session will need restored, and let go
+   * of it. False when it cannot (its state cannot be captured or restored: it keeps the connection).
+   */
+  surrender(): Promise<boolean>;
+}
+
+type LeaseState = "released" | "surrendering" | "taken" | "held" | "gone";
+
+/** A server connection a session released at a safe point. */
+export class Lease {
+  state: LeaseState = "released";
+  readonly releasedAt = Date.now();
+  /** Set while released: what ends the lease if the compute sends anything unasked or closes it. */
+  gone: (() => void) | null = null;
+  /** What the owner left on the connection when it surrendered it (the taker compares it with its own). */
+  handover: { state: SessionState; capture: ParkCapture } | null = null;
+
+  constructor(
+    readonly computeId: string,
+    /** Sessions of the same key may take it: the same login (proxy/server-pool.ts's key without the database). */
+    readonly key: string,
+    readonly backend: BackendSession,
+    /** The connection has a current database (a session without one cannot take it: USE cannot undo it). */
+    readonly hasDatabase: boolean,
+    /** The database the connection logged in with (what a reset for the reuse pool brings back). */
+    readonly loginDatabase: string | null,
+    readonly owner: Lender,
+  ) {}
+}
+
+export interface Wanted {
+  key: string | null;
+  /** The session has no current database, so only a connection without one serves it. */
+  needsNoDatabase: boolean;
+}
+
+/**
+ * What a session without a server connection gets: room to open one (reserved for it: its login uses the
+ * reservation, or it gives it back with unreserve), or another session's released one.
+ */
+export type Obtained = { kind: "room" } | { kind: "lease"; lease: Lease };
+
+/** A login at the limit: the caller waits for room (obtain) or starts without a server connection. */
+export class AtLimitError extends Error {}
+
+interface Waiter {
+  wanted: Wanted;
+  since: number;
+  resolve: (got: Obtained) => void;
+  timer: NodeJS.Timeout;
+}
+
+interface ComputeSlots {
+  /** Sockets open (or being opened: `reserved`) to the compute. */
+  open: Set<net.Socket>;
+  reserved: number;
+  /** Released connections, oldest first. */
+  released: Set<Lease>;
+  waiters: Waiter[];
+  waits: number;
+  waitMsTotal: number;
+  timeouts: number;
+}
+
+export interface BrokerSettings {
+  /** Server connections of one compute this process may hold. */
+  limit: number;
+  queueTimeoutMs: number;
+  /** Close one idle connection of the compute kept by the reuse pool; false when it has none. */
+  closeIdle?: (computeId: string) => boolean;
+  /** Idle connections of the compute the reuse pool keeps (counted as idle in the snapshot). */
+  idleKept?: (computeId: string) => number;
+  report?: (computeId: string, snapshot: PoolSnapshot) => void;
+  waited?: (seconds: number, outcome: "served" | "timeout") => void;
+}
+
+export class ConnectionBroker {
+  private readonly computes = new Map<string, ComputeSlots>();
+
+  constructor(private readonly settings: BrokerSettings) {}
+
+  get limit(): number {
+    return this.settings.limit;
+  }
+
+  /** Whether a new server connection of the compute may be opened now (no reservation made). */
+  hasRoom(computeId: string): boolean {
+    const slots = this.computes.get(computeId);
+    return !slots || slots.open.size + slots.reserved < this.settings.limit;
+  }
+
+  /** Room for one new server connection, reserved: opened() or unreserve() follows. False at the limit. */
+  reserve(computeId: string): boolean {
+    const slots = this.slots(computeId);
+    if (slots.open.size + slots.reserved >= this.settings.limit) {
+      this.settings.closeIdle?.(computeId); // frees room for the next try once its socket closes
+      return false;
+    }
+    slots.reserved++;
+    return true;
+  }
+
+  unreserve(computeId: string): void {
+    const slots = this.slots(computeId);
+    slots.reserved = Math.max(0, slots.reserved - 1);
+    this.changed(computeId, slots);
+  }
+
+  /** The reserved login succeeded: its socket counts until it closes. */
+  opened(computeId: string, socket: net.Socket): void {
+    const slots = this.slots(computeId);
+    slots.reserved = Math.max(0, slots.reserved - 1);
+    if (socket.destroyed) return this.changed(computeId, slots);
+    slots.open.add(socket);
+    socket.once("close", () => {
+      slots.open.delete(socket);
+      this.changed(computeId, slots);
+    });
+    this.changed(computeId, slots);
+  }
+
+  /** A session at a safe point lets its connection idle; it may take it back (reclaim) or lose it to a taker. */
+  release(lease: Lease): void {
+    const slots = this.slots(lease.computeId);
+    this.watch(slots, lease);
+    slots.released.add(lease);
+    if (!this.serveWaiter(slots, lease)) this.changed(lease.computeId, slots);
+  }
+
+  /**
+   * The owner's next command: its connection back if nobody took it ("mine"); "taken" when it was (the
+   * owner surrendered: it restores elsewhere); "gone" when the compute closed it meanwhile. While a
+   * surrender is under way the owner waits for its outcome.
+   */
+  async reclaim(lease: Lease, surrendering: Promise<unknown> | null): Promise<"mine" | "taken" | "gone"> {
+    if (lease.state === "surrendering" && surrendering) await surrendering;
+    if (this.withdraw(lease)) return "mine";
+    return lease.state === "gone" ? "gone" : "taken";
+  }
+
+  /** The owner ends (its client left): its connection back at once when nobody is taking it. */
+  withdraw(lease: Lease): boolean {
+    if (lease.state !== "released" && lease.state !== "held") return false;
+    this.unwatch(lease);
+    const slots = this.slots(lease.computeId);
+    slots.released.delete(lease);
+    lease.state = "taken";
+    this.changed(lease.computeId, slots);
+    return true;
+  }
+
+  /**
+   * A server connection for a session that has none: room to open one, another session's released one
+   * (surrendered to the caller), or a wait in the queue until either; a wait that runs out throws 1040.
+   */
+  async obtain(computeId: string, wanted: Wanted, describe: string): Promise<Obtained> {
+    const slots = this.slots(computeId);
+    for (;;) {
+      if (slots.waiters.length === 0) {
+        if (slots.open.size + slots.reserved < this.settings.limit) {
+          slots.reserved++;
+          return { kind: "room" };
+        }
+        const lease = this.oldestFor(slots, wanted);
+        if (lease) {
+          const taken = await this.surrender(slots, lease);
+          if (taken) return taken;
+          continue;
+        }
+        this.settings.closeIdle?.(computeId);
+      }
+      const got = await this.wait(computeId, slots, wanted, describe);
+      if (got.kind === "room") return got;
+      const taken = await this.surrender(slots, got.lease);
+      if (taken) return taken;
+    }
+  }
+
+  /** What the compute's server connections and queue look like in this process now. */
+  snapshot(computeId: string): PoolSnapshot {
+    const slots = this.slots(computeId);
+    const idleKept = this.settings.idleKept?.(computeId) ?? 0;
+    const idle = slots.released.size + idleKept;
+    const now = Date.now();
+    return {
+      serverInUse: Math.max(0, slots.open.size - idle),
+      serverIdle: idle,
+      serverLimit: this.settings.limit,
+      queued: slots.waiters.length,
+      longestWaitMs: slots.waiters.length > 0 ? now - slots.waiters[0]!.since : 0,
+      waits: slots.waits,
+      waitMsTotal: slots.waitMsTotal,
+      timeouts: slots.timeouts,
+    };
+  }
+
+  /** The reuse pool's count changed (idle connections kept or taken): report, and let a waiter use room. */
+  poolChanged(computeId: string): void {
+    const slots = this.computes.get(computeId);
+    if (slots) this.changed(computeId, slots);
+  }
+
+  // ---- inside ----------------------------------------------------------------------------------------
+
+  private slots(computeId: string): ComputeSlots {
+    let slots = this.computes.get(computeId);
+    if (!slots) {
+      slots = { open: new Set(), reserved: 0, released: new Set(), waiters: [], waits: 0, waitMsTotal: 0, timeouts: 0 };
+      this.computes.set(computeId, slots);
+    }
+    return slots;
+  }
+
+  private oldestFor(slots: ComputeSlots, wanted: Wanted): Lease | null {
+    if (wanted.key === null) return null;
+    for (const lease of slots.released) {
+      if (lease.key === wanted.key && !(wanted.needsNoDatabase && lease.hasDatabase)) return lease;
+    }
+    return null;
+  }
+
+  /** Ask the owner to give the lease up; the lease for the caller when it did, null when not (try again). */
+  private async surrender(slots: ComputeSlots, lease: Lease): Promise<Obtained | null> {
+    if (lease.state !== "released") return null; // its owner took it back, or another taker came first
+    this.unwatch(lease);
+    slots.released.delete(lease);
+    lease.state = "surrendering";
+    const given = await lease.owner.surrender().catch(() => false);
+    if ((lease.state as LeaseState) === "gone" || lease.backend.compute.socket.destroyed) {
+      lease.state = "gone";
+      this.changed(lease.computeId, slots);
+      return null;
+    }
+    lease.state = given ? "taken" : "held";
+    this.changed(lease.computeId, slots);
+    return given ? { kind: "lease", lease } : null;
+  }
+
+  private wait(computeId: string, slots: ComputeSlots, wanted: Wanted, describe: string): Promise<Obtained> {
+    return new Promise<Obtained>((resolve, reject) => {
+      const since = Date.now();
+      const waiter: Waiter = {
+        wanted,
+        since,
+        resolve: (got) => {
+          clearTimeout(waiter.timer);
+          this.waitEnded(slots, since, "served");
+          resolve(got);
+        },
+        timer: setTimeout(() => {
+          const at = slots.waiters.indexOf(waiter);
+          if (at >= 0) slots.waiters.splice(at, 1);
+          this.waitEnded(slots, since, "timeout");
+          this.changed(computeId, slots);
+          reject(atLimit(describe, this.settings.limit, this.settings.queueTimeoutMs));
+        }, this.settings.queueTimeoutMs),
+      };
+      waiter.timer.unref();
+      slots.waiters.push(waiter);
+      this.changed(computeId, slots);
+    });
+  }
+
+  private waitEnded(slots: ComputeSlots, since: number, outcome: "served" | "timeout"): void {
+    const ms = Date.now() - since;
+    slots.waits++;
+    slots.waitMsTotal += ms;
+    if (outcome === "timeout") slots.timeouts++;
+    this.settings.waited?.(ms / 1000, outcome);
+  }
+
+  /**
+   * A lease just released: the first waiter it serves is handed it (true), else it stays released. It stays
+   * watched in the list until the waiter asks its owner to surrender (the owner may reclaim it first).
+   */
+  private serveWaiter(slots: ComputeSlots, lease: Lease): boolean {
+    const at = slots.waiters.findIndex((w) => w.wanted.key === lease.key && !(w.wanted.needsNoDatabase && lease.hasDatabase));
+    if (at < 0) return false;
+    const [waiter] = slots.waiters.splice(at, 1);
+    waiter!.resolve({ kind: "lease", lease });
+    this.changed(lease.computeId, slots);
+    return true;
+  }
+
+  /** While released, anything the compute sends unasked, or its closing, ends the lease. */
+  private watch(slots: ComputeSlots, lease: Lease): void {
+    const socket = lease.backend.compute.socket;
+    const gone = () => {
+      if (lease.gone !== gone) return;
+      this.unwatch(lease);
+      slots.released.delete(lease);
+      lease.state = "gone";
+      socket.destroy();
+      this.changed(lease.computeId, slots);
+    };
+    lease.gone = gone;
+    socket.on("data", gone);
+    socket.on("close", gone);
+    socket.on("error", gone);
+  }
+
+  private unwatch(lease: Lease): void {
+    const gone = lease.gone;
+    if (!gone) return;
+    const socket = lease.backend.compute.socket;
+    socket.off("data", gone);
+    socket.off("close", gone);
+    socket.off("error", gone);
+    lease.gone = null;
+  }
+
+  /** After every change: waiters that room now serves go ahead, and the snapshot is reported. */
+  private changed(computeId: string, slots: ComputeSlots): void {
+    while (slots.waiters.length > 0 && slots.open.size + slots.reserved < this.settings.limit) {
+      slots.reserved++; // the waiter's login uses this reservation
+      slots.waiters.shift()!.resolve({ kind: "room" });
+    }
+    this.settings.report?.(computeId, this.snapshot(computeId));
+  }
+}
+
+/** The error a client gets when its wait for a server connection runs out. */
+export function atLimit(describe: string, limit: number, timeoutMs: number): ClientError {
+  return new ClientError(
+    ErrorCode.CON_COUNT,
+    "08004",
+    `Too many connections: ${describe} is at its limit of ${limit} server connections through this proxy, and this statement waited ` +
+      `${Math.round(timeoutMs / 100) / 10} s for one; use a larger compute size, or keep fewer transactions open for long (each holds a server connection until it ends)`,
+    "pool_timeout",
+  );
+}

@@ -1,0 +1,66 @@
+import mysql from "mysql2/promise";
+import { afterAll, describe, expect, it } from "vitest";
+import type { RunningProxy } from "../proxy/start-proxy";
+import { newTenant } from "./api";
+import { createProjectWithCompute } from "./compute";
+import { startSecondProxy } from "./proxy";
+
+// Multiplexing (issue 15) at its smallest: a proxy allowed two server connections per compute serves six
+// clients with six different session states, each statement on whichever connection is free, and each
+// client always sees its own state; a transaction keeps its connection until COMMIT.
+
+describe("proxy: client sessions share a compute's server connections", () => {
+  let proxy: RunningProxy | null = null;
+  afterAll(async () => {
+    await proxy?.stop(0).catch(() => undefined);
+  });
+
+  it("serves six differently set-up clients over two server connections, each in its own state", async () => {
+    proxy = await startSecondProxy({ PROXY_SERVER_CONNECTIONS_PER_COMPUTE: "2", PROXY_POOL_QUEUE_TIMEOUT_SECONDS: "20" });
+    const tenant = await newTenant();
+    const c = await createProjectWithCompute(tenant);
+    const connect = (database: string) =>
+      mysql.createConnection({ host: "127.0.0.1", port: proxy!.port, user: `${c.slug}.app`, password: c.password, database, connectTimeout: 30_000 });
+    const setup = await connect("main");
+    await setup.query("CREATE DATABASE other");
+    await setup.end();
+
+    const zones = ["+01:00", "+02:00", "-03:00", "+04:30", "-05:00", "+06:00"];
+    const clients = await Promise.all(zones.map((_, i) => connect(i % 2 === 0 ? "main" : "other")));
+    for (const [i, conn] of clients.entries()) {
+      await conn.query(`SET time_zone = '${zones[i]}', sql_mode = '${i % 2 === 0 ? "ANSI_QUOTES" : "NO_ZERO_DATE"}'`);
+      await conn.query(`SET @me = 'client ${i}'`);
+    }
+    const threads = new Set<number>();
+    const perClient = zones.map(() => new Set<number>());
+    await Promise.all(
+      clients.map(async (conn, i) => {
+        for (let n = 0; n < 100; n++) {
+          const [rows] = await conn.query("SELECT @@time_zone AS tz, @@sql_mode AS mode, DATABASE() AS db, @me AS me, CONNECTION_ID() AS thread");
+          const row = (rows as Record<string, unknown>[])[0]!;
+          expect({ tz: row.tz, mode: row.mode, db: row.db, me: row.me }).toEqual({
+            tz: zones[i],
+            mode: i % 2 === 0 ? "ANSI_QUOTES" : "NO_ZERO_DATE",
+            db: i % 2 === 0 ? "main" : "other",
+            me: `client ${i}`,
+          });
+          threads.add(Number(row.thread));
+          perClient[i]!.add(Number(row.thread));
+        }
+      }),
+    );
+    // Two server connections served everyone, and clients moved between them.
+    expect(threads.size).toBeLessThanOrEqual(2);
+    expect(perClient.some((seen) => seen.size > 1)).toBe(true);
+
+    // A transaction holds its connection until it ends; the others are served meanwhile on the other one.
+    const [a, b] = clients;
+    await a!.query("BEGIN");
+    const [[first]] = (await a!.query("SELECT CONNECTION_ID() AS id")) as unknown as [[{ id: number }]];
+    for (let n = 0; n < 20; n++) await b!.query("SELECT 1");
+    const [[second]] = (await a!.query("SELECT CONNECTION_ID() AS id")) as unknown as [[{ id: number }]];
+    expect(second.id).toBe(first.id);
+    await a!.query("COMMIT");
+    for (const conn of clients) await conn.end();
+  });
+});
