@@ -551,6 +551,7 @@ export class ParkableSession implements Lender {
     if (this.keptForPool && this.backend && mine) this.ctx.serverPool!.keep(this.backend.poolKey!, this.computeId, this.backend, this.loginDatabase);
     else if (mine) this.backend?.compute.socket.destroy();
     this.ctx.registry.unregister(this.session.connectionId);
+    this.ctx.broker?.clientLeft(this.computeId);
     if (this.countedParked) this.ctx.activity.parkedClosed?.(this.computeId);
     else this.ctx.activity.closed(this.computeId);
     if (this.pinnedReported) this.reportPinned(null);
