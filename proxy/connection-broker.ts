@@ -91,6 +91,8 @@ interface ComputeSlots {
 export interface BrokerSettings {
   /** Server connections of one compute this process may hold. */
   limit: number;
+  /** Client sessions of one compute this process accepts (a much larger bound). */
+  clientLimit?: number;
   queueTimeoutMs: number;
   /** Close one idle connection of the compute kept by the reuse pool; false when it has none. */
   closeIdle?: (computeId: string) => boolean;
@@ -100,13 +102,36 @@ export interface BrokerSettings {
   waited?: (seconds: number, outcome: "served" | "timeout") => void;
 }
 
+/** Snapshots are reported at most this often per compute (a busy compute changes on every statement). */
+const REPORT_EVERY_MS = 100;
+
 export class ConnectionBroker {
   private readonly computes = new Map<string, ComputeSlots>();
+  private readonly clients = new Map<string, number>();
+  private readonly reportTimers = new Map<string, NodeJS.Timeout>();
 
   constructor(private readonly settings: BrokerSettings) {}
 
   get limit(): number {
     return this.settings.limit;
+  }
+
+  /** A new client session of the compute, counted until clientLeft; false beyond the client limit. */
+  admitClient(computeId: string): boolean {
+    const n = this.clients.get(computeId) ?? 0;
+    if (n >= (this.settings.clientLimit ?? Infinity)) return false;
+    this.clients.set(computeId, n + 1);
+    return true;
+  }
+
+  clientLeft(computeId: string): void {
+    const n = (this.clients.get(computeId) ?? 1) - 1;
+    if (n > 0) this.clients.set(computeId, n);
+    else this.clients.delete(computeId);
+  }
+
+  get clientLimit(): number {
+    return this.settings.clientLimit ?? Infinity;
   }
 
   /** Whether a new server connection of the compute may be opened now (no reservation made). */
@@ -182,18 +207,22 @@ export class ConnectionBroker {
   async obtain(computeId: string, wanted: Wanted, describe: string): Promise<Obtained> {
     const slots = this.slots(computeId);
     for (;;) {
-      if (slots.waiters.length === 0) {
-        if (slots.open.size + slots.reserved < this.settings.limit) {
-          slots.reserved++;
-          return { kind: "room" };
-        }
-        const lease = this.oldestFor(slots, wanted);
-        if (lease) {
-          const taken = await this.surrender(slots, lease);
-          if (taken) return taken;
-          continue;
-        }
-        this.settings.closeIdle?.(computeId);
+      // Room goes to the queue in order; a released connection still here is one no waiter could use.
+      if (slots.waiters.length === 0 && slots.open.size + slots.reserved < this.settings.limit) {
+        slots.reserved++;
+        return { kind: "room" };
+      }
+      const lease = this.oldestFor(slots, wanted);
+      if (lease) {
+        const taken = await this.surrender(slots, lease);
+        if (taken) return taken;
+        continue;
+      }
+      // Nothing this session can use: a connection of another login (or one with a database, for a session
+      // without) is closed to make room, rather than let sessions of one login starve the others.
+      if (!this.settings.closeIdle?.(computeId)) {
+        const other = slots.released.values().next().value;
+        if (other && (await this.surrender(slots, other))) other.backend.compute.socket.destroy();
       }
       const got = await this.wait(computeId, slots, wanted, describe);
       if (got.kind === "room") return got;
@@ -341,7 +370,14 @@ export class ConnectionBroker {
       slots.reserved++; // the waiter's login uses this reservation
       slots.waiters.shift()!.resolve({ kind: "room" });
     }
-    this.settings.report?.(computeId, this.snapshot(computeId));
+    const report = this.settings.report;
+    if (!report || this.reportTimers.has(computeId)) return;
+    const timer = setTimeout(() => {
+      this.reportTimers.delete(computeId);
+      report(computeId, this.snapshot(computeId));
+    }, REPORT_EVERY_MS);
+    timer.unref();
+    this.reportTimers.set(computeId, timer);
   }
 }
 

@@ -14,7 +14,7 @@ import { Capability, Command, ErrorCode } from "./protocol/constants";
 import { encodeError } from "./protocol/handshake";
 import { encodePacket } from "./protocol/packet";
 import { pump, type InterceptOutcome, type PumpHandle } from "./pump";
-import { CaptureError } from "./session-state/park-capture";
+import { CaptureError, type ParkCapture } from "./session-state/park-capture";
 import type { Reply } from "./session-state/reply-follower";
 import { RestoreImpossibleError, restorePlan } from "./session-state/restore-plan";
 import { ServerRewriter } from "./session-state/server-rewriter";
@@ -55,6 +55,8 @@ export class ParkableSession implements Lender {
   private surrendering: Promise<boolean> | null = null;
   /** A surrender failed (state the proxy cannot restore): the session keeps its connection from now on. */
   private keepsConnection = false;
+  /** What the proxy last captured or restored on the current connection (valid while its state's captureStale is false). */
+  private lastCapture: ParkCapture | null = null;
   private backend: BackendSession | null;
   private followed: Followed | null;
   private rewriter: ServerRewriter | null = null;
@@ -238,6 +240,12 @@ export class ParkableSession implements Lender {
   }
 
   private async captureAndLetGo(backend: BackendSession, followed: Followed): Promise<boolean> {
+    const state = followed.follower.state;
+    const known = this.lastCapture;
+    if (known && !state.captureStale && known.collationConnection !== "" && followed.follower.pins().length === 0) {
+      // Nothing a capture reads can have changed since the last one: no round trip to move this session.
+      return this.letGo({ state, capture: { ...known, inTransaction: false } });
+    }
     const exchange = exchangeOn(backend, followed, CAPTURE_TIMEOUT_MS);
     let parked: ParkedSession;
     try {
@@ -261,6 +269,11 @@ export class ParkableSession implements Lender {
       backend.compute.socket.destroy();
       return false;
     }
+    return this.letGo(parked);
+  }
+
+  /** The released connection is the taker's now, with what this session left on it; this session is parked. */
+  private letGo(parked: ParkedSession): boolean {
     this.lease!.handover = parked;
     this.lease = null;
     this.backend = null;
@@ -459,6 +472,9 @@ export class ParkableSession implements Lender {
       this.clientIds = ids ? new ClientIdRewriter(ids) : null;
       this.rewriter = this.strip || ids ? new ServerRewriter(followed.follower, this.strip, ids) : null;
       this.followReplies(followed);
+      // The connection now holds exactly what was captured: until the session changes it, no capture is needed.
+      this.lastCapture = parked.capture;
+      followed.follower.state.captureStale = false;
       this.parked = null;
       this.mode = "active";
       if (this.countedParked) this.ctx.activity.unparked?.(this.computeId);
@@ -551,6 +567,7 @@ export class ParkableSession implements Lender {
     if (this.keptForPool && this.backend && mine) this.ctx.serverPool!.keep(this.backend.poolKey!, this.computeId, this.backend, this.loginDatabase);
     else if (mine) this.backend?.compute.socket.destroy();
     this.ctx.registry.unregister(this.session.connectionId);
+    this.ctx.broker?.clientLeft(this.computeId);
     if (this.countedParked) this.ctx.activity.parkedClosed?.(this.computeId);
     else this.ctx.activity.closed(this.computeId);
     if (this.pinnedReported) this.reportPinned(null);

@@ -2,13 +2,14 @@ import type net from "node:net";
 import { assertMayRun } from "@/server/billing/may-run";
 import { admit, authenticate, wakeRefusal } from "./policy";
 import { attachCompute, relay, type ClientSession } from "./attach";
+import { ClientError } from "./client-error";
 import { AtLimitError } from "./connection-broker";
 import type { ProxyContext } from "./context";
 import type { PreAuthTicket } from "./preauth-gate";
 import { ClientTransport } from "./transport";
 import { loginOkForClient } from "./followed-compute";
 import { parkSettingsOf } from "./park-settings";
-import { ServerStatus } from "./protocol/constants";
+import { ErrorCode, ServerStatus } from "./protocol/constants";
 import { encodeOk } from "./protocol/handshake";
 import type { Route } from "./routing";
 
@@ -73,6 +74,8 @@ export async function handleClient(raw: net.Socket, ctx: ProxyContext, preAuth?:
   const connectionId = ctx.registry.allocateId();
   const address = clientAddressOf(raw);
   const transport = new ClientTransport(raw, ctx);
+  /** The compute this client counts for in the broker until its session ends (the relay takes it over). */
+  let admitted: string | null = null;
   try {
     const { response, token } = await transport.handshake(connectionId);
     const { serverName, scramble } = transport;
@@ -83,12 +86,17 @@ export async function handleClient(raw: net.Socket, ctx: ProxyContext, preAuth?:
     preAuth?.release();
     admit(route, { address, tls: transport.tls });
 
+    if (route.computeId && ctx.broker) {
+      if (!ctx.broker.admitClient(route.computeId)) throw tooManyClients(route.slug, ctx.broker.clientLimit);
+      admitted = route.computeId;
+    }
     const current = await currentIfAsleep(ctx, route, arrivedAt);
     const session: ClientSession = { connectionId, address, tls: transport.tls, serverName, scramble, handshake: response, route: current, stage1, arrivedAt };
     if (await startsParked(current)) {
       // Its compute sleeps and may go on sleeping: the proxy's own OK, a fresh session's status; the first
       // command that is not a ping or a validation query wakes it (proxy/parking-session.ts).
       transport.complete(encodeOk(ServerStatus.AUTOCOMMIT));
+      admitted = null; // the session counts itself from here
       relay(ctx, session, transport.handOver(), null);
       return;
     }
@@ -99,6 +107,7 @@ export async function handleClient(raw: net.Socket, ctx: ProxyContext, preAuth?:
     // command waits for one); an unpooled one waits for room before its login, or gets 1040 when that runs out.
     const detached = () => {
       transport.complete(encodeOk(ServerStatus.AUTOCOMMIT));
+      admitted = null;
       relay(ctx, session, transport.handOver(), null, "detached");
     };
     if (multiplexed && !broker.hasRoom(computeId!)) return detached();
@@ -118,13 +127,25 @@ export async function handleClient(raw: net.Socket, ctx: ProxyContext, preAuth?:
       backend.compute.socket.destroy(); // the client left while its compute woke
     } else {
       transport.complete(loginOkForClient(session, backend.ok));
+      admitted = null;
       relay(ctx, session, transport.handOver(), backend);
     }
+    if (admitted) ctx.broker!.clientLeft(admitted);
     if (wokeFrom) {
       const { computeId, projectId, organizationId, role } = route;
       ctx.wakes?.record({ computeId: computeId!, projectId, organizationId, fromState: wokeFrom, startedAt: new Date(connectStarted), durationMs: waitedMs, role, clientAddress: address });
     }
   } catch (error) {
+    if (admitted) ctx.broker!.clientLeft(admitted);
     transport.fail(error, address);
   }
+}
+
+function tooManyClients(slug: string, limit: number): ClientError {
+  return new ClientError(
+    ErrorCode.CON_COUNT,
+    "08004",
+    `Too many connections: the compute of project '${slug}' already has ${limit} client connections through this proxy; close idle connections, or give each application instance a smaller pool`,
+    "client_limit",
+  );
 }

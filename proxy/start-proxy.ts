@@ -164,6 +164,7 @@ export async function startProxy(overrides: ProxyOverrides = {}): Promise<Runnin
   const broker = new ConnectionBroker({
     limit: serverConnectionLimit(cfg.PROXY_SERVER_CONNECTIONS_PER_COMPUTE, Number(process.env.PROXY_WORKER_COUNT ?? 1)),
     queueTimeoutMs: cfg.PROXY_POOL_QUEUE_TIMEOUT_SECONDS * 1000,
+    clientLimit: cfg.PROXY_CLIENT_CONNECTIONS_PER_COMPUTE,
     closeIdle: (computeId) => serverPool.closeIdle(computeId),
     idleKept: (computeId) => serverPool.idleThreadIds(computeId).length,
     report: (computeId, snapshot) => {

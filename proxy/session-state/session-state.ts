@@ -104,6 +104,16 @@ export class SessionState {
    */
   trackingReady: boolean;
   private readonly trackingByDefault: boolean;
+  /**
+   * What only a capture reads (user variables, LAST_INSERT_ID(), collation_connection: park-capture.ts) may
+   * have changed since the proxy last read it. Set by any reply that says some session state changed
+   * (session_track_state_change: SET of a user variable, a stored function's or trigger's, SET NAMES, ...),
+   * by any statement that could change them without saying so (a user variable assigned in a SELECT with
+   * :=, which MariaDB 10.11 does not report; INSERT, REPLACE, LOAD DATA, CALL and LAST_INSERT_ID(expr),
+   * which change LAST_INSERT_ID()), and by any command other than a plain statement. The proxy clears it
+   * when it has just captured or restored them: a session that stays clean needs no capture to move.
+   */
+  captureStale = true;
 
   constructor(
     readonly capabilities: number,
@@ -130,6 +140,7 @@ export class SessionState {
       if (untracked && this.transactionCharacteristics !== "") this.characteristicsUnknown = true;
     }
     if (reply.status !== null) this.status = reply.status;
+    if (mayChangeCaptured(reply, this.prepared)) this.captureStale = true;
     if (Object.keys(TRACKING_SETTINGS).every((name) => reported.has(name))) this.trackingReady = true;
     switch (info.code) {
       case Command.QUERY:
@@ -383,4 +394,23 @@ function isAdding(effect: Effect): boolean {
     default:
       return true;
   }
+}
+
+/** Statements that may change user variables or LAST_INSERT_ID() without session tracking saying so. */
+const CHANGES_UNREPORTED = /(?<!@)@(?!@)|last_insert_id|\binsert\b|\breplace\b|\bload\b|\bcall\b|\bexecute\b/i;
+
+/** Commands that change nothing a capture reads (besides what their statements do, checked above). */
+const PLAIN_COMMANDS = new Set<number>([Command.QUERY, Command.STMT_EXECUTE, Command.STMT_PREPARE, Command.STMT_CLOSE, Command.STMT_RESET, Command.STMT_FETCH, Command.PING]);
+
+function mayChangeCaptured(reply: Reply, prepared: ReadonlyMap<number, PreparedStatement>): boolean {
+  const info = reply.command;
+  if (!PLAIN_COMMANDS.has(info.code)) return true;
+  if (reply.results.some((r) => ((r.kind === "ok" ? r.ok.status : r.status) & ServerStatus.SESSION_STATE_CHANGED) !== 0)) return true;
+  if (reply.status !== null && (reply.status & ServerStatus.SESSION_STATE_CHANGED) !== 0) return true;
+  if (info.code === Command.QUERY) return info.sql === undefined || CHANGES_UNREPORTED.test(info.sql);
+  if (info.code === Command.STMT_EXECUTE) {
+    const statement = info.statementId === undefined ? undefined : prepared.get(info.statementId);
+    return !statement || CHANGES_UNREPORTED.test(statement.sql);
+  }
+  return false;
 }

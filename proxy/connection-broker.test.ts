@@ -1,0 +1,134 @@
+import { EventEmitter } from "node:events";
+import type net from "node:net";
+import { describe, expect, it } from "vitest";
+import type { BackendSession } from "./backend";
+import { ConnectionBroker, Lease, type Lender } from "./connection-broker";
+import type { PoolSnapshot } from "./pool-snapshot";
+
+/** A socket as the broker sees it: events, and destroy() that closes it. */
+class FakeSocket extends EventEmitter {
+  destroyed = false;
+  destroy() {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.emit("close");
+  }
+}
+
+const backendOn = (socket: FakeSocket) => ({ compute: { socket } }) as unknown as BackendSession;
+
+function opened(broker: ConnectionBroker, computeId = "c1") {
+  expect(broker.reserve(computeId)).toBe(true);
+  const socket = new FakeSocket();
+  broker.opened(computeId, socket as unknown as net.Socket);
+  return socket;
+}
+
+const owner = (gives: boolean): Lender & { asked: number } => {
+  const o = { asked: 0, surrender: async () => (o.asked++, gives) };
+  return o;
+};
+
+describe("ConnectionBroker", () => {
+  it("never lets more server connections of a compute open than its limit, and frees room when one closes", async () => {
+    const broker = new ConnectionBroker({ limit: 2, queueTimeoutMs: 1000 });
+    const a = opened(broker);
+    opened(broker);
+    expect(broker.reserve("c1")).toBe(false);
+    expect(broker.hasRoom("c2")).toBe(true); // another compute has its own limit
+    const waiting = broker.obtain("c1", { key: null, needsNoDatabase: false }, "the compute");
+    a.destroy();
+    await expect(waiting).resolves.toEqual({ kind: "room" });
+    // The room was reserved for the waiter: nobody else gets it.
+    expect(broker.reserve("c1")).toBe(false);
+    broker.unreserve("c1");
+    expect(broker.reserve("c1")).toBe(true);
+  });
+
+  it("gives a released connection back to its owner, or to a waiter of the same login once the owner surrenders it", async () => {
+    const broker = new ConnectionBroker({ limit: 1, queueTimeoutMs: 1000 });
+    const socket = opened(broker);
+    const mine = new Lease("c1", "login", backendOn(socket), false, null, owner(true));
+    broker.release(mine);
+    expect(await broker.reclaim(mine, null)).toBe("mine");
+
+    const lender = owner(true);
+    const lease = new Lease("c1", "login", backendOn(socket), false, null, lender);
+    broker.release(lease);
+    // The same login takes it, after the owner surrendered it.
+    const same = await broker.obtain("c1", { key: "login", needsNoDatabase: false }, "the compute");
+    expect(same).toEqual({ kind: "lease", lease });
+    expect(lender.asked).toBe(1);
+    expect(await broker.reclaim(lease, null)).toBe("taken");
+    const other = broker.obtain("c1", { key: "other login", needsNoDatabase: false }, "the compute");
+    socket.destroy();
+    await expect(other).resolves.toEqual({ kind: "room" });
+  });
+
+  it("hands a connection released later to a waiting session of the same login", async () => {
+    const broker = new ConnectionBroker({ limit: 1, queueTimeoutMs: 1000 });
+    const socket = opened(broker);
+    const waiting = broker.obtain("c1", { key: "login", needsNoDatabase: false }, "the compute");
+    const lease = new Lease("c1", "login", backendOn(socket), false, null, owner(true));
+    broker.release(lease);
+    await expect(waiting).resolves.toEqual({ kind: "lease", lease });
+  });
+
+  it("keeps connections whose owners cannot surrender them, and a wait that runs out gets 1040 saying what to do", async () => {
+    const broker = new ConnectionBroker({ limit: 2, queueTimeoutMs: 200 });
+    const pinned = [0, 1].map(() => new Lease("c1", "login", backendOn(opened(broker)), false, null, owner(false)));
+    for (const lease of pinned) broker.release(lease);
+    const error = await broker.obtain("c1", { key: "login", needsNoDatabase: false }, "the compute of project 'shop'").catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 1040, sqlState: "08004" });
+    expect((error as Error).message).toContain("the compute of project 'shop' is at its limit of 2 server connections");
+    expect((error as Error).message).toContain("larger compute size");
+    expect(await broker.reclaim(pinned[0]!, null)).toBe("mine"); // its owner still has it
+  });
+
+  it("never gives a session without a database a connection that has one: it closes that one for room", async () => {
+    const broker = new ConnectionBroker({ limit: 1, queueTimeoutMs: 1000 });
+    const socket = opened(broker);
+    broker.release(new Lease("c1", "login", backendOn(socket), true, "main", owner(true)));
+    await expect(broker.obtain("c1", { key: "login", needsNoDatabase: true }, "the compute")).resolves.toEqual({ kind: "room" });
+    expect(socket.destroyed).toBe(true);
+  });
+
+  it("ends a released connection the compute closes or writes to unasked, and reports the pool as it changes", async () => {
+    const reports: PoolSnapshot[] = [];
+    const waits: string[] = [];
+    const broker = new ConnectionBroker({ limit: 3, queueTimeoutMs: 100, report: (_, s) => reports.push(s), waited: (_, outcome) => waits.push(outcome) });
+    const socket = opened(broker);
+    const lease = new Lease("c1", "login", backendOn(socket), false, null, owner(true));
+    broker.release(lease);
+    expect(broker.snapshot("c1")).toMatchObject({ serverInUse: 0, serverIdle: 1, serverLimit: 3, queued: 0 });
+    socket.emit("data", Buffer.from([1]));
+    expect(socket.destroyed).toBe(true);
+    expect(await broker.reclaim(lease, null)).toBe("gone");
+    opened(broker);
+    opened(broker);
+    opened(broker);
+    await broker.obtain("c1", { key: null, needsNoDatabase: false }, "the compute").catch(() => undefined);
+    expect(waits).toEqual(["timeout"]);
+    await new Promise((r) => setTimeout(r, 150));
+    expect(reports.at(-1)).toMatchObject({ serverInUse: 3, serverIdle: 0, queued: 0, waits: 1, timeouts: 1 });
+  });
+
+  it("counts client sessions per compute against their own, larger limit", () => {
+    const broker = new ConnectionBroker({ limit: 1, clientLimit: 2, queueTimeoutMs: 100 });
+    expect([broker.admitClient("c1"), broker.admitClient("c1"), broker.admitClient("c1")]).toEqual([true, true, false]);
+    broker.clientLeft("c1");
+    expect(broker.admitClient("c1")).toBe(true);
+  });
+});
+
+describe("ConnectionBroker across logins", () => {
+  it("closes another login's released connection to make room rather than let one login starve another", async () => {
+    const broker = new ConnectionBroker({ limit: 1, queueTimeoutMs: 1000 });
+    const socket = opened(broker);
+    const lender = owner(true);
+    broker.release(new Lease("c1", "role a", backendOn(socket), false, null, lender));
+    await expect(broker.obtain("c1", { key: "role b", needsNoDatabase: false }, "the compute")).resolves.toEqual({ kind: "room" });
+    expect(lender.asked).toBe(1);
+    expect(socket.destroyed).toBe(true);
+  });
+});
