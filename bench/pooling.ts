@@ -10,12 +10,13 @@ import { Api, exit, fmt, loadNow, machine, percentile, proxyWorkers, ratio, run,
 // 1. Throughput (queries/s) and p99 latency of point SELECTs at 100, 1,000 and 5,000 client connections
 //    through the proxy to a pooled 0.25 CU compute, each client a closed loop (next query when the last one
 //    is answered), against the baseline of the same run: 100 client connections to a 0.25 CU compute
-//    without pooling, each holding a server connection of its own. The baseline runs first and last and
-//    the target's level twice, and means count (the machine is shared; drift hits both sides alike).
+//    without pooling, each holding a server connection of its own. The baseline runs first, in the middle
+//    and last, the target's level twice, and means count (the machine is shared; drift hits both sides alike).
 //    Target: at 1,000 clients at least 0.9x the baseline's throughput. Clients refused or failed are counted
 //    as errors (a client stops at its first).
-// 2. The proxy's memory per client connection: RSS of its worker processes with N clients connected and idle
-//    (each having run one query) minus the RSS before they connected, over N.
+// 2. The proxy's memory per client connection: RSS of its worker processes with 5,000 pooled clients
+//    connected and idle (each having run one query) minus the RSS before they connected, over 5,000; measured
+//    first, on the fresh proxy.
 //
 // How the baseline is made: with the per-compute switch (PATCH {poolConnections: false}) when this build
 // has it, on a second compute of the same size and data; without it, a second proxy process with the
@@ -33,6 +34,7 @@ const TABLE_SIZE = 10_000;
 /** Connections opened at once: under the proxy's per-address cap on logins in progress (256). */
 const CONNECT_WAVE = 200;
 const TARGET = { clients: 1000, throughputRatio: 0.9 };
+const MEMORY_CLIENTS = 5000;
 
 interface Level {
   what: string;
@@ -42,79 +44,88 @@ interface Level {
   p99: number;
   errors: number;
   firstError?: string;
-  rssPerClientKiB: number;
 }
 
-/** Connects `count` clients; those refused are counted, not fatal (the bench reports them as errors). */
-async function openClients(t: Target, count: number): Promise<{ clients: mysql.Connection[]; refused: string[] }> {
-  const clients: mysql.Connection[] = [];
-  const refused: string[] = [];
-  while (clients.length + refused.length < count) {
+/** Clients connected, each having run one query; those refused or failed are counted, not fatal. */
+interface Connected {
+  clients: mysql.Connection[];
+  errors: string[];
+}
+
+const POINT_SELECT = "SELECT v FROM bench_rows WHERE id = ?";
+const pick = () => 1 + Math.floor(Math.random() * TABLE_SIZE);
+
+async function connectClients(t: Target, count: number): Promise<Connected> {
+  const opened: mysql.Connection[] = [];
+  const errors: string[] = [];
+  while (opened.length + errors.length < count) {
     const wave = await Promise.allSettled(
-      Array.from({ length: Math.min(CONNECT_WAVE, count - clients.length - refused.length) }, () =>
+      Array.from({ length: Math.min(CONNECT_WAVE, count - opened.length - errors.length) }, () =>
         mysql.createConnection({ ...t, database: "main", connectTimeout: 60_000 }),
       ),
     );
     for (const result of wave) {
-      if (result.status === "rejected") refused.push(`connect: ${(result.reason as Error).message}`);
+      if (result.status === "rejected") errors.push(`connect: ${(result.reason as Error).message}`);
       else {
         result.value.on("error", () => undefined); // counted where a query meets it
-        clients.push(result.value);
+        opened.push(result.value);
       }
     }
   }
-  return { clients, refused };
+  const served = await Promise.all(
+    opened.map((conn) =>
+      conn.query(POINT_SELECT, [pick()]).then(
+        () => true,
+        (error: unknown) => (errors.push((error as Error).message), false),
+      ),
+    ),
+  );
+  return { clients: opened.filter((_, i) => served[i]), errors };
 }
+
+const closeAll = (clients: mysql.Connection[]) => Promise.all(clients.map((conn) => conn.end().catch(() => conn.destroy())));
 
 const rssMiB = (proxyPort: number) => proxyWorkers(proxyPort).reduce((sum, w) => sum + w.rssMiB, 0);
 
-/** One level: connect `count` clients, measure the proxy's RSS with them idle, then run them closed-loop. */
+/** One level: connect `count` clients, then run each closed-loop (next query once the last is answered). */
 async function measure(what: string, t: Target, count: number): Promise<Level> {
-  const before = rssMiB(t.port);
-  const { clients, refused } = await openClients(t, count);
-  const point = "SELECT v FROM bench_rows WHERE id = ?";
-  const pick = () => 1 + Math.floor(Math.random() * TABLE_SIZE);
-  let errors = refused.length;
-  let firstError: string | undefined = refused[0];
-  const failed = new Set<mysql.Connection>();
-  await Promise.all(
-    clients.map((conn) =>
-      conn.query(point, [pick()]).catch((error: unknown) => {
-        errors++;
-        firstError ??= (error as Error).message;
-        failed.add(conn);
-      }),
-    ),
-  );
-  await sleep(3000);
-  const rssPerClientKiB = ((rssMiB(t.port) - before) * 1024) / clients.length;
-
+  const { clients, errors } = await connectClients(t, count);
   const latencies: number[] = [];
   const start = performance.now();
   const measureFrom = start + WARMUP_S * 1000;
   const end = measureFrom + MEASURE_S * 1000;
-  let done = 0;
   await Promise.all(
     clients.map(async (conn) => {
-      while (!failed.has(conn) && performance.now() < end) {
+      while (performance.now() < end) {
         const sent = performance.now();
         try {
-          await conn.query(point, [pick()]);
+          await conn.query(POINT_SELECT, [pick()]);
         } catch (error) {
-          errors++;
-          firstError ??= (error as Error).message;
-          return;
+          errors.push((error as Error).message);
+          return; // a client stops at its first error
         }
         const answered = performance.now();
-        if (sent >= measureFrom && answered <= end) {
-          latencies.push(answered - sent);
-          done++;
-        }
+        if (sent >= measureFrom && answered <= end) latencies.push(answered - sent);
       }
     }),
   );
-  await Promise.all(clients.map((conn) => conn.end().catch(() => conn.destroy())));
-  return { what, clients: count, qps: done / MEASURE_S, p50: percentile(latencies, 50), p99: percentile(latencies, 99), errors, firstError, rssPerClientKiB };
+  await closeAll(clients);
+  const [p50, p99] = [percentile(latencies, 50), percentile(latencies, 99)];
+  return { what, clients: count, qps: latencies.length / MEASURE_S, p50, p99, errors: errors.length, firstError: errors[0] };
+}
+
+/**
+ * The proxy's RSS with `count` idle clients connected (each having run one query) minus its RSS before, per
+ * client. First thing in the run: later, garbage of the load levels being collected would move RSS by more
+ * than the clients cost.
+ */
+async function memoryPerClient(t: Target, count: number): Promise<{ beforeMiB: number; afterMiB: number; clients: number; perClientKiB: number; errors: number }> {
+  const beforeMiB = rssMiB(t.port);
+  const { clients, errors } = await connectClients(t, count);
+  await sleep(5000);
+  const afterMiB = rssMiB(t.port);
+  await closeAll(clients);
+  return { beforeMiB, afterMiB, clients: clients.length, perClientKiB: ((afterMiB - beforeMiB) * 1024) / clients.length, errors: errors.length };
 }
 
 async function fill(t: Target): Promise<void> {
@@ -176,15 +187,21 @@ async function main() {
       baselineProxy = baseline.child;
 
       const results: Level[] = [];
+      let memory: Awaited<ReturnType<typeof memoryPerClient>> | undefined;
       const report = (level: Level) => {
         results.push(level);
         console.log(`${level.what}, ${level.clients} clients: ${fmt(level.qps, 0)} queries/s, p99 ${fmt(level.p99)} ms, ${level.errors} errors`);
       };
       try {
-        // The baseline first and last, the target's level twice: drift on a shared machine hits both sides.
-        report(await measure("unpooled (baseline, first)", baseline.target, BASELINE_CLIENTS));
-        for (const clients of [...LEVELS, TARGET.clients]) report(await measure("pooled", pooled.target, clients));
-        report(await measure("unpooled (baseline, last)", baseline.target, BASELINE_CLIENTS));
+        memory = await memoryPerClient(pooled.target, MEMORY_CLIENTS);
+        // The baseline first, in the middle and last, the target's level twice: drift on a shared machine
+        // hits both sides.
+        report(await measure("unpooled (baseline)", baseline.target, BASELINE_CLIENTS));
+        report(await measure("pooled", pooled.target, LEVELS[0]!));
+        report(await measure("pooled", pooled.target, TARGET.clients));
+        report(await measure("unpooled (baseline)", baseline.target, BASELINE_CLIENTS));
+        for (const clients of LEVELS.slice(1)) report(await measure("pooled", pooled.target, clients));
+        report(await measure("unpooled (baseline)", baseline.target, BASELINE_CLIENTS));
       } finally {
         await stopBaselineProxy(baselineProxy);
       }
@@ -201,8 +218,8 @@ async function main() {
       );
       console.log(
         table(
-          ["pooling", "clients", "queries/s", "p50 ms", "p99 ms", "throughput ratio", "p99 ratio", "errors", "proxy RSS per client (KiB)"],
-          results.map((r) => [r.what, r.clients, fmt(r.qps, 0), fmt(r.p50), fmt(r.p99), ratio(r.qps, baseQps), ratio(r.p99, baseP99), r.errors, fmt(r.rssPerClientKiB)]),
+          ["pooling", "clients", "queries/s", "p50 ms", "p99 ms", "throughput ratio", "p99 ratio", "errors"],
+          results.map((r) => [r.what, r.clients, fmt(r.qps, 0), fmt(r.p50), fmt(r.p99), ratio(r.qps, baseQps), ratio(r.p99, baseP99), r.errors]),
         ),
       );
       for (const r of results.filter((x) => x.firstError)) console.log(`first error (${r.what}, ${r.clients}): ${r.firstError}`);
@@ -213,11 +230,19 @@ async function main() {
           `${TARGET.throughputRatio}x the throughput of ${BASELINE_CLIENTS} unpooled clients: ` +
           `${ratio(targetQps, baseQps)} (${verdict(targetQps / baseQps, TARGET.throughputRatio, true, "")})`,
       );
+      if (memory) {
+        console.log(`\nProxy memory per client connection (${memory.clients} idle pooled clients, each after one query; ${memory.errors} errors)`);
+        console.log(
+          table(
+            ["proxy workers' RSS before (MiB)", "with the clients (MiB)", "per client (KiB)"],
+            [[fmt(memory.beforeMiB), fmt(memory.afterMiB), fmt(memory.perClientKiB)]],
+          ),
+        );
+      }
       console.log(`\n${loadNow()}`);
       console.log(`uptime after: ${(await run("uptime", [])).trim()}`);
     },
     () => baselineProxy?.kill("SIGTERM"), // on Ctrl-C; tsx passes it on to the proxy it runs
-
   );
 }
 
