@@ -1,101 +1,54 @@
-import fs from "node:fs";
+import { fork } from "node:child_process";
+import path from "node:path";
 import mysql from "mysql2/promise";
+import type { HolderReply, HolderRequest } from "./hold-parked";
+import { proxyWorkers, type ProxyWorker } from "./proxy-workers";
 import { Api, connectAndSelect, exit, fmt, loadNow, machine, OPERATOR, percentile, ratio, sleep, table, timed, verdict, withProduct, type Target } from "./lib";
 
 // `npm run bench:sessions` (issue 14): what parking idle sessions costs and holds, with the product as
 // `npm start` runs it (shipped settings: the shortest park time is MIN_SUSPEND_TIMEOUT_SECONDS, 60 s).
 // 1. First-query latency on a parked session whose compute is paused (warm) or suspended (cold), against
 //    the baseline of the same run: a fresh connect + the same query through the proxy to the compute in the
-//    same state. Rounds alternate which goes first. Target: within 1.2x at p50 and p90.
-// 2. Parked idle sessions the proxy holds (target 10,000): new connections to the suspended compute, which
-//    start parked (the proxy logs them in itself), each checked with a pool's validation query, as a pool
-//    filling up overnight would; the proxy workers' RSS and sockets before and after, and per session.
+//    same state. Rounds alternate which goes first. Target: within 1.2x at p50 and p90 (20 rounds each, so
+//    that the p90 is not simply the slowest round).
+// 2. Parked idle sessions one proxy worker holds (target 10,000): new connections to the suspended compute,
+//    which start parked (the proxy logs them in itself), each checked with a pool's validation query, as a
+//    pool filling up overnight would; each worker's client connections and RSS before and after, and the
+//    memory per session.
 // `npm run bench:sessions -- held` (or `-- latency`) runs one part alone.
 
-const WARM_ROUNDS = 15;
-const COLD_ROUNDS = 8;
-const HELD = 10_000;
+const WARM_ROUNDS = 20;
+const COLD_ROUNDS = 20;
+/** Parked sessions one proxy worker holds (issue 14's target); the bench opens this many per worker. */
+const HELD_PER_WORKER = 10_000;
 /**
- * Connections logging in at once: well below the proxy's cap of connections still logging in per client
- * address (PROXY_PREAUTH_PER_ADDRESS, 256, counted across its workers), which a burst of more from one
- * host would meet (error 1040) as any client's would. Each opener connects again as soon as its last
- * connection is logged in and validated.
+ * Connections logging in at once, in all: well below the proxy's cap of connections still logging in per
+ * client address (PROXY_PREAUTH_PER_ADDRESS, 256, counted across its workers), which a burst of more from
+ * one host would meet (error 1040) as any client's would.
  */
 const CONNECTING_AT_ONCE = 128;
-const HOLD_BUDGET_S = 300;
-/** Failed connects after which the bench stops opening more (and says why they failed). */
-const MAX_FAILURES = 50;
-const TARGETS = { firstQueryRatio: 1.2, held: HELD };
+/** Client connections per holder process: within its file descriptors (`ulimit -n`, 20,000 on this machine). */
+const PER_HOLDER = 10_000;
+const HOLD_BUDGET_S = 400;
+const TARGETS = { firstQueryRatio: 1.2, heldPerWorker: HELD_PER_WORKER };
 
-interface Worker {
-  pid: number;
-  rssMiB: number;
-  /** Open sockets of the process (clients, its PostgreSQL pool, IPC, the listener). */
-  sockets: number;
-}
-
-function socketsOf(pid: string): number {
-  let n = 0;
-  for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
-    try {
-      if (fs.readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith("socket:")) n++;
-    } catch {
-      // closed meanwhile
-    }
-  }
-  return n;
-}
-
-/** The proxy's worker processes (the ones whose environment names this proxy port): VmRSS in MiB, sockets. */
-function proxyWorkers(proxyPort: number): Worker[] {
-  const found: Worker[] = [];
-  for (const entry of fs.readdirSync("/proc").filter((e) => /^\d+$/.test(e))) {
-    try {
-      const env = fs.readFileSync(`/proc/${entry}/environ`, "utf8").split("\0");
-      if (!env.includes(`PROXY_PORT=${proxyPort}`) || !env.some((v) => v.startsWith("PROXY_WORKER_INDEX="))) continue;
-      const rss = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${entry}/status`, "utf8"))?.[1];
-      if (rss) found.push({ pid: Number(entry), rssMiB: Number(rss) / 1024, sockets: socketsOf(entry) });
-    } catch {
-      // exited meanwhile, or not ours to read
-    }
-  }
-  return found.sort((a, b) => a.pid - b.pid);
-}
-
-/**
- * Open up to `count` client connections, CONNECTING_AT_ONCE at a time, each validated with `SELECT 1` as a
- * pool validates a new connection (on a parked session the proxy answers it: nothing wakes). Stops at the
- * budget or after MAX_FAILURES failed connects; what failed is counted by message.
- */
-async function openParked(target: Target, count: number, budgetMs: number) {
-  const held: mysql.Connection[] = [];
-  const failures = new Map<string, number>();
-  const failed = () => [...failures.values()].reduce((s, n) => s + n, 0);
-  const deadline = performance.now() + budgetMs;
-  let started = 0;
-  let reported = 0;
-  const opener = async () => {
-    while (started < count && failed() < MAX_FAILURES && performance.now() < deadline) {
-      started++;
-      try {
-        // mysql2 sizes each connection's prepared-statement cache up front (4 arrays of maxPreparedStatements,
-        // 16,000 by default: 0.5 MiB a connection, 5 GiB for 10,000, past this process's heap); these run none.
-        const conn = await mysql.createConnection({ ...target, connectTimeout: 60_000, maxPreparedStatements: 1 });
-        conn.on("error", () => undefined); // a held connection that breaks shows in the final ping
-        await conn.query("SELECT 1");
-        held.push(conn);
-      } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        failures.set(message, (failures.get(message) ?? 0) + 1);
-      }
-      if (held.length >= reported + 1000) {
-        reported = held.length - (held.length % 1000);
-        console.log(`  ${held.length} sessions open`);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: CONNECTING_AT_ONCE }, opener));
-  return { held, failures };
+/** A child process holding parked sessions (bench/hold-parked.ts); `ask` sends a request and waits for its reply. */
+function holder(index: number) {
+  const child = fork(path.join(import.meta.dirname, "hold-parked.ts"), [], { stdio: "inherit" });
+  const ask = <T extends HolderReply["type"]>(request: HolderRequest, answer: T) =>
+    new Promise<Extract<HolderReply, { type: T }>>((resolve, reject) => {
+      const onMessage = (m: HolderReply) => {
+        if (m.type !== answer) return;
+        child.off("message", onMessage);
+        child.off("exit", onExit);
+        resolve(m as Extract<HolderReply, { type: T }>);
+      };
+      const onExit = (code: number | null) => reject(new Error(`holder ${index} exited (${code}) before it answered ${request.type}`));
+      child.on("message", onMessage);
+      child.once("exit", onExit);
+      child.send(request);
+    });
+  return { child, ask, localAddress: `127.0.0.${index + 2}` };
 }
 
 async function main() {
@@ -182,64 +135,87 @@ async function main() {
       );
     }
 
-    // 2. Parked sessions held: a pool of HELD connections opened to the suspended compute. Each starts
-    //    parked (the proxy logs it in itself, no compute connection), so neither mariadbd's
-    //    max_connections nor the park time bounds them; what does is the proxy's own (its workers'
-    //    sockets and memory) and the client's ports and file descriptors (the bench's `ulimit -n`).
+    // 2. Parked sessions held: HELD_PER_WORKER for each proxy worker, opened to the suspended compute by
+    //    holder processes (one process's file descriptors do not go that far), each from a client address
+    //    of its own. Each session starts parked (the proxy logs it in itself, no compute connection), so
+    //    neither mariadbd's max_connections nor the park time bounds them: what does is the proxy's own
+    //    (its workers' sockets, memory, and the 10,000 connections each worker accepts, proxy/server.ts).
+    //    The primary deals connections out round-robin, not evenly to the one: the fuller worker reaches
+    //    its 10,000 first and closes what comes after (those connects fail), and each holder stops after
+    //    a few such failures.
     if (runs("held")) {
       await suspend();
       await sleep(3000); // the suspend's route change is seen (PROXY_ROUTE_CACHE_MS) and the workers settle
       const before = proxyWorkers(proxyPort);
+      const wanted = HELD_PER_WORKER * before.length;
+      const holders = Array.from({ length: Math.ceil(wanted / PER_HOLDER) }, (_, i) => holder(i));
+      const cleanupHolders = () => holders.forEach((h) => h.child.kill());
+      process.once("exit", cleanupHolders);
       const openStarted = performance.now();
-      const { held, failures } = await openParked(proxied, HELD, HOLD_BUDGET_S * 1000);
+      const opened = await Promise.all(
+        holders.map((h, i) =>
+          h.ask(
+            {
+              type: "open",
+              target: proxied,
+              count: Math.min(PER_HOLDER, wanted - i * PER_HOLDER),
+              options: { budgetMs: HOLD_BUDGET_S * 1000, atOnce: Math.ceil(CONNECTING_AT_ONCE / holders.length), localAddress: h.localAddress },
+            },
+            "opened",
+          ),
+        ),
+      );
       const openSeconds = (performance.now() - openStarted) / 1000;
+      const heldCount = opened.reduce((s, o) => s + o.held, 0);
       const reportDeadline = Date.now() + 30_000; // the workers' activity reports reach the compute's status
-      while ((await sessions()).parked < held.length && Date.now() < reportDeadline) await sleep(500);
+      while ((await sessions()).parked < heldCount && Date.now() < reportDeadline) await sleep(500);
       await sleep(3000);
       const after = proxyWorkers(proxyPort);
       const counted = await sessions();
       const state = (await getComputeById(c.computeId)).state;
-      // Every held session still answers (COM_PING, answered by the proxy: nothing wakes).
-      const pinged = await Promise.all(held.map((conn) => conn.ping().then(() => 1, () => 0)));
-      const answering = pinged.reduce<number>((s, n) => s + n, 0);
+      const pinged = await Promise.all(holders.map((h) => h.ask({ type: "ping" }, "pinged")));
+      const answeringCount = pinged.reduce((s, p) => s + p.answering, 0);
       const stateAfterPing = (await getComputeById(c.computeId)).state;
-      for (const conn of held) conn.destroy();
+      for (const h of holders) h.child.send({ type: "close" } satisfies HolderRequest);
+      await Promise.all(holders.map((h) => new Promise((r) => (h.child.exitCode === null ? h.child.once("exit", r) : r(null)))));
+      process.off("exit", cleanupHolders);
 
-      const total = (ws: Worker[], f: (w: Worker) => number) => ws.reduce((s, w) => s + f(w), 0);
-      const rss = (ws: Worker[]) => total(ws, (w) => w.rssMiB);
-      const perSessionKiB = ((rss(after) - rss(before)) * 1024) / held.length;
+      const rss = (ws: ProxyWorker[]) => ws.reduce((s, w) => s + w.rssMiB, 0);
       const perWorker = after.map((w) => {
         const was = before.find((b) => b.pid === w.pid);
-        const sockets = w.sockets - (was?.sockets ?? 0);
-        const grewKiB = (w.rssMiB - (was?.rssMiB ?? 0)) * 1024;
-        return [
-          String(w.pid),
-          fmt(was?.rssMiB ?? NaN),
-          fmt(w.rssMiB),
-          sockets,
-          fmt(sockets > 0 ? grewKiB / sockets : NaN),
-        ];
+        const added = w.clients - (was?.clients ?? 0);
+        const grewKiB = (w.rssMiB - (was?.rssMiB ?? NaN)) * 1024;
+        return [String(w.pid), fmt(was?.rssMiB ?? NaN), fmt(w.rssMiB), w.clients, fmt(added > 0 ? grewKiB / added : NaN)];
       });
+      const fullest = Math.max(...after.map((w) => w.clients));
+      if (counted.parked !== heldCount || answeringCount !== heldCount) {
+        console.log(`\nNOT ALL HELD: ${heldCount} open, ${counted.parked} reported parked, ${answeringCount} answering a ping`);
+      }
       console.log(
-        `\nParked idle sessions held (opened in ${fmt(openSeconds)} s, ${fmt(held.length / openSeconds, 0)} a second, ${CONNECTING_AT_ONCE} at once; ` +
-          `compute ${state} after opening them, ${stateAfterPing} after pinging them all)`,
+        `\nParked idle sessions held (opened in ${fmt(openSeconds)} s, ${fmt(heldCount / openSeconds, 0)} a second, ${CONNECTING_AT_ONCE} at once by ${holders.length} client processes; ` +
+          `compute ${state} with them open, ${stateAfterPing} after pinging them all)`,
       );
-      for (const [message, n] of failures) console.log(`  ${n} connects failed: ${message}`);
-      console.log(table(["proxy worker", "RSS before (MiB)", "RSS after (MiB)", "client sockets added", "per socket added (KiB)"], perWorker));
+      for (const [message, n] of opened.flatMap((o) => o.failures)) console.log(`  ${n} connects failed: ${message}`);
+      console.log(
+        table(
+          ["proxy worker (pid)", "RSS before (MiB)", "RSS after (MiB)", "client connections", "per connection added (KiB)"],
+          perWorker,
+        ),
+      );
       console.log("");
       console.log(
         table(
-          ["proxy workers", "RSS before (MiB)", "RSS after (MiB)", "sessions open", "reported parked", "answering pings", "per session (KiB)", `target ${TARGETS.held}`],
+          ["proxy workers", "RSS before (MiB)", "RSS after (MiB)", "sessions open", "reported parked", "answering pings", "per session (KiB)", `one worker holds ${TARGETS.heldPerWorker}`],
           [
             [
               String(after.length),
               fmt(rss(before)),
               fmt(rss(after)),
-              held.length,
+              heldCount,
               counted.parked,
-              answering,
-              fmt(perSessionKiB),
-              verdict(Math.min(counted.parked, answering), TARGETS.held, true, ""),
+              answeringCount,
+              fmt(((rss(after) - rss(before)) * 1024) / heldCount),
+              verdict(fullest, TARGETS.heldPerWorker, true, ""),
             ],
           ],
         ),
