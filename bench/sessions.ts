@@ -140,9 +140,9 @@ async function main() {
     //    of its own. Each session starts parked (the proxy logs it in itself, no compute connection), so
     //    neither mariadbd's max_connections nor the park time bounds them: what does is the proxy's own
     //    (its workers' sockets, memory, and the 10,000 connections each worker accepts, proxy/server.ts).
-    //    The primary deals connections out round-robin, not evenly to the one: the fuller worker reaches
-    //    its 10,000 first and closes what comes after (those connects fail), and each holder stops after
-    //    a few such failures.
+    //    The primary deals connections out round-robin; a worker at its 10,000 declines one, and the
+    //    primary hands it to another (Node's cluster). Connects that fail anyway are counted by message,
+    //    and a holder stops after 50.
     if (runs("held")) {
       await suspend();
       await sleep(3000); // the suspend's route change is seen (PROXY_ROUTE_CACHE_MS) and the workers settle

@@ -11,7 +11,7 @@ import { Timeline, traceDriver, traceMethods, traceStatements } from "./timeline
 // the proxy writes to it (the login, each restore step, the client's command), and the client's events.
 // The time between two writes to the compute is the round trip of the first (the next is sent on its reply).
 
-const ROUNDS = 7;
+const ROUNDS = 10;
 const PARKED_QUERY = "SELECT @n, @@time_zone";
 const FRESH_QUERY = "SELECT DATABASE()";
 const timeline = new Timeline();
