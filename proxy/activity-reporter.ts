@@ -402,7 +402,8 @@ export class ActivityReporter {
       const bytesOut = entry.toClient.bytes;
       const dirty = entry.version !== entry.reported || bytesIn > 0 || bytesOut > 0;
       // Idle for a while: reported once more (so the last state is surely written) and then forgotten.
-      // Parked sessions, held threads and a pool holding connections or clients keep it: their rows are what the status and the idle check read.
+      // Parked sessions, held threads and a pool holding connections or waiting clients keep it: their rows
+      // are what the status and the idle check read.
       const holds = entry.connections > 0 || entry.parked > 0 || entry.pins.size > 0 || entry.idleThreadIds.length > 0 || poolHolds(entry.pool);
       const idle = forgetIdle && !holds && now - entry.lastActiveAt >= this.forgetAfterMs;
       if (!dirty && !idle) continue;
