@@ -210,24 +210,6 @@ export async function connectAndSelect(target: Target, connectTimeout = 30_000):
   }
 }
 
-// ---- the proxy's processes ----
-
-/** VmRSS in MiB of the proxy's worker processes (the ones whose environment names this proxy port). */
-export function proxyWorkers(proxyPort: number): { pid: number; rssMiB: number }[] {
-  const found: { pid: number; rssMiB: number }[] = [];
-  for (const entry of fs.readdirSync("/proc").filter((e) => /^\d+$/.test(e))) {
-    try {
-      const env = fs.readFileSync(`/proc/${entry}/environ`, "utf8").split("\0");
-      if (!env.includes(`PROXY_PORT=${proxyPort}`) || !env.some((v) => v.startsWith("PROXY_WORKER_INDEX="))) continue;
-      const rss = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${entry}/status`, "utf8"))?.[1];
-      if (rss) found.push({ pid: Number(entry), rssMiB: Number(rss) / 1024 });
-    } catch {
-      // exited meanwhile, or not ours to read
-    }
-  }
-  return found;
-}
-
 // ---- baselines: the same server without the control plane ----
 
 /** The command line of the mariadbd serving this compute (read from /proc), to start the same server bare. */

@@ -2,7 +2,8 @@ import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import mysql from "mysql2/promise";
 import { spawnProxy } from "../scripts/scratch-product";
-import { Api, exit, fmt, loadNow, machine, percentile, proxyWorkers, ratio, run, sleep, table, verdict, withProduct, type Target } from "./lib";
+import { Api, exit, fmt, loadNow, machine, percentile, ratio, run, sleep, table, verdict, withProduct, type Target } from "./lib";
+import { proxyWorkers } from "./proxy-workers";
 
 // `npm run bench:pooling` (issue 15): what multiplexing many client sessions over a compute's few server
 // connections gives and costs, with the product as `npm start` runs it (shipped settings: one proxy worker

@@ -1,6 +1,6 @@
 import net from "node:net";
-import pg from "pg";
 import { Api, connectAndSelect, exit, fmt, loadNow, machine, OPERATOR, percentile, table, withProduct, type Target } from "./lib";
+import { Timeline, traceDriver, traceStatements } from "./timeline";
 
 // `npm run bench:wake-timeline`: where the time of a cold wake through the proxy goes, as one timeline per
 // wake from the client's connect to its first answer. A proxy runs in this process against the product's
@@ -10,69 +10,13 @@ import { Api, connectAndSelect, exit, fmt, loadNow, machine, OPERATOR, percentil
 // SELECT 1 answered). What is not the driver's or PostgreSQL's is the proxy's own work in between.
 
 const WAKES = 7;
-const BACKGROUND = /"ProxyActivity"|"ProxyInstance"|pg_notify|LISTEN|"WakeEvent"/;
-
-interface Mark {
-  at: number;
-  end?: number;
-  what: string;
-}
-
-let t0 = 0;
-let recording = false;
-const marks: Mark[] = [];
-const now = () => performance.now() - t0;
-
-function mark(what: string): Mark {
-  const m: Mark = { at: now(), what };
-  if (recording) marks.push(m);
-  return m;
-}
-
-/** Every statement any pg client of this process sends, with its start and end on the timeline. */
-function traceStatements(): void {
-  const original = pg.Client.prototype.query as (...args: unknown[]) => unknown;
-  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-    const first = args[0] as string | { text?: string } | undefined;
-    const sql = (typeof first === "string" ? first : (first?.text ?? String(first))).replace(/\s+/g, " ");
-    const m = BACKGROUND.test(sql) ? null : mark(`pg: ${sql.slice(0, 110)}`);
-    const result = original.apply(this, args);
-    if (m && result instanceof Promise) void result.then(() => (m.end = now()), () => undefined);
-    return result;
-  } as typeof pg.Client.prototype.query;
-}
-
-/** The local driver's steps on the timeline (its private methods are reached through the prototype). */
-async function traceDriver(): Promise<void> {
-  const { LocalDriver } = await import("../server/compute/drivers/local/local-driver");
-  const proto = LocalDriver.prototype as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
-  for (const [method, label] of [
-    ["start", "driver: start"],
-    ["accountFor", "driver: the compute's OS account"],
-    ["find", "driver: look-up of a running server"],
-    ["ensureData", "driver: data directory checked"],
-    ["launch", "driver: launch (steps before the exec, exec, readiness, set-up)"],
-    ["sandboxParts", "driver: sandbox parts (its /etc, cgroup files)"],
-    ["waitUntilReady", "driver: mariadbd launched -> answers the admin login"],
-    ["provision", "driver: database and roles set up"],
-    ["describe", "driver: describe (pid, port, version)"],
-  ] as const) {
-    const original = proto[method]!;
-    proto[method] = async function (this: unknown, ...args: unknown[]) {
-      const m = mark(label);
-      try {
-        return await original.apply(this, args);
-      } finally {
-        m.end = now();
-      }
-    };
-  }
-}
+const timeline = new Timeline();
+const mark = (what: string) => timeline.mark(what);
 
 async function main() {
   const host = machine();
-  traceStatements();
-  await traceDriver();
+  traceStatements(timeline);
+  await traceDriver(timeline);
   await withProduct(async ({ product, proxyPort }) => {
     const { suspendCompute } = await import("../server/compute/lifecycle/suspend");
     const { startProxy } = await import("../proxy/start-proxy");
@@ -91,26 +35,22 @@ async function main() {
       for (let i = 0; i <= WAKES; i++) {
         await suspendCompute({ actor: OPERATOR, computeId: c.computeId, reason: "wake timeline", force: true });
         await new Promise((r) => setTimeout(r, 1100)); // the route cache expires: the connect reads the route
-        marks.length = 0;
-        t0 = performance.now();
-        recording = true;
+        timeline.start();
         const probe = net.connect(proxy.port, "127.0.0.1", () => {
           mark("client: a TCP connect alone (probe, closed at once)");
           probe.destroy();
         });
         const ms = await connectAndSelect(target);
-        recording = false;
-        const rows = marks
-          .sort((a, b) => a.at - b.at)
-          .map((m) => [fmt(m.at, 1), m.end === undefined ? "" : fmt(m.end, 1), m.end === undefined ? "" : fmt(m.end - m.at, 1), m.what]);
+        timeline.stop();
+        const rows = timeline.rows(fmt);
         if (i === 0) continue; // the first warms the code paths
         if (i === 1 || i === WAKES) {
           console.log(`wake ${i}: connect + SELECT 1 answered after ${fmt(ms)} ms\n`);
           console.log(table(["start ms", "end ms", "took", "what"], rows));
           console.log("");
         }
-        const span = (re: RegExp) => marks.filter((m) => re.test(m.what) && m.end !== undefined);
-        const sum = (re: RegExp) => span(re).reduce((s, m) => s + (m.end! - m.at), 0);
+        const span = (re: RegExp) => timeline.spans(re);
+        const sum = (re: RegExp) => timeline.sum(re);
         const driver = span(/^driver: start$/)[0];
         const add = (k: string, v: number) => (totals[k] ??= []).push(v);
         add("total (client connect -> SELECT 1 answered)", ms);

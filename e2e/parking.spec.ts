@@ -1,33 +1,9 @@
-import { spawn } from "node:child_process";
-import path from "node:path";
 import { expect, expectAccessible, signUp, snap, test, uniqueEmail } from "./fixtures";
+import { reportSessions } from "./support/run-reporter";
 
 // Parking idle sessions in the console (issue 14): the compute settings' "Park idle sessions" and "Park
 // after", with validation, saved through the API; and the compute panel's sessions line, from sessions a
 // reporter writes to the product's PostgreSQL the way a proxy process does (e2e/support/report-sessions.ts).
-
-const root = path.resolve(import.meta.dirname, "..");
-
-/** Starts reporting the project's sessions; resolves once they are written, with a function that stops it. */
-async function reportSessions(slug: string): Promise<() => Promise<void>> {
-  const child = spawn(path.join(root, "node_modules", ".bin", "tsx"), [path.join(root, "e2e/support/report-sessions.ts"), slug], {
-    env: { ...process.env, DATA_DIR: process.env.E2E_DATA_DIR!, DATABASE_URL: "", LOG_LEVEL: "warn" },
-    stdio: ["pipe", "pipe", "inherit"],
-  });
-  const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
-  await new Promise<void>((resolve, reject) => {
-    let out = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      out += chunk.toString();
-      if (out.includes("reported ")) resolve();
-    });
-    void exited.then((code) => reject(new Error(`report-sessions exited with ${code} before reporting`)));
-  });
-  return async () => {
-    child.stdin.end();
-    expect(await exited).toBe(0);
-  };
-}
 
 test("compute settings park idle sessions, and the compute panel says which sessions are parked and pinned", async ({ page }) => {
   await signUp(page, uniqueEmail("parking"));

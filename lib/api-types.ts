@@ -18,9 +18,12 @@ export interface Compute {
   parkIdleSessions: boolean;
   /** Idle seconds before a session parks; null: the suspend timeout. */
   parkAfterSeconds: number | null;
+  /** Whether the proxies multiplex client sessions over a few server connections (issue 15). */
+  poolConnections: boolean;
   endpoint: { host: string; port: number } | null;
   activeConnections: number;
   sessions: ComputeSessions;
+  pooling: ComputePooling;
   lastActiveAt: string | null;
   stateChangedAt: string;
   failureReason: string | null;
@@ -35,6 +38,18 @@ export interface ComputeSessions {
   pinned: number;
   /** Why pinned sessions cannot park, most sessions first; idleSeconds: the longest-idle of them. */
   pins: { reason: string; sessions: number; idleSeconds: number }[];
+}
+
+/**
+ * The compute's connection pool, summed over live proxies: client sessions (attached and parked), the
+ * server connections carrying a command or transaction (inUse) and idle against their limit, and the
+ * clients waiting for one; averageWaitMs and timeouts cover the waits ended since the proxies started.
+ */
+export interface ComputePooling {
+  enabled: boolean;
+  clientSessions: number;
+  serverConnections: { inUse: number; idle: number; limit: number };
+  queue: { waiting: number; longestWaitMs: number; averageWaitMs: number; timeouts: number };
 }
 
 export interface Project {

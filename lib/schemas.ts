@@ -144,6 +144,7 @@ export function computeSettingsSchema(minSeconds: number) {
     coldAfterSeconds: timeoutSchema(minSeconds).optional(),
     parkIdleSessions: z.boolean({ error: "must be true or false" }).optional(),
     parkAfterSeconds: parkAfterSchema(minSeconds).optional(),
+    poolConnections: z.boolean({ error: "must be true or false" }).optional(),
   });
 }
 export type ComputeSettingsInput = z.infer<ReturnType<typeof computeSettingsSchema>>;

@@ -150,3 +150,43 @@ describe("ActivityReporter parking counts", () => {
     expect(store.last("c")).toMatchObject({ connections: 0, parked: 0, pinned: 0, pins: [], idleThreadIds: [], lastActiveAt: new Date(T0 + 1_000) });
   });
 });
+
+describe("ActivityReporter pool snapshots", () => {
+  const snapshot = { serverInUse: 3, serverIdle: 2, serverLimit: 40, queued: 1, longestWaitMs: 250, waits: 12, waitMsTotal: 900, timeouts: 1 };
+
+  it("writes the latest snapshot of each compute at the next flush, only when it changed", async () => {
+    reporter.pool("c", { ...snapshot, queued: 5 });
+    reporter.pool("c", snapshot); // replaces the last one
+    await reporter.flush();
+    expect(store.last("c")).toMatchObject({ connections: 0, pool: snapshot, lastActiveAt: new Date(T0) });
+
+    const before = store.reports.length;
+    reporter.pool("c", { ...snapshot }); // the same figures: nothing to write
+    await reporter.flush();
+    expect(store.reports.length).toBe(before);
+
+    reporter.pool("c", { ...snapshot, serverInUse: 0, serverIdle: 5, queued: 0, longestWaitMs: 0, waits: 13, waitMsTotal: 1000 });
+    await reporter.flush();
+    expect(store.last("c")?.pool).toEqual({ ...snapshot, serverInUse: 0, serverIdle: 5, queued: 0, longestWaitMs: 0, waits: 13, waitMsTotal: 1000 });
+  });
+
+  it("keeps a compute whose pool holds connections or waiting clients, forgets it once it holds none", async () => {
+    reporter.pool("c", snapshot);
+    await reporter.flush();
+    vi.setSystemTime(T0 + 120_000);
+    await reporter.flush();
+    expect(store.reports.flatMap((r) => r.forget)).toEqual([]);
+
+    reporter.pool("c", { ...snapshot, serverInUse: 0, serverIdle: 0, queued: 0 });
+    await reporter.flush();
+    expect(store.reports.at(-1)?.forget).toEqual(["c"]);
+    expect(reporter.trackedComputes).toBe(0);
+  });
+
+  it("writes the pool as gone when the proxy stops", async () => {
+    reporter.pool("c", snapshot);
+    await reporter.flush();
+    await reporter.stop();
+    expect(store.last("c")?.pool).toBeUndefined();
+  });
+});

@@ -7,6 +7,7 @@ import {
 import { heartbeat, registerProxyInstance, unregisterProxyInstance } from "@/server/proxy-activity/instances";
 import { reportActivity, type ActivityEntry } from "@/server/proxy-activity/report-activity";
 import { summarizePins, type PinSummary, type SessionPin } from "@/server/proxy-activity/pins";
+import type { PoolSnapshot } from "./pool-snapshot";
 import type { ByteCounter } from "./relay-socket";
 
 // The proxy's side of activity reporting (DESIGN.md, "Proxy contract"): it counts open client connections per
@@ -14,8 +15,9 @@ import type { ByteCounter } from "./relay-socket";
 // intervalMs, beside a heartbeat every heartbeatMs, so a dead proxy's counts expire. Beside the connections
 // it reports parked sessions (no compute connection, no activity), pinned ones (idle past their park time but
 // holding what cannot be rebuilt, with the reasons) and the compute threads it holds without a client (the
-// scheduler does not count those as sessions). opened/closed/touch/parked/unparked/parkedClosed/pinned and
-// idleServerConnections are on the data path: they only update a Map entry. A failed write is logged and retried at the next flush;
+// scheduler does not count those as sessions), and the latest snapshot of its pool of the compute's server
+// connections (issue 15). opened/closed/touch/parked/unparked/parkedClosed/pinned, idleServerConnections and
+// pool are on the data path: they only update a Map entry. A failed write is logged and retried at the next flush;
 // nothing here ever throws into the proxy.
 
 /** The server/proxy-activity functions the reporter calls (replaceable in tests). */
@@ -55,6 +57,8 @@ interface Tracked {
   pins: Map<number, SessionPin>;
   /** Compute thread ids held without a client session (pooled or lent). */
   idleThreadIds: readonly number[];
+  /** The latest pool snapshot of the compute's server connections; null before the first (or after stop). */
+  pool: PoolSnapshot | null;
   /** Date.now() of the last opened/closed/touch. */
   lastActiveAt: number;
   /** Bumped by every change; the entry is dirty while it differs from `reported`. */
@@ -72,12 +76,24 @@ function newEntry(version: number): Tracked {
     parked: 0,
     pins: new Map(),
     idleThreadIds: [],
+    pool: null,
     lastActiveAt: Date.now(),
     version,
     reported: -1,
     toCompute: { bytes: 0 },
     toClient: { bytes: 0 },
   };
+}
+
+const POOL_FIELDS = ["serverInUse", "serverIdle", "serverLimit", "queued", "longestWaitMs", "waits", "waitMsTotal", "timeouts"] as const;
+
+function samePool(a: PoolSnapshot | null, b: PoolSnapshot): boolean {
+  return a !== null && POOL_FIELDS.every((field) => a[field] === b[field]);
+}
+
+/** Whether the pool holds server connections or waiting clients (a compute's entry is kept while it does). */
+function poolHolds(pool: PoolSnapshot | null): boolean {
+  return pool !== null && (pool.serverInUse > 0 || pool.serverIdle > 0 || pool.queued > 0);
 }
 
 function sameList<T>(a: readonly T[], b: readonly T[]): boolean {
@@ -148,10 +164,11 @@ export class ActivityReporter {
           entry.version++;
         }
         // Parked clients and pooled threads end with the proxy too; that is not activity.
-        if (entry.parked > 0 || entry.pins.size > 0 || entry.idleThreadIds.length > 0) {
+        if (entry.parked > 0 || entry.pins.size > 0 || entry.idleThreadIds.length > 0 || entry.pool !== null) {
           entry.parked = 0;
           entry.pins.clear();
           entry.idleThreadIds = [];
+          entry.pool = null;
           entry.version++;
         }
       }
@@ -266,6 +283,17 @@ export class ActivityReporter {
   }
 
   /**
+   * The compute's pool of server connections changed (issue 15): the snapshot replaces the last one and is
+   * written by the next flush. Not activity. Called after every change, so it only compares and copies.
+   */
+  pool(computeId: string, snapshot: PoolSnapshot): void {
+    const entry = this.entry(computeId);
+    if (samePool(entry.pool, snapshot)) return;
+    entry.pool = { ...snapshot };
+    entry.version++;
+  }
+
+  /**
    * The compute's byte counters, which its sessions' relays add to; the next flush writes and subtracts
    * what they hold. The entry lives while a session is open (it is forgotten only with no connections).
    */
@@ -374,8 +402,9 @@ export class ActivityReporter {
       const bytesOut = entry.toClient.bytes;
       const dirty = entry.version !== entry.reported || bytesIn > 0 || bytesOut > 0;
       // Idle for a while: reported once more (so the last state is surely written) and then forgotten.
-      // Parked sessions and held threads keep it: their rows are what the status and the idle check read.
-      const holds = entry.connections > 0 || entry.parked > 0 || entry.pins.size > 0 || entry.idleThreadIds.length > 0;
+      // Parked sessions, held threads and a pool holding connections or waiting clients keep it: their rows
+      // are what the status and the idle check read.
+      const holds = entry.connections > 0 || entry.parked > 0 || entry.pins.size > 0 || entry.idleThreadIds.length > 0 || poolHolds(entry.pool);
       const idle = forgetIdle && !holds && now - entry.lastActiveAt >= this.forgetAfterMs;
       if (!dirty && !idle) continue;
       batch.push({
@@ -389,6 +418,7 @@ export class ActivityReporter {
         pinned: entry.pins.size,
         pins: summarizePins(entry.pins.values()),
         idleThreadIds: entry.idleThreadIds,
+        ...(entry.pool && { pool: entry.pool }),
       });
       if (idle) forget.push(computeId);
     }

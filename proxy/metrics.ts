@@ -1,6 +1,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { PoolGaugeSink } from "./pool-metrics";
 
 // The proxy's Prometheus metrics, on a registry of its own (not prom-client's global one), served as text on
 // `GET /metrics` by startMetricsServer (PROXY_METRICS_PORT, 9307 by default; loopback unless told otherwise).
@@ -74,9 +75,38 @@ export const backendConnectRetriesTotal = new Counter({
   registers: [register],
 });
 
+/** Server connections to computes this proxy holds, by whether they carry a client's command now (issue 15). */
+export const serverConnections = new Gauge({
+  name: "proxy_server_connections",
+  help: "Server connections to computes held by this proxy's pools: in_use (carrying a client's command or transaction) or idle",
+  labelNames: ["state"] as const,
+  registers: [register],
+});
+
+export const poolQueuedClients = new Gauge({
+  name: "proxy_pool_queued_clients",
+  help: "Clients waiting for a server connection of their compute (at its connection limit)",
+  registers: [register],
+});
+
+export const poolWaitSeconds = new Histogram({
+  name: "proxy_pool_wait_seconds",
+  help: "How long clients waited for a server connection, served or not (a wait that ran out counts at its timeout)",
+  // Most waits are a statement's length or less; the tail goes to the queue timeout (20 s by default).
+  buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60],
+  registers: [register],
+});
+
+export const poolWaitTimeoutsTotal = new Counter({
+  name: "proxy_pool_wait_timeouts_total",
+  help: "Clients whose wait for a server connection ran out (they got the compute's connection-limit error)",
+  registers: [register],
+});
+
 // The known label values are exported at 0 from the start, so rates and alerts work before the first event.
 for (const result of HANDSHAKE_RESULTS) handshakesTotal.inc({ result }, 0);
 for (const from of WAKE_FROM) wakesTotal.inc({ from }, 0);
+for (const state of ["in_use", "idle"] as const) serverConnections.set({ state }, 0);
 
 /** The same metrics under short names, for the proxy's session wiring (proxy/start-proxy.ts). */
 export const metrics = {
@@ -87,7 +117,19 @@ export const metrics = {
   wakes: wakesTotal,
   wakeDuration: wakeDurationSeconds,
   backendConnectRetries: backendConnectRetriesTotal,
+  serverConnections,
+  poolQueued: poolQueuedClients,
+  poolWait: poolWaitSeconds,
+  poolWaitTimeouts: poolWaitTimeoutsTotal,
 } as const;
+
+/** Where proxy/pool-metrics.ts puts its sums and waits: this registry's pool metrics. */
+export const poolGaugeSink: PoolGaugeSink = {
+  serverConnections: (state, value) => serverConnections.set({ state }, value),
+  queued: (value) => poolQueuedClients.set(value),
+  wait: (seconds) => poolWaitSeconds.observe(seconds),
+  timeout: () => poolWaitTimeoutsTotal.inc(),
+};
 
 /**
  * Serve the registry: `GET /metrics` (also HEAD) answers the text exposition with the registry's content type;

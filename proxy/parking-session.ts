@@ -549,11 +549,16 @@ export class ParkableSession implements Lender {
     this.ctx.registry.register(connectionId, { projectId: route.projectId, computeId: this.computeId, backendThreadId: null, kill: () => this.killedWhileParked() });
   }
 
-  /** KILL CONNECTION of the parked session: its client reads what MariaDB sends a killed connection, and it ends. */
+  /**
+   * KILL CONNECTION of a session without a compute thread. A parked one: its client reads 1927, and it
+   * ends. One that only lent its connection between statements (multiplexed) is, to its client, an idle
+   * session on its compute, whose KILL MariaDB answers by closing the connection: so does the proxy.
+   */
   private killedWhileParked(): void {
     if (this.mode !== "parked" && this.mode !== "waking" && this.mode !== "released") return;
+    const parked = this.countedParked;
     this.mode = "closed";
-    this.client.socket.end(encodePacket(encodeError(ErrorCode.CONNECTION_KILLED, "70100", "Connection was killed"), 1));
+    this.client.socket.end(parked ? encodePacket(encodeError(ErrorCode.CONNECTION_KILLED, "70100", "Connection was killed"), 1) : undefined);
     setTimeout(() => this.client.socket.destroy(), 1000).unref();
   }
 

@@ -98,13 +98,14 @@ interface RouteRow {
   parkIdleSessions: boolean | null;
   parkAfterSeconds: number | null;
   suspendTimeoutSeconds: number | null;
+  poolConnections: boolean | null;
 }
 
 /**
  * Everything a client's login and its compute's wake need, in one PostgreSQL statement (Prisma would send
  * one per relation): the project, its access rules and roles version, the role's hash, the organization's
- * plan and quota figure, the compute's row (its state and the address recorded with `running`) and its
- * park settings.
+ * plan and quota figure, the compute's row (its state and the address recorded with `running`), its
+ * park settings and whether its connections are pooled.
  */
 async function loadRoute({ slug, role }: RouteTarget): Promise<Route | null> {
   const readAt = Date.now();
@@ -113,7 +114,7 @@ async function loadRoute({ slug, role }: RouteTarget): Promise<Route | null> {
            o.plan::text AS plan, o."cuHoursQuota", r."passwordHash",
            c.id AS "computeId", c.state::text AS state, c.version, c.size, c.driver, c."driverState",
            c."endpointHost", c."endpointPort", c."endpointSocket", c."rolesSyncedVersion", c."failureReason",
-           c."parkIdleSessions", c."parkAfterSeconds", c."suspendTimeoutSeconds"
+           c."parkIdleSessions", c."parkAfterSeconds", c."suspendTimeoutSeconds", c."poolConnections"
     FROM "Project" p
     JOIN "Organization" o ON o.id = p."organizationId"
     LEFT JOIN "ProjectRole" r ON r."projectId" = p.id AND r.name = ${role}
@@ -156,9 +157,8 @@ async function loadRoute({ slug, role }: RouteTarget): Promise<Route | null> {
             parkAfterSeconds: row.parkAfterSeconds,
             suspendTimeoutSeconds: row.suspendTimeoutSeconds!,
           }),
-          // Multiplexing client sessions over the compute's server connections (issue 15); the per-compute
-          // switch (Compute.poolConnections) is read here once it exists.
-          pooling: true,
+          // Multiplexing client sessions over the compute's server connections (issue 15), per compute.
+          pooling: row.poolConnections!,
         }
       : null,
     readAt,

@@ -6,7 +6,8 @@ import { config } from "@/server/config";
 import { OwnerChannel } from "@/server/proxy-activity/owner-channel";
 import { logger } from "@/server/logger";
 import { ActivityReporter } from "./activity-reporter";
-import { metrics, startMetricsServer } from "./metrics";
+import { metrics, poolGaugeSink, startMetricsServer } from "./metrics";
+import { PoolMetrics } from "./pool-metrics";
 import { RouteCache } from "./routing";
 import { ServerPool } from "./server-pool";
 import { ConnectionBroker } from "./connection-broker";
@@ -32,6 +33,9 @@ export interface RunningProxy {
   stop(drainMs?: number): Promise<void>;
 }
 
+/** The pools' gauges: each compute's latest snapshot, summed (issue 15). */
+const poolMetrics = new PoolMetrics(poolGaugeSink);
+
 const sessionMetrics: SessionMetrics = {
   handshake: (result) => metrics.handshakes.inc({ result }),
   authFailure: () => metrics.authFailures.inc(),
@@ -45,6 +49,8 @@ const sessionMetrics: SessionMetrics = {
     metrics.connectionsTotal.inc();
   },
   sessionClosed: () => metrics.connectionsActive.dec(),
+  pool: (computeId, snapshot) => poolMetrics.pool(computeId, snapshot),
+  poolWait: (seconds, outcome) => poolMetrics.poolWait(seconds, outcome),
 };
 
 /** What the local driver starts every compute with (server/compute/drivers/local/mariadb-config.ts). */

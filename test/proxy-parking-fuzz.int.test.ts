@@ -16,7 +16,9 @@ import { connectProxy } from "./proxy";
 // FUZZ_SEED=<n> replays a run; a failure names the seed, the session and its script.
 
 const SESSIONS = 1000;
-const WAVE = 125; // sessions at once: each may hold a compute connection, and mariadbd allows 151
+// Sessions at once: each may hold a compute connection for all its parts (many pin), and the proxy opens at
+// most 120 per compute (PROXY_SERVER_CONNECTIONS_PER_COMPUTE's default: 60 for each of its two workers).
+const WAVE = 100;
 const PARTS = 3; // script parts per session; the sessions park between parts
 const STEPS_PER_PART = 4;
 const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31);

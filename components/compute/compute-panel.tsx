@@ -5,6 +5,7 @@ import { api, errorMessage } from "@/lib/api-client";
 import type { Compute, Operation } from "@/lib/api-types";
 import { canResume, canSuspend, COMPUTE_STATE_DISPLAY, isTransitional } from "@/lib/compute-states";
 import { actorLabel, bytes, seconds } from "@/lib/format";
+import { poolingSummary } from "@/lib/pooling-summary";
 import { sessionsSummary } from "@/lib/sessions-summary";
 import { useInvalidateProject } from "../data/projects";
 import { Button } from "../ui/button";
@@ -72,6 +73,7 @@ export function ComputePanel({ compute, operations, userId }: { compute: Compute
   const busy = resume.isPending || suspend.isPending || isTransitional(compute.state);
   const { pauseAt, coldAt, awake } = forecast(compute);
   const sessionsLine = compute.sessions ? sessionsSummary(compute.sessions) : null;
+  const [poolLine, queueLine] = compute.pooling ? poolingSummary(compute.pooling) : [];
   const lastWake = operations.find((op) => op.kind === "resume_compute" || op.kind === "create_compute" || op.kind === "restart_compute");
 
   const suspendButton = (
@@ -137,6 +139,8 @@ export function ComputePanel({ compute, operations, userId }: { compute: Compute
       </dl>
       <div className="mt-4 space-y-1 border-t border-slate-100 pt-3 text-sm text-slate-700">
         {sessionsLine ? <p data-testid="compute-sessions">{sessionsLine}.</p> : null}
+        {poolLine ? <p data-testid="compute-pooling">{poolLine}.</p> : null}
+        {queueLine ? <p data-testid="compute-pool-queue">{queueLine}.</p> : null}
         {awake ? <p>{awake}.</p> : null}
         {pauseAt ? (
           <p>

@@ -13,10 +13,10 @@ import { FormError, InputField, SelectField, TextareaField } from "../ui/field";
 import { SwitchField } from "../ui/switch-field";
 import { useToast } from "../ui/toast";
 
-type SettingsField = "size" | "suspendTimeoutSeconds" | "coldAfterSeconds" | "parkIdleSessions" | "parkAfterSeconds";
+type SettingsField = "size" | "suspendTimeoutSeconds" | "coldAfterSeconds" | "parkIdleSessions" | "parkAfterSeconds" | "poolConnections";
 
 /**
- * Suspend timeout, cold-after, size and the parking of idle sessions; the shared zod schema checks first,
+ * Suspend timeout, cold-after, size, the parking of idle sessions and connection pooling; the shared zod schema checks first,
  * the API's 422 is shown inline too. An empty "Park after" means the suspend timeout (null).
  */
 export function ComputeSettingsForm({ compute, minSeconds }: { compute: Compute; minSeconds: number }) {
@@ -29,6 +29,7 @@ export function ComputeSettingsForm({ compute, minSeconds }: { compute: Compute;
     parkAfterSeconds: compute.parkAfterSeconds === null ? "" : String(compute.parkAfterSeconds),
   });
   const [parkIdleSessions, setParkIdleSessions] = useState(compute.parkIdleSessions);
+  const [poolConnections, setPoolConnections] = useState(compute.poolConnections);
   const [errors, setErrors] = useState<Partial<Record<SettingsField, string>>>({});
   const [formError, setFormError] = useState<string | null>(null);
   const save = useMutation({
@@ -54,6 +55,7 @@ export function ComputeSettingsForm({ compute, minSeconds }: { compute: Compute;
       coldAfterSeconds: num(values.coldAfterSeconds),
       parkIdleSessions,
       parkAfterSeconds: values.parkAfterSeconds.trim() === "" ? null : num(values.parkAfterSeconds),
+      poolConnections,
     });
     if (!parsed.success) {
       const next: Partial<Record<SettingsField, string>> = {};
@@ -110,6 +112,13 @@ export function ComputeSettingsForm({ compute, minSeconds }: { compute: Compute;
           placeholder={values.suspendTimeoutSeconds}
           disabled={!parkIdleSessions}
           hint="Idle time before a session parks; empty = the suspend timeout."
+        />
+        <SwitchField
+          label="Pool connections"
+          checked={poolConnections}
+          onChange={setPoolConnections}
+          error={errors.poolConnections}
+          hint="Clients share a few server connections between statements. Turn off for applications that rely on per-connection state the proxy cannot follow."
         />
       </div>
       <Button type="submit" loading={save.isPending}>
@@ -228,6 +237,7 @@ function ReadOnlySettings({ compute, access }: { compute: Compute | null; access
           ["Suspend timeout", timeout(compute.suspendTimeoutSeconds)],
           ["Cold after", timeout(compute.coldAfterSeconds)],
           ["Park idle sessions", compute.parkIdleSessions ? `yes, after ${timeout(compute.parkAfterSeconds ?? compute.suspendTimeoutSeconds)}` : "no"],
+          ["Pool connections", compute.poolConnections ? "yes" : "no"],
         ] as [string, string][])
       : []),
     ["Require TLS", access.requireTls ? "yes" : "no"],

@@ -1,16 +1,18 @@
 // Test helper (run by e2e/parking.spec.ts with the product's DATA_DIR): reports sessions of a project's
 // compute the way a proxy process does - a real ActivityReporter writing its heartbeat and ProxyActivity rows
 // to the product's PostgreSQL - until its stdin closes, then stops (which removes its rows).
-// Reported: 4 client sessions, 3 of them parked and 1 pinned by an open transaction idle for two hours.
+// Reported: 4 client sessions, 3 of them parked and 1 pinned by an open transaction idle for two hours; with
+// --pool (e2e/pooling.spec.ts) also its pool of server connections (issue 15): 1 in use and 2 idle of 120,
+// 2 clients waiting (the longest for 1.5 s), 40 waits ended in 1,000 ms in all, 1 of them timed out.
 // Prints "reported <computeId>" once the rows are written.
-// Usage: tsx e2e/support/report-sessions.ts <project-slug>
+// Usage: tsx e2e/support/report-sessions.ts <project-slug> [--pool]
 import crypto from "node:crypto";
 import { ActivityReporter } from "../../proxy/activity-reporter";
 import { config } from "../../server/config";
 import { db, disconnectDb } from "../../server/db";
 import { startEmbeddedPostgres } from "../../server/db/embedded-postgres";
 
-async function main(slug: string): Promise<void> {
+async function main(slug: string, withPool: boolean): Promise<void> {
   const cfg = config();
   let stopPostgres = async () => {};
   if (!cfg.DATABASE_URL) {
@@ -25,6 +27,9 @@ async function main(slug: string): Promise<void> {
     for (let i = 0; i < 4; i++) reporter.opened(computeId);
     for (let i = 0; i < 3; i++) reporter.parked(computeId);
     reporter.pinned(computeId, 1, ["open transaction"], Date.now() - 2 * 3600_000 - 5_000);
+    if (withPool) {
+      reporter.pool(computeId, { serverInUse: 1, serverIdle: 2, serverLimit: 120, queued: 2, longestWaitMs: 1500, waits: 40, waitMsTotal: 1000, timeouts: 1 });
+    }
     await reporter.flush();
     process.stdout.write(`reported ${computeId}\n`);
     await new Promise<void>((resolve) => {
@@ -39,12 +44,12 @@ async function main(slug: string): Promise<void> {
   }
 }
 
-const [slug] = process.argv.slice(2);
-if (!slug) {
-  console.error("usage: tsx e2e/support/report-sessions.ts <project-slug>");
+const [slug, flag] = process.argv.slice(2);
+if (!slug || (flag !== undefined && flag !== "--pool")) {
+  console.error("usage: tsx e2e/support/report-sessions.ts <project-slug> [--pool]");
   process.exit(2);
 }
-main(slug).then(
+main(slug, flag === "--pool").then(
   () => process.exit(0),
   (error: unknown) => {
     console.error(error);

@@ -1,5 +1,6 @@
 import type { Compute } from "../db";
 import type { ComputeActivity } from "../proxy-activity/live-activity";
+import { presentPooling } from "./present-pooling";
 
 /**
  * The compute's client sessions as live proxies report them (issue 14): attached and working (`active`),
@@ -52,10 +53,12 @@ export function presentCompute(compute: Compute, activity?: ComputeActivity, { w
     coldAfterSeconds: compute.coldAfterSeconds,
     parkIdleSessions: compute.parkIdleSessions,
     parkAfterSeconds: compute.parkAfterSeconds,
+    poolConnections: compute.poolConnections,
     driver: compute.driver,
     endpoint,
     activeConnections: activity ? activity.connections : compute.activeConnections,
     sessions: presentSessions(activity),
+    pooling: presentPooling(compute.poolConnections, activity),
     lastActiveAt: lastActiveAt?.toISOString() ?? null,
     stateChangedAt: compute.stateChangedAt.toISOString(),
     failureReason: compute.failureReason,

@@ -12,6 +12,7 @@ import {
   reportActivity,
   unregisterProxyInstance,
 } from "./index";
+import { NO_POOL_ACTIVITY } from "./live-activity";
 
 // Proxies report open connections per compute and the last activity; the control plane sums the connections
 // of live proxies only, keeps every proxy's last activity, and shows both in the compute reply.
@@ -53,7 +54,7 @@ async function status(computeId: string) {
 }
 
 /** What liveActivity says of a compute no live proxy reports. */
-const nothing = { connections: 0, lastActiveAt: null, parked: 0, pinned: 0, pins: [] };
+const nothing = { connections: 0, lastActiveAt: null, parked: 0, pinned: 0, pins: [], pool: NO_POOL_ACTIVITY };
 
 const rows = (computeId: string) => db.proxyActivity.findMany({ where: { computeId }, orderBy: { proxyId: "asc" } });
 const computeRow = (computeId: string) => db.compute.findUniqueOrThrow({ where: { id: computeId } });

@@ -1,4 +1,5 @@
 import { db } from "../db";
+import type { PoolActivity } from "./live-activity";
 import type { PinSummary } from "./pins";
 
 export interface ActivityEntry {
@@ -19,6 +20,8 @@ export interface ActivityEntry {
   pins?: readonly PinSummary[];
   /** The compute thread ids this proxy holds open without a client session (the full current set). */
   idleThreadIds?: readonly number[];
+  /** This proxy's pool of the compute's server connections now (issue 15); absent: none (all 0). */
+  pool?: Readonly<PoolActivity>;
 }
 
 interface Row {
@@ -30,12 +33,28 @@ interface Row {
   pinned: number;
   pins: string;
   idleThreadIds: string;
+  pool: PoolActivity;
 }
 
 const count = (n: number | undefined) => Math.max(0, Math.trunc(n ?? 0) || 0);
+/** An int column's figure: a count, at most 2^31 - 1. */
+const int = (n: number | undefined) => Math.min(2 ** 31 - 1, count(n));
+
+function poolRow(pool: Readonly<PoolActivity> | undefined): PoolActivity {
+  return {
+    serverInUse: int(pool?.serverInUse),
+    serverIdle: int(pool?.serverIdle),
+    serverLimit: int(pool?.serverLimit),
+    queued: int(pool?.queued),
+    longestWaitMs: int(pool?.longestWaitMs),
+    waits: int(pool?.waits),
+    waitMsTotal: Math.min(Number.MAX_SAFE_INTEGER, count(pool?.waitMsTotal)),
+    timeouts: int(pool?.timeouts),
+  };
+}
 
 export interface ReportActivityOptions {
-  /** Computes whose rows this proxy deletes after this report (only rows holding no session nor thread are deleted). */
+  /** Computes whose rows this proxy deletes after this report (only rows holding no session, thread nor queued client are deleted). */
   forget?: string[];
 }
 
@@ -62,6 +81,7 @@ export async function reportActivity(proxyId: string, entries: ActivityEntry[], 
         (entry.pins ?? []).map((p) => ({ reason: String(p.reason), sessions: count(p.sessions), idleSince: p.idleSince.toISOString() })),
       ),
       idleThreadIds: JSON.stringify((entry.idleThreadIds ?? []).filter((id) => Number.isSafeInteger(id) && id > 0 && id < 2 ** 31)),
+      pool: poolRow(entry.pool),
     });
   }
   // Sorted, so concurrent reports from several proxies lock the same compute rows in the same order.
@@ -75,6 +95,8 @@ export async function reportActivity(proxyId: string, entries: ActivityEntry[], 
   const pins = ids.map((id) => byCompute.get(id)!.pins);
   // Arrays of arrays do not unnest row by row: each set travels as JSON text and becomes int[] in SQL.
   const idleThreadIds = ids.map((id) => byCompute.get(id)!.idleThreadIds);
+  // The pool's figures, one array per column (bigint for the summed wait time).
+  const pool = (field: keyof PoolActivity) => ids.map((id) => byCompute.get(id)!.pool[field]);
   // ISO strings cast to timestamp(3): the zone is dropped, leaving the UTC wall time Prisma stores.
   const times = ids.map((id) => new Date(byCompute.get(id)!.lastActiveAt).toISOString());
   const now = new Date().toISOString();
@@ -82,11 +104,17 @@ export async function reportActivity(proxyId: string, entries: ActivityEntry[], 
   const statements = [];
   if (ids.length > 0) {
     statements.push(db.$executeRaw`
-      INSERT INTO "ProxyActivity" ("proxyId", "computeId", "connections", "lastActiveAt", "updatedAt", "parked", "pinned", "pins", "idleThreadIds")
+      INSERT INTO "ProxyActivity" ("proxyId", "computeId", "connections", "lastActiveAt", "updatedAt", "parked", "pinned", "pins", "idleThreadIds",
+                                   "poolServerInUse", "poolServerIdle", "poolServerLimit", "poolQueued", "poolLongestWaitMs",
+                                   "poolWaits", "poolWaitMsTotal", "poolTimeouts")
       SELECT ${proxyId}, e."computeId", e."connections", e."lastActiveAt", ${now}::timestamp(3), e."parked", e."pinned", e."pins"::jsonb,
-             ARRAY(SELECT jsonb_array_elements_text(e."idleThreadIds"::jsonb)::int)
-      FROM unnest(${ids}::text[], ${connections}::int[], ${times}::timestamp(3)[], ${parked}::int[], ${pinned}::int[], ${pins}::text[], ${idleThreadIds}::text[])
-        AS e("computeId", "connections", "lastActiveAt", "parked", "pinned", "pins", "idleThreadIds")
+             ARRAY(SELECT jsonb_array_elements_text(e."idleThreadIds"::jsonb)::int),
+             e."inUse", e."idle", e."limit", e."queued", e."longestWaitMs", e."waits", e."waitMsTotal", e."timeouts"
+      FROM unnest(${ids}::text[], ${connections}::int[], ${times}::timestamp(3)[], ${parked}::int[], ${pinned}::int[], ${pins}::text[], ${idleThreadIds}::text[],
+                  ${pool("serverInUse")}::int[], ${pool("serverIdle")}::int[], ${pool("serverLimit")}::int[], ${pool("queued")}::int[],
+                  ${pool("longestWaitMs")}::int[], ${pool("waits")}::int[], ${pool("waitMsTotal")}::bigint[], ${pool("timeouts")}::int[])
+        AS e("computeId", "connections", "lastActiveAt", "parked", "pinned", "pins", "idleThreadIds",
+             "inUse", "idle", "limit", "queued", "longestWaitMs", "waits", "waitMsTotal", "timeouts")
       ORDER BY e."computeId"
       ON CONFLICT ("proxyId", "computeId") DO UPDATE
         SET "connections" = EXCLUDED."connections",
@@ -94,6 +122,14 @@ export async function reportActivity(proxyId: string, entries: ActivityEntry[], 
             "pinned" = EXCLUDED."pinned",
             "pins" = EXCLUDED."pins",
             "idleThreadIds" = EXCLUDED."idleThreadIds",
+            "poolServerInUse" = EXCLUDED."poolServerInUse",
+            "poolServerIdle" = EXCLUDED."poolServerIdle",
+            "poolServerLimit" = EXCLUDED."poolServerLimit",
+            "poolQueued" = EXCLUDED."poolQueued",
+            "poolLongestWaitMs" = EXCLUDED."poolLongestWaitMs",
+            "poolWaits" = EXCLUDED."poolWaits",
+            "poolWaitMsTotal" = EXCLUDED."poolWaitMsTotal",
+            "poolTimeouts" = EXCLUDED."poolTimeouts",
             "lastActiveAt" = GREATEST("ProxyActivity"."lastActiveAt", EXCLUDED."lastActiveAt"),
             "updatedAt" = EXCLUDED."updatedAt"`);
     // Not a transition: neither version nor updatedAt changes. Rows are locked in id order (no deadlocks
@@ -130,7 +166,8 @@ export async function reportActivity(proxyId: string, entries: ActivityEntry[], 
     statements.push(db.$executeRaw`
       DELETE FROM "ProxyActivity"
       WHERE "proxyId" = ${proxyId} AND "computeId" = ANY(${forgotten}::text[])
-        AND "connections" = 0 AND "parked" = 0 AND cardinality("idleThreadIds") = 0`);
+        AND "connections" = 0 AND "parked" = 0 AND cardinality("idleThreadIds") = 0
+        AND "poolServerInUse" = 0 AND "poolServerIdle" = 0 AND "poolQueued" = 0`);
   }
   await db.$transaction(statements);
 }

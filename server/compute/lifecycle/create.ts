@@ -63,6 +63,7 @@ export async function createCompute({
           // Validated as PATCH validates them (computeSettingsSchema); absent, the schema's defaults apply.
           ...(settings.parkIdleSessions !== undefined && { parkIdleSessions: settings.parkIdleSessions }),
           ...(settings.parkAfterSeconds !== undefined && { parkAfterSeconds: settings.parkAfterSeconds }),
+          ...(settings.poolConnections !== undefined && { poolConnections: settings.poolConnections }),
           leaseUntil,
         },
         select: { id: true, size: true },
