@@ -1,7 +1,4 @@
-import type { ChildProcess } from "node:child_process";
-import { once } from "node:events";
 import mysql from "mysql2/promise";
-import { spawnProxy } from "../scripts/scratch-product";
 import { Api, exit, fmt, loadNow, machine, percentile, ratio, run, sleep, table, verdict, withProduct, type Target } from "./lib";
 import { proxyWorkers } from "./proxy-workers";
 
@@ -19,11 +16,10 @@ import { proxyWorkers } from "./proxy-workers";
 //    connected and idle (each having run one query) minus the RSS before they connected, over 5,000; measured
 //    first, on the fresh proxy.
 //
-// How the baseline is made: with the per-compute switch (PATCH {poolConnections: false}) when this build
-// has it, on a second compute of the same size and data; without it, a second proxy process with the
-// shipped settings except PROXY_SERVER_CONNECTIONS_PER_COMPUTE=100, so that each of the 100 clients can
-// hold a server connection at all times (it still hands connections back at safe points, so that baseline
-// includes the handover's cost: the ratio then flatters pooling). The output says which was used.
+// How the baseline is made: a second compute of the same size (0.25 CU) and data behind the same proxy, with
+// pooling switched off through the API (PATCH {poolConnections: false}): each client session holds a server
+// connection of its own, as before issue 15. Its own compute, so that neither side's server connections
+// count against the other's limit.
 //
 // The clients run in this one Node process for every level alike: their own cost is in every figure.
 
@@ -139,112 +135,80 @@ async function fill(t: Target): Promise<void> {
   await conn.end();
 }
 
-/** The baseline's target: the switch off on its own compute, or (without the switch) a proxy of its own. */
-async function unpooledTarget(api: Api, computeId: string, t: Target): Promise<{ target: Target; how: string; child?: ChildProcess }> {
-  const patched = await api.call<{ compute?: { poolConnections?: boolean } }>("PATCH", `/api/v1/compute/${computeId}`, { poolConnections: false });
-  const now = await api.call<{ compute: { poolConnections?: boolean } }>("GET", `/api/v1/compute/${computeId}`);
-  if (patched.status === 200 && now.body.compute.poolConnections === false) {
-    return { target: t, how: "pooling switched off for its compute (PATCH poolConnections: false), same proxy" };
+/** The baseline's compute: pooling switched off through the API (each session holds its own server connection). */
+async function switchPoolingOff(api: Api, computeId: string): Promise<void> {
+  const patched = await api.call<{ compute: { poolConnections: boolean } }>("PATCH", `/api/v1/compute/${computeId}`, { poolConnections: false });
+  if (patched.status !== 200 || patched.body.compute.poolConnections !== false) {
+    throw new Error(`cannot switch pooling off: ${patched.status} ${JSON.stringify(patched.body)}`);
   }
-  const { child, port } = await spawnProxy(process.env, { PROXY_SERVER_CONNECTIONS_PER_COMPUTE: String(BASELINE_CLIENTS) });
-  return {
-    target: { ...t, port },
-    how:
-      `no per-compute switch in this build (PATCH answered ${patched.status}): a second proxy with ` +
-      `PROXY_SERVER_CONNECTIONS_PER_COMPUTE=${BASELINE_CLIENTS} per worker, a server connection for every client`,
-    child,
-  };
-}
-
-/** SIGTERM (tsx passes it on to the proxy it runs; SIGKILL would orphan that), SIGKILL if it hangs. */
-async function stopBaselineProxy(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, "exit");
-  child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
-  await exited;
-  clearTimeout(timer);
 }
 
 async function main() {
   const host = machine();
   const uptimeBefore = (await run("uptime", [])).trim();
-  let baselineProxy: ChildProcess | undefined;
-  await withProduct(
-    async ({ product, proxyPort }) => {
-      const api = await Api.newTenant(product.baseUrl);
-      const computes = [];
-      for (const name of ["pooled", "unpooled"]) {
-        const project = await api.createProject(`pooling bench ${name}`);
-        const c = await api.createCompute(project.id);
-        const { body } = await api.call<{ compute: { size: number } }>("GET", `/api/v1/compute/${c.computeId}`);
-        if (body.compute.size !== 0.25) throw new Error(`expected a 0.25 CU compute (the default size), got ${body.compute.size}`);
-        const t: Target = { host: "127.0.0.1", port: proxyPort, user: `${project.slug}.app`, password: c.password };
-        await fill(t);
-        computes.push({ ...c, target: t });
-      }
-      const [pooled, unpooled] = computes as [(typeof computes)[0], (typeof computes)[0]];
-      const baseline = await unpooledTarget(api, unpooled.computeId, unpooled.target);
-      baselineProxy = baseline.child;
+  await withProduct(async ({ product, proxyPort }) => {
+    const api = await Api.newTenant(product.baseUrl);
+    const computes = [];
+    for (const name of ["pooled", "unpooled"]) {
+      const project = await api.createProject(`pooling bench ${name}`);
+      const c = await api.createCompute(project.id);
+      const { body } = await api.call<{ compute: { size: number } }>("GET", `/api/v1/compute/${c.computeId}`);
+      if (body.compute.size !== 0.25) throw new Error(`expected a 0.25 CU compute (the default size), got ${body.compute.size}`);
+      const t: Target = { host: "127.0.0.1", port: proxyPort, user: `${project.slug}.app`, password: c.password };
+      await fill(t);
+      computes.push({ ...c, target: t });
+    }
+    const [pooled, unpooled] = computes as [(typeof computes)[0], (typeof computes)[0]];
+    await switchPoolingOff(api, unpooled.computeId);
 
-      const results: Level[] = [];
-      let memory: Awaited<ReturnType<typeof memoryPerClient>> | undefined;
-      const report = (level: Level) => {
-        results.push(level);
-        console.log(`${level.what}, ${level.clients} clients: ${fmt(level.qps, 0)} queries/s, p99 ${fmt(level.p99)} ms, ${level.errors} errors`);
-      };
-      try {
-        memory = await memoryPerClient(pooled.target, MEMORY_CLIENTS);
-        // The baseline first, in the middle and last, the target's level twice: drift on a shared machine
-        // hits both sides.
-        report(await measure("unpooled (baseline)", baseline.target, BASELINE_CLIENTS));
-        report(await measure("pooled", pooled.target, LEVELS[0]!));
-        report(await measure("pooled", pooled.target, TARGET.clients));
-        report(await measure("unpooled (baseline)", baseline.target, BASELINE_CLIENTS));
-        for (const clients of LEVELS.slice(1)) report(await measure("pooled", pooled.target, clients));
-        report(await measure("unpooled (baseline)", baseline.target, BASELINE_CLIENTS));
-      } finally {
-        await stopBaselineProxy(baselineProxy);
-      }
+    const results: Level[] = [];
+    const report = (level: Level) => {
+      results.push(level);
+      console.log(`${level.what}, ${level.clients} clients: ${fmt(level.qps, 0)} queries/s, p99 ${fmt(level.p99)} ms, ${level.errors} errors`);
+    };
+    const memory = await memoryPerClient(pooled.target, MEMORY_CLIENTS);
+    // The baseline first, in the middle and last, the target's level twice: drift on a shared machine hits
+    // both sides.
+    report(await measure("unpooled (baseline)", unpooled.target, BASELINE_CLIENTS));
+    report(await measure("pooled", pooled.target, LEVELS[0]!));
+    report(await measure("pooled", pooled.target, TARGET.clients));
+    report(await measure("unpooled (baseline)", unpooled.target, BASELINE_CLIENTS));
+    for (const clients of LEVELS.slice(1)) report(await measure("pooled", pooled.target, clients));
+    report(await measure("unpooled (baseline)", unpooled.target, BASELINE_CLIENTS));
 
-      const baselines = results.filter((r) => r.what.startsWith("unpooled"));
-      const baseQps = baselines.reduce((s, r) => s + r.qps, 0) / baselines.length;
-      const baseP99 = baselines.reduce((s, r) => s + r.p99, 0) / baselines.length;
-      console.log(`\n${host}`);
-      console.log(`uptime before: ${uptimeBefore}`);
-      console.log(`\nbaseline: ${baseline.how}`);
-      console.log(
-        `\nPoint SELECTs, closed loop, ${WARMUP_S} s warm-up + ${MEASURE_S} s measured per row; ratios to the baseline's mean ` +
-          `(${fmt(baseQps, 0)} queries/s, p99 ${fmt(baseP99)} ms)`,
-      );
-      console.log(
-        table(
-          ["pooling", "clients", "queries/s", "p50 ms", "p99 ms", "throughput ratio", "p99 ratio", "errors"],
-          results.map((r) => [r.what, r.clients, fmt(r.qps, 0), fmt(r.p50), fmt(r.p99), ratio(r.qps, baseQps), ratio(r.p99, baseP99), r.errors]),
-        ),
-      );
-      for (const r of results.filter((x) => x.firstError)) console.log(`first error (${r.what}, ${r.clients}): ${r.firstError}`);
-      const atTarget = results.filter((r) => r.what === "pooled" && r.clients === TARGET.clients);
-      const targetQps = atTarget.reduce((s, r) => s + r.qps, 0) / atTarget.length;
-      console.log(
-        `\nTarget: pooled at ${TARGET.clients} clients (mean of ${atTarget.length} runs, ${fmt(targetQps, 0)} queries/s) >= ` +
-          `${TARGET.throughputRatio}x the throughput of ${BASELINE_CLIENTS} unpooled clients: ` +
-          `${ratio(targetQps, baseQps)} (${verdict(targetQps / baseQps, TARGET.throughputRatio, true, "")})`,
-      );
-      if (memory) {
-        console.log(`\nProxy memory per client connection (${memory.clients} idle pooled clients, each after one query; ${memory.errors} errors)`);
-        console.log(
-          table(
-            ["proxy workers' RSS before (MiB)", "with the clients (MiB)", "per client (KiB)"],
-            [[fmt(memory.beforeMiB), fmt(memory.afterMiB), fmt(memory.perClientKiB)]],
-          ),
-        );
-      }
-      console.log(`\n${loadNow()}`);
-      console.log(`uptime after: ${(await run("uptime", [])).trim()}`);
-    },
-    () => baselineProxy?.kill("SIGTERM"), // on Ctrl-C; tsx passes it on to the proxy it runs
-  );
+    const baselines = results.filter((r) => r.what.startsWith("unpooled"));
+    const baseQps = baselines.reduce((s, r) => s + r.qps, 0) / baselines.length;
+    const baseP99 = baselines.reduce((s, r) => s + r.p99, 0) / baselines.length;
+    console.log(`\n${host}`);
+    console.log(`uptime before: ${uptimeBefore}`);
+    console.log(
+      `\nPoint SELECTs, closed loop, ${WARMUP_S} s warm-up + ${MEASURE_S} s measured per row; ratios to the baseline's mean ` +
+        `(${fmt(baseQps, 0)} queries/s, p99 ${fmt(baseP99)} ms)`,
+    );
+    console.log(
+      table(
+        ["pooling", "clients", "queries/s", "p50 ms", "p99 ms", "throughput ratio", "p99 ratio", "errors"],
+        results.map((r) => [r.what, r.clients, fmt(r.qps, 0), fmt(r.p50), fmt(r.p99), ratio(r.qps, baseQps), ratio(r.p99, baseP99), r.errors]),
+      ),
+    );
+    for (const r of results.filter((x) => x.firstError)) console.log(`first error (${r.what}, ${r.clients}): ${r.firstError}`);
+    const atTarget = results.filter((r) => r.what === "pooled" && r.clients === TARGET.clients);
+    const targetQps = atTarget.reduce((s, r) => s + r.qps, 0) / atTarget.length;
+    console.log(
+      `\nTarget: pooled at ${TARGET.clients} clients (mean of ${atTarget.length} runs, ${fmt(targetQps, 0)} queries/s) >= ` +
+        `${TARGET.throughputRatio}x the throughput of ${BASELINE_CLIENTS} unpooled clients: ` +
+        `${ratio(targetQps, baseQps)} (${verdict(targetQps / baseQps, TARGET.throughputRatio, true, "")})`,
+    );
+    console.log(`\nProxy memory per client connection (${memory.clients} idle pooled clients, each after one query; ${memory.errors} errors)`);
+    console.log(
+      table(
+        ["proxy workers' RSS before (MiB)", "with the clients (MiB)", "per client (KiB)"],
+        [[fmt(memory.beforeMiB), fmt(memory.afterMiB), fmt(memory.perClientKiB)]],
+      ),
+    );
+    console.log(`\n${loadNow()}`);
+    console.log(`uptime after: ${(await run("uptime", [])).trim()}`);
+  });
 }
 
 exit(main());
