@@ -41,6 +41,8 @@ interface Level {
   p99: number;
   errors: number;
   firstError?: string;
+  /** Client connections each proxy worker holds once all are connected (the primary deals them out). */
+  perWorker: number[];
 }
 
 /** Clients connected, each having run one query; those refused or failed are counted, not fatal. */
@@ -87,6 +89,7 @@ const rssMiB = (proxyPort: number) => proxyWorkers(proxyPort).reduce((sum, w) =>
 /** One level: connect `count` clients, then run each closed-loop (next query once the last is answered). */
 async function measure(what: string, t: Target, count: number): Promise<Level> {
   const { clients, errors } = await connectClients(t, count);
+  const perWorker = proxyWorkers(t.port).map((w) => w.clients);
   const latencies: number[] = [];
   const start = performance.now();
   const measureFrom = start + WARMUP_S * 1000;
@@ -108,7 +111,7 @@ async function measure(what: string, t: Target, count: number): Promise<Level> {
   );
   await closeAll(clients);
   const [p50, p99] = [percentile(latencies, 50), percentile(latencies, 99)];
-  return { what, clients: count, qps: latencies.length / MEASURE_S, p50, p99, errors: errors.length, firstError: errors[0] };
+  return { what, clients: count, qps: latencies.length / MEASURE_S, p50, p99, errors: errors.length, firstError: errors[0], perWorker };
 }
 
 /**
@@ -187,8 +190,8 @@ async function main() {
     );
     console.log(
       table(
-        ["pooling", "clients", "queries/s", "p50 ms", "p99 ms", "throughput ratio", "p99 ratio", "errors"],
-        results.map((r) => [r.what, r.clients, fmt(r.qps, 0), fmt(r.p50), fmt(r.p99), ratio(r.qps, baseQps), ratio(r.p99, baseP99), r.errors]),
+        ["pooling", "clients", "per worker", "queries/s", "p50 ms", "p99 ms", "throughput ratio", "p99 ratio", "errors"],
+        results.map((r) => [r.what, r.clients, r.perWorker.join(" + "), fmt(r.qps, 0), fmt(r.p50), fmt(r.p99), ratio(r.qps, baseQps), ratio(r.p99, baseP99), r.errors]),
       ),
     );
     for (const r of results.filter((x) => x.firstError)) console.log(`first error (${r.what}, ${r.clients}): ${r.firstError}`);
