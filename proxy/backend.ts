@@ -47,6 +47,11 @@ export interface BackendSession {
   ok: Buffer;
   /** Bytes the compute sent after its OK (normally none). */
   leftover: Buffer;
+  /**
+   * The server this connection reached: its address and version (what proxy/session-state/tracking-
+   * defaults.ts caches facts by). Absent: such facts are not cached for it.
+   */
+  endpoint?: string;
   /** Where the session may leave this connection for the next one like it (proxy/server-pool.ts). */
   poolKey?: string;
 }
@@ -116,6 +121,7 @@ export async function loginToCompute(login: BackendLogin): Promise<BackendSessio
           extendedCapabilities: response.extendedCapabilities,
           scramble,
           viaSocket,
+          endpoint: `${login.socketPath ?? `${login.host}:${login.port}`} ${greeting.serverVersion}`,
           ok: reply.payload,
           leftover: stream.detach(),
         };

@@ -115,7 +115,9 @@ export class ParkableSession implements Lender {
         followed.follower.replies.lost = "the compute sent bytes after its login OK";
         if (this.strip) this.rewriter = new ServerRewriter(followed.follower, true, null);
       } else {
-        this.rewriter = new ServerRewriter(followed.follower, this.strip, null, sendTrackingSetup(backend, followed));
+        // Null: the compute's defaults track already (proxy/session-state/tracking-defaults.ts), nothing sent.
+        const swallowUntil = sendTrackingSetup(backend, followed);
+        if (this.strip || swallowUntil !== null) this.rewriter = new ServerRewriter(followed.follower, this.strip, null, swallowUntil);
       }
     } else {
       // Logged in by the proxy alone: parked with the login's state until its first real command.

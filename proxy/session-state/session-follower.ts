@@ -1,7 +1,7 @@
 import { PacketFramer, type FramedPacket } from "../protocol/packet-framer";
 import { pinsOf, type Pin } from "./pins";
 import { ReplyFollower, type Reply } from "./reply-follower";
-import { SessionState } from "./session-state";
+import { SessionState, type SessionLogin } from "./session-state";
 
 // One session's follower as the proxy will hold it: the bytes it relays each way go in (in relay order),
 // and out come the session's state and whether, and why not, it can be parked now.
@@ -12,19 +12,23 @@ import { SessionState } from "./session-state";
  */
 export const CLIENT_KEEP_LIMIT = 16 * 1024 * 1024;
 
-export interface SessionFollowerOptions {
+export interface SessionFollowerOptions extends SessionLogin {
   /** Capabilities of the compute connection (CLIENT_SESSION_TRACK, CLIENT_DEPRECATE_EOF, ...). */
   capabilities: number;
   extendedCapabilities?: number;
-  user: string;
-  database: string | null;
   /** Status flags of the login's OK packet. */
   status?: number | null;
-  /** The compute's global defaults already track what the proxy needs (no TRACKING_SETUP_SQL needed). */
-  trackingByDefault?: boolean;
   onReply?: (reply: Reply) => void;
   /** The state to go on from (a session taking over a connection already in its state), instead of a fresh one. */
   state?: SessionState;
+}
+
+/** A reply whose packets the proxy reads itself (its own query, sent ahead of the client's commands). */
+interface Capture {
+  /** The reply's number as `replies.finished` counts (1: the first reply on the connection). */
+  reply: number;
+  payloads: Buffer[];
+  done: (payloads: Buffer[] | null) => void;
 }
 
 export class SessionFollower {
@@ -32,6 +36,7 @@ export class SessionFollower {
   readonly state: SessionState;
   private readonly fromClient: PacketFramer;
   private readonly fromServer: PacketFramer;
+  private capture: Capture | null = null;
 
   constructor(options: SessionFollowerOptions) {
     this.state = options.state ?? new SessionState(options.capabilities, options);
@@ -44,7 +49,15 @@ export class SessionFollower {
       },
     });
     this.fromClient = new PacketFramer((p) => this.replies.clientPacket(p), CLIENT_KEEP_LIMIT);
-    this.fromServer = new PacketFramer((p) => this.replies.serverPacket(p));
+    this.fromServer = new PacketFramer((p) => this.serverPacket(p));
+  }
+
+  /**
+   * Hand the payloads of reply number `reply` to `done` once it is finished (null: the follower lost track
+   * first). Packets of a large row (64 KiB or more) may reach the follower in parts: for small replies only.
+   */
+  captureReply(reply: number, done: (payloads: Buffer[] | null) => void): void {
+    this.capture = { reply, payloads: [], done };
   }
 
   clientBytes(chunk: Buffer): void {
@@ -61,7 +74,14 @@ export class SessionFollower {
   }
 
   serverPacket(packet: FramedPacket): void {
+    const capture = this.capture;
+    if (capture === null) return this.replies.serverPacket(packet);
+    if (this.replies.finished === capture.reply - 1 && packet.payload) capture.payloads.push(Buffer.from(packet.payload)); // a view, valid only now
     this.replies.serverPacket(packet);
+    if (this.replies.finished >= capture.reply || this.replies.lost) {
+      this.capture = null;
+      capture.done(this.replies.lost ? null : capture.payloads);
+    }
   }
 
   /** Why the session cannot be parked now (empty: it can). */

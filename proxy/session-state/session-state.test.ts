@@ -74,6 +74,32 @@ describe("SessionState", () => {
     expect(pins()).toEqual([]);
   });
 
+  it("with the compute's defaults tracking: a SET whose OK reports no variable pins it for good, and casts doubt on the defaults", () => {
+    let doubts = 0;
+    const state = new SessionState(CAPS, { user: "app", database: "shop", status: AC, trackingByDefault: true, trackingDoubt: () => doubts++ });
+    const pins = () => pinsOf(new ReplyFollower({ capabilities: CAPS, onReply: () => undefined }), state).map((p) => p.reason);
+    state.applyReply(query("SET time_zone = '+01:00'", AC, [{ type: "system-variable", name: "time_zone", value: "+01:00" }, { type: "state-change", changed: true }]));
+    state.applyReply(query("SET @a = 1", AC, [{ type: "state-change", changed: true }]));
+    state.applyReply(failed("SET time_zone = 'nowhere'"));
+    expect({ pins: pins(), doubts }).toEqual({ pins: [], doubts: 0 });
+    // A server whose tracking defaults were changed reports nothing for the next SET.
+    state.applyReply(query("SET sql_mode = ''"));
+    expect({ pins: pins(), doubts }).toEqual({ pins: ["session tracking is not set up on this connection"], doubts: 1 });
+    // A reset goes back to the server's defaults, which do not track: still pinned.
+    state.applyReply(reply(Command.RESET_CONNECTION, { status: AC }));
+    expect(pins()).toEqual(["session tracking is not set up on this connection"]);
+  });
+
+  it("casts doubt on the compute's tracking defaults when a client changes them globally", () => {
+    let doubts = 0;
+    const state = new SessionState(CAPS, { user: "app", database: "shop", status: AC, trackingByDefault: true, trackingDoubt: () => doubts++ });
+    state.applyReply(failed("SET GLOBAL session_track_state_change = OFF"));
+    expect(doubts).toBe(0);
+    state.applyReply(query("SET GLOBAL session_track_state_change = OFF"));
+    expect(doubts).toBe(1);
+    expect(state.trackingReady).toBe(true); // this session keeps what it logged in with
+  });
+
   it("pins when the client turns tracking off, or the server sends an entry it does not know", () => {
     const a = fresh();
     a.state.applyReply(query("SET session_track_schema = OFF", AC, [{ type: "system-variable", name: "session_track_schema", value: "OFF" }]));
@@ -105,7 +131,7 @@ describe("SessionState", () => {
     a.state.applyReply(query("SELECT 1"));
     expect(a.pins()).toEqual([]);
     const b = fresh();
-    b.state.applyReply(query("SET autocommit = 0", 0));
+    b.state.applyReply(query("SET autocommit = 0", 0, [{ type: "system-variable", name: "autocommit", value: "OFF" }]));
     b.state.applyReply(failed("INSERT INTO t VALUES (1)"));
     expect(b.pins()).toEqual(["transaction state unknown"]);
   });

@@ -41,6 +41,9 @@ export interface PreparedStatement {
   context: PrepareContext;
 }
 
+/** In the set of tracking names a reply reported: it reported some system variable. */
+const ANY_VARIABLE = "*";
+
 /** Session variables whose value cannot be carried to another connection as a plain SET. */
 const NOT_RESTORABLE: Record<string, string> = {
   timestamp: "SET timestamp (a fixed clock)",
@@ -50,6 +53,16 @@ const NOT_RESTORABLE: Record<string, string> = {
   insert_id: "SET insert_id",
   gtid_seq_no: "SET gtid_seq_no",
 };
+
+export interface SessionLogin {
+  user: string;
+  database: string | null;
+  status?: number | null;
+  /** The compute's global defaults already track what the proxy needs (no TRACKING_SETUP_SQL needed). */
+  trackingByDefault?: boolean;
+  /** Told when a reply shows that the compute's tracking defaults may not be what they were checked to be. */
+  trackingDoubt?: () => void;
+}
 
 export class SessionState {
   user: string;
@@ -100,10 +113,13 @@ export class SessionState {
    * Whether the connection tracks what the proxy needs: set when a reply reports every tracking setting
    * with an acceptable value (the reply to TRACKING_SETUP_SQL), or from the start when the compute's
    * global defaults already track it. COM_RESET_CONNECTION and COM_CHANGE_USER put session variables back
-   * to the global defaults, so after them the proxy must set tracking up again.
+   * to the global defaults, so after them the proxy must set tracking up again, unless those defaults
+   * track. A SET whose OK reports no variable shows that they don't (any more): not ready from then on.
    */
   trackingReady: boolean;
-  private readonly trackingByDefault: boolean;
+  private trackingByDefault: boolean;
+  /** Told when the connection shows that the compute's defaults may not track (tracking-defaults.ts). */
+  private readonly trackingDoubt: (() => void) | undefined;
   /**
    * What only a capture reads (user variables, LAST_INSERT_ID(), collation_connection: park-capture.ts) may
    * have changed since the proxy last read it. Set by any reply that says some session state changed
@@ -115,15 +131,13 @@ export class SessionState {
    */
   captureStale = true;
 
-  constructor(
-    readonly capabilities: number,
-    login: { user: string; database: string | null; status?: number | null; trackingByDefault?: boolean },
-  ) {
+  constructor(readonly capabilities: number, login: SessionLogin) {
     this.user = login.user;
     this.database = login.database;
     this.status = login.status ?? null;
     this.trackingByDefault = login.trackingByDefault ?? false;
     this.trackingReady = this.trackingByDefault;
+    this.trackingDoubt = login.trackingDoubt;
   }
 
   /** Apply a finished reply (from ReplyFollower.onReply). */
@@ -209,13 +223,15 @@ export class SessionState {
 
   /**
    * Session tracking's report in one OK packet; whether it said "some state changed". The names of the
-   * tracking settings it reported with a value the proxy can work with go into `acceptedTracking`.
+   * tracking settings it reported with a value the proxy can work with go into `acceptedTracking`, and
+   * ANY_VARIABLE when it reported any system variable.
    */
   private applyTracked(ok: OkPacket, acceptedTracking: Set<string>): boolean {
     let stateChanged = false;
     for (const change of ok.sessionState) {
       switch (change.type) {
         case "system-variable": {
+          acceptedTracking.add(ANY_VARIABLE);
           const name = change.name.toLowerCase();
           const tracking = TRACKING_SETTINGS[name];
           if (tracking) {
@@ -266,6 +282,15 @@ export class SessionState {
         const adds = isAdding(effect);
         if (adds && failed && single && effect.type !== "get-lock") continue;
         if (!adds && failed) continue;
+        if (effect.type === "variable-set") {
+          // With tracking on, MariaDB reports every variable a SET assigns, even to the value it had.
+          if (!failed && !acceptedTracking.has(ANY_VARIABLE)) this.trackingLost();
+          continue;
+        }
+        if (effect.type === "global-tracking-set") {
+          if (!failed) this.trackingDoubt?.();
+          continue;
+        }
         if (effect.type === "tracking-set") {
           // A changed tracking list no longer reports its own change: unless the reply showed an
           // acceptable value, the session can no longer be followed.
@@ -345,6 +370,8 @@ export class SessionState {
         if (NOT_RESTORABLE[effect.name]) this.variables.delete(effect.name);
         break;
       case "tracking-set":
+      case "variable-set":
+      case "global-tracking-set":
         break;
       case "opaque":
         // System variables such SQL sets are tracked and user variables are read at parking; anything
@@ -352,6 +379,17 @@ export class SessionState {
         if (stateChanged) this.untracked.add(`${effect.what} changed session state the proxy cannot see`);
         break;
     }
+  }
+
+  /**
+   * The connection does not report what its statements change (its compute's defaults don't track, or no
+   * longer do): pinned until the proxy sets tracking up itself, here or on the next connection.
+   */
+  private trackingLost(): void {
+    if (!this.trackingReady && !this.trackingByDefault) return;
+    this.trackingByDefault = false;
+    this.trackingReady = false;
+    this.trackingDoubt?.();
   }
 
   /** COM_RESET_CONNECTION and COM_CHANGE_USER: back to a fresh login's state. */

@@ -64,8 +64,14 @@ describe("classifyQuery", () => {
     expect(effects("SET ROLE admin")).toEqual([{ type: "set-role" }]);
     expect(effects("SET timestamp = DEFAULT, @@session.sql_mode := DEFAULT, @@global.x = DEFAULT, @u = DEFAULT, time_zone = '+00:00'")).toEqual([
       { type: "variable-default", name: "timestamp" },
+      { type: "variable-set", name: "timestamp" },
       { type: "variable-default", name: "sql_mode" },
+      { type: "variable-set", name: "sql_mode" },
+      { type: "variable-set", name: "time_zone" },
     ]);
+    expect(effects("SET GLOBAL session_track_state_change = OFF")).toEqual([{ type: "global-tracking-set" }]);
+    expect(effects("SET @@global.session_track_system_variables = ''")).toEqual([{ type: "global-tracking-set" }]);
+    expect(effects("SET GLOBAL max_connections = 10")).toEqual([]);
     expect(effects("SET STATEMENT max_statement_time=1 FOR LOCK TABLES t READ")).toEqual([{ type: "lock-tables" }]);
     expect(effects("CALL db.p(1)")).toEqual([{ type: "opaque", what: "CALL db.p" }]);
     expect(effects("EXECUTE IMMEDIATE 'SELECT 1'")).toEqual([{ type: "opaque", what: "EXECUTE IMMEDIATE" }]);

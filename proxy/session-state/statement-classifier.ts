@@ -35,6 +35,10 @@ export type Effect =
   | { type: "set-role" }
   /** SET session_track_...: the proxy follows on only if the server reports a value it can work with. */
   | { type: "tracking-set"; name: string }
+  /** SET var = ... of a session system variable (other than session_track_...): its OK must report it. */
+  | { type: "variable-set"; name: string }
+  /** SET GLOBAL session_track_...: the compute's tracking defaults may no longer be what the proxy checked. */
+  | { type: "global-tracking-set" }
   /** SET var = DEFAULT: back to the login value (the tracker reports it as a value, e.g. timestamp's "now"). */
   | { type: "variable-default"; name: string }
   /** Runs SQL the proxy cannot see (CALL, EXECUTE IMMEDIATE, compound statements, SQL EXECUTE). */
@@ -125,6 +129,13 @@ function sessionAssignments(tokens: Token[]): { name: string; toDefault: boolean
     assignments.push({ name: name.toLowerCase(), toDefault: word(piece[i + 1]) === "DEFAULT" && piece.length === i + 2 });
   }
   return assignments;
+}
+
+/** SET GLOBAL (or @@GLOBAL.) with a session_track_ variable anywhere in it. */
+function setsGlobalTracking(tokens: Token[]): boolean {
+  const text = (t: Token) => (t.type === "word" || t.type === "variable" ? t.value.toLowerCase() : "");
+  const global = tokens.some((t) => text(t) === "global" || text(t).startsWith("@@global."));
+  return global && tokens.some((t) => text(t).includes("session_track_"));
 }
 
 const ROUTINES = new Set(["PROCEDURE", "FUNCTION", "TRIGGER", "EVENT", "PACKAGE"]);
@@ -228,7 +239,9 @@ export function classifyStatement(tokens: Token[]): StatementClass {
         for (const a of sessionAssignments(tokens)) {
           if (a.toDefault) out({ type: "variable-default", name: a.name });
           if (a.name.startsWith("session_track_")) out({ type: "tracking-set", name: a.name });
+          else out({ type: "variable-set", name: a.name });
         }
+        if (setsGlobalTracking(tokens)) out({ type: "global-tracking-set" });
       }
       break;
     case "START":
@@ -270,7 +283,10 @@ const NOTHING: StatementClass[] = [{ head: "", effects: [], mayStartTransaction:
 const LOCK_FUNCTIONS = /\b(GET_LOCK|RELEASE_LOCK|RELEASE_ALL_LOCKS)\b/i;
 const HEAD_TOKENS = 256;
 
+/** A query that starts with SET: its assignments are checked against what tracking reports (variable-set). */
+const LEADING_SET = /^\s*SET\s/i;
+
 export function classifyQuery(sql: string): StatementClass[] {
-  if (!KEYWORDS.test(sql)) return NOTHING;
+  if (!KEYWORDS.test(sql) && !LEADING_SET.test(sql)) return NOTHING;
   return splitStatements(tokenize(sql, LOCK_FUNCTIONS.test(sql) ? Infinity : HEAD_TOKENS)).map(classifyStatement);
 }

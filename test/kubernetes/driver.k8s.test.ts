@@ -5,6 +5,7 @@ import { nativePasswordHash } from "@/server/auth/native-password";
 import { kubeApis } from "@/server/compute/drivers/kubernetes/kube-client";
 import { KubernetesDriver } from "@/server/compute/drivers/kubernetes/kubernetes-driver";
 import type { ComputeSpec, DriverState } from "@/server/compute/drivers/types";
+import { SESSION_TRACKING_ARGS } from "@/server/compute/drivers/local/mariadb-config";
 import { startTestCluster, type TestCluster } from "./harness";
 
 // The driver on its own against the fake API server and kubelet: what it makes, and that a server it
@@ -71,7 +72,7 @@ describe("kubernetes driver", () => {
     expect(sts.metadata.labels).toMatchObject({ "app.kubernetes.io/part-of": "mariadb-serverless", "app.kubernetes.io/component": "compute" });
     const container = (sts.spec as { template: { spec: { containers: { image: string; args: string[]; resources: unknown }[] } } }).template.spec.containers[0]!;
     expect(container.image).toBe("docker.io/library/mariadb:10.11");
-    expect(container.args).toEqual(expect.arrayContaining(["--character-set-server=utf8mb4", "--default-time-zone=+00:00", "--innodb-flush-log-at-trx-commit=1", "--max-allowed-packet=64M"]));
+    expect(container.args).toEqual(expect.arrayContaining(["--character-set-server=utf8mb4", "--default-time-zone=+00:00", "--innodb-flush-log-at-trx-commit=1", "--max-allowed-packet=64M", ...SESSION_TRACKING_ARGS]));
     expect(container.resources).toEqual({ requests: { cpu: "250m", memory: String(1024 ** 3) }, limits: { cpu: "250m", memory: String(1024 ** 3) } });
     expect(t.api.get("Secret", ns, `compute-${s.computeId}-admin`)?.data?.password).toBeTruthy();
     expect(t.api.get("PersistentVolumeClaim", ns, `data-compute-${s.computeId}-0`)).toBeTruthy();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { bufferPoolMiB, initFileSql, mariadbdArgs } from "./mariadb-config";
+import { bufferPoolMiB, initFileSql, mariadbdArgs, SESSION_TRACKING_ARGS } from "./mariadb-config";
 import { computePaths } from "./paths";
 import { DENIED_PRIVILEGES, GRANTED_PRIVILEGES, grantSql } from "./privileges";
 import { parseState, toDriverState } from "./state";
@@ -35,6 +35,8 @@ describe("local driver pieces", () => {
     expect(args).toContain("--secure-file-priv=/srv/data/computes/c1/files");
     expect(args).toContain("--skip-symbolic-links");
     expect(args).toContain("--innodb-buffer-pool-size=32M");
+    // The session tracking the proxy follows sessions with, as every connection's default.
+    expect(args).toEqual(expect.arrayContaining(SESSION_TRACKING_ARGS));
   });
 
   it("never grants or leaves the privileges that reach beyond the compute", () => {

@@ -76,8 +76,22 @@ export function serverSettingsArgs(size: number): string[] {
     "--performance-schema=OFF",
     "--key-buffer-size=8M",
     "--aria-pagecache-buffer-size=8M",
+    ...SESSION_TRACKING_ARGS,
   ];
 }
+
+/**
+ * Session tracking as the proxy's session follower needs it (proxy/session-state/tracking-settings.ts), as
+ * every connection's default: the proxy then skips its own SET on each new compute connection and after
+ * each COM_RESET_CONNECTION. It still checks that a connection has them (a compute started before this
+ * line existed, or a tenant with SUPER who changed them: proxy/session-state/tracking-defaults.ts).
+ */
+export const SESSION_TRACKING_ARGS = [
+  "--session-track-system-variables=*",
+  "--session-track-schema=ON",
+  "--session-track-state-change=ON",
+  "--session-track-transaction-info=CHARACTERISTICS",
+];
 
 // No --user: started by root, the server is already its compute's own account when it executes (sandbox.ts
 // drops to it with setpriv), which mariadbd's own --user (a setuid after reading its options) could not
