@@ -1,3 +1,4 @@
+import fs from "node:fs";
 import mysql from "mysql2/promise";
 import { Api, exit, fmt, loadNow, machine, percentile, ratio, run, sleep, table, verdict, withProduct, type Target } from "./lib";
 import { proxyWorkers } from "./proxy-workers";
@@ -21,7 +22,9 @@ import { proxyWorkers } from "./proxy-workers";
 // connection of its own, as before issue 15. Its own compute, so that neither side's server connections
 // count against the other's limit.
 //
-// The clients run in this one Node process for every level alike: their own cost is in every figure.
+// The clients run in this one Node process for every level alike: their own cost is in every figure. Each
+// row also says how the proxy's primary dealt the clients to its workers, and the CPU time per query of
+// the proxy's workers and of the clients (where the time goes, on a machine whose two cores all share).
 
 const BASELINE_CLIENTS = 100;
 const LEVELS = [100, 1000, 5000];
@@ -43,6 +46,9 @@ interface Level {
   firstError?: string;
   /** Client connections each proxy worker holds once all are connected (the primary deals them out). */
   perWorker: number[];
+  /** CPU time per query over the whole closed-loop phase: the proxy's workers, and this process's clients. */
+  proxyCpuUs: number;
+  clientCpuUs: number;
 }
 
 /** Clients connected, each having run one query; those refused or failed are counted, not fatal. */
@@ -84,12 +90,31 @@ async function connectClients(t: Target, count: number): Promise<Connected> {
 
 const closeAll = (clients: mysql.Connection[]) => Promise.all(clients.map((conn) => conn.end().catch(() => conn.destroy())));
 
+/** CPU seconds (user + system) the given processes have used so far (/proc/<pid>/stat, in clock ticks of 1/100 s). */
+function cpuSeconds(pids: number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th of them.
+      const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return ticks / 100;
+}
+
 const rssMiB = (proxyPort: number) => proxyWorkers(proxyPort).reduce((sum, w) => sum + w.rssMiB, 0);
 
 /** One level: connect `count` clients, then run each closed-loop (next query once the last is answered). */
 async function measure(what: string, t: Target, count: number): Promise<Level> {
   const { clients, errors } = await connectClients(t, count);
-  const perWorker = proxyWorkers(t.port).map((w) => w.clients);
+  const workers = proxyWorkers(t.port);
+  const perWorker = workers.map((w) => w.clients);
+  const proxyCpuBefore = cpuSeconds(workers.map((w) => w.pid));
+  const clientCpuBefore = process.cpuUsage();
+  let answeredAll = 0;
   const latencies: number[] = [];
   const start = performance.now();
   const measureFrom = start + WARMUP_S * 1000;
@@ -105,13 +130,17 @@ async function measure(what: string, t: Target, count: number): Promise<Level> {
           return; // a client stops at its first error
         }
         const answered = performance.now();
+        answeredAll++;
         if (sent >= measureFrom && answered <= end) latencies.push(answered - sent);
       }
     }),
   );
+  const proxyCpuUs = ((cpuSeconds(workers.map((w) => w.pid)) - proxyCpuBefore) * 1e6) / answeredAll;
+  const clientCpu = process.cpuUsage(clientCpuBefore);
+  const clientCpuUs = (clientCpu.user + clientCpu.system) / answeredAll;
   await closeAll(clients);
   const [p50, p99] = [percentile(latencies, 50), percentile(latencies, 99)];
-  return { what, clients: count, qps: latencies.length / MEASURE_S, p50, p99, errors: errors.length, firstError: errors[0], perWorker };
+  return { what, clients: count, qps: latencies.length / MEASURE_S, p50, p99, errors: errors.length, firstError: errors[0], perWorker, proxyCpuUs, clientCpuUs };
 }
 
 /**
@@ -190,8 +219,8 @@ async function main() {
     );
     console.log(
       table(
-        ["pooling", "clients", "per worker", "queries/s", "p50 ms", "p99 ms", "throughput ratio", "p99 ratio", "errors"],
-        results.map((r) => [r.what, r.clients, r.perWorker.join(" + "), fmt(r.qps, 0), fmt(r.p50), fmt(r.p99), ratio(r.qps, baseQps), ratio(r.p99, baseP99), r.errors]),
+        ["pooling", "clients", "per worker", "queries/s", "p50 ms", "p99 ms", "throughput ratio", "p99 ratio", "errors", "CPU/query: proxy, clients (µs)"],
+        results.map((r) => [r.what, r.clients, r.perWorker.join(" + "), fmt(r.qps, 0), fmt(r.p50), fmt(r.p99), ratio(r.qps, baseQps), ratio(r.p99, baseP99), r.errors, `${fmt(r.proxyCpuUs, 0)}, ${fmt(r.clientCpuUs, 0)}`]),
       ),
     );
     for (const r of results.filter((x) => x.firstError)) console.log(`first error (${r.what}, ${r.clients}): ${r.firstError}`);
