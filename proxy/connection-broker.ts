@@ -11,8 +11,8 @@ import { ErrorCode } from "./protocol/constants";
 // its login is decided (reserve) until its socket closes, so the compute never sees more than `limit` of
 // them from this process. A client session holds one only while it needs it: at each safe point (no
 // command under way, no open transaction, nothing that pins it: proxy/session-state/pins.ts) its session
-// *releases* it here, still logged in and still in that session's state. The session takes it back at its
-// next command when nobody took it meanwhile (the common case: nothing to do). A session that needs a
+// *releases* it here - offers it, still relayed, still in that session's state - and withdraws the offer
+// at its next command when nobody took it meanwhile (the common case: a set operation each). A session that needs a
 // server connection when none is free and the limit is reached takes the longest-released one of the same
 // login (its owner surrenders it: captures what it must restore later, see proxy/parking-session.ts, and
 // the taker brings the connection to its own state: proxy/lend-restore.ts), or waits in a queue until a
@@ -36,8 +36,6 @@ type LeaseState = "released" | "surrendering" | "taken" | "held" | "gone";
 export class Lease {
   state: LeaseState = "released";
   readonly releasedAt = Date.now();
-  /** Set while released: what ends the lease if the compute sends anything unasked or closes it. */
-  gone: (() => void) | null = null;
   /** What the owner left on the connection when it surrendered it (the taker compares it with its own). */
   handover: { state: SessionState; capture: ParkCapture } | null = null;
 
@@ -173,7 +171,6 @@ export class ConnectionBroker {
   /** A session at a safe point lets its connection idle; it may take it back (reclaim) or lose it to a taker. */
   release(lease: Lease): void {
     const slots = this.slots(lease.computeId);
-    this.watch(slots, lease);
     slots.released.add(lease);
     if (!this.serveWaiter(slots, lease)) this.changed(lease.computeId, slots);
   }
@@ -192,7 +189,6 @@ export class ConnectionBroker {
   /** The owner ends (its client left): its connection back at once when nobody is taking it. */
   withdraw(lease: Lease): boolean {
     if (lease.state !== "released" && lease.state !== "held") return false;
-    this.unwatch(lease);
     const slots = this.slots(lease.computeId);
     slots.released.delete(lease);
     lease.state = "taken";
@@ -277,7 +273,6 @@ export class ConnectionBroker {
   /** Ask the owner to give the lease up; the lease for the caller when it did, null when not (try again). */
   private async surrender(slots: ComputeSlots, lease: Lease): Promise<Obtained | null> {
     if (lease.state !== "released") return null; // its owner took it back, or another taker came first
-    this.unwatch(lease);
     slots.released.delete(lease);
     lease.state = "surrendering";
     const given = await lease.owner.surrender().catch(() => false);
@@ -335,33 +330,6 @@ export class ConnectionBroker {
     waiter!.resolve({ kind: "lease", lease });
     this.changed(lease.computeId, slots);
     return true;
-  }
-
-  /** While released, anything the compute sends unasked, or its closing, ends the lease. */
-  private watch(slots: ComputeSlots, lease: Lease): void {
-    const socket = lease.backend.compute.socket;
-    const gone = () => {
-      if (lease.gone !== gone) return;
-      this.unwatch(lease);
-      slots.released.delete(lease);
-      lease.state = "gone";
-      socket.destroy();
-      this.changed(lease.computeId, slots);
-    };
-    lease.gone = gone;
-    socket.on("data", gone);
-    socket.on("close", gone);
-    socket.on("error", gone);
-  }
-
-  private unwatch(lease: Lease): void {
-    const gone = lease.gone;
-    if (!gone) return;
-    const socket = lease.backend.compute.socket;
-    socket.off("data", gone);
-    socket.off("close", gone);
-    socket.off("error", gone);
-    lease.gone = null;
   }
 
   /** After every change: waiters that room now serves go ahead, and the snapshot is reported. */
