@@ -132,3 +132,16 @@ describe("ConnectionBroker across logins", () => {
     expect(socket.destroyed).toBe(true);
   });
 });
+
+describe("ConnectionBroker with waiters another login's connection cannot serve", () => {
+  it("closes a connection released later to make room for them", async () => {
+    const broker = new ConnectionBroker({ limit: 1, queueTimeoutMs: 1000 });
+    const socket = opened(broker);
+    const waiting = broker.obtain("c1", { key: "login", needsNoDatabase: true }, "the compute");
+    const lender = owner(true);
+    broker.release(new Lease("c1", "login", backendOn(socket), true, "main", lender));
+    await expect(waiting).resolves.toEqual({ kind: "room" });
+    expect(lender.asked).toBe(1);
+    expect(socket.destroyed).toBe(true);
+  });
+});

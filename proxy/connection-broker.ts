@@ -30,7 +30,8 @@ export interface Lender {
   surrender(): Promise<boolean>;
 }
 
-type LeaseState = "released" | "surrendering" | "taken" | "held" | "gone";
+/** promised: released, and handed to the first waiter it serves (no one else may take it; its owner still may). */
+type LeaseState = "released" | "promised" | "surrendering" | "taken" | "held" | "gone";
 
 /** A server connection a session released at a safe point. */
 export class Lease {
@@ -107,6 +108,7 @@ export class ConnectionBroker {
   private readonly computes = new Map<string, ComputeSlots>();
   private readonly clients = new Map<string, number>();
   private readonly reportTimers = new Map<string, NodeJS.Timeout>();
+  private closingIdle = false;
 
   constructor(private readonly settings: BrokerSettings) {}
 
@@ -188,7 +190,7 @@ export class ConnectionBroker {
 
   /** The owner ends (its client left): its connection back at once when nobody is taking it. */
   withdraw(lease: Lease): boolean {
-    if (lease.state !== "released" && lease.state !== "held") return false;
+    if (lease.state !== "released" && lease.state !== "promised" && lease.state !== "held") return false;
     const slots = this.slots(lease.computeId);
     slots.released.delete(lease);
     lease.state = "taken";
@@ -220,10 +222,14 @@ export class ConnectionBroker {
         const other = slots.released.values().next().value;
         if (other && (await this.surrender(slots, other))) other.backend.compute.socket.destroy();
       }
-      const got = await this.wait(computeId, slots, wanted, describe);
-      if (got.kind === "room") return got;
-      const taken = await this.surrender(slots, got.lease);
-      if (taken) return taken;
+      let got = await this.wait(computeId, slots, wanted, describe, false);
+      // A connection promised to this waiter whose owner took it back first: waiting goes on at the front.
+      for (;;) {
+        if (got.kind === "room") return got;
+        const taken = await this.surrender(slots, got.lease);
+        if (taken) return taken;
+        got = await this.wait(computeId, slots, wanted, describe, true);
+      }
     }
   }
 
@@ -248,7 +254,18 @@ export class ConnectionBroker {
   /** The reuse pool's count changed (idle connections kept or taken): report, and let a waiter use room. */
   poolChanged(computeId: string): void {
     const slots = this.computes.get(computeId);
-    if (slots) this.changed(computeId, slots);
+    if (!slots) return;
+    // A connection kept for reuse while clients wait for room: theirs first (one per change: closing it
+    // reports a change again).
+    if (slots.waiters.length > 0 && !this.closingIdle) {
+      this.closingIdle = true;
+      try {
+        this.settings.closeIdle?.(computeId);
+      } finally {
+        this.closingIdle = false;
+      }
+    }
+    this.changed(computeId, slots);
   }
 
   // ---- inside ----------------------------------------------------------------------------------------
@@ -272,7 +289,7 @@ export class ConnectionBroker {
 
   /** Ask the owner to give the lease up; the lease for the caller when it did, null when not (try again). */
   private async surrender(slots: ComputeSlots, lease: Lease): Promise<Obtained | null> {
-    if (lease.state !== "released") return null; // its owner took it back, or another taker came first
+    if (lease.state !== "released" && lease.state !== "promised") return null; // its owner took it back, or another taker came first
     slots.released.delete(lease);
     lease.state = "surrendering";
     const given = await lease.owner.surrender().catch(() => false);
@@ -286,7 +303,7 @@ export class ConnectionBroker {
     return given ? { kind: "lease", lease } : null;
   }
 
-  private wait(computeId: string, slots: ComputeSlots, wanted: Wanted, describe: string): Promise<Obtained> {
+  private wait(computeId: string, slots: ComputeSlots, wanted: Wanted, describe: string, first: boolean): Promise<Obtained> {
     return new Promise<Obtained>((resolve, reject) => {
       const since = Date.now();
       const waiter: Waiter = {
@@ -306,7 +323,8 @@ export class ConnectionBroker {
         }, this.settings.queueTimeoutMs),
       };
       waiter.timer.unref();
-      slots.waiters.push(waiter);
+      if (first) slots.waiters.unshift(waiter);
+      else slots.waiters.push(waiter);
       this.changed(computeId, slots);
     });
   }
@@ -324,9 +342,17 @@ export class ConnectionBroker {
    * watched in the list until the waiter asks its owner to surrender (the owner may reclaim it first).
    */
   private serveWaiter(slots: ComputeSlots, lease: Lease): boolean {
-    const at = slots.waiters.findIndex((w) => w.wanted.key === lease.key && !(w.wanted.needsNoDatabase && lease.hasDatabase));
-    if (at < 0) return false;
-    const [waiter] = slots.waiters.splice(at, 1);
+    const first = slots.waiters[0];
+    if (!first) return false;
+    if (first.wanted.key !== lease.key || (first.wanted.needsNoDatabase && lease.hasDatabase)) {
+      // The longest waiter cannot use it (another login, or no database): it is closed to make room for that
+      // waiter, rather than serve the ones behind it (which would leave it waiting for good).
+      void this.surrender(slots, lease).then((taken) => taken && lease.backend.compute.socket.destroy());
+      return true;
+    }
+    const waiter = slots.waiters.shift();
+    slots.released.delete(lease);
+    lease.state = "promised";
     waiter!.resolve({ kind: "lease", lease });
     this.changed(lease.computeId, slots);
     return true;

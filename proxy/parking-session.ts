@@ -553,12 +553,12 @@ export class ParkableSession implements Lender {
     };
     const got = await broker.obtain(this.computeId, wanted, `the compute of project '${route.slug}'`);
     if (got.kind === "lease") return restoreOnLease(this.ctx, this.session, parked, got.lease);
-    this.session.slotReserved = true;
+    const slot = (this.session.slot = { held: true });
     try {
       return await restoreParked(this.ctx, this.attach, this.session, parked);
     } finally {
-      if (this.session.slotReserved) broker.unreserve(this.computeId);
-      this.session.slotReserved = false;
+      if (slot.held) broker.unreserve(this.computeId);
+      this.session.slot = undefined;
     }
   }
 
