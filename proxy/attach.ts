@@ -41,10 +41,11 @@ export interface ClientSession {
   /** When the client arrived (Date.now()): route facts read since then are current. */
   arrivedAt: number;
   /**
-   * The broker reserved room for this session's next login (proxy/connection-broker.ts: obtain); the login
-   * uses it, or whoever started the attach gives it back.
+   * Room the broker reserved for this session's next login (proxy/connection-broker.ts: obtain): the login
+   * uses it (held: false), or whoever started the attach gives it back. An object, so that the copies of
+   * the session an attach is given share it.
    */
-  slotReserved?: boolean;
+  slot?: { held: boolean };
 }
 
 export interface Attached {
@@ -91,8 +92,9 @@ export async function attachCompute(ctx: AttachContext, session: ClientSession, 
     // Each new server connection is counted by the broker from here until it closes: none beyond the limit.
     const computeId = route.computeId;
     const broker = computeId ? ctx.broker : undefined;
-    if (broker && !session.slotReserved && !broker.reserve(computeId!)) throw new AtLimitError();
-    session.slotReserved = false;
+    const slot = session.slot;
+    if (broker && !slot?.held && !broker.reserve(computeId!)) throw new AtLimitError();
+    if (slot) slot.held = false;
     let backend: BackendSession;
     try {
       backend = await loginPreferringSocket(

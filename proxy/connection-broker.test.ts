@@ -93,21 +93,21 @@ describe("ConnectionBroker", () => {
     expect(socket.destroyed).toBe(true);
   });
 
-  it("ends a released connection the compute closes or writes to unasked, and reports the pool as it changes", async () => {
+  it("reports the pool as it changes, and a taker never gets a released connection whose socket closed", async () => {
     const reports: PoolSnapshot[] = [];
     const waits: string[] = [];
     const broker = new ConnectionBroker({ limit: 3, queueTimeoutMs: 100, report: (_, s) => reports.push(s), waited: (_, outcome) => waits.push(outcome) });
     const socket = opened(broker);
-    const lease = new Lease("c1", "login", backendOn(socket), false, null, owner(true));
+    const lender = owner(true);
+    const lease = new Lease("c1", "login", backendOn(socket), false, null, lender);
     broker.release(lease);
     expect(broker.snapshot("c1")).toMatchObject({ serverInUse: 0, serverIdle: 1, serverLimit: 3, queued: 0 });
-    socket.emit("data", Buffer.from([1]));
-    expect(socket.destroyed).toBe(true);
+    socket.destroy();
+    opened(broker);
+    opened(broker);
+    opened(broker);
+    await broker.obtain("c1", { key: "login", needsNoDatabase: false }, "the compute").catch(() => undefined);
     expect(await broker.reclaim(lease, null)).toBe("gone");
-    opened(broker);
-    opened(broker);
-    opened(broker);
-    await broker.obtain("c1", { key: null, needsNoDatabase: false }, "the compute").catch(() => undefined);
     expect(waits).toEqual(["timeout"]);
     await new Promise((r) => setTimeout(r, 150));
     expect(reports.at(-1)).toMatchObject({ serverInUse: 3, serverIdle: 0, queued: 0, waits: 1, timeouts: 1 });
@@ -128,6 +128,19 @@ describe("ConnectionBroker across logins", () => {
     const lender = owner(true);
     broker.release(new Lease("c1", "role a", backendOn(socket), false, null, lender));
     await expect(broker.obtain("c1", { key: "role b", needsNoDatabase: false }, "the compute")).resolves.toEqual({ kind: "room" });
+    expect(lender.asked).toBe(1);
+    expect(socket.destroyed).toBe(true);
+  });
+});
+
+describe("ConnectionBroker with waiters another login's connection cannot serve", () => {
+  it("closes a connection released later to make room for them", async () => {
+    const broker = new ConnectionBroker({ limit: 1, queueTimeoutMs: 1000 });
+    const socket = opened(broker);
+    const waiting = broker.obtain("c1", { key: "login", needsNoDatabase: true }, "the compute");
+    const lender = owner(true);
+    broker.release(new Lease("c1", "login", backendOn(socket), true, "main", lender));
+    await expect(waiting).resolves.toEqual({ kind: "room" });
     expect(lender.asked).toBe(1);
     expect(socket.destroyed).toBe(true);
   });

@@ -11,8 +11,8 @@ import { ErrorCode } from "./protocol/constants";
 // its login is decided (reserve) until its socket closes, so the compute never sees more than `limit` of
 // them from this process. A client session holds one only while it needs it: at each safe point (no
 // command under way, no open transaction, nothing that pins it: proxy/session-state/pins.ts) its session
-// *releases* it here, still logged in and still in that session's state. The session takes it back at its
-// next command when nobody took it meanwhile (the common case: nothing to do). A session that needs a
+// *releases* it here - offers it, still relayed, still in that session's state - and withdraws the offer
+// at its next command when nobody took it meanwhile (the common case: a set operation each). A session that needs a
 // server connection when none is free and the limit is reached takes the longest-released one of the same
 // login (its owner surrenders it: captures what it must restore later, see proxy/parking-session.ts, and
 // the taker brings the connection to its own state: proxy/lend-restore.ts), or waits in a queue until a
@@ -30,14 +30,13 @@ export interface Lender {
   surrender(): Promise<boolean>;
 }
 
-type LeaseState = "released" | "surrendering" | "taken" | "held" | "gone";
+/** promised: released, and handed to the first waiter it serves (no one else may take it; its owner still may). */
+type LeaseState = "released" | "promised" | "surrendering" | "taken" | "held" | "gone";
 
 /** A server connection a session released at a safe point. */
 export class Lease {
   state: LeaseState = "released";
   readonly releasedAt = Date.now();
-  /** Set while released: what ends the lease if the compute sends anything unasked or closes it. */
-  gone: (() => void) | null = null;
   /** What the owner left on the connection when it surrendered it (the taker compares it with its own). */
   handover: { state: SessionState; capture: ParkCapture } | null = null;
 
@@ -109,6 +108,7 @@ export class ConnectionBroker {
   private readonly computes = new Map<string, ComputeSlots>();
   private readonly clients = new Map<string, number>();
   private readonly reportTimers = new Map<string, NodeJS.Timeout>();
+  private closingIdle = false;
 
   constructor(private readonly settings: BrokerSettings) {}
 
@@ -173,7 +173,6 @@ export class ConnectionBroker {
   /** A session at a safe point lets its connection idle; it may take it back (reclaim) or lose it to a taker. */
   release(lease: Lease): void {
     const slots = this.slots(lease.computeId);
-    this.watch(slots, lease);
     slots.released.add(lease);
     if (!this.serveWaiter(slots, lease)) this.changed(lease.computeId, slots);
   }
@@ -191,8 +190,7 @@ export class ConnectionBroker {
 
   /** The owner ends (its client left): its connection back at once when nobody is taking it. */
   withdraw(lease: Lease): boolean {
-    if (lease.state !== "released" && lease.state !== "held") return false;
-    this.unwatch(lease);
+    if (lease.state !== "released" && lease.state !== "promised" && lease.state !== "held") return false;
     const slots = this.slots(lease.computeId);
     slots.released.delete(lease);
     lease.state = "taken";
@@ -224,10 +222,14 @@ export class ConnectionBroker {
         const other = slots.released.values().next().value;
         if (other && (await this.surrender(slots, other))) other.backend.compute.socket.destroy();
       }
-      const got = await this.wait(computeId, slots, wanted, describe);
-      if (got.kind === "room") return got;
-      const taken = await this.surrender(slots, got.lease);
-      if (taken) return taken;
+      let got = await this.wait(computeId, slots, wanted, describe, false);
+      // A connection promised to this waiter whose owner took it back first: waiting goes on at the front.
+      for (;;) {
+        if (got.kind === "room") return got;
+        const taken = await this.surrender(slots, got.lease);
+        if (taken) return taken;
+        got = await this.wait(computeId, slots, wanted, describe, true);
+      }
     }
   }
 
@@ -252,7 +254,18 @@ export class ConnectionBroker {
   /** The reuse pool's count changed (idle connections kept or taken): report, and let a waiter use room. */
   poolChanged(computeId: string): void {
     const slots = this.computes.get(computeId);
-    if (slots) this.changed(computeId, slots);
+    if (!slots) return;
+    // A connection kept for reuse while clients wait for room: theirs first (one per change: closing it
+    // reports a change again).
+    if (slots.waiters.length > 0 && !this.closingIdle) {
+      this.closingIdle = true;
+      try {
+        this.settings.closeIdle?.(computeId);
+      } finally {
+        this.closingIdle = false;
+      }
+    }
+    this.changed(computeId, slots);
   }
 
   // ---- inside ----------------------------------------------------------------------------------------
@@ -276,8 +289,7 @@ export class ConnectionBroker {
 
   /** Ask the owner to give the lease up; the lease for the caller when it did, null when not (try again). */
   private async surrender(slots: ComputeSlots, lease: Lease): Promise<Obtained | null> {
-    if (lease.state !== "released") return null; // its owner took it back, or another taker came first
-    this.unwatch(lease);
+    if (lease.state !== "released" && lease.state !== "promised") return null; // its owner took it back, or another taker came first
     slots.released.delete(lease);
     lease.state = "surrendering";
     const given = await lease.owner.surrender().catch(() => false);
@@ -291,7 +303,7 @@ export class ConnectionBroker {
     return given ? { kind: "lease", lease } : null;
   }
 
-  private wait(computeId: string, slots: ComputeSlots, wanted: Wanted, describe: string): Promise<Obtained> {
+  private wait(computeId: string, slots: ComputeSlots, wanted: Wanted, describe: string, first: boolean): Promise<Obtained> {
     return new Promise<Obtained>((resolve, reject) => {
       const since = Date.now();
       const waiter: Waiter = {
@@ -311,7 +323,8 @@ export class ConnectionBroker {
         }, this.settings.queueTimeoutMs),
       };
       waiter.timer.unref();
-      slots.waiters.push(waiter);
+      if (first) slots.waiters.unshift(waiter);
+      else slots.waiters.push(waiter);
       this.changed(computeId, slots);
     });
   }
@@ -329,39 +342,20 @@ export class ConnectionBroker {
    * watched in the list until the waiter asks its owner to surrender (the owner may reclaim it first).
    */
   private serveWaiter(slots: ComputeSlots, lease: Lease): boolean {
-    const at = slots.waiters.findIndex((w) => w.wanted.key === lease.key && !(w.wanted.needsNoDatabase && lease.hasDatabase));
-    if (at < 0) return false;
-    const [waiter] = slots.waiters.splice(at, 1);
+    const first = slots.waiters[0];
+    if (!first) return false;
+    if (first.wanted.key !== lease.key || (first.wanted.needsNoDatabase && lease.hasDatabase)) {
+      // The longest waiter cannot use it (another login, or no database): it is closed to make room for that
+      // waiter, rather than serve the ones behind it (which would leave it waiting for good).
+      void this.surrender(slots, lease).then((taken) => taken && lease.backend.compute.socket.destroy());
+      return true;
+    }
+    const waiter = slots.waiters.shift();
+    slots.released.delete(lease);
+    lease.state = "promised";
     waiter!.resolve({ kind: "lease", lease });
     this.changed(lease.computeId, slots);
     return true;
-  }
-
-  /** While released, anything the compute sends unasked, or its closing, ends the lease. */
-  private watch(slots: ComputeSlots, lease: Lease): void {
-    const socket = lease.backend.compute.socket;
-    const gone = () => {
-      if (lease.gone !== gone) return;
-      this.unwatch(lease);
-      slots.released.delete(lease);
-      lease.state = "gone";
-      socket.destroy();
-      this.changed(lease.computeId, slots);
-    };
-    lease.gone = gone;
-    socket.on("data", gone);
-    socket.on("close", gone);
-    socket.on("error", gone);
-  }
-
-  private unwatch(lease: Lease): void {
-    const gone = lease.gone;
-    if (!gone) return;
-    const socket = lease.backend.compute.socket;
-    socket.off("data", gone);
-    socket.off("close", gone);
-    socket.off("error", gone);
-    lease.gone = null;
   }
 
   /** After every change: waiters that room now serves go ahead, and the snapshot is reported. */

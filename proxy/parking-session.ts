@@ -53,6 +53,8 @@ export class ParkableSession implements Lender {
   private lease: Lease | null = null;
   /** This session's surrender of its released connection to another session, under way. */
   private surrendering: Promise<boolean> | null = null;
+  /** The broker's key for this session's login (proxy/server-pool.ts: loginKey), computed once. */
+  private leaseKey: string | null = null;
   /** A surrender failed (state the proxy cannot restore): the session keeps its connection from now on. */
   private keepsConnection = false;
   /** What the proxy last captured or restored on the current connection (valid while its state's captureStale is false). */
@@ -190,19 +192,20 @@ export class ParkableSession implements Lender {
     return this.ctx.broker !== undefined && this.session.route.compute?.pooling === true && !this.keepsConnection && !this.changedUser;
   }
 
+  /**
+   * At a safe point the connection is offered to the broker, still relayed: nothing changes for this session
+   * unless another one needs it before this session's next command (activity() withdraws the offer), in
+   * which case the broker asks this session to surrender it.
+   */
   private releaseAtSafePoint(): void {
     const backend = this.backend;
     const followed = this.followed;
-    if (this.mode !== "active" || !backend || !followed || this.exchanging || this.pumped.busy) return;
+    if (this.mode !== "active" || this.lease || !backend || !followed || this.exchanging || this.pumped.busy) return;
     const follower = followed.follower;
     if (!follower.quiet || this.rewriter?.midStream || follower.pins().length > 0) return;
-    this.pumped.detachCompute();
-    backend.compute.detach();
     const { route, handshake } = this.session;
-    const key = loginKey({ computeId: this.computeId, role: route.role, doubleHash: route.doubleHash, client: handshake });
-    this.lease = new Lease(this.computeId, key, backend, follower.state.database !== null, this.loginDatabase, this);
-    this.mode = "released";
-    this.registerParked();
+    this.leaseKey ??= loginKey({ computeId: this.computeId, role: route.role, doubleHash: route.doubleHash, client: handshake });
+    this.lease = new Lease(this.computeId, this.leaseKey, backend, follower.state.database !== null, this.loginDatabase, this);
     this.ctx.broker!.release(this.lease);
   }
 
@@ -233,10 +236,27 @@ export class ParkableSession implements Lender {
     return true;
   }
 
-  /** Lender: another session takes over the released connection once this session's state is captured. */
+  /**
+   * Lender: another session takes over the offered connection. The relay lets go of it (the gate closes:
+   * a command that comes meanwhile waits for the outcome), this session's state is captured, and the
+   * connection is the taker's; when that cannot be, the session takes it back.
+   */
   surrender(): Promise<boolean> {
-    if (this.mode !== "released" || !this.backend || !this.followed) return Promise.resolve(false);
-    const surrendering = this.captureAndLetGo(this.backend, this.followed).finally(() => (this.surrendering = null));
+    const backend = this.backend;
+    const followed = this.followed;
+    if (this.mode !== "active" || !this.lease || !backend || !followed || this.exchanging || this.pumped.busy || !followed.follower.quiet) {
+      return Promise.resolve(false);
+    }
+    this.pumped.detachCompute();
+    backend.compute.detach();
+    this.mode = "released";
+    this.registerParked();
+    const surrendering = this.captureAndLetGo(backend, followed).then((given) => {
+      this.surrendering = null;
+      // Not given: the relay takes it back, unless the session's next command already does (gated).
+      if (!given && this.mode === "released") queueMicrotask(() => void this.reclaim(false));
+      return given;
+    });
     this.surrendering = surrendering;
     return surrendering;
   }
@@ -292,6 +312,8 @@ export class ParkableSession implements Lender {
 
   private activity(): void {
     if (this.mode !== "active") return; // a parked session's pings are no activity
+    // A command is coming: the connection offered at the last safe point is this session's again.
+    if (this.lease && this.ctx.broker!.withdraw(this.lease)) this.lease = null;
     this.ctx.activity.touch(this.computeId);
     this.lastActivity = Date.now();
     if (this.pinnedReported) {
@@ -341,6 +363,11 @@ export class ParkableSession implements Lender {
     this.timer = null;
     if (this.mode === "released" || (this.mode === "parked" && !this.countedParked)) return this.checkDetached();
     if (this.mode !== "active") return;
+    // Parking takes the connection for its capture: no longer on offer (a surrender under way goes first).
+    if (this.lease) {
+      if (!this.ctx.broker!.withdraw(this.lease)) return this.arm(MIN_RECHECK_MS);
+      this.lease = null;
+    }
     const route = (await this.ctx.routes.lookup({ slug: this.session.route.slug, role: this.session.route.role }).catch(() => null)) ?? this.session.route;
     if (this.mode !== "active") return;
     const settings = parkSettingsOf(route);
@@ -526,12 +553,12 @@ export class ParkableSession implements Lender {
     };
     const got = await broker.obtain(this.computeId, wanted, `the compute of project '${route.slug}'`);
     if (got.kind === "lease") return restoreOnLease(this.ctx, this.session, parked, got.lease);
-    this.session.slotReserved = true;
+    const slot = (this.session.slot = { held: true });
     try {
       return await restoreParked(this.ctx, this.attach, this.session, parked);
     } finally {
-      if (this.session.slotReserved) broker.unreserve(this.computeId);
-      this.session.slotReserved = false;
+      if (slot.held) broker.unreserve(this.computeId);
+      this.session.slot = undefined;
     }
   }
 

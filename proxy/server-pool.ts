@@ -202,6 +202,7 @@ export class ServerPool {
     const list = this.idle.get(held.key) ?? [];
     list.push(held);
     this.idle.set(held.key, list);
+    this.reportCompute(held.computeId); // idle now: the broker may close it for a client waiting for room
   }
 
   private removeIdle(held: Held): void {

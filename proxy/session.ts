@@ -60,12 +60,12 @@ async function attachWithRoom(ctx: ProxyContext, session: ClientSession, connect
   const broker = ctx.broker!;
   const computeId = session.route.computeId!;
   await broker.obtain(computeId, { key: null, needsNoDatabase: false }, `the compute of project '${session.route.slug}'`);
-  session.slotReserved = true;
+  const slot = (session.slot = { held: true });
   try {
     return await attachCompute(ctx, session, connectStarted + ctx.wakeTimeoutMs);
   } finally {
-    if (session.slotReserved) broker.unreserve(computeId);
-    session.slotReserved = false;
+    if (slot.held) broker.unreserve(computeId);
+    session.slot = undefined;
   }
 }
 
