@@ -369,7 +369,9 @@ export class ParkableSession implements Lender {
       this.lease = null;
     }
     const route = (await this.ctx.routes.lookup({ slug: this.session.route.slug, role: this.session.route.role }).catch(() => null)) ?? this.session.route;
-    if (this.mode !== "active") return;
+    // Meanwhile its connection may have been offered and taken over: the detached session's own check
+    // (which keeps the timer going) then decides; one parking or waking re-arms when that is done.
+    if (this.mode !== "active") return this.mode === "released" || (this.mode === "parked" && !this.countedParked) ? this.checkDetached() : undefined;
     const settings = parkSettingsOf(route);
     const afterMs = settings.afterSeconds * 1000;
     if (!settings.enabled || afterMs <= 0) return this.arm(Math.max(afterMs, MIN_RECHECK_MS));
