@@ -526,6 +526,7 @@ export class ParkableSession implements Lender {
         // No server connection in time: this command is refused, and the session, its state intact, stays parked.
         this.mode = "parked";
         this.client.socket.write(encodePacket(encodeError(error.code, error.sqlState, error.message), 1));
+        this.arm(parkSettingsOf(this.session.route).afterSeconds * 1000); // its park check, for when it idles
         return "answered";
       }
       const failure =
