@@ -5,7 +5,7 @@ import { ComputeExchange } from "./compute-exchange";
 import { Capability, Command } from "./protocol/constants";
 import { encodePacket } from "./protocol/packet";
 import type { HandshakeResponse } from "./protocol/handshake";
-import { decodeOk } from "./protocol/ok-packet";
+import { decodeOk, type OkPacket } from "./protocol/ok-packet";
 import type { Reply } from "./session-state/reply-follower";
 import { SessionFollower } from "./session-state/session-follower";
 import type { SessionState } from "./session-state/session-state";
@@ -48,7 +48,7 @@ export function loginOkForClient(session: ClientSession, ok: Buffer): Buffer {
  * `state`: a session's own state to go on from, on a connection already in it (proxy/lend-restore.ts).
  */
 export function followCompute(session: ClientSession, backend: BackendSession, database: string | null, state?: SessionState): Followed {
-  const ok = decodeOk(backend.ok, backend.capabilities);
+  const ok = loginOkOf(backend);
   const endpoint = backend.endpoint ?? null;
   const tracking = trackingDefaults.plan(endpoint, loginEvidence(ok, database !== null));
   const followed: Followed = { follower: null as unknown as SessionFollower, onReply: null, tracking };
@@ -64,6 +64,14 @@ export function followCompute(session: ClientSession, backend: BackendSession, d
     state,
   });
   return followed;
+}
+
+/** A connection's login OK, decoded once (a multiplexed connection is followed anew at each take-over). */
+const decodedLoginOk = new WeakMap<BackendSession, OkPacket>();
+function loginOkOf(backend: BackendSession): OkPacket {
+  let ok = decodedLoginOk.get(backend);
+  if (!ok) decodedLoginOk.set(backend, (ok = decodeOk(backend.ok, backend.capabilities)));
+  return ok;
 }
 
 /**

@@ -59,19 +59,21 @@ export async function restoreOnLease(ctx: ProxyContext, session: ClientSession, 
   };
   const { slug, role } = session.route;
   // The cached route serves: the lease was logged in with the same password hash, and a changed password
-  // reaches the cache within its time to live.
-  const route = await ctx.routes.lookup({ slug, role });
-  if (!route || !passwordStillValid(session.stage1, route.doubleHash)) {
+  // reaches the cache within its time to live. The route the session already has was checked when it got
+  // it: a take-over within the cache's time to live costs neither a promise nor a hash.
+  const target = { slug, role };
+  const route = ctx.routes.cached(target) ?? (await ctx.routes.lookup(target));
+  if (!route || (route !== session.route && !passwordStillValid(session.stage1, route.doubleHash))) {
     fail(failure(ErrorCode.ACCESS_DENIED, "28000", `${LENT}, and role '${role}' of project '${slug}' or its password changed meanwhile; reconnect`));
   }
   const handover = lease.handover;
   if (handover && sameVisibleState(handover, parked)) {
     const followed = followCompute({ ...session, route: route! }, backend, parked.state.database, parked.state);
+    // The connection serves as it is: the proxy talks to it only to put this session's LAST_INSERT_ID() back.
+    if (handover.capture.lastInsertId === parked.capture.lastInsertId) return restored(route!, backend, followed, null, Buffer.alloc(0), lease.loginDatabase);
     const exchange = exchangeOn(backend, followed, ctx.wakeTimeoutMs);
     try {
-      if (handover.capture.lastInsertId !== parked.capture.lastInsertId) {
-        await runRestoreStep({ kind: "query", sql: `DO LAST_INSERT_ID(${BigInt(parked.capture.lastInsertId)})` }, exchange, null, false, LENT);
-      }
+      await runRestoreStep({ kind: "query", sql: `DO LAST_INSERT_ID(${BigInt(parked.capture.lastInsertId)})` }, exchange, null, false, LENT);
     } catch (error) {
       fail(asFailure(error));
     } finally {

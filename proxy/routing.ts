@@ -59,6 +59,12 @@ export class RouteCache {
 
   constructor(private readonly ttlMs: number) {}
 
+  /** The route while the cache holds it (no look-up, no promise: a take-over's hot path); undefined when it does not. */
+  cached(target: RouteTarget): Route | null | undefined {
+    const cached = this.entries.get(`${target.slug}.${target.role}`);
+    return cached && cached.expires > Date.now() ? cached.route : undefined;
+  }
+
   /** The route, from the cache unless `fresh`; a fresh look-up is cached for the next client. */
   async lookup(target: RouteTarget, { fresh = false } = {}): Promise<Route | null> {
     const key = `${target.slug}.${target.role}`;
