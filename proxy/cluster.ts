@@ -7,7 +7,8 @@ import { register, startMetricsServer } from "./metrics";
 import { SessionRegistry } from "./sessions";
 import { AskRelay, type RelayMessage } from "./ask-relay";
 import { SiblingAsks, type SiblingQuestion } from "./sibling-asks";
-import { startProxy, type RunningProxy } from "./start-proxy";
+import { serverConnectionLimit, startProxy, type RunningProxy } from "./start-proxy";
+import { ClusterCreditLedger, type CreditsFromWorker, type CreditsToWorker } from "./cluster-credits";
 import { PreAuthGate } from "./preauth-gate";
 import { AuthThrottle, throttleMaxDelayMs } from "./throttle";
 
@@ -21,7 +22,9 @@ import { AuthThrottle, throttleMaxDelayMs } from "./throttle";
 // which may land on another worker than the session it names; each worker is a proxy instance with its own
 // slot of connection ids, so the worker holding the id's slot is asked, through the primary, which knows
 // the slots: proxy/ask-relay.ts), failed logins (so guesses spread over workers are slowed down alike),
-// and unauthenticated connections per address (so the pre-auth cap holds for the whole proxy). The primary
+// and unauthenticated connections per address (so the pre-auth cap holds for the whole proxy), and a
+// compute's server connections (a worker whose sessions wait borrows room another worker does not use:
+// proxy/cluster-credits.ts). The primary
 // serves the metrics of all workers summed, restarts a worker that dies, and on stop asks every worker to
 // drain.
 
@@ -32,10 +35,12 @@ type ToPrimary =
   | ({ type: "msl:ask" } & SiblingQuestion)
   | { type: "msl:answer"; ask: number; threadId: number | null }
   | { type: "msl:auth-failure"; address: string; at: number }
-  | { type: "msl:preauth"; address: string; delta: number };
+  | { type: "msl:preauth"; address: string; delta: number }
+  | CreditsFromWorker;
 
 type ToWorker =
   | RelayMessage
+  | CreditsToWorker
   | { type: "msl:auth-failure"; address: string; at: number }
   | { type: "msl:preauth"; address: string; delta: number }
   | { type: "msl:shutdown" };
@@ -75,6 +80,14 @@ export async function runPrimary(o: ClusterOptions): Promise<RunningCluster> {
   const broadcast = (fromIndex: number, message: ToWorker) => {
     for (const [index, worker] of workers) if (index !== fromIndex) sendTo(worker, message);
   };
+  const credits = new ClusterCreditLedger(
+    serverConnectionLimit(config().PROXY_SERVER_CONNECTIONS_PER_COMPUTE, o.workers),
+    () => [...workers.keys()],
+    (index, message) => {
+      const worker = workers.get(index);
+      if (worker) sendTo(worker, message);
+    },
+  );
   const relay = new AskRelay((index, message) => {
     const worker = workers.get(index);
     if (worker) sendTo(worker, message);
@@ -109,6 +122,11 @@ export async function runPrimary(o: ClusterOptions): Promise<RunningCluster> {
         case "msl:auth-failure":
           broadcast(index, message);
           break;
+        case "msl:pool-borrow":
+        case "msl:pool-lent":
+        case "msl:pool-give-back":
+          credits.receive(index, message);
+          break;
         case "msl:preauth": {
           const counts = preAuth.get(index) ?? new Map<string, number>();
           const n = (counts.get(message.address) ?? 0) + message.delta;
@@ -127,6 +145,7 @@ export async function runPrimary(o: ClusterOptions): Promise<RunningCluster> {
       for (const [address, n] of preAuth.get(index) ?? []) broadcast(index, { type: "msl:preauth", address, delta: -n });
       preAuth.delete(index);
       relay.dropWorker(index, workers.keys());
+      credits.workerGone(index);
       if (stopping) return;
       if (!started) {
         onStartFailure(new Error(`proxy worker ${index} exited while starting (code ${code}, signal ${signal})`));
@@ -173,6 +192,7 @@ export async function runPrimary(o: ClusterOptions): Promise<RunningCluster> {
         sendTo(worker, { type: "msl:shutdown" });
       }));
       await Promise.all(exited);
+      credits.stop();
       await new Promise<void>((resolve) => metricsServer.close(() => resolve()));
     },
   };
@@ -206,6 +226,10 @@ export async function runWorker(onShutdown: (proxy: RunningProxy) => Promise<voi
   let shutdownRequested = false;
   process.on("message", (message: ToWorker) => {
     if (message.type === "msl:slots") siblings.setSlots(message.slots);
+    else if (message.type === "msl:pool-grant") {
+      if (proxy) proxy.broker.granted(message.computeId);
+      else send({ type: "msl:pool-give-back", computeId: message.computeId, count: 1 });
+    } else if (message.type === "msl:pool-lend") send({ type: "msl:pool-lent", computeId: message.computeId, count: proxy?.broker.lend(message.computeId) ?? 0 });
     else if (message.type === "msl:ask") send({ type: "msl:answer", ask: message.ask, threadId: registry.answer(message.id, message.scope) });
     else if (message.type === "msl:answer") siblings.answered(message.ask, message.threadId);
     else if (message.type === "msl:auth-failure") throttle.applyRemoteFailure(message.address, message.at);
@@ -223,6 +247,10 @@ export async function runWorker(onShutdown: (proxy: RunningProxy) => Promise<voi
     preAuth,
     siblings,
     onSlot: (slot) => send({ type: "msl:slot", slot }),
+    credits: {
+      borrow: (computeId) => send({ type: "msl:pool-borrow", computeId }),
+      giveBack: (computeId, count) => send({ type: "msl:pool-give-back", computeId, count }),
+    },
   });
   send({ type: "msl:listening", port: proxy.port });
   if (shutdownRequested) void onShutdown(proxy);

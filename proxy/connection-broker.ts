@@ -79,6 +79,13 @@ interface ComputeSlots {
   /** Sockets open (or being opened: `reserved`) to the compute. */
   open: Set<net.Socket>;
   reserved: number;
+  /**
+   * Server connections this process may hold: its share of the limit, plus what it borrowed from the other
+   * workers of the cluster, minus what it lent them (ClusterCredits).
+   */
+  allowance: number;
+  /** A request for one more is out with the cluster (one at a time). */
+  borrowing: boolean;
   /** Released connections, oldest first. */
   released: Set<Lease>;
   waiters: Waiter[];
@@ -87,9 +94,24 @@ interface ComputeSlots {
   timeouts: number;
 }
 
+/**
+ * The cluster's side of the limit (proxy/cluster-credits.ts): the workers of one proxy share the compute's
+ * server connections, each starting from an equal share. A worker whose sessions wait borrows room another
+ * worker does not use; room a worker holds beyond its share goes back once unused.
+ */
+export interface ClusterCredits {
+  /** Ask for room for one more server connection of the compute; `grant` answers when there is some. */
+  borrow(computeId: string): void;
+  /** Room this process no longer needs, given back. */
+  giveBack(computeId: string, count: number): void;
+  /** The limit across the cluster (what a refused client is told). */
+  total: number;
+}
+
 export interface BrokerSettings {
-  /** Server connections of one compute this process may hold. */
+  /** Server connections of one compute this process may hold (its share, with a cluster). */
   limit: number;
+  cluster?: ClusterCredits;
   /** Client sessions of one compute this process accepts (a much larger bound). */
   clientLimit?: number;
   queueTimeoutMs: number;
@@ -137,14 +159,15 @@ export class ConnectionBroker {
   /** Whether a new server connection of the compute may be opened now (no reservation made). */
   hasRoom(computeId: string): boolean {
     const slots = this.computes.get(computeId);
-    return !slots || slots.open.size + slots.reserved < this.settings.limit;
+    return !slots || slots.open.size + slots.reserved < slots.allowance;
   }
 
   /** Room for one new server connection, reserved: opened() or unreserve() follows. False at the limit. */
   reserve(computeId: string): boolean {
     const slots = this.slots(computeId);
-    if (slots.open.size + slots.reserved >= this.settings.limit) {
+    if (slots.open.size + slots.reserved >= slots.allowance) {
       this.settings.closeIdle?.(computeId); // frees room for the next try once its socket closes
+      this.borrow(computeId, slots);
       return false;
     }
     slots.reserved++;
@@ -206,7 +229,7 @@ export class ConnectionBroker {
     const slots = this.slots(computeId);
     for (;;) {
       // Room goes to the queue in order; a released connection still here is one no waiter could use.
-      if (slots.waiters.length === 0 && slots.open.size + slots.reserved < this.settings.limit) {
+      if (slots.waiters.length === 0 && slots.open.size + slots.reserved < slots.allowance) {
         slots.reserved++;
         return { kind: "room" };
       }
@@ -268,12 +291,38 @@ export class ConnectionBroker {
     this.changed(computeId, slots);
   }
 
+  /** The cluster gave this process room for one more server connection of the compute. */
+  granted(computeId: string): void {
+    const slots = this.slots(computeId);
+    slots.borrowing = false;
+    slots.allowance++;
+    this.changed(computeId, slots); // a waiter uses it, or it goes back
+  }
+
+  /**
+   * Another worker's sessions wait: room this process does not use (no session waits here, a server
+   * connection fewer than it may hold) is lent to the cluster. 1 when lent, 0 when not.
+   */
+  lend(computeId: string): number {
+    const slots = this.slots(computeId);
+    if (slots.waiters.length > 0 || slots.open.size + slots.reserved >= slots.allowance) return 0;
+    slots.allowance--;
+    return 1;
+  }
+
   // ---- inside ----------------------------------------------------------------------------------------
+
+  /** At this process's allowance with sessions waiting: ask the cluster for room (one request at a time). */
+  private borrow(computeId: string, slots: ComputeSlots): void {
+    if (!this.settings.cluster || slots.borrowing) return;
+    slots.borrowing = true;
+    this.settings.cluster.borrow(computeId);
+  }
 
   private slots(computeId: string): ComputeSlots {
     let slots = this.computes.get(computeId);
     if (!slots) {
-      slots = { open: new Set(), reserved: 0, released: new Set(), waiters: [], waits: 0, waitMsTotal: 0, timeouts: 0 };
+      slots = { open: new Set(), reserved: 0, allowance: this.settings.limit, borrowing: false, released: new Set(), waiters: [], waits: 0, waitMsTotal: 0, timeouts: 0 };
       this.computes.set(computeId, slots);
     }
     return slots;
@@ -319,7 +368,7 @@ export class ConnectionBroker {
           if (at >= 0) slots.waiters.splice(at, 1);
           this.waitEnded(slots, since, "timeout");
           this.changed(computeId, slots);
-          reject(atLimit(describe, this.settings.limit, this.settings.queueTimeoutMs));
+          reject(atLimit(describe, this.settings.cluster?.total ?? this.settings.limit, this.settings.queueTimeoutMs));
         }, this.settings.queueTimeoutMs),
       };
       waiter.timer.unref();
@@ -360,9 +409,21 @@ export class ConnectionBroker {
 
   /** After every change: waiters that room now serves go ahead, and the snapshot is reported. */
   private changed(computeId: string, slots: ComputeSlots): void {
-    while (slots.waiters.length > 0 && slots.open.size + slots.reserved < this.settings.limit) {
+    while (slots.waiters.length > 0 && slots.open.size + slots.reserved < slots.allowance) {
       slots.reserved++; // the waiter's login uses this reservation
       slots.waiters.shift()!.resolve({ kind: "room" });
+    }
+    const cluster = this.settings.cluster;
+    if (cluster) {
+      if (slots.waiters.length > 0) this.borrow(computeId, slots);
+      else {
+        // Room held beyond this process's share and not used goes back to the cluster.
+        const spare = slots.allowance - Math.max(this.settings.limit, slots.open.size + slots.reserved);
+        if (spare > 0) {
+          slots.allowance -= spare;
+          cluster.giveBack(computeId, spare);
+        }
+      }
     }
     const report = this.settings.report;
     if (!report || this.reportTimers.has(computeId)) return;

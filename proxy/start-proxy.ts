@@ -10,7 +10,7 @@ import { metrics, poolGaugeSink, startMetricsServer } from "./metrics";
 import { PoolMetrics } from "./pool-metrics";
 import { RouteCache } from "./routing";
 import { ServerPool } from "./server-pool";
-import { ConnectionBroker } from "./connection-broker";
+import { ConnectionBroker, type ClusterCredits } from "./connection-broker";
 import { initialServerInfo } from "./server-info";
 import { ProxyServer } from "./server";
 import { SessionRegistry } from "./sessions";
@@ -30,6 +30,8 @@ export interface RunningProxy {
   server: ProxyServer;
   /** Compute connections kept between client sessions. */
   serverPool: ServerPool;
+  /** Who holds the computes' server connections (a cluster's primary lends and grants room through it). */
+  broker: ConnectionBroker;
   stop(drainMs?: number): Promise<void>;
 }
 
@@ -124,6 +126,8 @@ function tlsContext(): tls.SecureContext | null {
 
 export interface ProxyOverrides {
   port?: number;
+  /** A cluster worker: the compute's server connections are shared with the other workers (proxy/cluster-credits.ts). */
+  credits?: Omit<ClusterCredits, "total">;
   /** Null: no metrics endpoint in this process. */
   metricsPort?: number | null;
   host?: string;
@@ -167,8 +171,11 @@ export async function startProxy(overrides: ProxyOverrides = {}): Promise<Runnin
   const reportNow = throttled(() => activity.flush(), REPORT_GAP_MS);
   const reportSoon = coalesced(reportNow, REPORT_GAP_MS);
   const heldCount = new Map<string, number>();
+  const workers = Number(process.env.PROXY_WORKER_COUNT ?? 1);
+  const share = serverConnectionLimit(cfg.PROXY_SERVER_CONNECTIONS_PER_COMPUTE, workers);
   const broker = new ConnectionBroker({
-    limit: serverConnectionLimit(cfg.PROXY_SERVER_CONNECTIONS_PER_COMPUTE, Number(process.env.PROXY_WORKER_COUNT ?? 1)),
+    limit: share,
+    cluster: overrides.credits ? { ...overrides.credits, total: share * workers } : undefined,
     queueTimeoutMs: cfg.PROXY_POOL_QUEUE_TIMEOUT_SECONDS * 1000,
     clientLimit: cfg.PROXY_CLIENT_CONNECTIONS_PER_COMPUTE,
     closeIdle: (computeId) => serverPool.closeIdle(computeId),
@@ -228,6 +235,7 @@ export async function startProxy(overrides: ProxyOverrides = {}): Promise<Runnin
     proxyId,
     server,
     serverPool,
+    broker,
     async stop(drainMs = cfg.PROXY_DRAIN_TIMEOUT_MS) {
       await server.shutdown(drainMs);
       serverPool.closeAll();
