@@ -156,6 +156,12 @@ export class ConnectionBroker {
     return this.settings.clientLimit ?? Infinity;
   }
 
+  /** Whether sessions of the compute wait for a server connection in this process now. */
+  hasWaiters(computeId: string): boolean {
+    const slots = this.computes.get(computeId);
+    return slots !== undefined && slots.waiters.length > 0;
+  }
+
   /** Whether a new server connection of the compute may be opened now (no reservation made). */
   hasRoom(computeId: string): boolean {
     const slots = this.computes.get(computeId);

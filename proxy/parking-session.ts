@@ -3,6 +3,7 @@ import type { ClientSession } from "./attach";
 import type { BackendSession } from "./backend";
 import { ClientError } from "./client-error";
 import { Lease, type Lender } from "./connection-broker";
+import { ConnectionTurn } from "./connection-turn";
 import type { ProxyContext } from "./context";
 import { clientTracksSession, exchangeOn, followCompute, sendTrackingSetup, type Followed } from "./followed-compute";
 import { answerParked, type ParkedCommandContext, type UserChange } from "./parked-commands";
@@ -79,6 +80,8 @@ export class ParkableSession implements Lender {
   private changedUser = false;
   /** The client quit at a command boundary: the compute connection goes to the pool, not closed. */
   private keptForPool = false;
+  /** Its connection kept for a few statements in a row while others wait (proxy/connection-turn.ts). */
+  private readonly turn = new ConnectionTurn();
   private readonly pumped: PumpHandle;
   private readonly strip: boolean;
   private readonly computeId: string;
@@ -200,9 +203,10 @@ export class ParkableSession implements Lender {
   private releaseAtSafePoint(): void {
     const backend = this.backend;
     const followed = this.followed;
-    if (this.mode !== "active" || this.lease || !backend || !followed || this.exchanging || this.pumped.busy) return;
+    if (this.mode !== "active" || this.lease || this.turn.holding || !backend || !followed || this.exchanging || this.pumped.busy) return;
     const follower = followed.follower;
     if (!follower.quiet || this.rewriter?.midStream || follower.pins().length > 0) return;
+    if (this.turn.keep(this.ctx.broker!.hasWaiters(this.computeId), () => this.releaseAtSafePoint())) return;
     const { route, handshake } = this.session;
     this.leaseKey ??= loginKey({ computeId: this.computeId, role: route.role, doubleHash: route.doubleHash, client: handshake });
     this.lease = new Lease(this.computeId, this.leaseKey, backend, follower.state.database !== null, this.loginDatabase, this);
@@ -314,6 +318,7 @@ export class ParkableSession implements Lender {
     if (this.mode !== "active") return; // a parked session's pings are no activity
     // A command is coming: the connection offered at the last safe point is this session's again.
     if (this.lease && this.ctx.broker!.withdraw(this.lease)) this.lease = null;
+    if (!this.lease) this.turn.statementCame();
     this.ctx.activity.touch(this.computeId);
     this.lastActivity = Date.now();
     if (this.pinnedReported) {
@@ -508,6 +513,7 @@ export class ParkableSession implements Lender {
       followed.follower.state.captureStale = false;
       this.parked = null;
       this.mode = "active";
+      this.turn.began();
       if (this.countedParked) this.ctx.activity.unparked?.(this.computeId);
       this.countedParked = false;
       this.lastActivity = Date.now();
@@ -599,6 +605,7 @@ export class ParkableSession implements Lender {
   private closed(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    this.turn.stop();
     const wasReleased = this.mode === "released";
     this.mode = "closed";
     // A released connection still this session's goes as an active one would (a surrender under way hands it over).
