@@ -21,7 +21,7 @@ const SESSIONS = 1000;
 // the cluster's primary may deal all of a wave to one worker), so this fuzz checks parking and the
 // multiplexing offers at every safe point, not take-overs at the limit (test/proxy-pooling.int.test.ts and
 // test/proxy-multiplexing.int.test.ts do; with take-overs this fuzz hung twice, under investigation: issue 15).
-const WAVE = 50;
+const WAVE = Number(process.env.FUZZ_WAVE ?? 50);
 const PARTS = 3; // script parts per session; the sessions park between parts
 const STEPS_PER_PART = 4;
 const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31);
