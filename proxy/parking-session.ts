@@ -16,7 +16,7 @@ import { encodePacket } from "./protocol/packet";
 import { pump, type InterceptOutcome, type PumpHandle } from "./pump";
 import { CaptureError, type ParkCapture } from "./session-state/park-capture";
 import type { Reply } from "./session-state/reply-follower";
-import { RestoreImpossibleError, restorePlan } from "./session-state/restore-plan";
+import { needsNoDatabase, RestoreImpossibleError, restorePlan } from "./session-state/restore-plan";
 import { ServerRewriter } from "./session-state/server-rewriter";
 import { loginKey } from "./server-pool";
 import { ClientIdRewriter, type StatementIds } from "./session-state/statement-ids";
@@ -573,7 +573,7 @@ export class ParkableSession implements Lender {
     const { route, handshake } = this.session;
     const wanted = {
       key: route.compute?.pooling && !this.changedUser ? loginKey({ computeId: this.computeId, role: route.role, doubleHash: route.doubleHash, client: handshake }) : null,
-      needsNoDatabase: parked.state.database === null,
+      needsNoDatabase: needsNoDatabase(parked.state),
     };
     const got = await broker.obtain(this.computeId, wanted, `the compute of project '${route.slug}'`);
     if (got.kind === "lease") return restoreOnLease(this.ctx, this.session, parked, got.lease);
