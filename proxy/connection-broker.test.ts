@@ -50,7 +50,7 @@ describe("ConnectionBroker", () => {
     const socket = opened(broker);
     const mine = new Lease("c1", "login", backendOn(socket), false, null, owner(true));
     broker.release(mine);
-    expect(await broker.reclaim(mine, null)).toBe("mine");
+    expect(await broker.reclaim(mine)).toBe("mine");
 
     const lender = owner(true);
     const lease = new Lease("c1", "login", backendOn(socket), false, null, lender);
@@ -59,7 +59,7 @@ describe("ConnectionBroker", () => {
     const same = await broker.obtain("c1", { key: "login", needsNoDatabase: false }, "the compute");
     expect(same).toEqual({ kind: "lease", lease });
     expect(lender.asked).toBe(1);
-    expect(await broker.reclaim(lease, null)).toBe("taken");
+    expect(await broker.reclaim(lease)).toBe("taken");
     const other = broker.obtain("c1", { key: "other login", needsNoDatabase: false }, "the compute");
     socket.destroy();
     await expect(other).resolves.toEqual({ kind: "room" });
@@ -82,7 +82,7 @@ describe("ConnectionBroker", () => {
     expect(error).toMatchObject({ code: 1040, sqlState: "08004" });
     expect((error as Error).message).toContain("the compute of project 'shop' is at its limit of 2 server connections");
     expect((error as Error).message).toContain("larger compute size");
-    expect(await broker.reclaim(pinned[0]!, null)).toBe("mine"); // its owner still has it
+    expect(await broker.reclaim(pinned[0]!)).toBe("mine"); // its owner still has it
   });
 
   it("never gives a session without a database a connection that has one: it closes that one for room", async () => {
@@ -107,10 +107,28 @@ describe("ConnectionBroker", () => {
     opened(broker);
     opened(broker);
     await broker.obtain("c1", { key: "login", needsNoDatabase: false }, "the compute").catch(() => undefined);
-    expect(await broker.reclaim(lease, null)).toBe("gone");
+    expect(await broker.reclaim(lease)).toBe("gone");
     expect(waits).toEqual(["timeout"]);
     await new Promise((r) => setTimeout(r, 150));
     expect(reports.at(-1)).toMatchObject({ serverInUse: 3, serverIdle: 0, queued: 0, waits: 1, timeouts: 1 });
+  });
+
+  it("gives a connection back to its owner whose surrender fails while the owner's next command waits for it", async () => {
+    // The owner's surrender settles after a capture query (here: later), and fails (its state cannot be
+    // restored elsewhere); meanwhile the owner's next command waits for the outcome. The connection is the
+    // owner's again: the command goes on it (once lost here: the command never got a reply).
+    const broker = new ConnectionBroker({ limit: 1, queueTimeoutMs: 100 });
+    const socket = opened(broker);
+    let refuse!: () => void;
+    const lender: Lender = { surrender: () => new Promise<boolean>((resolve) => (refuse = () => resolve(false))) };
+    const lease = new Lease("c1", "login", backendOn(socket), false, null, lender);
+    broker.release(lease);
+    const taker = broker.obtain("c1", { key: "login", needsNoDatabase: false }, "the compute").catch((e: unknown) => e);
+    const back = broker.reclaim(lease);
+    refuse();
+    expect(await back).toBe("mine");
+    expect(await taker).toMatchObject({ code: 1040 }); // the taker waited, and nothing else was released
+    expect(socket.destroyed).toBe(false);
   });
 
   it("counts client sessions per compute against their own, larger limit", () => {

@@ -24,10 +24,11 @@ import { ErrorCode } from "./protocol/constants";
 /** The owner of a released connection. */
 export interface Lender {
   /**
-   * Give the connection up to another session: capture what this session will need restored, and let go
-   * of it. False when it cannot (its state cannot be captured or restored: it keeps the connection).
+   * Give the connection `lease` names up to another session: capture what this session will need restored,
+   * and let go of it. False when it cannot (its state cannot be captured or restored: it keeps the
+   * connection), or when the lease is no longer the one it offered.
    */
-  surrender(): Promise<boolean>;
+  surrender(lease: Lease): Promise<boolean>;
 }
 
 /** promised: released, and handed to the first waiter it serves (no one else may take it; its owner still may). */
@@ -39,6 +40,12 @@ export class Lease {
   readonly releasedAt = Date.now();
   /** What the owner left on the connection when it surrendered it (the taker compares it with its own). */
   handover: { state: SessionState; capture: ParkCapture } | null = null;
+  /**
+   * While "surrendering": settles once the broker has recorded the outcome (taken, held or gone). The owner
+   * waits for this, not for its own surrender's promise: that one settles before the state says who has
+   * the connection, and a reclaim that looked in between found it neither the owner's nor given away.
+   */
+  surrendered: Promise<void> | null = null;
 
   constructor(
     readonly computeId: string,
@@ -211,8 +218,8 @@ export class ConnectionBroker {
    * owner surrendered: it restores elsewhere); "gone" when the compute closed it meanwhile. While a
    * surrender is under way the owner waits for its outcome.
    */
-  async reclaim(lease: Lease, surrendering: Promise<unknown> | null): Promise<"mine" | "taken" | "gone"> {
-    if (lease.state === "surrendering" && surrendering) await surrendering;
+  async reclaim(lease: Lease): Promise<"mine" | "taken" | "gone"> {
+    if (lease.state === "surrendering" && lease.surrendered) await lease.surrendered;
     if (this.withdraw(lease)) return "mine";
     return lease.state === "gone" ? "gone" : "taken";
   }
@@ -347,13 +354,21 @@ export class ConnectionBroker {
     if (lease.state !== "released" && lease.state !== "promised") return null; // its owner took it back, or another taker came first
     slots.released.delete(lease);
     lease.state = "surrendering";
-    const given = await lease.owner.surrender().catch(() => false);
-    if ((lease.state as LeaseState) === "gone" || lease.backend.compute.socket.destroyed) {
-      lease.state = "gone";
-      this.changed(lease.computeId, slots);
-      return null;
+    let settle!: () => void;
+    lease.surrendered = new Promise<void>((resolve) => (settle = resolve));
+    let given = false;
+    try {
+      given = await lease.owner.surrender(lease).catch(() => false);
+      if ((lease.state as LeaseState) === "gone" || lease.backend.compute.socket.destroyed) {
+        lease.state = "gone";
+        given = false;
+      } else {
+        lease.state = given ? "taken" : "held";
+      }
+    } finally {
+      lease.surrendered = null;
+      settle(); // the owner's reclaim now sees the outcome (a surrender that failed leaves it "held": the owner's)
     }
-    lease.state = given ? "taken" : "held";
     this.changed(lease.computeId, slots);
     return given ? { kind: "lease", lease } : null;
   }

@@ -17,7 +17,7 @@ import { encodePacket } from "./protocol/packet";
 import { pump, type InterceptOutcome, type PumpHandle } from "./pump";
 import { CaptureError, type ParkCapture } from "./session-state/park-capture";
 import type { Reply } from "./session-state/reply-follower";
-import { RestoreImpossibleError, restorePlan } from "./session-state/restore-plan";
+import { needsNoDatabase, RestoreImpossibleError, restorePlan } from "./session-state/restore-plan";
 import { ServerRewriter } from "./session-state/server-rewriter";
 import { loginKey } from "./server-pool";
 import { ClientIdRewriter, type StatementIds } from "./session-state/statement-ids";
@@ -52,8 +52,6 @@ export class ParkableSession implements Lender {
   private mode: Mode = "active";
   /** Released: the compute connection idles in the broker, taken back at the next command unless taken over. */
   private lease: Lease | null = null;
-  /** This session's surrender of its released connection to another session, under way. */
-  private surrendering: Promise<boolean> | null = null;
   /** The broker's key for this session's login (proxy/server-pool.ts: loginKey), computed once. */
   private leaseKey: string | null = null;
   /** A surrender failed (state the proxy cannot restore): the session keeps its connection from now on. */
@@ -218,10 +216,17 @@ export class ParkableSession implements Lender {
    * false when it was taken over (the session is parked now) or lost.
    */
   private async reclaim(forCommand: boolean): Promise<boolean> {
-    const lease = this.lease!;
-    const outcome = await this.ctx.broker!.reclaim(lease, this.surrendering);
-    if ((this.mode as Mode) === "closed") return false;
-    if (outcome === "taken") return false; // surrendered: parked now, restored elsewhere
+    const lease = this.lease;
+    if (!lease) return false;
+    const outcome = await this.ctx.broker!.reclaim(lease);
+    if ((this.mode as Mode) === "closed") {
+      // The client left while a surrender was under way: the connection it got back goes as the session's would.
+      if (outcome === "mine") lease.backend.compute.socket.destroy();
+      return false;
+    }
+    // Surrendered (parked now, restored elsewhere; a taker that then found the connection closed changes
+    // nothing for it), or another reclaim of this session got the connection back first.
+    if (outcome === "taken" || this.lease !== lease) return false;
     this.lease = null;
     if (outcome === "gone") {
       // The compute closed it while idle: as if it had closed under the relay.
@@ -245,24 +250,24 @@ export class ParkableSession implements Lender {
    * a command that comes meanwhile waits for the outcome), this session's state is captured, and the
    * connection is the taker's; when that cannot be, the session takes it back.
    */
-  surrender(): Promise<boolean> {
+  surrender(lease: Lease): Promise<boolean> {
     const backend = this.backend;
     const followed = this.followed;
-    if (this.mode !== "active" || !this.lease || !backend || !followed || this.exchanging || this.pumped.busy || !followed.follower.quiet) {
+    // Only the offer this session stands by: one it withdrew (and offered again since) is not given up.
+    if (this.mode !== "active" || this.lease !== lease || !backend || !followed || this.exchanging || this.pumped.busy || !followed.follower.quiet) {
       return Promise.resolve(false);
     }
     this.pumped.detachCompute();
     backend.compute.detach();
     this.mode = "released";
     this.registerParked();
-    const surrendering = this.captureAndLetGo(backend, followed).then((given) => {
-      this.surrendering = null;
-      // Not given: the relay takes it back, unless the session's next command already does (gated).
-      if (!given && this.mode === "released") queueMicrotask(() => void this.reclaim(false));
+    return this.captureAndLetGo(backend, followed).then((given) => {
+      // Not given: the connection is this session's again once the broker has recorded that (reclaim waits
+      // for it). The relay takes it back, unless the session's next command does first (gated); a session
+      // whose client left meanwhile closes it.
+      if (!given && (this.mode === "released" || this.mode === "closed")) queueMicrotask(() => void this.reclaim(false));
       return given;
     });
-    this.surrendering = surrendering;
-    return surrendering;
   }
 
   private async captureAndLetGo(backend: BackendSession, followed: Followed): Promise<boolean> {
@@ -382,6 +387,11 @@ export class ParkableSession implements Lender {
     if (!settings.enabled || afterMs <= 0) return this.arm(Math.max(afterMs, MIN_RECHECK_MS));
     const idleMs = Date.now() - this.lastActivity;
     if (idleMs < afterMs) return this.arm(afterMs - idleMs);
+    // A reply that ended while the route was read offered the connection again: parking takes it back.
+    if (this.lease) {
+      if (!this.ctx.broker!.withdraw(this.lease)) return this.arm(MIN_RECHECK_MS);
+      this.lease = null;
+    }
     const pins = this.followed!.follower.pins().map((p) => p.reason);
     if (this.pumped.busy && pins.length === 0) pins.push("a command is being received");
     if (pins.length > 0) {
@@ -401,7 +411,9 @@ export class ParkableSession implements Lender {
     if (!settings.enabled || afterMs <= 0) return this.arm(Math.max(afterMs, MIN_RECHECK_MS));
     const idleMs = Date.now() - this.lastActivity;
     if (idleMs < afterMs) return this.arm(afterMs - idleMs);
-    if (this.mode === "released" && (await this.reclaim(false))) return this.check();
+    if (this.mode === "released") await this.reclaim(false);
+    // Back (by this reclaim, or a command's that came first): parks as an active session, or re-arms.
+    if (this.mode === "active") return this.check();
     if (this.mode === "parked" && !this.countedParked) {
       this.countedParked = true;
       this.ctx.activity.parked?.(this.computeId);
@@ -481,7 +493,16 @@ export class ParkableSession implements Lender {
     if (this.exchanging) await this.exchanging;
     if (this.mode === "released" && (await this.reclaim(true))) return "relay";
     if (this.mode === "active") return "relay";
-    if (this.mode !== "parked" || !this.parked) return "answered"; // closed: nothing more is read
+    if (this.mode === "closed") return "answered"; // nothing more is read
+    if (this.mode !== "parked" || !this.parked) {
+      // Never reached by design; were it, the command is answered rather than dropped (its client would wait forever).
+      logger.warn({ mode: this.mode }, "a command found its session without a server connection and not parked");
+      this.mode = "closed";
+      const message = "the proxy lost this session's server connection between statements; reconnect";
+      this.client.socket.end(encodePacket(encodeError(ErrorCode.UNAVAILABLE, "08S01", message), 1));
+      setTimeout(() => this.client.socket.destroy(), 1000).unref();
+      return "answered";
+    }
     if (packet && (await answerParked(this.parkedCommands, packet, this.parked))) return "answered";
     return this.unpark();
   }
@@ -560,7 +581,7 @@ export class ParkableSession implements Lender {
     const { route, handshake } = this.session;
     const wanted = {
       key: route.compute?.pooling && !this.changedUser ? loginKey({ computeId: this.computeId, role: route.role, doubleHash: route.doubleHash, client: handshake }) : null,
-      needsNoDatabase: parked.state.database === null,
+      needsNoDatabase: needsNoDatabase(parked.state),
     };
     const got = await broker.obtain(this.computeId, wanted, `the compute of project '${route.slug}'`);
     if (got.kind === "lease") return restoreOnLease(this.ctx, this.session, parked, got.lease);

@@ -9,7 +9,9 @@ import type { SessionState } from "./session-state";
 //   open transaction (also savepoints, which live only in one,    SERVER_STATUS_IN_TRANS /
 //     and autocommit off once work was done: that opens one)        IN_TRANS_READONLY of the latest OK/EOF
 //   transaction state unknown                                      an error after which no OK/EOF came yet
-//                                                                  (parking's capture query settles it)
+//                                                                  (parking's capture query settles it);
+//                                                                  the access mode set inside a transaction
+//                                                                  (until COMMIT / ROLLBACK: session-state.ts)
 //   XA, LOCK TABLES, FLUSH ... WITH READ LOCK, BACKUP, GET_LOCK,   the statement classifier, on what the
 //     temporary tables, HANDLER, SQL PREPARE, SET ROLE                client sent (and its success)
 //   state the proxy could not follow                              a CALL / EXECUTE IMMEDIATE / compound
@@ -61,6 +63,7 @@ export function pinsOf(follower: ReplyFollower, state: SessionState): Pin[] {
   if (status === null) pin("transaction-unknown", "transaction state unknown");
   else if ((status & (ServerStatus.IN_TRANS | ServerStatus.IN_TRANS_READONLY)) !== 0) pin("transaction", "open transaction");
   if (state.characteristicsUnknown) pin("transaction-unknown", "a SET TRANSACTION for the next transaction may have been used up unseen");
+  if (state.accessModeDeferred) pin("transaction-unknown", "the transaction access mode was set inside a transaction (it applies after COMMIT or ROLLBACK)");
   if (state.transactionState?.includes("L")) pin("lock-tables", "LOCK TABLES");
   if (state.xa) pin("xa", "XA transaction");
   if (state.tableLocks && !state.transactionState?.includes("L")) pin("lock-tables", "LOCK TABLES");

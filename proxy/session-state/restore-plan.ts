@@ -100,6 +100,15 @@ function prepareSteps(statements: PreparedStatement[], finalDatabase: string | n
   return steps;
 }
 
+/**
+ * Whether the plan must start on a connection without a current database: the session has none, or one
+ * of its prepared statements was prepared without one (DATABASE() in it, and unqualified names, still
+ * mean none). A USE cannot take a connection back to no database, and COM_RESET_CONNECTION keeps it.
+ */
+export function needsNoDatabase(state: SessionState): boolean {
+  return state.database === null || [...state.prepared.values()].some((s) => s.context.database === null);
+}
+
 export function restorePlan(state: SessionState, capture: ParkCapture): RestorePlan {
   const steps: RestoreStep[] = [{ kind: "query", sql: TRACKING_SETUP_SQL }];
   if (state.multiStatements !== null) steps.push({ kind: "set-option", option: state.multiStatements ? 0 : 1 });

@@ -56,6 +56,26 @@ describe("SessionState", () => {
     expect(pins()).toEqual([]);
   });
 
+  it("is pinned while an access mode set inside a transaction has not reached its transactions (until COMMIT or ROLLBACK)", () => {
+    // MariaDB 10.11: SET SESSION TRANSACTION READ ONLY inside a transaction, then SET autocommit = 1: @@tx_read_only
+    // says 1, yet the next BEGIN's transaction may write; only after COMMIT or ROLLBACK is the mode the variable's.
+    // A restore sets the variable, and so the mode (FUZZ_SEED=900300594 session 114, waves of 100).
+    const { state, pins } = fresh();
+    const inTrans = ServerStatus.IN_TRANS;
+    const reason = "the transaction access mode was set inside a transaction (it applies after COMMIT or ROLLBACK)";
+    state.applyReply(query("SET autocommit = 0", 0, [{ type: "system-variable", name: "autocommit", value: "OFF" }]));
+    state.applyReply(query("SET SESSION TRANSACTION READ ONLY", inTrans, [{ type: "system-variable", name: "tx_read_only", value: "ON" }]));
+    state.applyReply(query("SET autocommit = 1", AC, [{ type: "system-variable", name: "autocommit", value: "ON" }]));
+    expect(pins()).toEqual([reason]);
+    state.applyReply(query("ROLLBACK TO SAVEPOINT a", AC));
+    state.applyReply(query("BEGIN", AC | inTrans));
+    state.applyReply(query("COMMIT", AC));
+    expect(pins()).toEqual([]);
+    // Set outside a transaction, the mode is the variable's at once.
+    state.applyReply(query("SET SESSION TRANSACTION READ WRITE", AC, [{ type: "system-variable", name: "tx_read_only", value: "OFF" }]));
+    expect(pins()).toEqual([]);
+  });
+
   it("is pinned until tracking is set up, and again after COM_RESET_CONNECTION", () => {
     const { state, pins } = fresh(false);
     expect(pins()).toEqual(["session tracking is not set up on this connection"]);

@@ -43,6 +43,13 @@ export interface PreparedStatement {
 
 /** In the set of tracking names a reply reported: it reported some system variable. */
 const ANY_VARIABLE = "*";
+/** The variables of the session's transaction access mode (see SessionState.accessModeDeferred). */
+const ACCESS_MODE = new Set(["tx_read_only", "transaction_read_only"]);
+/**
+ * A COMMIT or ROLLBACK (not ROLLBACK TO SAVEPOINT) among a query's statements, looked for only while the
+ * access mode waits for one (rare): one hidden behind a comment keeps the session pinned, which is safe.
+ */
+const ENDS_TRANSACTION = /(^|;)\s*(COMMIT|ROLLBACK)\b(?!\s+(WORK\s+)?TO\b)/i;
 
 /** Session variables whose value cannot be carried to another connection as a plain SET. */
 const NOT_RESTORABLE: Record<string, string> = {
@@ -85,6 +92,15 @@ export class SessionState {
    * fuzz). Cleared by the next report of the characteristics.
    */
   characteristicsUnknown = false;
+  /**
+   * The session's transaction access mode (SET SESSION TRANSACTION READ ONLY / READ WRITE, tx_read_only)
+   * was set inside a transaction: MariaDB 10.11 changes the variable at once but keeps the old mode for
+   * transactions until an explicit COMMIT or ROLLBACK (after an implicit one, such as SET autocommit = 1's,
+   * the next transaction still has the old mode). A restore sets the variable, and with it the mode, so it
+   * cannot reproduce that (found by the parking fuzz with take-overs: FUZZ_SEED=900300594 session 114).
+   * Cleared by COMMIT or ROLLBACK, a SET of the mode outside a transaction, and a reset.
+   */
+  accessModeDeferred = false;
   /** session_track_transaction_info's 8 flags, when reported. */
   transactionState: string | null = null;
   readonly prepared = new Map<number, PreparedStatement>();
@@ -161,6 +177,7 @@ export class SessionState {
         if (info.sql === undefined) this.untracked.add("a statement too large for the proxy to inspect");
         else {
           this.applyStatements(classifyQuery(info.sql), reply, stateChanged, reported);
+          if (this.accessModeDeferred && !reply.error && ENDS_TRANSACTION.test(info.sql)) this.accessModeDeferred = false;
           const names = reply.error ? null : SET_NAMES.exec(info.sql);
           // With COLLATE: that collation; without: the character set's default, which setting
           // character_set_connection alone gives on a restore.
@@ -240,6 +257,7 @@ export class SessionState {
             break;
           }
           this.variables.set(name, change.value);
+          if (ACCESS_MODE.has(name)) this.accessModeDeferred = (ok.status & ServerStatus.IN_TRANS) !== 0;
           break;
         }
         case "schema":
@@ -399,6 +417,7 @@ export class SessionState {
     this.clientCollation = null;
     this.transactionCharacteristics = "";
     this.characteristicsUnknown = false;
+    this.accessModeDeferred = false;
     this.transactionState = null;
     this.prepared.clear();
     this.tableLocks = this.globalReadLock = this.backupLock = this.xa = this.roleSet = false;
