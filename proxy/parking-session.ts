@@ -542,8 +542,6 @@ export class ParkableSession implements Lender {
       this.registerAttached(backend);
       this.ctx.activity.touch(this.computeId);
       this.pumped.attachCompute(backend.compute.socket, backend.compute, restored.leftover);
-      // A timer still pending looks at the idle time when it fires (a take-over at every statement would
-      // otherwise clear and set one each time).
       this.arm(parkSettingsOf(route).afterSeconds * 1000);
       if (restored.wokeFrom) {
         const { projectId, organizationId, role } = route;
