@@ -93,7 +93,12 @@ export async function attachCompute(ctx: AttachContext, session: ClientSession, 
     const computeId = route.computeId;
     const broker = computeId ? ctx.broker : undefined;
     const slot = session.slot;
-    if (broker && !slot?.held && !broker.reserve(computeId!)) throw new AtLimitError();
+    if (broker && !slot?.held && !broker.reserve(computeId!)) {
+      if (!slot) throw new AtLimitError();
+      // A session that had room and used it on a login this attach then gave up (an early login to a
+      // server that turned out not to be the one) waits for room again, as it first did, rather than fail.
+      await broker.obtain(computeId!, { key: null, needsNoDatabase: false }, `the compute of project '${route.slug}'`);
+    }
     if (slot) slot.held = false;
     let backend: BackendSession;
     try {
