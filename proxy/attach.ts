@@ -54,6 +54,17 @@ export interface Attached {
   wokeFrom: string | null;
 }
 
+export interface AttachOptions {
+  /**
+   * A warm wake's login is used as soon as the frozen server it reached answers and this wake's thaw let that
+   * server go, without waiting for the thaw's compare-and-set to come back (the warm wake's last round trip
+   * to PostgreSQL): the wake's outcome is checked after, and a session it does not confirm (the compute did
+   * not end up running on that server) loses its compute connection, as if the server had gone away. For a
+   * new client, whose session is nothing yet; a re-attach (unparking) waits for the outcome.
+   */
+  beforeThawCommits?: boolean;
+}
+
 /** What attaching takes from the proxy's context. */
 export type AttachContext = Pick<ProxyContext, "routes" | "waker" | "metrics" | "serverInfo" | "localSockets" | "serverPool" | "broker">;
 
@@ -65,7 +76,13 @@ export type AttachContext = Pick<ProxyContext, "routes" | "waker" | "metrics" | 
  * later attach of the same session (a re-attach) passes the time it starts. Each later attempt looks at
  * the compute's state again: one paused after the last look is woken first.
  */
-export async function attachCompute(ctx: AttachContext, session: ClientSession, deadline: number, currentSince = session.arrivedAt): Promise<Attached> {
+export async function attachCompute(
+  ctx: AttachContext,
+  session: ClientSession,
+  deadline: number,
+  currentSince = session.arrivedAt,
+  options: AttachOptions = {},
+): Promise<Attached> {
   const who = `${session.route.role}@${session.address}`;
   let route: Route = session.route;
   // A running compute greets within milliseconds; a frozen one never does, so don't wait long.
@@ -152,11 +169,48 @@ export async function attachCompute(ctx: AttachContext, session: ClientSession, 
     // - a start tells when its server answers, before it is recorded running: the login begins then.
     const onReady = (address: ComputeAddress) => void (early ??= earlyLogin(logIn, address, "started"));
     const wakeStarted = process.hrtime.bigint();
-    const woke = await ctx.waker.ensureRunning({ route, who, deadline, onReady }).catch((error: unknown) => {
+    const recordWake = (woke: WakeResult) => {
+      if (woke.wokeFrom) ctx.metrics.wake(woke.wokeFrom, Number(process.hrtime.bigint() - wakeStarted) / 1e9);
+    };
+    // - a thaw tells when it has let the frozen server go; with a login to that server already answered, a new
+    //   client goes on before the thaw's commit is back (AttachOptions.beforeThawCommits).
+    const thawedThere = signal();
+    const onThawed = (address: ComputeAddress | null) => {
+      if (early && address && sameAddress(address, early.address)) thawedThere.set();
+    };
+    const waking = ctx.waker.ensureRunning({ route, who, deadline, onReady, onThawed });
+    waking.catch(() => undefined); // seen below
+    if (options.beforeThawCommits && early && route.compute?.row.state === "paused" && (early.valid === "thawed" || early.pooled)) {
+      const thawing = early;
+      const ahead = await Promise.race([
+        Promise.all([thawing.login, thawedThere.done]).then(
+          ([backend]) => backend,
+          () => null,
+        ),
+        waking.then(
+          () => null,
+          () => null,
+        ),
+      ]);
+      if (ahead) {
+        // The server this login reached answers, and this wake let it go: the client goes on. Kept only if
+        // the wake ends with the compute running there (as the wait below would have decided); otherwise the
+        // compute connection closes, and with it the session.
+        void waking
+          .then((woke) => {
+            recordWake(woke);
+            if (!(sameAddress(thawing.address, woke.address) && isKept(thawing, woke))) throw new Error("the wake did not confirm the thawed server");
+          })
+          .catch(() => ahead.compute.socket.destroy());
+        learnFromGreeting(ctx.serverInfo, ahead.greeting);
+        return { backend: ahead, wokeFrom: wokeFrom ?? route.compute.row.state };
+      }
+    }
+    const woke = await waking.catch((error: unknown) => {
       discard(early?.login);
       throw error;
     });
-    if (woke.wokeFrom) ctx.metrics.wake(woke.wokeFrom, Number(process.hrtime.bigint() - wakeStarted) / 1e9);
+    recordWake(woke);
     wokeFrom ??= woke.wokeFrom; // the state the client's first look found
     // Kept only when it reached the server that now serves: the running one the fresh facts confirm, or the
     // frozen one this wake let go (a server started meanwhile may listen on the same port). A pooled
@@ -219,6 +273,13 @@ function earlyLogin(
   const login = logIn(address);
   login.catch(() => undefined); // its failure is seen where it is used
   return { address, login, valid };
+}
+
+/** A one-shot event to await. */
+function signal(): { set: () => void; done: Promise<void> } {
+  let set = () => {};
+  const done = new Promise<void>((resolve) => (set = resolve));
+  return { set, done };
 }
 
 const sameAddress = (a: ComputeAddress, b: ComputeAddress) => a.host === b.host && a.port === b.port && a.socketPath === b.socketPath;

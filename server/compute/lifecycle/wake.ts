@@ -3,7 +3,7 @@ import type { QuotaTerms } from "../../quotas/quotas";
 import { AppError } from "../../errors";
 import { logger } from "../../logger";
 import type { OperationKind } from "../../db/generated/enums";
-import { runningAddress, type ComputeAddress } from "../address";
+import { recordedAddress, runningAddress, type ComputeAddress } from "../address";
 import { getDriver } from "../drivers/registry";
 import type { DriverState, StartHooks } from "../drivers/types";
 import { getComputeById } from "../find-compute";
@@ -62,6 +62,13 @@ export interface WakeOptions {
   usageSize?: number;
   /** A start tells where its server takes connections as soon as it answers (a waiting client logs in then). */
   onReady?: StartHooks["onReady"];
+  /**
+   * A thaw tells as soon as it has let the frozen server go (SIGCONT sent, the process no longer stopped),
+   * before its compare-and-set is known to have won, with the address the row it thawed records: a client
+   * logged in to that server may go on (the proxy then checks the wake's outcome, and ends its session if
+   * the wake did not end with that server running).
+   */
+  onThawed?: (address: ComputeAddress | null) => void;
 }
 
 export interface Woken {
@@ -89,7 +96,10 @@ async function thaw(compute: WakeRow, options: WakeOptions, context?: WakeContex
   const unpaused = getDriver(compute.driver)
     .unpause(compute.id, compute.driverState as DriverState | null)
     .then(
-      () => null,
+      () => {
+        options.onThawed?.(recordedAddress(compute));
+        return null;
+      },
       (error: unknown) => error,
     );
   // Its commit is not waited for on disk (asyncCommit): the compare-and-set is decided, and seen by every
