@@ -139,15 +139,12 @@ async function main() {
         const sigcont = at(/signal SIGCONT/);
         const answers = at(/proxy<->compute: read/, sigcont);
         const okSent = at(/proxy<->client: write 37 B \(seq 2/, answers);
-        const cas = timeline.spans(/pg: WITH async_commit/)[0];
         add("warm wake: connect -> answered", warm);
         add("  connect -> route read (handshake, auth, route)", routeRead);
         add("  route read -> SIGCONT (the wake's own steps)", sigcont - routeRead);
         add("  SIGCONT -> the compute answers the login's ping", answers - sigcont);
         add("  the compute answers -> login OK sent to the client", okSent - answers);
         add("  login OK sent -> first query answered", warm - okSent);
-        add("  (the thaw's compare-and-set, its own time)", cas ? cas.end! - cas.at : NaN);
-        add("  (the thaw's compare-and-set ends, after the OK is sent)", cas ? cas.end! - okSent : NaN);
         const running = await timed(runningTarget);
         const runningRows = timeline.rows(fmt);
         add("running: connect -> answered (the target's baseline)", running);
