@@ -56,13 +56,14 @@ export interface Attached {
 
 export interface AttachOptions {
   /**
-   * A warm wake's login is used as soon as the frozen server it reached answers and this wake's thaw let that
-   * server go, without waiting for the thaw's compare-and-set to come back (the warm wake's last round trip
-   * to PostgreSQL): the wake's outcome is checked after, and a session it does not confirm (the compute did
-   * not end up running on that server) loses its compute connection, as if the server had gone away. For a
-   * new client, whose session is nothing yet; a re-attach (unparking) waits for the outcome.
+   * A waking compute's login is used as soon as the server it reached serves, brought up by this wake (a
+   * thaw has let it go; a start has set it up), without waiting for the wake's last statement to come back
+   * from PostgreSQL (a warm wake's compare-and-set, a cold one's `running`): the wake's outcome is checked
+   * after, and a session it does not confirm (the compute did not end up running on that server) loses its
+   * compute connection, as if the server had gone away. For a new client, whose session is nothing yet; a
+   * re-attach (unparking) waits for the outcome.
    */
-  beforeThawCommits?: boolean;
+  beforeWakeCommits?: boolean;
 }
 
 /** What attaching takes from the proxy's context. */
@@ -172,38 +173,37 @@ export async function attachCompute(
     const recordWake = (woke: WakeResult) => {
       if (woke.wokeFrom) ctx.metrics.wake(woke.wokeFrom, Number(process.hrtime.bigint() - wakeStarted) / 1e9);
     };
-    // - a thaw tells when it has let the frozen server go; with a login to that server already answered, a new
-    //   client goes on before the thaw's commit is back (AttachOptions.beforeThawCommits).
-    const thawedThere = signal();
-    const onThawed = (address: ComputeAddress | null) => {
-      if (early && address && sameAddress(address, early.address)) thawedThere.set();
-    };
-    const waking = ctx.waker.ensureRunning({ route, who, deadline, onReady, onThawed });
+    // - the wake tells where the server it thawed or started serves, before its last statement is back; a new
+    //   client whose login reached that server goes on then (AttachOptions.beforeWakeCommits).
+    const serving = signal<ComputeAddress>();
+    const onServing = (address: ComputeAddress | null) => void (address && serving.set(address));
+    const waking = ctx.waker.ensureRunning({ route, who, deadline, onReady, onServing });
     waking.catch(() => undefined); // seen below
-    if (options.beforeThawCommits && early && route.compute?.row.state === "paused" && (early.valid === "thawed" || early.pooled)) {
-      const thawing = early;
+    if (options.beforeWakeCommits && route.compute && route.compute.row.state !== "running") {
       const ahead = await Promise.race([
-        Promise.all([thawing.login, thawedThere.done]).then(
-          ([backend]) => backend,
-          () => null,
-        ),
-        waking.then(
-          () => null,
-          () => null,
-        ),
-      ]);
+        serving.done.then(async (address) => {
+          const login = early;
+          // A login begun to the frozen server (or a pooled connection to it), or at the started one's readiness.
+          if (!login || !sameAddress(login.address, address) || (login.valid === "running" && !login.pooled)) return null;
+          return { login, backend: await login.login };
+        }),
+        waking,
+      ]).then(
+        (first) => (first && "login" in first ? first : null),
+        () => null,
+      );
       if (ahead) {
-        // The server this login reached answers, and this wake let it go: the client goes on. Kept only if
-        // the wake ends with the compute running there (as the wait below would have decided); otherwise the
+        // The server this login reached serves, brought up by this wake: the client goes on. Kept only if the
+        // wake ends with the compute running there (as the wait below would have decided); otherwise the
         // compute connection closes, and with it the session.
         void waking
           .then((woke) => {
             recordWake(woke);
-            if (!(sameAddress(thawing.address, woke.address) && isKept(thawing, woke))) throw new Error("the wake did not confirm the thawed server");
+            if (!(sameAddress(ahead.login.address, woke.address) && isKept(ahead.login, woke))) throw new Error("the wake ended elsewhere");
           })
-          .catch(() => ahead.compute.socket.destroy());
-        learnFromGreeting(ctx.serverInfo, ahead.greeting);
-        return { backend: ahead, wokeFrom: wokeFrom ?? route.compute.row.state };
+          .catch(() => ahead.backend.compute.socket.destroy());
+        learnFromGreeting(ctx.serverInfo, ahead.backend.greeting);
+        return { backend: ahead.backend, wokeFrom: wokeFrom ?? route.compute.row.state };
       }
     }
     const woke = await waking.catch((error: unknown) => {
@@ -275,10 +275,10 @@ function earlyLogin(
   return { address, login, valid };
 }
 
-/** A one-shot event to await. */
-function signal(): { set: () => void; done: Promise<void> } {
-  let set = () => {};
-  const done = new Promise<void>((resolve) => (set = resolve));
+/** A one-shot event to await, with its value (the first one set). */
+function signal<T>(): { set: (value: T) => void; done: Promise<T> } {
+  let set: (value: T) => void = () => {};
+  const done = new Promise<T>((resolve) => (set = resolve));
   return { set, done };
 }
 

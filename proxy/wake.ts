@@ -22,15 +22,15 @@ export interface WakeResult {
 /** Told where a compute this wake starts takes connections, as soon as its server answers. */
 export type OnReady = (address: ComputeAddress) => void;
 
-/** Told, by a thaw, that it has let the frozen server recorded at this address go (before its commit is known). */
-export type OnThawed = (address: ComputeAddress | null) => void;
+/** Told where the server a wake brings up serves, before the wake's commit is known (WakeOptions.onServing). */
+export type OnServing = (address: ComputeAddress | null) => void;
 
 /** One wake in flight, shared by the clients of its compute in this process, and what it said so far. */
 interface Inflight {
   result: Promise<WakeResult>;
   listeners: Set<OnReady>;
-  thawListeners: Set<OnThawed>;
-  heard: { ready: ComputeAddress | null; thawed: { address: ComputeAddress | null } | null };
+  servingListeners: Set<OnServing>;
+  heard: { ready: ComputeAddress | null; serving: { address: ComputeAddress | null } | null };
 }
 
 export class Waker {
@@ -40,9 +40,10 @@ export class Waker {
    * `route.compute` must be current (read after the client arrived): it decides whether to wake. `onReady`
    * hears once where a server this wake starts takes connections, as soon as it answers (before the start
    * is recorded), so the client's login can begin then; the login is good only if the wake succeeds at
-   * that address. `onThawed` hears once that the wake's thaw let the frozen server go (WakeOptions.onThawed).
+   * that address. `onServing` hears once where the server the wake brings up serves, before the wake has
+   * committed (WakeOptions.onServing).
    */
-  async ensureRunning(args: { route: Route; who: string; deadline: number; onReady?: OnReady; onThawed?: OnThawed }): Promise<WakeResult> {
+  async ensureRunning(args: { route: Route; who: string; deadline: number; onReady?: OnReady; onServing?: OnServing }): Promise<WakeResult> {
     const { route } = args;
     const compute = route.compute;
     if (!compute) throw unavailable(`project '${route.slug}' has no compute; create one in the console or with the API`, "no_compute");
@@ -59,27 +60,27 @@ export class Waker {
     let wake = this.inflight.get(row.id);
     if (!wake) {
       const listeners = new Set<OnReady>();
-      const thawListeners = new Set<OnThawed>();
-      const heard: Inflight["heard"] = { ready: null, thawed: null };
+      const servingListeners = new Set<OnServing>();
+      const heard: Inflight["heard"] = { ready: null, serving: null };
       const onReady: OnReady = (ready) => {
         heard.ready = ready;
         for (const listener of listeners) listener(ready);
       };
-      const onThawed: OnThawed = (address) => {
-        heard.thawed = { address };
-        for (const listener of thawListeners) listener(address);
+      const onServing: OnServing = (address) => {
+        heard.serving = { address };
+        for (const listener of servingListeners) listener(address);
       };
-      const result = this.wake(route, compute, args, { onReady, onThawed }).finally(() => this.inflight.delete(row.id));
-      wake = { result, listeners, thawListeners, heard };
+      const result = this.wake(route, compute, args, { onReady, onServing }).finally(() => this.inflight.delete(row.id));
+      wake = { result, listeners, servingListeners, heard };
       this.inflight.set(row.id, wake);
     }
     if (args.onReady) {
       if (wake.heard.ready) args.onReady(wake.heard.ready);
       else wake.listeners.add(args.onReady);
     }
-    if (args.onThawed) {
-      if (wake.heard.thawed) args.onThawed(wake.heard.thawed.address);
-      else wake.thawListeners.add(args.onThawed);
+    if (args.onServing) {
+      if (wake.heard.serving) args.onServing(wake.heard.serving.address);
+      else wake.servingListeners.add(args.onServing);
     }
     return wake.result;
   }
@@ -88,7 +89,7 @@ export class Waker {
     route: Route,
     compute: NonNullable<Route["compute"]>,
     args: { who: string; deadline: number },
-    hooks: { onReady: OnReady; onThawed: OnThawed },
+    hooks: { onReady: OnReady; onServing: OnServing },
   ): Promise<WakeResult> {
     let address: ComputeAddress | null;
     let thawed: boolean;

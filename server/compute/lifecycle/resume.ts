@@ -35,7 +35,7 @@ async function untilRunning(
   reason: string | null,
   deadline: number,
   context?: WakeContext,
-  hooks: Pick<WakeOptions, "onReady" | "onThawed"> = {},
+  hooks: Pick<WakeOptions, "onReady" | "onServing"> = {},
 ): Promise<Outcome> {
   let compute: WakeRow = start;
   let latest: Compute | null = null;
@@ -97,12 +97,12 @@ export async function resumeForClient(input: {
   waitMs: number;
   /** A start of this caller's tells where the new server takes connections as soon as it answers. */
   onReady?: WakeOptions["onReady"];
-  /** A thaw of this caller's tells once it has let the frozen server go (see WakeOptions.onThawed). */
-  onThawed?: WakeOptions["onThawed"];
+  /** Told where the server this caller's wake brings up serves, before the wake has committed (see WakeOptions.onServing). */
+  onServing?: WakeOptions["onServing"];
 }): Promise<ClientWake> {
   if (input.row.projectId !== input.projectId) throw notFound("compute");
   const actor: Actor = { system: "proxy", projectId: input.projectId };
-  const hooks = { onReady: input.onReady, onThawed: input.onThawed };
+  const hooks = { onReady: input.onReady, onServing: input.onServing };
   const { latest, woken, pending } = await untilRunning(input.row, actor, input.reason, Date.now() + input.waitMs, input.context, hooks);
   if (woken) return { address: woken.address, operationId: woken.operationId, thawed: woken.thawed && latest === null };
   const address = pending ? null : runningAddress(latest ?? input.row);

@@ -63,12 +63,13 @@ export interface WakeOptions {
   /** A start tells where its server takes connections as soon as it answers (a waiting client logs in then). */
   onReady?: StartHooks["onReady"];
   /**
-   * A thaw tells as soon as it has let the frozen server go (SIGCONT sent, the process no longer stopped),
-   * before its compare-and-set is known to have won, with the address the row it thawed records: a client
-   * logged in to that server may go on (the proxy then checks the wake's outcome, and ends its session if
-   * the wake did not end with that server running).
+   * Told where the server this wake brings up serves, before the wake's last statement is known to have
+   * committed: a thaw once it has let the frozen server go (SIGCONT sent, the process no longer stopped;
+   * the address its row records), before its compare-and-set comes back; a start once the new server is set
+   * up, before `running` is recorded. A client logged in to that server may go on (the proxy then checks the
+   * wake's outcome, and ends its session if the wake did not end with that server running).
    */
-  onThawed?: (address: ComputeAddress | null) => void;
+  onServing?: (address: ComputeAddress | null) => void;
 }
 
 export interface Woken {
@@ -97,7 +98,7 @@ async function thaw(compute: WakeRow, options: WakeOptions, context?: WakeContex
     .unpause(compute.id, compute.driverState as DriverState | null)
     .then(
       () => {
-        options.onThawed?.(recordedAddress(compute));
+        options.onServing?.(recordedAddress(compute));
         return null;
       },
       (error: unknown) => error,
@@ -159,6 +160,7 @@ async function start(compute: WakeRow, options: WakeOptions): Promise<Woken | nu
     from: "resuming",
     loaded: began.loaded,
     onReady: options.onReady,
+    onServing: options.onServing,
     // The move's asynchronous commit is flushed while the server starts; `running` then commits
     // asynchronously too (what a crash can lose and how it is repaired: "The lifecycle core" in README.md).
     earlierCommitsDurable: flushBarrier(),
