@@ -85,7 +85,14 @@ async function main() {
       const { target: runningTarget } = await newCompute("running baseline");
       const pause = async () => {
         for (let attempt = 0; ; attempt++) {
-          if (!(await pauseCompute({ actor: OPERATOR, computeId: c.computeId, reason: "warm wake timeline" }))) throw new Error("cannot pause");
+          if (!(await pauseCompute({ actor: OPERATOR, computeId: c.computeId, reason: "warm wake timeline" }))) {
+            // The last wake's commit may still have been on its way (the client is answered before it).
+            if (["running", "paused"].includes((await getComputeById(c.computeId)).state) && attempt < 20) {
+              await sleep(5);
+              continue;
+            }
+            throw new Error("cannot pause");
+          }
           if ((await getComputeById(c.computeId)).state === "paused") return;
           if (attempt === 20) throw new Error("the compute does not stay paused");
           await sleep(50);
