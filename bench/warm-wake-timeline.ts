@@ -12,7 +12,7 @@ import { Timeline, traceMethods, traceStatements } from "./timeline";
 // its suspend timeout is 0). It also measures the floor under any warm wake: SIGCONT to the frozen
 // mariadbd and a query on a connection opened before the freeze, in the same rounds.
 
-const ROUNDS = 15;
+const ROUNDS = 25;
 const timeline = new Timeline();
 const mark = (what: string) => timeline.mark(what);
 

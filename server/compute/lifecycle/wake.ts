@@ -103,6 +103,10 @@ async function thaw(compute: WakeRow, options: WakeOptions, context?: WakeContex
       },
       (error: unknown) => error,
     );
+  // The SIGCONT first: the driver's steps up to it take microtasks only (its /proc reads are synchronous),
+  // and they run before this turn of the event loop ends; building the statement is CPU work that would
+  // otherwise come first.
+  await new Promise((resolve) => setImmediate(resolve));
   // Its commit is not waited for on disk (asyncCommit): the compare-and-set is decided, and seen by every
   // other writer, as usual; only a PostgreSQL crash in the next fraction of a second could lose it, leaving
   // the row `paused` (and its usage interval unbilled) while the process runs. The reconciler repairs that
