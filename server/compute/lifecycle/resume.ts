@@ -48,7 +48,9 @@ async function untilRunning(
       case "paused":
       case "suspended":
       case "failed": {
-        const woken = await wakeFrom(compute, { actor: actorName(actor), reason, ...hooks }, latest ? undefined : context);
+        // A thaw of a row read again is not of the server the caller's client reached: it is not told of it.
+        const told = latest && compute.state === "paused" ? { onReady: hooks.onReady } : hooks;
+        const woken = await wakeFrom(compute, { actor: actorName(actor), reason, ...told }, latest ? undefined : context);
         if (woken) return { latest, woken, pending: false };
         compute = latest = await getComputeById(compute.id); // lost the race: look again
         break;
