@@ -171,11 +171,18 @@ async function main() {
       const commandLine = serverCommandLine(wake.computeId);
       // A pause right after the last client left may be undone by the pause's own last look (it counts the
       // compute's sessions, and the proxy's report that the connection it kept is its own may not be written
-      // yet): paused again then, so that each wake really starts from a frozen compute.
+      // yet): paused again then, so that each wake really starts from a frozen compute. It may also find the
+      // last wake's commit still on its way (the client is answered before it: proxy/attach.ts), and then
+      // pauses again once the compute is recorded running.
       const pause = async () => {
         for (let attempt = 0; ; attempt++) {
           if (!(await pauseCompute({ actor: OPERATOR, computeId: wake.computeId, reason: "proxy bench" }))) {
-            throw new Error(`cannot pause (${(await getComputeById(wake.computeId)).state})`);
+            const state = (await getComputeById(wake.computeId)).state;
+            if ((state === "running" || state === "paused") && attempt < 20) {
+              await sleep(5);
+              continue;
+            }
+            throw new Error(`cannot pause (${state})`);
           }
           const state = (await getComputeById(wake.computeId)).state;
           if (state === "paused") return;

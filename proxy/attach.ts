@@ -54,6 +54,18 @@ export interface Attached {
   wokeFrom: string | null;
 }
 
+export interface AttachOptions {
+  /**
+   * A waking compute's login is used as soon as the server it reached serves, brought up by this wake (a
+   * thaw has let it go; a start has set it up), without waiting for the wake's last statement to come back
+   * from PostgreSQL (a warm wake's compare-and-set, a cold one's `running`): the wake's outcome is checked
+   * after, and a session it does not confirm (the compute did not end up running on that server) loses its
+   * compute connection, as if the server had gone away. For a new client, whose session is nothing yet; a
+   * re-attach (unparking) waits for the outcome.
+   */
+  beforeWakeCommits?: boolean;
+}
+
 /** What attaching takes from the proxy's context. */
 export type AttachContext = Pick<ProxyContext, "routes" | "waker" | "metrics" | "serverInfo" | "localSockets" | "serverPool" | "broker">;
 
@@ -65,7 +77,13 @@ export type AttachContext = Pick<ProxyContext, "routes" | "waker" | "metrics" | 
  * later attach of the same session (a re-attach) passes the time it starts. Each later attempt looks at
  * the compute's state again: one paused after the last look is woken first.
  */
-export async function attachCompute(ctx: AttachContext, session: ClientSession, deadline: number, currentSince = session.arrivedAt): Promise<Attached> {
+export async function attachCompute(
+  ctx: AttachContext,
+  session: ClientSession,
+  deadline: number,
+  currentSince = session.arrivedAt,
+  options: AttachOptions = {},
+): Promise<Attached> {
   const who = `${session.route.role}@${session.address}`;
   let route: Route = session.route;
   // A running compute greets within milliseconds; a frozen one never does, so don't wait long.
@@ -157,11 +175,47 @@ export async function attachCompute(ctx: AttachContext, session: ClientSession, 
     // - a start tells when its server answers, before it is recorded running: the login begins then.
     const onReady = (address: ComputeAddress) => void (early ??= earlyLogin(logIn, address, "started"));
     const wakeStarted = process.hrtime.bigint();
-    const woke = await ctx.waker.ensureRunning({ route, who, deadline, onReady }).catch((error: unknown) => {
+    const recordWake = (woke: WakeResult) => {
+      if (woke.wokeFrom) ctx.metrics.wake(woke.wokeFrom, Number(process.hrtime.bigint() - wakeStarted) / 1e9);
+    };
+    // - the wake tells where the server it thawed or started serves, before its last statement is back; a new
+    //   client whose login reached that server goes on then (AttachOptions.beforeWakeCommits).
+    const serving = signal<ComputeAddress>();
+    const onServing = (address: ComputeAddress | null) => void (address && serving.set(address));
+    const waking = ctx.waker.ensureRunning({ route, who, deadline, onReady, onServing });
+    waking.catch(() => undefined); // seen below
+    if (options.beforeWakeCommits && route.compute && route.compute.row.state !== "running") {
+      const ahead = await Promise.race([
+        serving.done.then(async (address) => {
+          const login = early;
+          // A login begun to the frozen server (or a pooled connection to it), or at the started one's readiness.
+          if (!login || !sameAddress(login.address, address) || (login.valid === "running" && !login.pooled)) return null;
+          return { login, backend: await login.login };
+        }),
+        waking,
+      ]).then(
+        (first) => (first && "login" in first ? first : null),
+        () => null,
+      );
+      if (ahead) {
+        // The server this login reached serves, brought up by this wake: the client goes on. Kept only if the
+        // wake ends with the compute running there (as the wait below would have decided); otherwise the
+        // compute connection closes, and with it the session.
+        void waking
+          .then((woke) => {
+            recordWake(woke);
+            if (!(sameAddress(ahead.login.address, woke.address) && isKept(ahead.login, woke))) throw new Error("the wake ended elsewhere");
+          })
+          .catch(() => ahead.backend.compute.socket.destroy());
+        learnFromGreeting(ctx.serverInfo, ahead.backend.greeting);
+        return { backend: ahead.backend, wokeFrom: wokeFrom ?? route.compute.row.state };
+      }
+    }
+    const woke = await waking.catch((error: unknown) => {
       discard(early?.login);
       throw error;
     });
-    if (woke.wokeFrom) ctx.metrics.wake(woke.wokeFrom, Number(process.hrtime.bigint() - wakeStarted) / 1e9);
+    recordWake(woke);
     wokeFrom ??= woke.wokeFrom; // the state the client's first look found
     // Kept only when it reached the server that now serves: the running one the fresh facts confirm, or the
     // frozen one this wake let go (a server started meanwhile may listen on the same port). A pooled
@@ -224,6 +278,13 @@ function earlyLogin(
   const login = logIn(address);
   login.catch(() => undefined); // its failure is seen where it is used
   return { address, login, valid };
+}
+
+/** A one-shot event to await, with its value (the first one set). */
+function signal<T>(): { set: (value: T) => void; done: Promise<T> } {
+  let set: (value: T) => void = () => {};
+  const done = new Promise<T>((resolve) => (set = resolve));
+  return { set, done };
 }
 
 const sameAddress = (a: ComputeAddress, b: ComputeAddress) => a.host === b.host && a.port === b.port && a.socketPath === b.socketPath;

@@ -62,7 +62,7 @@ async function attachWithRoom(ctx: ProxyContext, session: ClientSession, connect
   await broker.obtain(computeId, { key: null, needsNoDatabase: false }, `the compute of project '${session.route.slug}'`);
   const slot = (session.slot = { held: true });
   try {
-    return await attachCompute(ctx, session, connectStarted + ctx.wakeTimeoutMs);
+    return await attachCompute(ctx, session, connectStarted + ctx.wakeTimeoutMs, session.arrivedAt, { beforeWakeCommits: true });
   } finally {
     if (slot.held) broker.unreserve(computeId);
     session.slot = undefined;
@@ -114,7 +114,7 @@ export async function handleClient(raw: net.Socket, ctx: ProxyContext, preAuth?:
     const connectStarted = Date.now();
     let attached;
     try {
-      attached = await attachCompute(ctx, session, connectStarted + ctx.wakeTimeoutMs);
+      attached = await attachCompute(ctx, session, connectStarted + ctx.wakeTimeoutMs, session.arrivedAt, { beforeWakeCommits: true });
     } catch (error) {
       if (!(error instanceof AtLimitError)) throw error;
       if (multiplexed) return detached();

@@ -10,6 +10,12 @@ export interface WakeSink {
 
 export const databaseWakeSink: WakeSink = {
   record(wake) {
-    recordWake(wake).catch((error: unknown) => logger.warn({ err: String(error), computeId: wake.computeId }, "wake record failed"));
+    // A moment later: the record is made just as the woken client's session is handed to the relay, and
+    // building the statement is CPU work the client's first command would otherwise wait behind.
+    setTimeout(() => {
+      recordWake(wake).catch((error: unknown) => logger.warn({ err: String(error), computeId: wake.computeId }, "wake record failed"));
+    }, RECORD_DELAY_MS);
   },
 };
+
+const RECORD_DELAY_MS = 20;

@@ -22,11 +22,15 @@ export interface WakeResult {
 /** Told where a compute this wake starts takes connections, as soon as its server answers. */
 export type OnReady = (address: ComputeAddress) => void;
 
-/** One wake in flight, shared by the clients of its compute in this process, and where it said it is ready. */
+/** Told where the server a wake brings up serves, before the wake's commit is known (WakeOptions.onServing). */
+export type OnServing = (address: ComputeAddress | null) => void;
+
+/** One wake in flight, shared by the clients of its compute in this process, and what it said so far. */
 interface Inflight {
   result: Promise<WakeResult>;
   listeners: Set<OnReady>;
-  heard: { ready: ComputeAddress | null };
+  servingListeners: Set<OnServing>;
+  heard: { ready: ComputeAddress | null; serving: { address: ComputeAddress | null } | null };
 }
 
 export class Waker {
@@ -36,9 +40,10 @@ export class Waker {
    * `route.compute` must be current (read after the client arrived): it decides whether to wake. `onReady`
    * hears once where a server this wake starts takes connections, as soon as it answers (before the start
    * is recorded), so the client's login can begin then; the login is good only if the wake succeeds at
-   * that address.
+   * that address. `onServing` hears once where the server the wake brings up serves, before the wake has
+   * committed (WakeOptions.onServing).
    */
-  async ensureRunning(args: { route: Route; who: string; deadline: number; onReady?: OnReady }): Promise<WakeResult> {
+  async ensureRunning(args: { route: Route; who: string; deadline: number; onReady?: OnReady; onServing?: OnServing }): Promise<WakeResult> {
     const { route } = args;
     const compute = route.compute;
     if (!compute) throw unavailable(`project '${route.slug}' has no compute; create one in the console or with the API`, "no_compute");
@@ -55,18 +60,27 @@ export class Waker {
     let wake = this.inflight.get(row.id);
     if (!wake) {
       const listeners = new Set<OnReady>();
-      const heard: Inflight["heard"] = { ready: null };
+      const servingListeners = new Set<OnServing>();
+      const heard: Inflight["heard"] = { ready: null, serving: null };
       const onReady: OnReady = (ready) => {
         heard.ready = ready;
         for (const listener of listeners) listener(ready);
       };
-      const result = this.wake(route, compute, args, onReady).finally(() => this.inflight.delete(row.id));
-      wake = { result, listeners, heard };
+      const onServing: OnServing = (address) => {
+        heard.serving = { address };
+        for (const listener of servingListeners) listener(address);
+      };
+      const result = this.wake(route, compute, args, { onReady, onServing }).finally(() => this.inflight.delete(row.id));
+      wake = { result, listeners, servingListeners, heard };
       this.inflight.set(row.id, wake);
     }
     if (args.onReady) {
       if (wake.heard.ready) args.onReady(wake.heard.ready);
       else wake.listeners.add(args.onReady);
+    }
+    if (args.onServing) {
+      if (wake.heard.serving) args.onServing(wake.heard.serving.address);
+      else wake.servingListeners.add(args.onServing);
     }
     return wake.result;
   }
@@ -75,7 +89,7 @@ export class Waker {
     route: Route,
     compute: NonNullable<Route["compute"]>,
     args: { who: string; deadline: number },
-    onReady: OnReady,
+    hooks: { onReady: OnReady; onServing: OnServing },
   ): Promise<WakeResult> {
     let address: ComputeAddress | null;
     let thawed: boolean;
@@ -86,7 +100,7 @@ export class Waker {
         context: compute.context,
         reason: `woken by the proxy for ${args.who}`,
         waitMs: Math.max(0, args.deadline - Date.now()),
-        onReady,
+        ...hooks,
       }));
     } catch (error) {
       throw wakeRefusal(error, route.slug) ?? error;

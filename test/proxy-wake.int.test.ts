@@ -73,6 +73,71 @@ describe("proxy: wake on connect", () => {
     expect(wake).toMatchObject({ kind: "warm", fromState: "paused", role: "app" });
   });
 
+  // Without parking, a new client's connect itself wakes the compute, and goes on as soon as the thawed
+  // server answers (the thaw's commit is checked after): every client of a herd is served by the one thaw.
+  it("thaws a paused compute that does not park once for 20 simultaneous clients, each answered by the thawed server", async () => {
+    const tenant = await newTenant();
+    const c = await createProjectWithCompute(tenant, { parkIdleSessions: false });
+    const setup = await connectProxy(`${c.slug}.app`, c.password);
+    await setup.query("CREATE TABLE hits (n INT)");
+    await setup.end();
+    const { pauseCompute } = await import("../server/compute/lifecycle/pause");
+    const paused = async () => {
+      for (let attempt = 0; attempt < 40; attempt++) {
+        await pauseCompute({ actor: { system: "operator" }, computeId: c.computeId, reason: "paused by the test" });
+        if ((await db.compute.findUniqueOrThrow({ where: { id: c.computeId } })).state === "paused") return;
+        await new Promise((r) => setTimeout(r, 50)); // the setup connection may still be counted
+      }
+      throw new Error("the compute does not stay paused");
+    };
+    await paused();
+
+    await Promise.all(
+      Array.from({ length: 20 }, async (_, i) => {
+        const conn = await connectProxy(`${c.slug}.app`, c.password);
+        await conn.query("INSERT INTO hits VALUES (?)", [i]);
+        await conn.end();
+      }),
+    );
+    expect((await db.compute.findUniqueOrThrow({ where: { id: c.computeId } })).state).toBe("running");
+    const check = await connectProxy(`${c.slug}.app`, c.password);
+    const [rows] = await check.query("SELECT COUNT(*) AS n FROM hits");
+    expect(rows).toEqual([{ n: 20 }]);
+    await check.end();
+    const ops = await operations(tenant.key, c.projectId);
+    // (A pause that found the setup session still counted undid itself: its own resume, by the operator.)
+    expect(ops.filter((o) => o.kind === "resume_compute" && o.actor === "proxy")).toEqual([expect.objectContaining({ status: "succeeded" })]);
+    expect(mariadbdCount(inject("dataDir"), c.computeId)).toBe(1);
+    await waitFor(() => db.wakeEvent.findFirst({ where: { computeId: c.computeId, kind: "warm" } }), 5000, "a warm wake record");
+  });
+
+  // The same for a start: each client goes on once the new server is set up (database, roles, CPU limit),
+  // while `running` is recorded.
+  it("starts a suspended compute that does not park once for 20 simultaneous clients, each answered by the new server", async () => {
+    const tenant = await newTenant();
+    const c = await createProjectWithCompute(tenant, { parkIdleSessions: false });
+    const setup = await connectProxy(`${c.slug}.app`, c.password);
+    await setup.query("CREATE TABLE hits (n INT)");
+    await setup.end();
+    await call("POST", `/api/v1/compute/${c.computeId}/suspend`, { key: tenant.key });
+
+    await Promise.all(
+      Array.from({ length: 20 }, async (_, i) => {
+        const conn = await connectProxy(`${c.slug}.app`, c.password);
+        await conn.query("INSERT INTO hits VALUES (?)", [i]);
+        await conn.end();
+      }),
+    );
+    expect((await db.compute.findUniqueOrThrow({ where: { id: c.computeId } })).state).toBe("running");
+    const check = await connectProxy(`${c.slug}.app`, c.password);
+    const [rows] = await check.query("SELECT COUNT(*) AS n FROM hits");
+    expect(rows).toEqual([{ n: 20 }]);
+    await check.end();
+    const resumes = (await operations(tenant.key, c.projectId)).filter((o) => o.kind === "resume_compute");
+    expect(resumes).toEqual([expect.objectContaining({ actor: "proxy", status: "succeeded" })]);
+    expect(mariadbdCount(inject("dataDir"), c.computeId)).toBe(1);
+  });
+
   it("gives a compute that is deleted, failed, or over its quota its own clear error", async () => {
     const tenant = await newTenant();
     const c = await createProjectWithCompute(tenant);

@@ -51,6 +51,12 @@ export interface StartHooks {
    * roles, limits), so that a client waiting for it can begin its login at once; the start may still fail.
    */
   onReady?(address: ReadyAddress): void;
+  /**
+   * Called once the server is set up as the start leaves it (database, roles, limits), before the start is
+   * reported, so that a client logged in meanwhile can go on while the start is recorded; the start may still
+   * fail to be recorded (the caller then ends that client's session).
+   */
+  onServing?(): void;
 }
 
 export interface StartResult {

@@ -34,6 +34,7 @@ export async function startAndRecordRunning({
   from,
   loaded,
   onReady,
+  onServing,
   earlierCommitsDurable,
 }: {
   compute: Pick<Compute, "id">;
@@ -44,6 +45,8 @@ export async function startAndRecordRunning({
   loaded?: LoadedSpec;
   /** Told where the server takes connections as soon as it answers (see StartHooks). */
   onReady?: StartHooks["onReady"];
+  /** Told, with the address onReady heard, once the server is set up, before it is recorded running (see StartHooks). */
+  onServing?: (address: ComputeAddress) => void;
   /**
    * Resolves true once the move into this transitional state is on disk (flushBarrier, run beside the
    * start); `running` then commits without waiting for its own flush, and the caller's client gets the
@@ -57,7 +60,17 @@ export async function startAndRecordRunning({
   try {
     const { spec, driver: driverName, driverState, rolesVersion } = loaded ?? (await loadComputeSpec(compute.id));
     const driver = getDriver(driverName);
-    const result = await driver.start(spec, driverState, { onReady });
+    let ready: ComputeAddress | null = null;
+    const hooks: StartHooks = {
+      onReady: (address) => {
+        ready = address;
+        onReady?.(address);
+      },
+      onServing: () => {
+        if (ready) onServing?.(ready);
+      },
+    };
+    const result = await driver.start(spec, driverState, hooks);
     started = { driver, driverState: result.driverState, rolesVersion };
     address = { ...result.endpoint, socketPath: driver.localSocket?.(result.driverState) ?? null };
     recorded = await finishStartInOneStatement({

@@ -35,7 +35,7 @@ async function untilRunning(
   reason: string | null,
   deadline: number,
   context?: WakeContext,
-  onReady?: WakeOptions["onReady"],
+  hooks: Pick<WakeOptions, "onReady" | "onServing"> = {},
 ): Promise<Outcome> {
   let compute: WakeRow = start;
   let latest: Compute | null = null;
@@ -48,7 +48,9 @@ async function untilRunning(
       case "paused":
       case "suspended":
       case "failed": {
-        const woken = await wakeFrom(compute, { actor: actorName(actor), reason, onReady }, latest ? undefined : context);
+        // A thaw of a row read again is not of the server the caller's client reached: it is not told of it.
+        const told = latest && compute.state === "paused" ? { onReady: hooks.onReady } : hooks;
+        const woken = await wakeFrom(compute, { actor: actorName(actor), reason, ...told }, latest ? undefined : context);
         if (woken) return { latest, woken, pending: false };
         compute = latest = await getComputeById(compute.id); // lost the race: look again
         break;
@@ -76,7 +78,11 @@ export interface ClientWake {
   address: ComputeAddress | null;
   /** The operation of the wake this caller made, or null when it found the compute running or joined one. */
   operationId: string | null;
-  /** This caller's wake let go the paused process of the row it was given (the same server, not a new one). */
+  /**
+   * The paused process of the row this caller was given runs now, at the same address: this caller's wake let
+   * it go, or another's did (it lost the compare-and-set and found the compute running on the very server
+   * the row named: same driver state and address). Not a new server either way.
+   */
   thawed: boolean;
 }
 
@@ -93,10 +99,24 @@ export async function resumeForClient(input: {
   waitMs: number;
   /** A start of this caller's tells where the new server takes connections as soon as it answers. */
   onReady?: WakeOptions["onReady"];
+  /** Told where the server this caller's wake brings up serves, before the wake has committed (see WakeOptions.onServing). */
+  onServing?: WakeOptions["onServing"];
 }): Promise<ClientWake> {
   if (input.row.projectId !== input.projectId) throw notFound("compute");
   const actor: Actor = { system: "proxy", projectId: input.projectId };
-  const { latest, woken, pending } = await untilRunning(input.row, actor, input.reason, Date.now() + input.waitMs, input.context, input.onReady);
+  const hooks = { onReady: input.onReady, onServing: input.onServing };
+  const { latest, woken, pending } = await untilRunning(input.row, actor, input.reason, Date.now() + input.waitMs, input.context, hooks);
   if (woken) return { address: woken.address, operationId: woken.operationId, thawed: woken.thawed && latest === null };
-  return { address: pending ? null : runningAddress(latest ?? input.row), operationId: null, thawed: false };
+  const address = pending ? null : runningAddress(latest ?? input.row);
+  return { address, operationId: null, thawed: input.row.state === "paused" && latest !== null && address !== null && sameServer(input.row, latest) };
+}
+
+/** The row read later names the same server as the paused row given: the same driver state at the same address. */
+function sameServer(paused: WakeRow, now: Compute): boolean {
+  return (
+    JSON.stringify(paused.driverState) === JSON.stringify(now.driverState) &&
+    paused.endpointHost === now.endpointHost &&
+    paused.endpointPort === now.endpointPort &&
+    paused.endpointSocket === now.endpointSocket
+  );
 }

@@ -3,7 +3,7 @@ import type { QuotaTerms } from "../../quotas/quotas";
 import { AppError } from "../../errors";
 import { logger } from "../../logger";
 import type { OperationKind } from "../../db/generated/enums";
-import { runningAddress, type ComputeAddress } from "../address";
+import { recordedAddress, runningAddress, type ComputeAddress } from "../address";
 import { getDriver } from "../drivers/registry";
 import type { DriverState, StartHooks } from "../drivers/types";
 import { getComputeById } from "../find-compute";
@@ -62,6 +62,14 @@ export interface WakeOptions {
   usageSize?: number;
   /** A start tells where its server takes connections as soon as it answers (a waiting client logs in then). */
   onReady?: StartHooks["onReady"];
+  /**
+   * Told where the server this wake brings up serves, before the wake's last statement is known to have
+   * committed: a thaw once it has let the frozen server go (SIGCONT sent, the process no longer stopped;
+   * the address its row records), before its compare-and-set comes back; a start once the new server is set
+   * up, before `running` is recorded. A client logged in to that server may go on (the proxy then checks the
+   * wake's outcome, and ends its session if the wake did not end with that server running).
+   */
+  onServing?: (address: ComputeAddress | null) => void;
 }
 
 export interface Woken {
@@ -89,9 +97,16 @@ async function thaw(compute: WakeRow, options: WakeOptions, context?: WakeContex
   const unpaused = getDriver(compute.driver)
     .unpause(compute.id, compute.driverState as DriverState | null)
     .then(
-      () => null,
+      () => {
+        options.onServing?.(recordedAddress(compute));
+        return null;
+      },
       (error: unknown) => error,
     );
+  // The SIGCONT first: the driver's steps up to it take microtasks only (its /proc reads are synchronous),
+  // and they run before this turn of the event loop ends; building the statement is CPU work that would
+  // otherwise come first.
+  await new Promise((resolve) => setImmediate(resolve));
   // Its commit is not waited for on disk (asyncCommit): the compare-and-set is decided, and seen by every
   // other writer, as usual; only a PostgreSQL crash in the next fraction of a second could lose it, leaving
   // the row `paused` (and its usage interval unbilled) while the process runs. The reconciler repairs that
@@ -149,6 +164,7 @@ async function start(compute: WakeRow, options: WakeOptions): Promise<Woken | nu
     from: "resuming",
     loaded: began.loaded,
     onReady: options.onReady,
+    onServing: options.onServing,
     // The move's asynchronous commit is flushed while the server starts; `running` then commits
     // asynchronously too (what a crash can lose and how it is repaired: "The lifecycle core" in README.md).
     earlierCommitsDurable: flushBarrier(),

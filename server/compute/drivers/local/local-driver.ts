@@ -1,4 +1,4 @@
-import { constants as fsConstants } from "node:fs";
+import { constants as fsConstants, existsSync } from "node:fs";
 import { chmod, lchown, mkdir, open, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { userInfo } from "node:os";
 import path from "node:path";
@@ -76,8 +76,9 @@ export interface LocalDriverOptions {
 // Readiness is polled, not slept for: a stock server accepts queries ~390 ms after exec here.
 const READY_POLL_MS = 10;
 // The socket appears once and connections queue on it until the server is ready, so it is looked for often:
-// at 10 ms a cold start waited 5 ms on average for nothing; a stat every 2 ms costs nothing measurable.
-const SOCKET_POLL_MS = 2;
+// at 10 ms a cold start waited 5 ms on average for nothing; a stat every millisecond costs nothing measurable
+// (made synchronously: a stat of a directory entry takes microseconds, the thread pool's round trip more).
+const SOCKET_POLL_MS = 1;
 const SIGNAL_TIMEOUT_MS = 5_000;
 const KILL_TIMEOUT_MS = 10_000;
 const ADMIN_CONNECT_TIMEOUT_MS = 10_000;
@@ -591,6 +592,7 @@ export class LocalDriver implements ComputeDriver {
           `compute ${spec.computeId}: could not set up the database and roles: ${(err as Error).message}`,
         );
       }
+      hooks.onServing?.();
       return this.describe(running, paths, {
         ...prior,
         pid: running.pid,
@@ -657,7 +659,7 @@ export class LocalDriver implements ComputeDriver {
         const detail = lastError instanceof Error ? ` (last error: ${lastError.message})` : "";
         throw new Error(`not accepting queries after ${this.startTimeoutMs} ms${detail}`);
       }
-      if (await exists(paths.socket)) {
+      if (existsSync(paths.socket)) {
         try {
           // Connections queue on the socket until the server has run its init file and accepts them.
           return await connectAdmin(paths.socket, this.adminUser, remaining);

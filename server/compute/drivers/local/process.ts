@@ -1,10 +1,24 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { closeSync, constants as fsConstants, fchownSync, openSync } from "node:fs";
+import { closeSync, constants as fsConstants, fchownSync, openSync, readFileSync } from "node:fs";
 import { readFile, readdir } from "node:fs/promises";
 import { setTimeout as delay } from "node:timers/promises";
 
 // Processes are recognised through /proc only (never by connecting to them), so looking at a compute is cheap
 // and is never mistaken for activity.
+//
+// A process's stat and command line are read synchronously: the kernel makes them up in memory (no disk),
+// a read takes microseconds, and fs/promises' readFile would take five trips through libuv's thread pool
+// (open, fstat, read, read, close), each waiting for the event loop: on a loaded machine a millisecond or
+// more before a thaw's SIGCONT could go out (it is sent after the process is recognised).
+
+/** A /proc file's text, or null when the process (or the file) is gone. */
+function readProcFile(file: string): string | null {
+  try {
+    return readFileSync(file, "utf8");
+  } catch {
+    return null;
+  }
+}
 
 export interface ProcStat {
   /** One-letter state from /proc/<pid>/stat: R, S, D, T (stopped), t (traced), Z (zombie), ... */
@@ -14,12 +28,8 @@ export interface ProcStat {
 }
 
 export async function readProcStat(pid: number): Promise<ProcStat | null> {
-  let text: string;
-  try {
-    text = await readFile(`/proc/${pid}/stat`, "utf8");
-  } catch {
-    return null;
-  }
+  const text = readProcFile(`/proc/${pid}/stat`);
+  if (text === null) return null;
   // The command name (field 2) is in parentheses and may itself contain spaces and parentheses.
   const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
   const state = fields[0];
@@ -29,14 +39,10 @@ export async function readProcStat(pid: number): Promise<ProcStat | null> {
 }
 
 export async function readCmdline(pid: number): Promise<string[] | null> {
-  try {
-    const raw = await readFile(`/proc/${pid}/cmdline`, "utf8");
-    // A zombie has an empty cmdline: it is nobody's server any more.
-    if (raw.length === 0) return null;
-    return raw.split("\0").filter((arg) => arg.length > 0);
-  } catch {
-    return null;
-  }
+  const raw = readProcFile(`/proc/${pid}/cmdline`);
+  // A zombie has an empty cmdline: it is nobody's server any more.
+  if (raw === null || raw.length === 0) return null;
+  return raw.split("\0").filter((arg) => arg.length > 0);
 }
 
 export function isGone(stat: ProcStat | null): boolean {
@@ -128,8 +134,11 @@ export async function scanForServer(datadir: string): Promise<ServerProcess | nu
   } catch {
     return null;
   }
+  let looked = 0;
   for (const entry of entries) {
     if (!/^\d+$/.test(entry)) continue;
+    // The reads are synchronous: let the event loop run between batches of a long scan.
+    if (++looked % 64 === 0) await new Promise((r) => setImmediate(r));
     const found = await serverProcess(Number(entry), datadir);
     if (found) return found;
   }
