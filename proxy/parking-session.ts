@@ -121,6 +121,9 @@ export class ParkableSession implements Lender {
         // Null: the compute's defaults track already (proxy/session-state/tracking-defaults.ts), nothing sent.
         const swallowUntil = sendTrackingSetup(backend, followed);
         if (this.strip || swallowUntil !== null) this.rewriter = new ServerRewriter(followed.follower, this.strip, null, swallowUntil);
+        // With nothing sent, no reply will mark the login's safe point: offer the connection now, or a client
+        // that logs in and waits (a pool's spare connection) would hold it unshared until its first command.
+        if (swallowUntil === null) queueMicrotask(() => this.multiplexed() && this.releaseAtSafePoint());
       }
     } else {
       // Logged in by the proxy alone: parked with the login's state until its first real command.
