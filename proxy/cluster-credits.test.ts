@@ -1,19 +1,11 @@
-import { EventEmitter } from "node:events";
 import type net from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { ClusterCreditLedger, type CreditsFromWorker, type CreditsToWorker } from "./cluster-credits";
 import { ConnectionBroker } from "./connection-broker";
+import { FakeSocket } from "./fake-socket.test-support";
 
 // Two workers' brokers and the primary's ledger, their messages passed asynchronously as IPC passes them.
 
-class FakeSocket extends EventEmitter {
-  destroyed = false;
-  destroy() {
-    if (this.destroyed) return;
-    this.destroyed = true;
-    this.emit("close");
-  }
-}
 
 const SHARE = 2;
 const ANY = { key: null, needsNoDatabase: false };

@@ -1,19 +1,10 @@
-import { EventEmitter } from "node:events";
 import type net from "node:net";
 import { describe, expect, it } from "vitest";
 import type { BackendSession } from "./backend";
 import { ConnectionBroker, Lease, type Lender } from "./connection-broker";
+import { FakeSocket } from "./fake-socket.test-support";
 import type { PoolSnapshot } from "./pool-snapshot";
 
-/** A socket as the broker sees it: events, and destroy() that closes it. */
-class FakeSocket extends EventEmitter {
-  destroyed = false;
-  destroy() {
-    if (this.destroyed) return;
-    this.destroyed = true;
-    this.emit("close");
-  }
-}
 
 const backendOn = (socket: FakeSocket) => ({ compute: { socket } }) as unknown as BackendSession;
 

@@ -107,7 +107,7 @@ interface ComputeSlots {
  * worker does not use; room a worker holds beyond its share goes back once unused.
  */
 export interface ClusterCredits {
-  /** Ask for room for one more server connection of the compute; `grant` answers when there is some. */
+  /** Ask for room for one more server connection of the compute; `granted` answers when there is some. */
   borrow(computeId: string): void;
   /** Room this process no longer needs, given back. */
   giveBack(computeId: string, count: number): void;
@@ -172,13 +172,13 @@ export class ConnectionBroker {
   /** Whether a new server connection of the compute may be opened now (no reservation made). */
   hasRoom(computeId: string): boolean {
     const slots = this.computes.get(computeId);
-    return !slots || slots.open.size + slots.reserved < slots.allowance;
+    return !slots || hasSpare(slots);
   }
 
   /** Room for one new server connection, reserved: opened() or unreserve() follows. False at the limit. */
   reserve(computeId: string): boolean {
     const slots = this.slots(computeId);
-    if (slots.open.size + slots.reserved >= slots.allowance) {
+    if (!hasSpare(slots)) {
       this.settings.closeIdle?.(computeId); // frees room for the next try once its socket closes
       this.borrow(computeId, slots);
       return false;
@@ -242,7 +242,7 @@ export class ConnectionBroker {
     const slots = this.slots(computeId);
     for (;;) {
       // Room goes to the queue in order; a released connection still here is one no waiter could use.
-      if (slots.waiters.length === 0 && slots.open.size + slots.reserved < slots.allowance) {
+      if (slots.waiters.length === 0 && hasSpare(slots)) {
         slots.reserved++;
         return { kind: "room" };
       }
@@ -318,7 +318,7 @@ export class ConnectionBroker {
    */
   lend(computeId: string): number {
     const slots = this.slots(computeId);
-    if (slots.waiters.length > 0 || slots.open.size + slots.reserved >= slots.allowance) return 0;
+    if (slots.waiters.length > 0 || !hasSpare(slots)) return 0;
     slots.allowance--;
     return 1;
   }
@@ -430,7 +430,7 @@ export class ConnectionBroker {
 
   /** After every change: waiters that room now serves go ahead, and the snapshot is reported. */
   private changed(computeId: string, slots: ComputeSlots): void {
-    while (slots.waiters.length > 0 && slots.open.size + slots.reserved < slots.allowance) {
+    while (slots.waiters.length > 0 && hasSpare(slots)) {
       slots.reserved++; // the waiter's login uses this reservation
       slots.waiters.shift()!.resolve({ kind: "room" });
     }
@@ -456,6 +456,9 @@ export class ConnectionBroker {
     this.reportTimers.set(computeId, timer);
   }
 }
+
+/** Room for one more server connection within what this process may hold. */
+const hasSpare = (slots: ComputeSlots) => slots.open.size + slots.reserved < slots.allowance;
 
 /** The error a client gets when its wait for a server connection runs out. */
 export function atLimit(describe: string, limit: number, timeoutMs: number): ClientError {

@@ -1,6 +1,6 @@
 import { describe, expect, inject, it } from "vitest";
 import { call, newTenant } from "./api";
-import { createProjectWithCompute, mariadbdCount, waitFor } from "./compute";
+import { createProjectWithCompute, mariadbdCount, waitFor, type CreatedCompute } from "./compute";
 import { connectProxy, rejection } from "./proxy";
 import { db } from "../server/db";
 
@@ -16,6 +16,22 @@ interface Op {
 async function operations(key: string, projectId: string): Promise<Op[]> {
   const res = await call<{ operations: Op[] }>("GET", `/api/v1/projects/${projectId}/operations`, { key });
   return res.body.operations;
+}
+
+/** 20 clients at once each insert a row through the proxy: the compute is running after, with all 20 rows. */
+async function herdOfInserts(c: CreatedCompute): Promise<void> {
+  await Promise.all(
+    Array.from({ length: 20 }, async (_, i) => {
+      const conn = await connectProxy(`${c.slug}.app`, c.password);
+      await conn.query("INSERT INTO hits VALUES (?)", [i]);
+      await conn.end();
+    }),
+  );
+  expect((await db.compute.findUniqueOrThrow({ where: { id: c.computeId } })).state).toBe("running");
+  const check = await connectProxy(`${c.slug}.app`, c.password);
+  const [rows] = await check.query("SELECT COUNT(*) AS n FROM hits");
+  expect(rows).toEqual([{ n: 20 }]);
+  await check.end();
 }
 
 describe("proxy: wake on connect", () => {
@@ -92,18 +108,7 @@ describe("proxy: wake on connect", () => {
     };
     await paused();
 
-    await Promise.all(
-      Array.from({ length: 20 }, async (_, i) => {
-        const conn = await connectProxy(`${c.slug}.app`, c.password);
-        await conn.query("INSERT INTO hits VALUES (?)", [i]);
-        await conn.end();
-      }),
-    );
-    expect((await db.compute.findUniqueOrThrow({ where: { id: c.computeId } })).state).toBe("running");
-    const check = await connectProxy(`${c.slug}.app`, c.password);
-    const [rows] = await check.query("SELECT COUNT(*) AS n FROM hits");
-    expect(rows).toEqual([{ n: 20 }]);
-    await check.end();
+    await herdOfInserts(c);
     const ops = await operations(tenant.key, c.projectId);
     // (A pause that found the setup session still counted undid itself: its own resume, by the operator.)
     expect(ops.filter((o) => o.kind === "resume_compute" && o.actor === "proxy")).toEqual([expect.objectContaining({ status: "succeeded" })]);
@@ -121,18 +126,7 @@ describe("proxy: wake on connect", () => {
     await setup.end();
     await call("POST", `/api/v1/compute/${c.computeId}/suspend`, { key: tenant.key });
 
-    await Promise.all(
-      Array.from({ length: 20 }, async (_, i) => {
-        const conn = await connectProxy(`${c.slug}.app`, c.password);
-        await conn.query("INSERT INTO hits VALUES (?)", [i]);
-        await conn.end();
-      }),
-    );
-    expect((await db.compute.findUniqueOrThrow({ where: { id: c.computeId } })).state).toBe("running");
-    const check = await connectProxy(`${c.slug}.app`, c.password);
-    const [rows] = await check.query("SELECT COUNT(*) AS n FROM hits");
-    expect(rows).toEqual([{ n: 20 }]);
-    await check.end();
+    await herdOfInserts(c);
     const resumes = (await operations(tenant.key, c.projectId)).filter((o) => o.kind === "resume_compute");
     expect(resumes).toEqual([expect.objectContaining({ actor: "proxy", status: "succeeded" })]);
     expect(mariadbdCount(inject("dataDir"), c.computeId)).toBe(1);
