@@ -620,6 +620,8 @@ export class ParkableSession implements Lender {
     if (this.mode !== "parked" && this.mode !== "waking" && this.mode !== "released") return;
     const parked = this.countedParked;
     this.mode = "closed";
+    // Ended from now on: a second KILL of its id before the socket's close runs closed() finds nothing (1094).
+    this.ctx.registry.unregister(this.session.connectionId);
     this.client.socket.end(parked ? encodePacket(encodeError(ErrorCode.CONNECTION_KILLED, "70100", "Connection was killed"), 1) : undefined);
     setTimeout(() => this.client.socket.destroy(), 1000).unref();
   }
