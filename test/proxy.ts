@@ -42,11 +42,14 @@ export async function rejection(promise: Promise<unknown>): Promise<{ errno?: nu
 }
 
 /**
- * Another proxy in the test's own process, against the product's database, on free ports. Settings it
- * should differ in are set in process.env before the call (configuration is read at start).
+ * Another proxy in the test's own process, against the product's database, on free ports, with `settings`
+ * (environment variables) over the test's. Each call reads the configuration afresh: the process caches it
+ * at first use, and a second proxy in the same file got the first one's settings.
  */
 export async function startSecondProxy(settings: Record<string, string> = {}): Promise<RunningProxy> {
   Object.assign(process.env, { DATABASE_URL: inject("databaseUrl"), ...settings });
+  const { resetConfig } = await import("../server/config");
+  resetConfig();
   const { startProxy } = await import("../proxy/start-proxy");
   return startProxy({ port: 0, metricsPort: 0, host: "127.0.0.1" });
 }
