@@ -14,6 +14,7 @@ import type { InterceptOutcome } from "./pump";
 import { withSessionTracking } from "./followed-compute";
 import { ParkableSession, type ChangeUserHandler } from "./parking-session";
 import { answersPing, poolKey as serverPoolKey } from "./server-pool";
+import { PING_GRACE_MS } from "./login-ping";
 import type { Route } from "./routing";
 import { learnFromGreeting } from "./server-info";
 import type { HandedOver } from "./transport";
@@ -64,6 +65,12 @@ export interface AttachOptions {
    * re-attach (unparking) waits for the outcome.
    */
   beforeWakeCommits?: boolean;
+  /**
+   * A pooled connection of a compute the cached route says runs is handed back unpinged (`pingOwed`): the
+   * session pings it with the client's OK and wakes the compute only when that goes unanswered
+   * (proxy/login-ping.ts). For a new client's login.
+   */
+  pingWithOk?: boolean;
 }
 
 /** What attaching takes from the proxy's context. */
@@ -156,6 +163,10 @@ export async function attachCompute(
     if (!current) {
       const running = route.compute ? runningAddress(route.compute.row) : null;
       const pooled = running && takePooled(running);
+      if (pooled && options.pingWithOk) {
+        learnFromGreeting(ctx.serverInfo, pooled.greeting);
+        return { backend: { ...pooled, pingOwed: true }, wokeFrom };
+      }
       if (pooled) {
         const login = answersPing(pooled, answerWithinMs());
         early = { address: running, login, valid: "running", pooled: true };
@@ -249,11 +260,6 @@ export async function attachCompute(
   }
 }
 
-/**
- * How long a pooled connection's COM_PING may take before the route is read afresh after all (a running
- * local compute answers in well under a millisecond; a frozen one only once thawed).
- */
-const PING_GRACE_MS = 3;
 
 interface EarlyLogin {
   address: ComputeAddress;

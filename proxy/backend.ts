@@ -54,6 +54,8 @@ export interface BackendSession {
   endpoint?: string;
   /** Where the session may leave this connection for the next one like it (proxy/server-pool.ts). */
   poolKey?: string;
+  /** Taken from the pool for a new client without a COM_PING yet: the session sends it with the client's OK (proxy/login-ping.ts). */
+  pingOwed?: boolean;
 }
 
 export class BackendRefusedError extends Error {

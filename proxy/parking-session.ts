@@ -20,6 +20,7 @@ import type { Reply } from "./session-state/reply-follower";
 import { needsNoDatabase, RestoreImpossibleError, restorePlan } from "./session-state/restore-plan";
 import { ServerRewriter } from "./session-state/server-rewriter";
 import { loginKey } from "./server-pool";
+import { sendLoginPing, watchLoginPing } from "./login-ping";
 import { ClientIdRewriter, type StatementIds } from "./session-state/statement-ids";
 import type { HandedOver } from "./transport";
 
@@ -119,7 +120,12 @@ export class ParkableSession implements Lender {
         if (this.strip) this.rewriter = new ServerRewriter(followed.follower, true, null);
       } else {
         // Null: the compute's defaults track already (proxy/session-state/tracking-defaults.ts), nothing sent.
-        const swallowUntil = sendTrackingSetup(backend, followed);
+        let swallowUntil = sendTrackingSetup(backend, followed);
+        if (backend.pingOwed) {
+          const until = (swallowUntil = sendLoginPing(backend, followed, swallowUntil));
+          const answered = () => followed.follower.replies.finished >= until || followed.follower.replies.lost !== null || this.mode === "closed";
+          watchLoginPing(ctx, session, answered, () => backend.compute.socket.destroy());
+        }
         if (this.strip || swallowUntil !== null) this.rewriter = new ServerRewriter(followed.follower, this.strip, null, swallowUntil);
         // With nothing sent, no reply will mark the login's safe point: offer the connection now, or a client
         // that logs in and waits (a pool's spare connection) would hold it unshared until its first command.

@@ -114,7 +114,7 @@ export async function handleClient(raw: net.Socket, ctx: ProxyContext, preAuth?:
     const connectStarted = Date.now();
     let attached;
     try {
-      attached = await attachCompute(ctx, session, connectStarted + ctx.wakeTimeoutMs, session.arrivedAt, { beforeWakeCommits: true });
+      attached = await attachCompute(ctx, session, connectStarted + ctx.wakeTimeoutMs, session.arrivedAt, { beforeWakeCommits: true, pingWithOk: true });
     } catch (error) {
       if (!(error instanceof AtLimitError)) throw error;
       if (multiplexed) return detached();
