@@ -43,13 +43,16 @@ export function sameVisibleState(owner: { state: SessionState; capture: ParkCapt
   if (a.prepared.size > 0 || b.prepared.size > 0) return false;
   if (a.database !== b.database || a.multiStatements !== b.multiStatements) return false;
   if (a.transactionCharacteristics !== "" || b.transactionCharacteristics !== "") return false;
-  if (JSON.stringify(a.clientCollation) !== JSON.stringify(b.clientCollation)) return false;
+  if (!sameCollation(a.clientCollation, b.clientCollation)) return false;
   // Empty: never read (a session parked at its login); its first take-over restores in full.
   if (taker.capture.collationConnection === "" || owner.capture.collationConnection !== taker.capture.collationConnection) return false;
   if (a.variables.size !== b.variables.size) return false;
   for (const [name, value] of a.variables) if (b.variables.get(name) !== value) return false;
   return a.user === b.user;
 }
+
+const sameCollation = (x: SessionState["clientCollation"], y: SessionState["clientCollation"]) =>
+  x === y || (x !== null && y !== null && x.charset === y.charset && x.collation === y.collation);
 
 export async function restoreOnLease(ctx: ProxyContext, session: ClientSession, parked: ParkedSession, lease: Lease): Promise<Restored> {
   const backend = lease.backend;
@@ -60,10 +63,12 @@ export async function restoreOnLease(ctx: ProxyContext, session: ClientSession, 
   const { slug, role } = session.route;
   // The cached route serves: the lease was logged in with the same password hash, and a changed password
   // reaches the cache within its time to live. The route the session already has was checked when it got
-  // it: a take-over within the cache's time to live costs neither a promise nor a hash.
+  // it, and so was its hash: a take-over within the cache's time to live, or after it with the hash
+  // unchanged, costs neither a promise nor a SHA1.
   const target = { slug, role };
   const route = ctx.routes.cached(target) ?? (await ctx.routes.lookup(target));
-  if (!route || (route !== session.route && !passwordStillValid(session.stage1, route.doubleHash))) {
+  const unchanged = route === session.route || (route !== null && route.doubleHash.equals(session.route.doubleHash));
+  if (!route || (!unchanged && !passwordStillValid(session.stage1, route.doubleHash))) {
     fail(failure(ErrorCode.ACCESS_DENIED, "28000", `${LENT}, and role '${role}' of project '${slug}' or its password changed meanwhile; reconnect`));
   }
   const handover = lease.handover;

@@ -1,8 +1,8 @@
 import mysql from "mysql2/promise";
 import { afterAll, describe, expect, it } from "vitest";
 import type { RunningProxy } from "../proxy/start-proxy";
-import { newTenant } from "./api";
-import { createProjectWithCompute } from "./compute";
+import { call, newTenant } from "./api";
+import { createProjectWithCompute, createRole } from "./compute";
 import { startSecondProxy } from "./proxy";
 
 // Multiplexing (issue 15) at its smallest: a proxy allowed two server connections per compute serves six
@@ -62,5 +62,38 @@ describe("proxy: client sessions share a compute's server connections", () => {
     expect(second.id).toBe(first.id);
     await a!.query("COMMIT");
     for (const conn of clients) await conn.end();
+  });
+});
+
+describe("proxy: a take-over checks the session's password", () => {
+  let proxy: RunningProxy | null = null;
+  afterAll(async () => {
+    await proxy?.stop(0).catch(() => undefined);
+  });
+
+  it("goes on while the role's password stays, and ends the session that would take over once it changed", async () => {
+    // One server connection for two sessions of one role: every other statement is a take-over. No route
+    // cache: each take-over reads the route afresh (a new route each time, the same password hash).
+    proxy = await startSecondProxy({ PROXY_SERVER_CONNECTIONS_PER_COMPUTE: "1", PROXY_POOL_QUEUE_TIMEOUT_SECONDS: "20", PROXY_ROUTE_CACHE_MS: "0" });
+    const tenant = await newTenant();
+    const c = await createProjectWithCompute(tenant);
+    const password = await createRole(tenant, c.projectId, "worker");
+    const connect = (secret: string) =>
+      mysql.createConnection({ host: "127.0.0.1", port: proxy!.port, user: `${c.slug}.worker`, password: secret, database: "main", connectTimeout: 30_000 });
+    const [a, b] = await Promise.all([connect(password), connect(password)]);
+    const threadOf = async (conn: mysql.Connection) => Number(((await conn.query("SELECT CONNECTION_ID() AS id")) as unknown as [[{ id: number }]])[0][0].id);
+    const threads = new Set<number>();
+    for (let n = 0; n < 10; n++) for (const conn of [a!, b!]) threads.add(await threadOf(conn));
+    expect(threads.size).toBe(1); // one connection, taken over back and forth
+
+    const reset = await call<{ password: string }>("POST", `/api/v1/projects/${c.projectId}/roles/worker/reset-password`, { key: tenant.key });
+    expect(reset.status).toBe(200);
+    // b ran last: a's next statement takes the connection over, and a logged in with the old password.
+    // (Not SELECT 1: a session without a connection answers that pool validation query itself.)
+    await expect(a!.query("SELECT 2")).rejects.toMatchObject({ errno: 1045, message: expect.stringMatching(/role 'worker' of project '.*' or its password changed meanwhile; reconnect/) });
+    const renewed = await connect(reset.body.password);
+    expect(await threadOf(renewed)).toBeGreaterThan(0);
+    for (const conn of [b!, renewed]) await conn.end().catch(() => conn.destroy());
+    a!.destroy();
   });
 });
