@@ -230,7 +230,9 @@ describe("proxy: compute connections reused between client sessions", () => {
       await pause(c.computeId, thread); // the cached route still says running
       const woken = await viaCache();
       expect(await threadOf(woken)).toBe(thread);
-      expect(await stateOf(c.computeId)).toBe("running");
+      // The thawed server answers before the wake's compare-and-set is back (its commit is asynchronous):
+      // the compute is recorded running right after, not necessarily before the first answer.
+      await waitFor(async () => (await stateOf(c.computeId)) === "running", 5_000, "the wake to record the compute running");
       await woken.end();
     });
   });
