@@ -22,7 +22,7 @@ describe("launchDetached", () => {
   it("starts the command in a session of its own, with only the given environment, its output appended to the log", async () => {
     const log = path.join(dir, "server.log");
     fs.writeFileSync(log, "before\n");
-    const launched = await launchDetached("/bin/sh", ["-c", 'echo "out $GREETING ${HOME:-no home}"; echo err >&2; sleep 0.3; exit 3'], log, { GREETING: "hello", PATH: "/usr/bin:/bin" } as NodeJS.ProcessEnv);
+    const launched = await launchDetached("/bin/sh", ["-c", 'echo "out $GREETING ${HOME:-no home}"; echo err >&2; sleep 0.3; exit 3'], log, { GREETING: "hello", PATH: "/usr/bin:/bin" } as unknown as NodeJS.ProcessEnv);
     // Field 6 of /proc/<pid>/stat (after the command's parenthesis, the 4th) is the session id: its own.
     const stat = fs.readFileSync(`/proc/${launched.pid}/stat`, "utf8").split(") ")[1]!.split(" ");
     expect(Number(stat[3])).toBe(launched.pid);

@@ -106,7 +106,10 @@ class Spawner {
       else if (kind === "pid" || kind === "fail") {
         const p = this.pending.get(Number(a));
         this.pending.delete(Number(a));
-        if (kind === "pid") p?.resolve(Number(rest[0]));
+        if (kind === "pid") {
+          this.exits.delete(Number(rest[0])); // an earlier process's, under a pid the kernel has reused
+          p?.resolve(Number(rest[0]));
+        }
         else p?.reject(new Error(rest.join(" ")));
         if (this.pending.size === 0 && this.helper) this.hold(this.helper, false);
       }
