@@ -49,13 +49,13 @@ import {
   scanForServer,
   serverProcess,
   signal,
-  spawnDetached,
   waitForExit,
   waitForState,
   type ServerProcess,
 } from "./process";
 import { parseState, toDriverState, type LocalState } from "./state";
 import { copyTemplate, ensureTemplate, mariadbVersion } from "./template";
+import { launchDetached, warmLauncher } from "./spawner";
 
 /** The parts of a sandbox's command line read at each start (sandboxParts). */
 type SandboxParts = Pick<SandboxCommandInput, "tools" | "joinFiles" | "etcDir">;
@@ -219,6 +219,7 @@ export class LocalDriver implements ComputeDriver {
     this.installDbPath = options.installDbPath ?? "/usr/bin/mariadb-install-db";
     this.startTimeoutMs = options.startTimeoutMs ?? 30_000;
     this.stopTimeoutMs = options.stopTimeoutMs ?? 30_000;
+    warmLauncher(); // the process that forks servers, ready before the first cold start (spawner.ts)
   }
 
   async start(spec: ComputeSpec, previous: DriverState | null, hooks: StartHooks = {}): Promise<StartResult> {
@@ -546,7 +547,7 @@ export class LocalDriver implements ComputeDriver {
       const startedAt = new Date().toISOString();
       const args = mariadbdArgs({ paths, host: this.host, port, size: spec.size });
       const launch = this.launchCommand(await sandbox, paths, account, limits.tmpBytes, args);
-      const server = spawnDetached(launch.command, launch.args, paths.errorLog, this.env, account);
+      const server = await launchDetached(launch.command, launch.args, paths.errorLog, this.env, account);
       const stat0 = await readProcStat(server.pid);
       let conn: Connection;
       try {
