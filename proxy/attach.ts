@@ -103,7 +103,8 @@ export async function attachCompute(
   const takePooled = (address: ComputeAddress): BackendSession | null => {
     const poolKey = keyOf(address);
     const pooled = poolKey ? ctx.serverPool!.take(poolKey) : null;
-    return pooled && { ...pooled, poolKey };
+    // Pinged by whoever takes it now (a ping owed by an earlier session's login was paid then).
+    return pooled && { ...pooled, poolKey, pingOwed: false };
   };
   /**
    * A pooled connection where a new login would go, else a login. The pooled one is pinged first, also when
@@ -259,7 +260,6 @@ export async function attachCompute(
     }
   }
 }
-
 
 interface EarlyLogin {
   address: ComputeAddress;
