@@ -62,7 +62,10 @@ class Spawner {
   private buffered = "";
 
   private start(): ChildProcess {
-    const helper = spawn("perl", ["-e", HELPER], { stdio: ["pipe", "pipe", "inherit"] });
+    // Its own environment is next to nothing: it gives each child the one asked for, and needs none of the
+    // control plane's settings and secrets (nor to be mistaken for the process it serves).
+    const env = { PATH: process.env.PATH ?? "/usr/bin:/bin" } as unknown as NodeJS.ProcessEnv;
+    const helper = spawn("perl", ["-e", HELPER], { stdio: ["pipe", "pipe", "inherit"], env });
     helper.stdout!.setEncoding("utf8");
     helper.stdout!.on("data", (chunk: string) => this.read(chunk));
     const gone = (why: string) => {
