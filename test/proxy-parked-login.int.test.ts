@@ -116,7 +116,10 @@ describe("proxy: new connections to a sleeping compute start parked", () => {
     const c = await createProjectWithCompute(tenant, { parkIdleSessions: false });
     await pause(c);
     const conn = await connectProxy(`${c.slug}.app`, c.password);
-    expect(await stateOf(c.computeId)).toBe("running");
+    // The login alone wakes it (no query sent). With a pooled connection and a route cached from before the
+    // pause, the OK goes out with the connection's ping and the thaw follows within milliseconds
+    // (proxy/login-ping.ts): recorded running right after the login rather than before it.
+    await waitFor(async () => (await stateOf(c.computeId)) === "running", 5_000, "the login to wake the compute");
     await conn.end();
   });
 });
