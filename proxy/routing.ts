@@ -1,4 +1,4 @@
-import { db } from "@/server/db";
+import { dbPool } from "@/server/db";
 import type { Plan } from "@/server/db/generated/enums";
 import type { WakeContext, WakeRow } from "@/server/compute/lifecycle/wake";
 import { compileAccessRules, type CompiledAccessRules } from "@/server/projects/access-rules";
@@ -107,6 +107,18 @@ interface RouteRow {
   poolConnections: boolean | null;
 }
 
+const ROUTE_QUERY = `
+  SELECT p.id AS "projectId", p."organizationId", p."rolesVersion", p."requireTls", p."allowedCidrs",
+         o.plan::text AS plan, o."cuHoursQuota", r."passwordHash",
+         c.id AS "computeId", c.state::text AS state, c.version, c.size, c.driver, c."driverState",
+         c."endpointHost", c."endpointPort", c."endpointSocket", c."rolesSyncedVersion", c."failureReason",
+         c."parkIdleSessions", c."parkAfterSeconds", c."suspendTimeoutSeconds", c."poolConnections"
+  FROM "Project" p
+  JOIN "Organization" o ON o.id = p."organizationId"
+  LEFT JOIN "ProjectRole" r ON r."projectId" = p.id AND r.name = $2
+  LEFT JOIN "Compute" c ON c."projectId" = p.id
+  WHERE p.slug = $1`;
+
 /**
  * Everything a client's login and its compute's wake need, in one PostgreSQL statement (Prisma would send
  * one per relation): the project, its access rules and roles version, the role's hash, the organization's
@@ -115,17 +127,8 @@ interface RouteRow {
  */
 async function loadRoute({ slug, role }: RouteTarget): Promise<Route | null> {
   const readAt = Date.now();
-  const [row] = await db.$queryRaw<RouteRow[]>`
-    SELECT p.id AS "projectId", p."organizationId", p."rolesVersion", p."requireTls", p."allowedCidrs",
-           o.plan::text AS plan, o."cuHoursQuota", r."passwordHash",
-           c.id AS "computeId", c.state::text AS state, c.version, c.size, c.driver, c."driverState",
-           c."endpointHost", c."endpointPort", c."endpointSocket", c."rolesSyncedVersion", c."failureReason",
-           c."parkIdleSessions", c."parkAfterSeconds", c."suspendTimeoutSeconds", c."poolConnections"
-    FROM "Project" p
-    JOIN "Organization" o ON o.id = p."organizationId"
-    LEFT JOIN "ProjectRole" r ON r."projectId" = p.id AND r.name = ${role}
-    LEFT JOIN "Compute" c ON c."projectId" = p.id
-    WHERE p.slug = ${slug}`;
+  const { rows } = await dbPool().query<RouteRow>({ name: "proxy-route", text: ROUTE_QUERY, values: [slug, role] });
+  const row = rows[0];
   const doubleHash = row?.passwordHash ? parseStoredHash(row.passwordHash) : null;
   if (!row || !doubleHash) return null;
   const compute: WakeRow | null =

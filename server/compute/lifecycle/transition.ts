@@ -1,5 +1,5 @@
 import crypto from "node:crypto";
-import { db, Prisma, type Compute } from "../../db";
+import { db, Prisma, queryPool, type Compute } from "../../db";
 import { utcTimestamp } from "../../db/sql";
 import { config } from "../../config";
 import { AppError } from "../../errors";
@@ -144,9 +144,9 @@ export function moveCtes(input: BeginInput, finished: Finished, guard: Prisma.Sq
 
 async function moveInOneStatement(input: BeginInput, finished: Finished): Promise<string | null> {
   const { ctes, operationId } = moveCtes(input, finished);
-  const moved = input.asyncCommit
-    ? await db.$queryRaw<{ id: string }[]>`WITH ${ASYNC_COMMIT_CTE}, ${ctes} SELECT id FROM op, async_commit`
-    : await db.$queryRaw<{ id: string }[]>`WITH ${ctes} SELECT id FROM op`;
+  const moved = await queryPool<{ id: string }>(
+    input.asyncCommit ? Prisma.sql`WITH ${ASYNC_COMMIT_CTE}, ${ctes} SELECT id FROM op, async_commit` : Prisma.sql`WITH ${ctes} SELECT id FROM op`,
+  );
   return moved.length === 1 ? operationId : null;
 }
 
