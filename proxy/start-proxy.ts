@@ -68,19 +68,12 @@ export function serverConnectionLimit(configured: number, workers: number): numb
   return Math.max(1, Math.floor((COMPUTE_MAX_CONNECTIONS * 0.8) / Math.max(1, workers)));
 }
 
-/** Writes of the held-thread report are at least this far apart (and a take is written this soon). */
-const REPORT_GAP_MS = 25;
-
-/** Call `run` once, `ms` after the first call since it last ran. */
-function coalesced(run: () => void, ms: number): () => void {
-  let timer: NodeJS.Timeout | null = null;
-  return () => {
-    timer ??= setTimeout(() => {
-      timer = null;
-      run();
-    }, ms);
-  };
-}
+/**
+ * Writes of the held-thread report made for a connection just pooled are at least this far apart. At 25 ms,
+ * clients that connect and leave in a loop made a report per connect: each a PostgreSQL transaction that
+ * cost the worker and PostgreSQL 1.6 ms of CPU apiece, more than the connect itself.
+ */
+const REPORT_GAP_MS = 250;
 
 /**
  * Run `write` now, or as soon as the one under way is done and `gapMs` have passed since it began: never two
@@ -163,13 +156,13 @@ export async function startProxy(overrides: ProxyOverrides = {}): Promise<Runnin
       overrides.onSlot?.(slot);
     },
   });
-  // The idle check subtracts the threads reported as pooled from the compute's sessions, so a change is
-  // written before the next interval: a connection just pooled at once (a pause right after the last
-  // client left sees it as the proxy's), one just taken by a client within REPORT_GAP_MS (a pause's last
-  // look must count it; not at once, because the write's CPU would delay that client's first query). At
-  // most one write per REPORT_GAP_MS, however fast clients come and go.
+  // The idle check subtracts the threads reported as pooled from the compute's sessions, so a connection
+  // just pooled is written before the next interval (within REPORT_GAP_MS), so that a pause soon after the
+  // last client left sees it as the proxy's. A connection taken by a client needs no write of its own:
+  // the idle check counts a reported thread that ran a command since the report (server/compute/
+  // client-sessions.ts), and a take always sends one (the login's ping, or the client's statement); the
+  // next interval's write drops it from the report.
   const reportNow = throttled(() => activity.flush(), REPORT_GAP_MS);
-  const reportSoon = coalesced(reportNow, REPORT_GAP_MS);
   const heldCount = new Map<string, number>();
   const workers = Number(process.env.PROXY_WORKER_COUNT ?? 1);
   const share = serverConnectionLimit(cfg.PROXY_SERVER_CONNECTIONS_PER_COMPUTE, workers);
@@ -195,7 +188,6 @@ export async function startProxy(overrides: ProxyOverrides = {}): Promise<Runnin
       if (threadIds.length > 0) heldCount.set(computeId, threadIds.length);
       else heldCount.delete(computeId);
       if (grew) reportNow();
-      else reportSoon();
     },
   );
   const context = tlsContext();

@@ -39,12 +39,35 @@ async function scalar(conn: mysql.Connection, sql: string): Promise<unknown> {
 
 const stateOf = async (computeId: string) => (await db.compute.findUniqueOrThrow({ where: { id: computeId } })).state;
 
-/** Pause the compute by hand once the proxy has reported `thread` as its own (else the pause's last look counts it). */
+/**
+ * Pause the compute by hand once the proxy's report names `thread` as its own and was written since the
+ * thread's last command (as the pause's last look finds it: a thread that ran a command after the report
+ * that names it counts as a session, and the report of a connection just pooled may lag by a moment).
+ */
 async function pause(computeId: string, thread: number): Promise<void> {
-  await waitFor(async () => (await heldIdleThreads(computeId)).some((held) => held.id === thread), 10_000, `thread ${thread} to be reported as the proxy's`);
+  await waitFor(
+    async () => {
+      const held = (await heldIdleThreads(computeId)).find((h) => h.id === thread);
+      const idleMs = held && (await idleMsOf(thread));
+      return held !== undefined && idleMs !== null && idleMs !== undefined && idleMs >= held.reportedMsAgo;
+    },
+    10_000,
+    `thread ${thread} to be reported as the proxy's since its last command`,
+  );
   const { pauseCompute } = await import("../server/compute/lifecycle/pause");
   expect(await pauseCompute({ actor: { system: "operator" }, computeId, reason: "paused by the test" })).not.toBeNull();
   expect(await stateOf(computeId)).toBe("paused");
+}
+
+/** How long the compute's thread has been idle, as the compute says (null: busy or gone). */
+async function idleMsOf(thread: number): Promise<number | null> {
+  const direct = await connectDirect(c.endpoint, c.password);
+  try {
+    const [rows] = await direct.query<mysql.RowDataPacket[]>("SELECT TIME_MS FROM information_schema.PROCESSLIST WHERE ID = ? AND COMMAND = 'Sleep'", [thread]);
+    return rows.length === 0 ? null : Number(rows[0]!.TIME_MS);
+  } finally {
+    await direct.end();
+  }
 }
 
 const threadOf = async (conn: mysql.Connection) => Number(await scalar(conn, "SELECT CONNECTION_ID()"));

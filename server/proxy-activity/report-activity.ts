@@ -1,4 +1,4 @@
-import { db } from "../db";
+import { Prisma, transactionOnPool } from "../db";
 import type { PoolActivity } from "./live-activity";
 import type { PinSummary } from "./pins";
 
@@ -103,7 +103,7 @@ export async function reportActivity(proxyId: string, entries: ActivityEntry[], 
 
   const statements = [];
   if (ids.length > 0) {
-    statements.push(db.$executeRaw`
+    statements.push(Prisma.sql`
       INSERT INTO "ProxyActivity" ("proxyId", "computeId", "connections", "lastActiveAt", "updatedAt", "parked", "pinned", "pins", "idleThreadIds",
                                    "poolServerInUse", "poolServerIdle", "poolServerLimit", "poolQueued", "poolLongestWaitMs",
                                    "poolWaits", "poolWaitMsTotal", "poolTimeouts")
@@ -134,7 +134,7 @@ export async function reportActivity(proxyId: string, entries: ActivityEntry[], 
             "updatedAt" = EXCLUDED."updatedAt"`);
     // Not a transition: neither version nor updatedAt changes. Rows are locked in id order (no deadlocks
     // between proxies reporting the same computes), and the condition is checked again after the lock.
-    statements.push(db.$executeRaw`
+    statements.push(Prisma.sql`
       WITH e AS (
         SELECT * FROM unnest(${ids}::text[], ${times}::timestamp(3)[]) AS e("id", "lastActiveAt")
       ), later AS (
@@ -152,7 +152,7 @@ export async function reportActivity(proxyId: string, entries: ActivityEntry[], 
     // land in the hour they moved in, give or take one flush interval. Computes gone meanwhile are skipped.
     const bytesIn = moved.map((id) => byCompute.get(id)!.bytesIn);
     const bytesOut = moved.map((id) => byCompute.get(id)!.bytesOut);
-    statements.push(db.$executeRaw`
+    statements.push(Prisma.sql`
       INSERT INTO "TransferHour" ("organizationId", "projectId", "computeId", "hourStart", "bytesIn", "bytesOut")
       SELECT p."organizationId", c."projectId", e."computeId", date_trunc('hour', ${now}::timestamp(3)), e."bytesIn", e."bytesOut"
       FROM unnest(${moved}::text[], ${bytesIn}::bigint[], ${bytesOut}::bigint[]) AS e("computeId", "bytesIn", "bytesOut")
@@ -163,11 +163,11 @@ export async function reportActivity(proxyId: string, entries: ActivityEntry[], 
             "bytesOut" = "TransferHour"."bytesOut" + EXCLUDED."bytesOut"`);
   }
   if (forgotten.length > 0) {
-    statements.push(db.$executeRaw`
+    statements.push(Prisma.sql`
       DELETE FROM "ProxyActivity"
       WHERE "proxyId" = ${proxyId} AND "computeId" = ANY(${forgotten}::text[])
         AND "connections" = 0 AND "parked" = 0 AND cardinality("idleThreadIds") = 0
         AND "poolServerInUse" = 0 AND "poolServerIdle" = 0 AND "poolQueued" = 0`);
   }
-  await db.$transaction(statements);
+  await transactionOnPool(statements);
 }
