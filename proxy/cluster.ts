@@ -46,6 +46,8 @@ type ToWorker =
   | { type: "msl:shutdown" };
 
 const RESTART_DELAY_MS = 1000;
+/** How often a worker tells the others the net change of its unauthenticated connections per address. */
+const PREAUTH_PUBLISH_MS = 10;
 
 export interface ClusterOptions {
   workers: number;
@@ -217,6 +219,7 @@ export async function runWorker(onShutdown: (proxy: RunningProxy) => Promise<voi
     perAddress: cfg.PROXY_PREAUTH_PER_ADDRESS,
     max: cfg.PROXY_PREAUTH_MAX,
     publish: (address, delta) => send({ type: "msl:preauth", address, delta }),
+    publishAfterMs: PREAUTH_PUBLISH_MS,
   });
   // Answer the primary's metric requests with this worker's registry.
   AggregatorRegistry.setRegistries(register);

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { ClientError } from "./client-error";
 import { PreAuthGate, type PreAuthTicket } from "./preauth-gate";
 
@@ -41,5 +41,42 @@ describe("PreAuthGate", () => {
     t.release();
     for (const [a, d] of told.splice(0)) w1.applyRemote(a, d);
     admitted(w1.admit("a"));
+  });
+
+  it("tells the net change per address once per publishAfterMs: a login verified within it is never told", () => {
+    vi.useFakeTimers();
+    try {
+      const told: [string, number][] = [];
+      const gate = new PreAuthGate({ perAddress: 10, max: 100, publish: (a, d) => told.push([a, d]), publishAfterMs: 10 });
+      admitted(gate.admit("a")).release();
+      const held = [admitted(gate.admit("a")), admitted(gate.admit("a")), admitted(gate.admit("b"))];
+      expect(told).toEqual([]);
+      vi.advanceTimersByTime(10);
+      expect(told.splice(0)).toEqual([["a", 2], ["b", 1]]);
+      for (const ticket of held) ticket.release();
+      vi.advanceTimersByTime(10);
+      expect(told).toEqual([["a", -2], ["b", -1]]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("tells a burst from one address at every change", () => {
+    vi.useFakeTimers();
+    try {
+      const told: [string, number][] = [];
+      const gate = new PreAuthGate({ perAddress: 100, max: 100, publish: (a, d) => told.push([a, d]), publishAfterMs: 10 });
+      const held = Array.from({ length: 9 }, () => admitted(gate.admit("c")));
+      // The first seven wait for the timer; the eighth in progress tells all eight at once, the ninth itself.
+      expect(told.splice(0)).toEqual([["c", 8], ["c", 1]]);
+      held.pop()!.release();
+      expect(told.splice(0)).toEqual([["c", -1]]);
+      held.pop()!.release();
+      expect(told).toEqual([]);
+      vi.advanceTimersByTime(10);
+      expect(told).toEqual([["c", -1]]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

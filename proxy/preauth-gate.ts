@@ -9,22 +9,31 @@ import { ClientError } from "./client-error";
 // With several workers (proxy/cluster.ts) each counts its own connections exactly and hears of the others'
 // through the primary (publish / applyRemote), like failed logins. Dividing the cap between workers would
 // not do: the primary hands connections to whichever worker is free, so a burst from one address can land
-// mostly on one worker. Heard counts lag by an IPC round trip, so a burst may overshoot the cap by the
-// connections accepted meanwhile; past that the cap holds.
+// mostly on one worker. A worker tells the net change per address every publishAfterMs (the primary's
+// workers: 10 ms), not each connection: most logins take a few milliseconds from greeting to verified, so
+// their +1 and -1 cancel out and are never sent (two messages per connect through the primary, and two more
+// to every other worker, were 5 % of a worker's CPU in a connect loop). From TOLD_AT_ONCE_FROM of one
+// address in progress on a worker, every change is told at once, as before. Heard counts lag by that plus an IPC
+// round trip, so a burst may overshoot the cap by the connections accepted meanwhile; past that the cap holds.
 
 export interface PreAuthLimits {
   /** PROXY_PREAUTH_PER_ADDRESS. */
   perAddress: number;
   /** PROXY_PREAUTH_MAX. */
   max: number;
-  /** Told of every change of this process's count for an address (+1 admitted, -1 released). */
+  /** Told of changes of this process's count for an address (+n admitted, -n released). */
   publish?: (address: string, delta: number) => void;
+  /** Tell the net change per address this long after the first unpublished one (0: every change at once). */
+  publishAfterMs?: number;
 }
 
 export interface PreAuthTicket {
   /** Idempotent: the connection authenticated or closed. */
   release(): void;
 }
+
+/** From this many connections of one address in progress on this worker, each change is told at once. */
+const TOLD_AT_ONCE_FROM = 8;
 
 /** Counts per address with a total. */
 class Tally {
@@ -47,6 +56,9 @@ class Tally {
 export class PreAuthGate {
   private readonly local = new Tally();
   private readonly remote = new Tally();
+  /** Net changes per address not yet published. */
+  private readonly unpublished = new Map<string, number>();
+  private publishTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly limits: PreAuthLimits) {}
 
@@ -69,16 +81,35 @@ export class PreAuthGate {
       );
     }
     this.local.add(address, 1);
-    this.limits.publish?.(address, 1);
+    this.changed(address, 1);
     let released = false;
     return {
       release: () => {
         if (released) return;
         released = true;
         this.local.add(address, -1);
-        this.limits.publish?.(address, -1);
+        this.changed(address, -1);
       },
     };
+  }
+
+  private changed(address: string, delta: number): void {
+    const { publish, publishAfterMs = 0 } = this.limits;
+    if (!publish) return;
+    const net = (this.unpublished.get(address) ?? 0) + delta;
+    if (publishAfterMs <= 0 || this.local.get(address) >= TOLD_AT_ONCE_FROM) {
+      // A burst from one address is told at every change, as the cap needs.
+      this.unpublished.delete(address);
+      if (net !== 0) publish(address, net);
+      return;
+    }
+    if (net === 0) this.unpublished.delete(address);
+    else this.unpublished.set(address, net);
+    this.publishTimer ??= setTimeout(() => {
+      this.publishTimer = null;
+      for (const [changed, by] of this.unpublished) publish(changed, by);
+      this.unpublished.clear();
+    }, publishAfterMs).unref();
   }
 
   /** Another worker's connections from address changed by delta. */
