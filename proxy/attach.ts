@@ -194,7 +194,9 @@ export async function attachCompute(
     //   client whose login reached that server goes on then (AttachOptions.beforeWakeCommits).
     const serving = signal<ComputeAddress>();
     const onServing = (address: ComputeAddress | null) => void (address && serving.set(address));
-    const waking = ctx.waker.ensureRunning({ route, who, deadline, onReady, onServing });
+    // A new client's login to the frozen server goes on before the thaw's commit, which waits for it.
+    const commitAfter = options.beforeWakeCommits ? early?.login : undefined;
+    const waking = ctx.waker.ensureRunning({ route, who, deadline, onReady, onServing, commitAfter });
     waking.catch(() => undefined); // seen below
     if (options.beforeWakeCommits && route.compute && route.compute.row.state !== "running") {
       const ahead = await Promise.race([

@@ -41,9 +41,17 @@ export class Waker {
    * hears once where a server this wake starts takes connections, as soon as it answers (before the start
    * is recorded), so the client's login can begin then; the login is good only if the wake succeeds at
    * that address. `onServing` hears once where the server the wake brings up serves, before the wake has
-   * committed (WakeOptions.onServing).
+   * committed (WakeOptions.onServing). A thaw this call starts sends its compare-and-set once `commitAfter`
+   * settles (WakeOptions.commitAfter: the client's login to the frozen server).
    */
-  async ensureRunning(args: { route: Route; who: string; deadline: number; onReady?: OnReady; onServing?: OnServing }): Promise<WakeResult> {
+  async ensureRunning(args: {
+    route: Route;
+    who: string;
+    deadline: number;
+    onReady?: OnReady;
+    onServing?: OnServing;
+    commitAfter?: Promise<unknown>;
+  }): Promise<WakeResult> {
     const { route } = args;
     const compute = route.compute;
     if (!compute) throw unavailable(`project '${route.slug}' has no compute; create one in the console or with the API`, "no_compute");
@@ -70,7 +78,7 @@ export class Waker {
         heard.serving = { address };
         for (const listener of servingListeners) listener(address);
       };
-      const result = this.wake(route, compute, args, { onReady, onServing }).finally(() => this.inflight.delete(row.id));
+      const result = this.wake(route, compute, args, { onReady, onServing, commitAfter: args.commitAfter }).finally(() => this.inflight.delete(row.id));
       wake = { result, listeners, servingListeners, heard };
       this.inflight.set(row.id, wake);
     }
@@ -89,7 +97,7 @@ export class Waker {
     route: Route,
     compute: NonNullable<Route["compute"]>,
     args: { who: string; deadline: number },
-    hooks: { onReady: OnReady; onServing: OnServing },
+    hooks: { onReady: OnReady; onServing: OnServing; commitAfter?: Promise<unknown> },
   ): Promise<WakeResult> {
     let address: ComputeAddress | null;
     let thawed: boolean;

@@ -35,7 +35,7 @@ async function untilRunning(
   reason: string | null,
   deadline: number,
   context?: WakeContext,
-  hooks: Pick<WakeOptions, "onReady" | "onServing"> = {},
+  hooks: Pick<WakeOptions, "onReady" | "onServing" | "commitAfter"> = {},
 ): Promise<Outcome> {
   let compute: WakeRow = start;
   let latest: Compute | null = null;
@@ -101,10 +101,12 @@ export async function resumeForClient(input: {
   onReady?: WakeOptions["onReady"];
   /** Told where the server this caller's wake brings up serves, before the wake has committed (see WakeOptions.onServing). */
   onServing?: WakeOptions["onServing"];
+  /** A thaw's compare-and-set waits for it (see WakeOptions.commitAfter). */
+  commitAfter?: WakeOptions["commitAfter"];
 }): Promise<ClientWake> {
   if (input.row.projectId !== input.projectId) throw notFound("compute");
   const actor: Actor = { system: "proxy", projectId: input.projectId };
-  const hooks = { onReady: input.onReady, onServing: input.onServing };
+  const hooks = { onReady: input.onReady, onServing: input.onServing, commitAfter: input.commitAfter };
   const { latest, woken, pending } = await untilRunning(input.row, actor, input.reason, Date.now() + input.waitMs, input.context, hooks);
   if (woken) return { address: woken.address, operationId: woken.operationId, thawed: woken.thawed && latest === null };
   const address = pending ? null : runningAddress(latest ?? input.row);
