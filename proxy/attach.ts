@@ -180,7 +180,8 @@ export async function attachCompute(
       } else {
         early = earlyLogin(logIn, running, "running");
       }
-      route = (await ctx.routes.lookup({ slug: route.slug, role: route.role }, { fresh: true })) ?? route;
+      // A route kept current by the changes heard since its read needs no read (proxy/routing.ts).
+      if (!ctx.routes.isCurrent(route)) route = (await ctx.routes.lookup({ slug: route.slug, role: route.role }, { fresh: true })) ?? route;
     }
     current = false;
     if (!early && route.compute?.row.state === "paused") early = earlyLogin(logIn, recordedAddress(route.compute.row), "thawed");

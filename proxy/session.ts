@@ -35,7 +35,7 @@ const asleep = (route: Route) => route.compute?.row.state === "paused" || route.
  * it (it may have woken, failed or be being deleted since): one read, which the attach then need not make.
  */
 async function currentIfAsleep(ctx: ProxyContext, route: Route, arrivedAt: number): Promise<Route> {
-  if (route.readAt >= arrivedAt || !asleep(route) || !parkSettingsOf(route).enabled) return route;
+  if (route.readAt >= arrivedAt || ctx.routes.isCurrent(route) || !asleep(route) || !parkSettingsOf(route).enabled) return route;
   return (await ctx.routes.lookup({ slug: route.slug, role: route.role }, { fresh: true })) ?? route;
 }
 

@@ -17,6 +17,8 @@ import { SessionRegistry } from "./sessions";
 import { KillRouter } from "./kill-router";
 import type { SiblingAsks } from "./sibling-asks";
 import { PreAuthGate } from "./preauth-gate";
+import { listen } from "@/server/db/listen";
+import { parseRouteChange, ROUTES_CHANGED_CHANNEL } from "./route-changes";
 import { AuthThrottle, throttleMaxDelayMs } from "./throttle";
 import { Waker } from "./wake";
 import { databaseWakeSink } from "./wake-recorder";
@@ -32,6 +34,8 @@ export interface RunningProxy {
   serverPool: ServerPool;
   /** Who holds the computes' server connections (a cluster's primary lends and grants room through it). */
   broker: ConnectionBroker;
+  /** Routes by project and role, kept current by PostgreSQL's notifications. */
+  routes: RouteCache;
   stop(drainMs?: number): Promise<void>;
 }
 
@@ -192,9 +196,15 @@ export async function startProxy(overrides: ProxyOverrides = {}): Promise<Runnin
   );
   const context = tlsContext();
   if (cfg.PROXY_TLS_REQUIRED && !context) throw new Error("PROXY_TLS_REQUIRED is set but PROXY_TLS_CERT and PROXY_TLS_KEY are not");
+  // Routes are kept current by PostgreSQL's notifications of every change to them (proxy/routing.ts).
+  const routes = new RouteCache(cfg.PROXY_ROUTE_CACHE_MS);
+  const routeChanges =
+    cfg.PROXY_ROUTE_CACHE_MS > 0
+      ? listen(ROUTES_CHANGED_CHANNEL, { onNotify: (payload) => routes.changed(parseRouteChange(payload)), onGap: (listening) => routes.gap(listening) })
+      : null;
   const server = new ProxyServer({
     registry,
-    routes: new RouteCache(cfg.PROXY_ROUTE_CACHE_MS),
+    routes,
     waker: new Waker(),
     throttle: overrides.throttle ?? new AuthThrottle({ maxDelayMs: throttleMaxDelayMs(cfg.PROXY_HANDSHAKE_TIMEOUT_MS) }),
     preAuth: overrides.preAuth ?? new PreAuthGate({ perAddress: cfg.PROXY_PREAUTH_PER_ADDRESS, max: cfg.PROXY_PREAUTH_MAX }),
@@ -228,11 +238,13 @@ export async function startProxy(overrides: ProxyOverrides = {}): Promise<Runnin
     server,
     serverPool,
     broker,
+    routes,
     async stop(drainMs = cfg.PROXY_DRAIN_TIMEOUT_MS) {
       await server.shutdown(drainMs);
       serverPool.closeAll();
       await owners.stop();
       await activity.stop();
+      await routeChanges?.stop();
       if (metricsServer) await new Promise<void>((resolve) => metricsServer.close(() => resolve()));
     },
   };

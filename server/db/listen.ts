@@ -3,8 +3,8 @@ import { logger } from "../logger";
 
 // A PostgreSQL LISTEN that stays up: one connection of its own (Prisma's pool cannot hold a LISTEN), opened
 // on the first call and reopened after a loss. Notifications sent while it was down are lost, so `onGap` is
-// called whenever the channel might have missed one (at each (re)connect and each loss); a listener that
-// caches must drop what it holds then.
+// called whenever the channel might have missed one (at each (re)connect and each loss), with whether it
+// listens from then on; a listener that caches must drop what it holds then.
 
 const RETRY_MS = 1_000;
 
@@ -12,14 +12,14 @@ export interface Listener {
   stop(): Promise<void>;
 }
 
-export function listen(channel: string, handlers: { onNotify: (payload: string) => void; onGap: () => void }): Listener {
+export function listen(channel: string, handlers: { onNotify: (payload: string) => void; onGap: (listening: boolean) => void }): Listener {
   if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`not a plain channel name: ${channel}`);
   let client: pg.Client | null = null;
   let retry: NodeJS.Timeout | null = null;
   let stopped = false;
 
   const lost = (error: unknown) => {
-    handlers.onGap();
+    handlers.onGap(false);
     if (stopped) return;
     logger.warn({ channel, err: error instanceof Error ? error.message : String(error) }, "LISTEN connection lost; reconnecting");
     const dead = client;
@@ -50,7 +50,7 @@ export function listen(channel: string, handlers: { onNotify: (payload: string) 
       await next.connect();
       await next.query(`LISTEN ${channel}`);
       // Listening from here on; anything before it was not heard.
-      handlers.onGap();
+      handlers.onGap(true);
       // The connection must not keep the process alive by itself.
       (next as unknown as { connection?: { stream?: { unref?: () => void } } }).connection?.stream?.unref?.();
     } catch (error) {
