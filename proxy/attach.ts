@@ -180,8 +180,11 @@ export async function attachCompute(
       } else {
         early = earlyLogin(logIn, running, "running");
       }
-      // A route kept current by the changes heard since its read needs no read (proxy/routing.ts).
-      if (!ctx.routes.isCurrent(route)) route = (await ctx.routes.lookup({ slug: route.slug, role: route.role }, { fresh: true })) ?? route;
+      // A paused compute's cached row, kept current by the changes heard since its read (proxy/routing.ts),
+      // needs no read: the thaw's compare-and-set on its version is the final word (a row that moved on loses
+      // it, and the wake reads afresh). Any other is read: a client must not be sent to a server the state
+      // machine moved away from in the milliseconds a notification takes to arrive.
+      if (!heardPaused(ctx, route)) route = (await ctx.routes.lookup({ slug: route.slug, role: route.role }, { fresh: true })) ?? route;
     }
     current = false;
     if (!early && route.compute?.row.state === "paused") early = earlyLogin(logIn, recordedAddress(route.compute.row), "thawed");
@@ -262,6 +265,11 @@ export async function attachCompute(
       delay = Math.min(delay * 2, 500);
     }
   }
+}
+
+/** The route says its compute is paused, and the cache has kept it current since it was read. */
+export function heardPaused(ctx: Pick<ProxyContext, "routes">, route: Route): boolean {
+  return route.compute?.row.state === "paused" && ctx.routes.isCurrent(route);
 }
 
 interface EarlyLogin {

@@ -1,7 +1,7 @@
 import type net from "node:net";
 import { assertMayRun } from "@/server/billing/may-run";
 import { admit, authenticate, wakeRefusal } from "./policy";
-import { attachCompute, relay, type ClientSession } from "./attach";
+import { attachCompute, heardPaused, relay, type ClientSession } from "./attach";
 import { ClientError } from "./client-error";
 import { AtLimitError } from "./connection-broker";
 import type { ProxyContext } from "./context";
@@ -33,9 +33,10 @@ const asleep = (route: Route) => route.compute?.row.state === "paused" || route.
 /**
  * A route from the cache that says the compute sleeps is read again before the login is answered without
  * it (it may have woken, failed or be being deleted since): one read, which the attach then need not make.
+ * A paused one the cache kept current needs none (attach.ts, heardPaused).
  */
 async function currentIfAsleep(ctx: ProxyContext, route: Route, arrivedAt: number): Promise<Route> {
-  if (route.readAt >= arrivedAt || ctx.routes.isCurrent(route) || !asleep(route) || !parkSettingsOf(route).enabled) return route;
+  if (route.readAt >= arrivedAt || heardPaused(ctx, route) || !asleep(route) || !parkSettingsOf(route).enabled) return route;
   return (await ctx.routes.lookup({ slug: route.slug, role: route.role }, { fresh: true })) ?? route;
 }
 
