@@ -61,4 +61,21 @@ describe("proxy: routes kept current by the database's notifications", () => {
     await conn.query("SELECT 1");
     await conn.end();
   });
+
+  it("drops a project's routes when the project or its organization changes", async () => {
+    const tenant = await newTenant();
+    const c = await createProjectWithCompute(tenant);
+    const target = { slug: c.slug, role: "app" };
+    const { db } = await import("../server/db");
+    const project = await db.project.findUniqueOrThrow({ where: { id: c.projectId } });
+    for (const change of [
+      () => db.project.update({ where: { id: project.id }, data: { rolesVersion: { increment: 1 } } }),
+      () => db.organization.update({ where: { id: project.organizationId }, data: { cuHoursQuota: 1000 } }),
+    ]) {
+      await (await connect(c.slug, c.password)).end();
+      expect(proxy.routes.cached(target)).toBeDefined();
+      await change();
+      await waitFor(async () => proxy.routes.cached(target) === undefined, 5_000, "the change to drop the cached route");
+    }
+  });
 });

@@ -26,13 +26,11 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION "msl_notify_project_route"() RETURNS trigger LANGUAGE plpgsql AS $$
+-- A project's or an organization's row: its id, under the key the trigger names ('p' or 'o'). NEW is null
+-- for a DELETE.
+CREATE FUNCTION "msl_notify_routes_of"() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  IF TG_OP = 'DELETE' THEN
-    PERFORM pg_notify('msl_routes_changed', json_build_object('p', OLD.id)::text);
-  ELSE
-    PERFORM pg_notify('msl_routes_changed', json_build_object('p', NEW.id)::text);
-  END IF;
+  PERFORM pg_notify('msl_routes_changed', json_build_object(TG_ARGV[0], COALESCE(NEW.id, OLD.id))::text);
   RETURN NULL;
 END
 $$;
@@ -44,17 +42,6 @@ BEGIN
   END IF;
   IF TG_OP IN ('INSERT', 'UPDATE') THEN
     PERFORM pg_notify('msl_routes_changed', json_build_object('p', NEW."projectId")::text);
-  END IF;
-  RETURN NULL;
-END
-$$;
-
-CREATE FUNCTION "msl_notify_organization_route"() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  IF TG_OP = 'DELETE' THEN
-    PERFORM pg_notify('msl_routes_changed', json_build_object('o', OLD.id)::text);
-  ELSE
-    PERFORM pg_notify('msl_routes_changed', json_build_object('o', NEW.id)::text);
   END IF;
   RETURN NULL;
 END
@@ -76,13 +63,13 @@ CREATE TRIGGER "Compute_route_changed"
 
 CREATE TRIGGER "Project_route_changed"
   AFTER DELETE OR UPDATE OF slug, "organizationId", "rolesVersion", "requireTls", "allowedCidrs"
-  ON "Project" FOR EACH ROW EXECUTE FUNCTION "msl_notify_project_route"();
+  ON "Project" FOR EACH ROW EXECUTE FUNCTION "msl_notify_routes_of"('p');
 
 CREATE TRIGGER "ProjectRole_route_changed"
   AFTER INSERT OR UPDATE OR DELETE ON "ProjectRole" FOR EACH ROW EXECUTE FUNCTION "msl_notify_role_route"();
 
 CREATE TRIGGER "Organization_route_changed"
-  AFTER DELETE OR UPDATE OF plan, "cuHoursQuota" ON "Organization" FOR EACH ROW EXECUTE FUNCTION "msl_notify_organization_route"();
+  AFTER DELETE OR UPDATE OF plan, "cuHoursQuota" ON "Organization" FOR EACH ROW EXECUTE FUNCTION "msl_notify_routes_of"('o');
 
 CREATE TRIGGER "Compute_routes_truncated" AFTER TRUNCATE ON "Compute" FOR EACH STATEMENT EXECUTE FUNCTION "msl_notify_all_routes"();
 CREATE TRIGGER "Project_routes_truncated" AFTER TRUNCATE ON "Project" FOR EACH STATEMENT EXECUTE FUNCTION "msl_notify_all_routes"();
