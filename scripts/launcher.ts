@@ -6,6 +6,7 @@ import { startEmbeddedPostgres } from "../server/db/embedded-postgres";
 import { applyMigrations } from "../server/db/migrate";
 import { isPortOpen } from "../server/util/free-port";
 import { ensureSelfSignedPair } from "../server/util/self-signed-tls";
+import { buildProxy, proxyCommand } from "./build-proxy";
 
 // Starts the whole product: PostgreSQL (embedded unless DATABASE_URL is set), migrations, the Next.js app
 // (built first when needed) and, when present, the proxy. Used by `npm start` and by the test setup, so the
@@ -148,7 +149,8 @@ export async function launch(options: LaunchOptions = {}): Promise<Product> {
       }
       return child;
     };
-    const proxy = spawnChild(path.join(ROOT, "node_modules/.bin/tsx"), [path.join(ROOT, "proxy", "main.ts")], "proxy");
+    await buildProxy();
+    const proxy = spawnChild(process.execPath, proxyCommand(), "proxy");
     // Next's request handler behind our own HTTP server, which tells the app the client's real address.
     const app = spawnChild(
       process.execPath,

@@ -4,6 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { findFreePort } from "../server/util/free-port";
 import { launch, waitForPort, type Product } from "./launcher";
+import { buildProxy, proxyCommand } from "./build-proxy";
 
 // A throwaway copy of the product for the tests and benchmarks: its own data directory, free ports, short
 // timeouts. Shared so that the tests and the benches run the product the same way.
@@ -91,7 +92,8 @@ export async function launchScratch(env: Record<string, string>): Promise<Produc
 export async function spawnProxy(env: NodeJS.ProcessEnv, settings: Record<string, string> = {}): Promise<{ child: ChildProcess; port: number }> {
   const port = await findFreePort();
   const root = path.join(import.meta.dirname, "..");
-  const child = spawn(path.join(root, "node_modules", ".bin", "tsx"), [path.join(root, "proxy", "main.ts")], {
+  await buildProxy();
+  const child = spawn(process.execPath, proxyCommand(), {
     cwd: root,
     env: { ...env, ...settings, PROXY_PORT: String(port), PROXY_METRICS_PORT: String(await findFreePort()), SERVICE_NAME: "proxy" },
     stdio: ["ignore", "ignore", "ignore"],
