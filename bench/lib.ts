@@ -212,8 +212,8 @@ export async function connectAndSelect(target: Target, connectTimeout = 30_000):
 
 // ---- baselines: the same server without the control plane ----
 
-/** The command line of the mariadbd serving this compute (read from /proc), to start the same server bare. */
-export function serverCommandLine(computeId: string): string[] {
+/** The mariadbd serving this compute (found in /proc by its data directory): its pid and command line. */
+export function serverProcess(computeId: string): { pid: number; args: string[] } {
   for (const entry of fs.readdirSync("/proc").filter((e) => /^\d+$/.test(e))) {
     let args: string[] = [];
     try {
@@ -221,10 +221,13 @@ export function serverCommandLine(computeId: string): string[] {
     } catch {
       continue; // exited meanwhile
     }
-    if (args[0]?.endsWith("mariadbd") && args.some((a) => a.includes(`/computes/${computeId}/`))) return args;
+    if (args[0]?.endsWith("mariadbd") && args.some((a) => a.includes(`/computes/${computeId}/`))) return { pid: Number(entry), args };
   }
   throw new Error(`no mariadbd runs compute ${computeId}`);
 }
+
+/** The command line of the mariadbd serving this compute (read from /proc), to start the same server bare. */
+export const serverCommandLine = (computeId: string): string[] => serverProcess(computeId).args;
 
 /** "2.08x" */
 export const ratio = (value: number, baseline: number) => `${fmt(value / baseline, 2)}x`;
