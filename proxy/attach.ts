@@ -47,6 +47,11 @@ export interface ClientSession {
    * the session an attach is given share it.
    */
   slot?: { held: boolean };
+  /**
+   * Set once the compute has answered this client's first command (or its session ended): a thaw made for
+   * its login commits after that (AttachOptions.beforeWakeCommits). Shared by the session's copies.
+   */
+  firstAnswer?: Signal<void>;
 }
 
 export interface Attached {
@@ -198,8 +203,10 @@ export async function attachCompute(
     //   client whose login reached that server goes on then (AttachOptions.beforeWakeCommits).
     const serving = signal<ComputeAddress>();
     const onServing = (address: ComputeAddress | null) => void (address && serving.set(address));
-    // A new client's login to the frozen server goes on before the thaw's commit, which waits for it.
-    const commitAfter = options.beforeWakeCommits ? early?.login : undefined;
+    // A new client's login to the frozen server, and its first command, go on before the thaw's commit,
+    // which waits for both (at most THAW_COMMIT_WAIT_MS: server/compute/lifecycle/wake.ts).
+    const firstAnswer = session.firstAnswer;
+    const commitAfter = options.beforeWakeCommits && early ? (firstAnswer ? early.login.then(() => firstAnswer.done) : early.login) : undefined;
     const waking = ctx.waker.ensureRunning({ route, who, deadline, onReady, onServing, commitAfter });
     waking.catch(() => undefined); // seen below
     if (options.beforeWakeCommits && route.compute && route.compute.row.state !== "running") {
@@ -297,8 +304,13 @@ function earlyLogin(
   return { address, login, valid };
 }
 
+export interface Signal<T> {
+  set: (value: T) => void;
+  done: Promise<T>;
+}
+
 /** A one-shot event to await, with its value (the first one set). */
-function signal<T>(): { set: (value: T) => void; done: Promise<T> } {
+export function signal<T>(): Signal<T> {
   let set: (value: T) => void = () => {};
   const done = new Promise<T>((resolve) => (set = resolve));
   return { set, done };

@@ -79,6 +79,11 @@ export class ParkableSession implements Lender {
   private changedUser = false;
   /** The client quit at a command boundary: the compute connection goes to the pool, not closed. */
   private keptForPool = false;
+  /**
+   * The follower's count of finished replies that are the proxy's own (tracking set-up, login ping) on the
+   * connection logged in for this client; null once a reply past it (the client's first answer) has come.
+   */
+  private ownRepliesUntil: number | null = null;
   /** Its connection kept for a few statements in a row while others wait (proxy/connection-turn.ts). */
   private readonly turn = new ConnectionTurn();
   private readonly pumped: PumpHandle;
@@ -127,6 +132,7 @@ export class ParkableSession implements Lender {
           watchLoginPing(ctx, session, answered, () => backend.compute.socket.destroy());
         }
         if (this.strip || swallowUntil !== null) this.rewriter = new ServerRewriter(followed.follower, this.strip, null, swallowUntil);
+        this.ownRepliesUntil = swallowUntil ?? followed.follower.replies.finished;
         // With nothing sent, no reply will mark the login's safe point: offer the connection now, or a client
         // that logs in and waits (a pool's spare connection) would hold it unshared until its first command.
         if (swallowUntil === null) queueMicrotask(() => this.multiplexed() && this.releaseAtSafePoint());
@@ -190,6 +196,11 @@ export class ParkableSession implements Lender {
     } else {
       this.followed?.follower.serverBytes(chunk);
       forward(chunk);
+    }
+    // The client's first command answered (a reply past the proxy's own): a thaw's commit may go now.
+    if (this.ownRepliesUntil !== null && (this.followed?.follower.replies.finished ?? 0) > this.ownRepliesUntil) {
+      this.ownRepliesUntil = null;
+      this.session.firstAnswer?.set();
     }
     // A reply just ended: a safe point lets the connection go (after this chunk is out, outside the relay's read).
     if (this.followed?.follower.replies.inFlight === 0 && this.multiplexed()) queueMicrotask(() => this.releaseAtSafePoint());
@@ -633,6 +644,7 @@ export class ParkableSession implements Lender {
   }
 
   private closed(): void {
+    this.session.firstAnswer?.set();
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.turn.stop();

@@ -78,6 +78,21 @@ export function mariadbdCount(dataDir: string, computeId: string): number {
   return count;
 }
 
+/**
+ * The compute's recorded state, once a thaw made for a client's login is recorded: the proxy answers the
+ * client's login and first command from the thawed server before it records the thaw (the commit waits
+ * for that answer, at most 10 ms: proxy/attach.ts), so a read right after the answer may still find
+ * "paused" for a few milliseconds. Any other state is returned at once; "paused" after 2 s.
+ */
+export async function stateAfterThaw(stateOf: () => Promise<string>): Promise<string> {
+  const deadline = Date.now() + 2000;
+  for (;;) {
+    const state = await stateOf();
+    if (state !== "paused" || Date.now() > deadline) return state;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 export async function waitFor<T>(probe: () => Promise<T | null | undefined | false>, timeoutMs: number, what: string): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

@@ -1,7 +1,7 @@
 import mysql from "mysql2/promise";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { call, newTenant, type Tenant } from "./api";
-import { connectDirect, createProjectWithCompute, waitFor, type CreatedCompute } from "./compute";
+import { connectDirect, createProjectWithCompute, stateAfterThaw, waitFor, type CreatedCompute } from "./compute";
 import { rejection, startSecondProxy } from "./proxy";
 import type { RunningProxy } from "../proxy/start-proxy";
 import { db } from "../server/db";
@@ -211,7 +211,7 @@ describe("proxy: compute connections reused between client sessions", () => {
     expect(proxy.serverPool.idleThreadIds(idle.computeId)).toEqual([thread]); // frozen with it, still pooled
     const woken = await mysql.createConnection({ host: "127.0.0.1", port: proxy.port, user: `${idle.slug}.app`, password: idle.password, database: "main" });
     expect(await threadOf(woken)).toBe(thread);
-    expect(await stateOf(idle.computeId)).toBe("running");
+    expect(await stateAfterThaw(() => stateOf(idle.computeId))).toBe("running");
     await woken.end();
   });
 
@@ -222,7 +222,7 @@ describe("proxy: compute connections reused between client sessions", () => {
     await pause(c.computeId, thread);
     const woken = await connect();
     expect(await threadOf(woken)).toBe(thread);
-    expect(await stateOf(c.computeId)).toBe("running");
+    expect(await stateAfterThaw(() => stateOf(c.computeId))).toBe("running");
     await woken.end();
   });
 

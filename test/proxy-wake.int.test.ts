@@ -1,6 +1,6 @@
 import { describe, expect, inject, it } from "vitest";
 import { call, newTenant } from "./api";
-import { createProjectWithCompute, mariadbdCount, waitFor, type CreatedCompute } from "./compute";
+import { createProjectWithCompute, mariadbdCount, stateAfterThaw, waitFor, type CreatedCompute } from "./compute";
 import { connectProxy, rejection } from "./proxy";
 import { db } from "../server/db";
 
@@ -27,7 +27,7 @@ async function herdOfInserts(c: CreatedCompute): Promise<void> {
       await conn.end();
     }),
   );
-  expect((await db.compute.findUniqueOrThrow({ where: { id: c.computeId } })).state).toBe("running");
+  expect(await stateAfterThaw(async () => (await db.compute.findUniqueOrThrow({ where: { id: c.computeId } })).state)).toBe("running");
   const check = await connectProxy(`${c.slug}.app`, c.password);
   const [rows] = await check.query("SELECT COUNT(*) AS n FROM hits");
   expect(rows).toEqual([{ n: 20 }]);
@@ -82,6 +82,7 @@ describe("proxy: wake on connect", () => {
     const [rows] = await conn.query("SELECT 1 AS ok");
     expect(rows).toEqual([{ ok: 1 }]);
     await conn.end();
+    expect(await stateAfterThaw(async () => (await db.compute.findUniqueOrThrow({ where: { id: c.computeId } })).state)).toBe("running");
     const ops = await operations(tenant.key, c.projectId);
     expect(ops[0]).toMatchObject({ kind: "resume_compute", actor: "proxy" });
     expect(ops[1]).toMatchObject({ kind: "pause_compute" });
