@@ -242,7 +242,7 @@ interface Round {
 }
 
 /** The target's rounds: baseline, pooled, baseline, pooled, ... baseline, each client set connected once. */
-async function targetRounds(pooledT: Target, unpooledT: Target, pooledW: Watched, unpooledW: Watched): Promise<{ rows: Round[]; errors: number }> {
+async function targetRounds(pooledT: Target, unpooledT: Target, pooledW: Watched, unpooledW: Watched): Promise<{ rows: Round[]; errors: string[] }> {
   const pooled = await connectClients(pooledT, TARGET.clients);
   const baseline = await connectClients(unpooledT, BASELINE_CLIENTS);
   const errors = [...pooled.errors, ...baseline.errors];
@@ -257,7 +257,7 @@ async function targetRounds(pooledT: Target, unpooledT: Target, pooledW: Watched
     before = after;
   }
   await closeAll([...pooled.clients, ...baseline.clients]);
-  return { rows, errors: errors.length };
+  return { rows, errors };
 }
 
 type Bench = { computeId: string; target: Target };
@@ -331,8 +331,9 @@ async function main() {
     const median = percentile(rounds.rows.map((r) => r.pooled.qps / ((r.before.qps + r.after.qps) / 2)), 50);
     console.log(
       `\nTarget: pooled at ${TARGET.clients} clients >= ${TARGET.throughputRatio}x the throughput of ${BASELINE_CLIENTS} unpooled clients ` +
-        `(median of the rounds' ratios, ${rounds.errors} errors): ${fmt(median, 2)}x (${verdict(median, TARGET.throughputRatio, true, "")})`,
+        `(median of the rounds' ratios, ${rounds.errors.length} errors): ${fmt(median, 2)}x (${verdict(median, TARGET.throughputRatio, true, "")})`,
     );
+    if (rounds.errors.length > 0) console.log(`first error (target rounds): ${rounds.errors[0]}`);
     console.log(`\nProxy memory per client connection (${memory.clients} idle pooled clients, each after one query; ${memory.errors} errors)`);
     console.log(
       table(
