@@ -156,15 +156,15 @@ async function main() {
         }
         return round;
       };
-      for (let i = 0; i < WARMUP_CONNECTIONS; i++) {
-        await connectAndSelect(bench.direct);
-        await connectAndSelect(bench.proxied);
-      }
+      const warm = async (pairs: number) => {
+        for (let i = 0; i < pairs; i++) {
+          await connectAndSelect(bench.direct);
+          await connectAndSelect(bench.proxied);
+        }
+      };
+      await warm(WARMUP_CONNECTIONS);
       const fresh = await connectRound();
-      for (let i = 0; i < STEADY_AFTER; i++) {
-        await connectAndSelect(bench.direct);
-        await connectAndSelect(bench.proxied);
-      }
+      await warm(STEADY_AFTER);
       const connect = await connectRound();
       const p = (s: number[], q: number) => percentile(s, q);
       console.log(`connect + SELECT 1, ms over ${CONNECTIONS} connections each: fresh (after ${WARMUP_CONNECTIONS}), steady (after ${WARMUP_CONNECTIONS + CONNECTIONS + STEADY_AFTER})\n`);

@@ -48,8 +48,9 @@ export interface ClientSession {
    */
   slot?: { held: boolean };
   /**
-   * Set once the compute has answered this client's first command (or its session ended): a thaw made for
-   * its login commits after that (AttachOptions.beforeWakeCommits). Shared by the session's copies.
+   * Made by an attach that wakes the compute for this client's login (AttachOptions.beforeWakeCommits), and
+   * set by its relay once the compute has answered the client's first command (or the session ended): the
+   * thaw commits after that. Absent for every other session, which then costs nothing.
    */
   firstAnswer?: Signal<void>;
 }
@@ -205,8 +206,9 @@ export async function attachCompute(
     const onServing = (address: ComputeAddress | null) => void (address && serving.set(address));
     // A new client's login to the frozen server, and its first command, go on before the thaw's commit,
     // which waits for both (at most THAW_COMMIT_WAIT_MS: server/compute/lifecycle/wake.ts).
-    const firstAnswer = session.firstAnswer;
-    const commitAfter = options.beforeWakeCommits && early ? (firstAnswer ? early.login.then(() => firstAnswer.done) : early.login) : undefined;
+    const wakesForLogin = options.beforeWakeCommits === true && early !== null && route.compute?.row.state !== "running";
+    const firstAnswer = wakesForLogin ? (session.firstAnswer ??= signal<void>()) : undefined;
+    const commitAfter = firstAnswer && early ? early.login.then(() => firstAnswer.done) : undefined;
     const waking = ctx.waker.ensureRunning({ route, who, deadline, onReady, onServing, commitAfter });
     waking.catch(() => undefined); // seen below
     if (options.beforeWakeCommits && route.compute && route.compute.row.state !== "running") {

@@ -132,7 +132,7 @@ export class ParkableSession implements Lender {
           watchLoginPing(ctx, session, answered, () => backend.compute.socket.destroy());
         }
         if (this.strip || swallowUntil !== null) this.rewriter = new ServerRewriter(followed.follower, this.strip, null, swallowUntil);
-        this.ownRepliesUntil = swallowUntil ?? followed.follower.replies.finished;
+        if (session.firstAnswer) this.ownRepliesUntil = swallowUntil ?? followed.follower.replies.finished;
         // With nothing sent, no reply will mark the login's safe point: offer the connection now, or a client
         // that logs in and waits (a pool's spare connection) would hold it unshared until its first command.
         if (swallowUntil === null) queueMicrotask(() => this.multiplexed() && this.releaseAtSafePoint());

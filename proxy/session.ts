@@ -1,7 +1,7 @@
 import type net from "node:net";
 import { assertMayRun } from "@/server/billing/may-run";
 import { admit, authenticate, wakeRefusal } from "./policy";
-import { attachCompute, heardPaused, relay, signal, type ClientSession } from "./attach";
+import { attachCompute, heardPaused, relay, type ClientSession } from "./attach";
 import { ClientError } from "./client-error";
 import { AtLimitError } from "./connection-broker";
 import type { ProxyContext } from "./context";
@@ -92,7 +92,7 @@ export async function handleClient(raw: net.Socket, ctx: ProxyContext, preAuth?:
       admitted = route.computeId;
     }
     const current = await currentIfAsleep(ctx, route, arrivedAt);
-    const session: ClientSession = { connectionId, address, tls: transport.tls, serverName, scramble, handshake: response, route: current, stage1, arrivedAt, firstAnswer: signal() };
+    const session: ClientSession = { connectionId, address, tls: transport.tls, serverName, scramble, handshake: response, route: current, stage1, arrivedAt };
     if (await startsParked(current)) {
       // Its compute sleeps and may go on sleeping: the proxy's own OK, a fresh session's status; the first
       // command that is not a ping or a validation query wakes it (proxy/parking-session.ts).

@@ -85,12 +85,11 @@ export function mariadbdCount(dataDir: string, computeId: string): number {
  * "paused" for a few milliseconds. Any other state is returned at once; "paused" after 2 s.
  */
 export async function stateAfterThaw(stateOf: () => Promise<string>): Promise<string> {
-  const deadline = Date.now() + 2000;
-  for (;;) {
+  const recorded = async () => {
     const state = await stateOf();
-    if (state !== "paused" || Date.now() > deadline) return state;
-    await new Promise((r) => setTimeout(r, 10));
-  }
+    return state === "paused" ? null : state;
+  };
+  return waitFor(recorded, 2000, "the thaw's record").catch(() => stateOf());
 }
 
 export async function waitFor<T>(probe: () => Promise<T | null | undefined | false>, timeoutMs: number, what: string): Promise<T> {
