@@ -29,6 +29,9 @@ export interface Bench {
  * Call `exit` with the result, so that the bench's exit code says whether it worked.
  */
 export async function withProduct(body: (bench: Bench) => Promise<void>, extraCleanup: () => void = () => {}): Promise<void> {
+  // What `npm start` installs before it starts (its prestart): on a fresh machine mariadbd is missing, and
+  // every compute would fail to start with nothing to say why.
+  if (spawnSync(process.execPath, ["scripts/setup.mjs"], { stdio: "inherit" }).status !== 0) throw new Error("scripts/setup.mjs failed");
   const dataDir = scratchDataDir("msl-bench");
   const env = await shippedEnv(dataDir);
   const proxyPort = Number(env.PROXY_PORT);

@@ -58,6 +58,9 @@ const phpHasPdoMysql = () =>
 const wanted = [
   ["mariadbd", "mariadb-server-core"],
   ["mariadb-install-db", "mariadb-server-core"],
+  // mariadb-install-db stops with "Could not find /usr/bin/my_print_defaults" without it, and Debian 12's
+  // mariadb-server-core does not depend on the package that has it.
+  ["my_print_defaults", "mariadb-client-core"],
   // The sandbox each compute server runs in (server/compute/drivers/local/sandbox.ts); only root uses it.
   ...(isRoot ? [["bwrap", "bubblewrap"]] : []),
   ...(forTests ? [["mariadb", "mariadb-client"]] : []),
