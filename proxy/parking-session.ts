@@ -167,12 +167,12 @@ export class ParkableSession implements Lender {
       this.registerParked();
       if (arrival === "parked") ctx.activity.arrivedParked?.(computeId);
       else ctx.activity.opened(computeId);
-      this.arm(parkSettingsOf(route).afterSeconds * 1000);
+      this.armParkCheck(route);
       return;
     }
     ctx.registry.register(connectionId, { projectId: route.projectId, computeId, backendThreadId: backend.greeting.connectionId });
     ctx.activity.opened(computeId);
-    this.arm(parkSettingsOf(route).afterSeconds * 1000);
+    this.armParkCheck(route);
   }
 
   /** The proxy talks to the compute itself for a while (the relay gives the connection back later). */
@@ -349,7 +349,7 @@ export class ParkableSession implements Lender {
     if (this.pinnedReported) {
       // What pinned it may be released by this command: look again after the park time, not the recheck's.
       this.reportPinned(null);
-      this.arm(parkSettingsOf(this.session.route).afterSeconds * 1000);
+      this.armParkCheck(this.session.route);
     }
   }
 
@@ -383,6 +383,16 @@ export class ParkableSession implements Lender {
 
   // ---- deciding to park ----------------------------------------------------------------------------
 
+  /**
+   * The next park check: after the compute's park time, or, when its sessions are not parked, a recheck
+   * (the setting may change). Never sooner: a check of a multiplexed session costs a route read and,
+   * once it decides to park, takes the session's connection off offer.
+   */
+  private armParkCheck(route: ClientSession["route"]): void {
+    const { enabled, afterSeconds } = parkSettingsOf(route);
+    this.arm(enabled && afterSeconds > 0 ? afterSeconds * 1000 : MIN_RECHECK_MS);
+  }
+
   private arm(ms: number): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => void this.check(), Math.max(ms, 50));
@@ -393,11 +403,9 @@ export class ParkableSession implements Lender {
     this.timer = null;
     if (this.mode === "released" || (this.mode === "parked" && !this.countedParked)) return this.checkDetached();
     if (this.mode !== "active") return;
-    // Parking takes the connection for its capture: no longer on offer (a surrender under way goes first).
-    if (this.lease) {
-      if (!this.ctx.broker!.withdraw(this.lease)) return this.arm(MIN_RECHECK_MS);
-      this.lease = null;
-    }
+    // A connection on offer stays on offer until the check decides to park (below): withdrawn here, a check
+    // that does not park left it idle with this session, unshared until the session's next command, while
+    // others waited for one (with parking off, every 30 s).
     const route = (await this.ctx.routes.lookup({ slug: this.session.route.slug, role: this.session.route.role }).catch(() => null)) ?? this.session.route;
     // Meanwhile its connection may have been offered and taken over: the detached session's own check
     // (which keeps the timer going) then decides; one parking or waking re-arms when that is done.
@@ -407,7 +415,7 @@ export class ParkableSession implements Lender {
     if (!settings.enabled || afterMs <= 0) return this.arm(Math.max(afterMs, MIN_RECHECK_MS));
     const idleMs = Date.now() - this.lastActivity;
     if (idleMs < afterMs) return this.arm(afterMs - idleMs);
-    // A reply that ended while the route was read offered the connection again: parking takes it back.
+    // Parking takes the connection for its capture: no longer on offer (a surrender under way goes first).
     if (this.lease) {
       if (!this.ctx.broker!.withdraw(this.lease)) return this.arm(MIN_RECHECK_MS);
       this.lease = null;
@@ -562,7 +570,9 @@ export class ParkableSession implements Lender {
       this.registerAttached(backend);
       this.ctx.activity.touch(this.computeId);
       this.pumped.attachCompute(backend.compute.socket, backend.compute, restored.leftover);
-      this.arm(parkSettingsOf(route).afterSeconds * 1000);
+      // A multiplexed session's check is still pending (it reckons from lastActivity): a take-over, once a
+      // statement at 1,000 clients, re-arms no timer. A session that was parked for good has none.
+      if (!this.timer) this.armParkCheck(route);
       if (restored.wokeFrom) {
         const { projectId, organizationId, role } = route;
         this.ctx.wakes?.record({ computeId: this.computeId, projectId, organizationId, fromState: restored.wokeFrom, startedAt: new Date(started), durationMs: Date.now() - started, role, clientAddress: this.session.address });
@@ -573,7 +583,7 @@ export class ParkableSession implements Lender {
         // No server connection in time: this command is refused, and the session, its state intact, stays parked.
         this.mode = "parked";
         this.client.socket.write(encodePacket(encodeError(error.code, error.sqlState, error.message), 1));
-        this.arm(parkSettingsOf(this.session.route).afterSeconds * 1000); // its park check, for when it idles
+        this.armParkCheck(this.session.route); // its park check, for when it idles
         return "answered";
       }
       const failure =

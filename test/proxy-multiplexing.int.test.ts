@@ -97,3 +97,33 @@ describe("proxy: a take-over checks the session's password", () => {
     a!.destroy();
   });
 });
+
+describe("proxy: a compute whose sessions never park shares its connections all the same", () => {
+  let proxy: RunningProxy | null = null;
+  afterAll(async () => {
+    await proxy?.stop(0).catch(() => undefined);
+  });
+
+  it("serves a client at once while the sessions holding the connections idle", async () => {
+    // Suspend timeout 0: parking is off. Each session's park check then came 50 ms after it got a
+    // connection, took the connection off offer and, not parking, left it idle with that session: with
+    // every connection so held, the next client waited out the queue and got 1040.
+    proxy = await startSecondProxy({ PROXY_SERVER_CONNECTIONS_PER_COMPUTE: "2", PROXY_POOL_QUEUE_TIMEOUT_SECONDS: "3" });
+    const tenant = await newTenant();
+    const c = await createProjectWithCompute(tenant, { suspendTimeoutSeconds: 0 });
+    const connect = () => mysql.createConnection({ host: "127.0.0.1", port: proxy!.port, user: `${c.slug}.app`, password: c.password, database: "main" });
+    const clients: mysql.Connection[] = [];
+    for (let i = 0; i < 4; i++) {
+      const conn = await connect();
+      await conn.query("SELECT 1");
+      clients.push(conn);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500)); // past any park check
+    const late = await connect();
+    const [[row]] = (await late.query("SELECT 'served' AS answer")) as unknown as [[{ answer: string }]];
+    expect(row.answer).toBe("served");
+    // And each idle client is served in turn as well.
+    for (const conn of clients) await expect(conn.query("SELECT 1")).resolves.toBeDefined();
+    for (const conn of [...clients, late]) await conn.end();
+  });
+});
