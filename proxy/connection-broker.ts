@@ -1,5 +1,6 @@
 import type net from "node:net";
 import type { BackendSession } from "./backend";
+import type { Followed } from "./followed-compute";
 import { ClientError } from "./client-error";
 import type { PoolSnapshot } from "./pool-snapshot";
 import type { ParkCapture } from "./session-state/park-capture";
@@ -38,8 +39,11 @@ type LeaseState = "released" | "promised" | "surrendering" | "taken" | "held" | 
 export class Lease {
   state: LeaseState = "released";
   readonly releasedAt = Date.now();
-  /** What the owner left on the connection when it surrendered it (the taker compares it with its own). */
-  handover: { state: SessionState; capture: ParkCapture } | null = null;
+  /**
+   * What the owner left on the connection when it surrendered it (the taker compares it with its own), and
+   * the owner's follower of the connection, quiet, for a taker in the same state to go on with.
+   */
+  handover: { state: SessionState; capture: ParkCapture; followed?: Followed } | null = null;
   /**
    * While "surrendering": settles once the broker has recorded the outcome (taken, held or gone). The owner
    * waits for this, not for its own surrender's promise: that one settles before the state says who has

@@ -73,7 +73,11 @@ export async function restoreOnLease(ctx: ProxyContext, session: ClientSession, 
   }
   const handover = lease.handover;
   if (handover && sameVisibleState(handover, parked)) {
-    const followed = followCompute({ ...session, route: route! }, backend, parked.state.database, parked.state);
+    const followed = handover.followed ?? followCompute({ ...session, route: route! }, backend, parked.state.database, parked.state);
+    if (handover.followed) {
+      followed.follower.followAs(parked.state);
+      followed.onReply = null; // the previous owner's hook
+    }
     // The connection serves as it is: the proxy talks to it only to put this session's LAST_INSERT_ID() back.
     if (handover.capture.lastInsertId === parked.capture.lastInsertId) return restored(route!, backend, followed, null, Buffer.alloc(0), lease.loginDatabase);
     const exchange = exchangeOn(backend, followed, ctx.wakeTimeoutMs);

@@ -65,6 +65,50 @@ describe("proxy: client sessions share a compute's server connections", () => {
   });
 });
 
+describe("proxy: sessions in the same state share a connection and its follower", () => {
+  let proxy: RunningProxy | null = null;
+  afterAll(async () => {
+    await proxy?.stop(0).catch(() => undefined);
+  });
+
+  it("tells two such sessions apart again once one of them changes its state", async () => {
+    // One server connection for two sessions set up alike: every statement is a take-over that finds the
+    // connection in the taker's state and goes on with the previous owner's follower of it. What one of
+    // them changes afterwards is its own, and is restored for it (and undone for the other) at each turn.
+    proxy = await startSecondProxy({ PROXY_SERVER_CONNECTIONS_PER_COMPUTE: "1", PROXY_POOL_QUEUE_TIMEOUT_SECONDS: "20" });
+    const tenant = await newTenant();
+    const c = await createProjectWithCompute(tenant);
+    const connect = () => mysql.createConnection({ host: "127.0.0.1", port: proxy!.port, user: `${c.slug}.app`, password: c.password, database: "main" });
+    const [a, b] = [await connect(), await connect()];
+    const look = async (conn: mysql.Connection) => {
+      const [rows] = await conn.query("SELECT @@time_zone AS tz, @mark AS mark, CONNECTION_ID() AS thread");
+      return (rows as { tz: string; mark: string | null; thread: number }[])[0]!;
+    };
+    const initial = await look(a);
+    const threads = new Set<number>();
+    for (let n = 0; n < 20; n++) {
+      for (const conn of [a, b]) {
+        const seen = await look(conn);
+        expect({ tz: seen.tz, mark: seen.mark }).toEqual({ tz: initial.tz, mark: null });
+        threads.add(seen.thread);
+      }
+    }
+    expect(threads.size).toBe(1);
+    await a.query("SET time_zone = '+05:00', @mark = 'a'");
+    for (let n = 0; n < 20; n++) {
+      expect(await look(b)).toMatchObject({ tz: initial.tz, mark: null });
+      expect(await look(a)).toMatchObject({ tz: "+05:00", mark: "a" });
+    }
+    await b.query("SET @mark = 'b'");
+    for (let n = 0; n < 10; n++) {
+      expect(await look(a)).toMatchObject({ tz: "+05:00", mark: "a" });
+      expect(await look(b)).toMatchObject({ tz: initial.tz, mark: "b" });
+    }
+    await a.end();
+    await b.end();
+  });
+});
+
 describe("proxy: a take-over checks the session's password", () => {
   let proxy: RunningProxy | null = null;
   afterAll(async () => {

@@ -33,13 +33,13 @@ interface Capture {
 
 export class SessionFollower {
   readonly replies: ReplyFollower;
-  readonly state: SessionState;
+  private current: SessionState;
   private readonly fromClient: PacketFramer;
   private readonly fromServer: PacketFramer;
   private capture: Capture | null = null;
 
   constructor(options: SessionFollowerOptions) {
-    this.state = options.state ?? new SessionState(options.capabilities, options);
+    this.current = options.state ?? new SessionState(options.capabilities, options);
     this.replies = new ReplyFollower({
       capabilities: options.capabilities,
       extendedCapabilities: options.extendedCapabilities,
@@ -50,6 +50,21 @@ export class SessionFollower {
     });
     this.fromClient = new PacketFramer((p) => this.replies.clientPacket(p), CLIENT_KEEP_LIMIT);
     this.fromServer = new PacketFramer((p) => this.serverPacket(p));
+  }
+
+  /** The state of the session this follower follows now. */
+  get state(): SessionState {
+    return this.current;
+  }
+
+  /**
+   * From now on, follow another session on the same connection: one that takes the connection over in a
+   * state the same as its previous owner's in everything a client can see (proxy/lend-restore.ts). Only at
+   * a command boundary (quiet), where nothing of the previous session's is in flight.
+   */
+  followAs(state: SessionState): void {
+    if (!this.quiet) throw new Error("a follower changes sessions only at a command boundary");
+    this.current = state;
   }
 
   /**
