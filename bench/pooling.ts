@@ -13,7 +13,9 @@ import { proxyWorkers } from "./proxy-workers";
 //    Clients refused or failed are counted as errors (a client stops at its first).
 //    The target (at 1,000 clients at least 0.9x the baseline's throughput) is measured apart, in rounds:
 //    both sets of clients connected throughout, running in turn (baseline, pooled, baseline, ...), each
-//    pooled window against the mean of the baseline windows on either side, the median of those ratios.
+//    pooled window against the mean of the baseline windows on either side, the median of those ratios;
+//    halfway the two computes swap parts (pooling switched on for one and off for the other, clients
+//    connected anew), so that a difference between the two mariadbd processes themselves falls out.
 //    Single windows a minute apart differed by a third on this shared machine, both sides alike.
 //    Every row says what the compute's mariadbd spent per query and how much of its CPU quota (its size: a
 //    quarter of a core) it used: at 0.25 CU a compute's quota, not the proxy, bounds both sides, so their
@@ -41,8 +43,10 @@ const TABLE_SIZE = 10_000;
 const CONNECT_WAVE = 200;
 const TARGET = { clients: 1000, throughputRatio: 0.9 };
 /** The target's rounds: baseline and pooled windows in turn, all clients staying connected. */
-const TARGET_ROUNDS = 6;
+const TARGET_ROUNDS = 8;
 const ROUND_WARMUP_S = 1;
+/** The proxy's route cache (PROXY_ROUTE_CACHE_MS's default) and a margin: how long a pooling switch takes to reach new sessions. */
+const ROUTE_CACHE_MS = 1500;
 const ROUND_S = 4;
 /** Both computes' size: 0.25 CU, a quarter of a core (the local driver's CPU quota). */
 const COMPUTE_CORES = 0.25;
@@ -227,58 +231,72 @@ async function fill(t: Target): Promise<void> {
   await conn.end();
 }
 
-/** The baseline's compute: pooling switched off through the API (each session holds its own server connection). */
-async function switchPoolingOff(api: Api, computeId: string): Promise<void> {
-  const patched = await api.call<{ compute: { poolConnections: boolean } }>("PATCH", `/api/v1/compute/${computeId}`, { poolConnections: false });
-  if (patched.status !== 200 || patched.body.compute.poolConnections !== false) {
-    throw new Error(`cannot switch pooling off: ${patched.status} ${JSON.stringify(patched.body)}`);
+/** Pooling switched on or off through the API (off: each session holds its own server connection). */
+async function setPooling(api: Api, computeId: string, on: boolean): Promise<void> {
+  const patched = await api.call<{ compute: { poolConnections: boolean } }>("PATCH", `/api/v1/compute/${computeId}`, { poolConnections: on });
+  if (patched.status !== 200 || patched.body.compute.poolConnections !== on) {
+    throw new Error(`cannot switch pooling ${on ? "on" : "off"}: ${patched.status} ${JSON.stringify(patched.body)}`);
   }
+  await sleep(ROUTE_CACHE_MS); // the proxy's cached route of the compute has expired: new sessions see the switch
 }
 
 interface Round {
+  /** The compute the pooled clients ran against (the baseline's was the other one). */
+  pooledCompute: string;
   before: LoopResult;
   pooled: LoopResult;
   after: LoopResult;
 }
 
-/** The target's rounds: baseline, pooled, baseline, pooled, ... baseline, each client set connected once. */
-async function targetRounds(pooledT: Target, unpooledT: Target, pooledW: Watched, unpooledW: Watched): Promise<{ rows: Round[]; errors: string[] }> {
-  const pooled = await connectClients(pooledT, TARGET.clients);
-  const baseline = await connectClients(unpooledT, BASELINE_CLIENTS);
-  const errors = [...pooled.errors, ...baseline.errors];
-  const failed = new Set<mysql.Connection>();
-  const run = (clients: mysql.Connection[], watched: Watched) => closedLoop(clients, failed, errors, watched, ROUND_WARMUP_S, ROUND_S);
+/**
+ * The target's rounds: baseline, pooled, baseline, pooled, ... baseline, each client set connected once;
+ * then the same again with the two computes' roles swapped (pooling switched on for the baseline's compute
+ * and off for the other). Two mariadbd processes of the same size and data differed by up to a tenth in CPU
+ * per query within a run (100 clients on each, both without take-overs: 0.89x to 1.04x), and which compute
+ * played which part was fixed: swapped halfway, such a difference falls out of the median.
+ */
+async function targetRounds(api: Api, computes: [Bench, Bench], watch: (c: Bench) => Watched): Promise<{ rows: Round[]; errors: string[] }> {
   const rows: Round[] = [];
-  let before = await run(baseline.clients, unpooledW);
-  for (let i = 0; i < TARGET_ROUNDS; i++) {
-    const during = await run(pooled.clients, pooledW);
-    const after = await run(baseline.clients, unpooledW);
-    rows.push({ before, pooled: during, after });
-    before = after;
+  const errors: string[] = [];
+  for (const [pooledC, unpooledC] of [computes, [computes[1], computes[0]]]) {
+    await setPooling(api, unpooledC.computeId, false);
+    await setPooling(api, pooledC.computeId, true);
+    const pooled = await connectClients(pooledC.target, TARGET.clients);
+    const baseline = await connectClients(unpooledC.target, BASELINE_CLIENTS);
+    errors.push(...pooled.errors, ...baseline.errors);
+    const failed = new Set<mysql.Connection>();
+    const run = (clients: mysql.Connection[], c: Bench) => closedLoop(clients, failed, errors, watch(c), ROUND_WARMUP_S, ROUND_S);
+    let before = await run(baseline.clients, unpooledC);
+    for (let i = 0; i < TARGET_ROUNDS / 2; i++) {
+      const during = await run(pooled.clients, pooledC);
+      const after = await run(baseline.clients, unpooledC);
+      rows.push({ pooledCompute: pooledC.name, before, pooled: during, after });
+      before = after;
+    }
+    await closeAll([...pooled.clients, ...baseline.clients]);
   }
-  await closeAll([...pooled.clients, ...baseline.clients]);
   return { rows, errors };
 }
 
-type Bench = { computeId: string; target: Target };
+type Bench = { name: string; computeId: string; target: Target };
 
 async function main() {
   const host = machine();
   const uptimeBefore = (await run("uptime", [])).trim();
   await withProduct(async ({ product, proxyPort }) => {
     const api = await Api.newTenant(product.baseUrl);
-    const computes: { computeId: string; target: Target }[] = [];
-    for (const name of ["pooled", "unpooled"]) {
+    const computes: Bench[] = [];
+    for (const name of ["A", "B"]) {
       const project = await api.createProject(`pooling bench ${name}`);
       const c = await api.createCompute(project.id);
       const { body } = await api.call<{ compute: { size: number } }>("GET", `/api/v1/compute/${c.computeId}`);
       if (body.compute.size !== COMPUTE_CORES) throw new Error(`expected a ${COMPUTE_CORES} CU compute (the default size), got ${body.compute.size}`);
       const t: Target = { host: "127.0.0.1", port: proxyPort, user: `${project.slug}.app`, password: c.password };
       await fill(t);
-      computes.push({ computeId: c.computeId, target: t });
+      computes.push({ name, computeId: c.computeId, target: t });
     }
     const [pooled, unpooled] = computes as [Bench, Bench];
-    await switchPoolingOff(api, unpooled.computeId);
+    await setPooling(api, unpooled.computeId, false);
     const watch = (c: Bench): Watched => ({ proxyPort, computeId: c.computeId });
 
     const results: Level[] = [];
@@ -292,7 +310,7 @@ async function main() {
     report(await measure("unpooled (baseline)", unpooled.target, watch(unpooled), BASELINE_CLIENTS));
     for (const clients of LEVELS) report(await measure("pooled", pooled.target, watch(pooled), clients));
     report(await measure("unpooled (baseline)", unpooled.target, watch(unpooled), BASELINE_CLIENTS));
-    const rounds = await targetRounds(pooled.target, unpooled.target, watch(pooled), watch(unpooled));
+    const rounds = await targetRounds(api, [pooled, unpooled], watch);
 
     const baselines = results.filter((r) => r.what.startsWith("unpooled"));
     const baseQps = baselines.reduce((s, r) => s + r.qps, 0) / baselines.length;
@@ -313,13 +331,15 @@ async function main() {
     console.log(
       `\nThe target, in ${TARGET_ROUNDS} rounds: ${BASELINE_CLIENTS} unpooled and ${TARGET.clients} pooled clients connected throughout, ` +
         `running in turn (${ROUND_WARMUP_S} s warm-up + ${ROUND_S} s measured each); a round's ratio is its pooled window against the mean of ` +
-        `the baseline windows before and after it, so that the machine's drift (tens of percent in minutes here) falls out of it`,
+        `the baseline windows before and after it, so that the machine's drift (tens of percent in minutes here) falls out of it; ` +
+        `after ${TARGET_ROUNDS / 2} rounds the computes swap parts (pooled on A, then on B), so that what differs between the two mariadbd processes falls out too`,
     );
     console.log(
       table(
-        ["round", "baseline before, after (queries/s)", "pooled (queries/s)", "ratio", "compute CPU/query: baseline, pooled (µs)", "quota used: baseline, pooled"],
+        ["round", "pooled on", "baseline before, after (queries/s)", "pooled (queries/s)", "ratio", "compute CPU/query: baseline, pooled (µs)", "quota used: baseline, pooled"],
         rounds.rows.map((r, i) => [
           i + 1,
+          `compute ${r.pooledCompute}`,
           `${fmt(r.before.qps, 0)}, ${fmt(r.after.qps, 0)}`,
           fmt(r.pooled.qps, 0),
           ratio(r.pooled.qps, (r.before.qps + r.after.qps) / 2),
