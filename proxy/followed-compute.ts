@@ -66,6 +66,16 @@ export function followCompute(session: ClientSession, backend: BackendSession, d
   return followed;
 }
 
+/**
+ * The previous owner's follower of a connection, now following the session that took the connection over
+ * in the same visible state (proxy/lend-restore.ts): one follower per connection, not one per take-over.
+ */
+export function followOn(followed: Followed, state: SessionState): Followed {
+  followed.follower.followAs(state);
+  followed.onReply = null; // the previous owner's hook
+  return followed;
+}
+
 /** A connection's login OK, decoded once (a multiplexed connection is followed anew at each take-over). */
 const decodedLoginOk = new WeakMap<BackendSession, OkPacket>();
 function loginOkOf(backend: BackendSession): OkPacket {

@@ -3,7 +3,7 @@ import type { BackendSession } from "./backend";
 import { ClientError } from "./client-error";
 import type { Lease } from "./connection-broker";
 import type { ProxyContext } from "./context";
-import { exchangeOn, followCompute, passwordStillValid, queryPayload, type Followed } from "./followed-compute";
+import { exchangeOn, followCompute, followOn, passwordStillValid, queryPayload, type Followed } from "./followed-compute";
 import { runRestoreStep, type ParkedSession, type Restored } from "./parking-restore";
 import { Capability, Command, ErrorCode } from "./protocol/constants";
 import type { ParkCapture } from "./session-state/park-capture";
@@ -73,11 +73,9 @@ export async function restoreOnLease(ctx: ProxyContext, session: ClientSession, 
   }
   const handover = lease.handover;
   if (handover && sameVisibleState(handover, parked)) {
-    const followed = handover.followed ?? followCompute({ ...session, route: route! }, backend, parked.state.database, parked.state);
-    if (handover.followed) {
-      followed.follower.followAs(parked.state);
-      followed.onReply = null; // the previous owner's hook
-    }
+    const followed = handover.followed
+      ? followOn(handover.followed, parked.state)
+      : followCompute({ ...session, route: route! }, backend, parked.state.database, parked.state);
     // The connection serves as it is: the proxy talks to it only to put this session's LAST_INSERT_ID() back.
     if (handover.capture.lastInsertId === parked.capture.lastInsertId) return restored(route!, backend, followed, null, Buffer.alloc(0), lease.loginDatabase);
     const exchange = exchangeOn(backend, followed, ctx.wakeTimeoutMs);

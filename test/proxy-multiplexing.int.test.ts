@@ -9,24 +9,41 @@ import { startSecondProxy } from "./proxy";
 // clients with six different session states, each statement on whichever connection is free, and each
 // client always sees its own state; a transaction keeps its connection until COMMIT.
 
-describe("proxy: client sessions share a compute's server connections", () => {
-  let proxy: RunningProxy | null = null;
-  afterAll(async () => {
-    await proxy?.stop(0).catch(() => undefined);
-  });
+const proxies: RunningProxy[] = [];
+afterAll(async () => {
+  for (const proxy of proxies) await proxy.stop(0).catch(() => undefined);
+});
 
+/**
+ * A proxy of its own with these settings (stopped after the file) and a new tenant's compute behind it;
+ * `connect` logs in through it, as the compute's `app` role unless told otherwise.
+ */
+async function proxyWithCompute(settings: Record<string, string>, computeSettings: Record<string, unknown> = {}) {
+  const proxy = await startSecondProxy(settings);
+  proxies.push(proxy);
+  const tenant = await newTenant();
+  const c = await createProjectWithCompute(tenant, computeSettings);
+  const connect = (login: { database?: string; role?: string; password?: string } = {}) =>
+    mysql.createConnection({
+      host: "127.0.0.1",
+      port: proxy.port,
+      user: `${c.slug}.${login.role ?? "app"}`,
+      password: login.password ?? c.password,
+      database: login.database ?? "main",
+      connectTimeout: 30_000,
+    });
+  return { tenant, c, connect };
+}
+
+describe("proxy: client sessions share a compute's server connections", () => {
   it("serves six differently set-up clients over two server connections, each in its own state", async () => {
-    proxy = await startSecondProxy({ PROXY_SERVER_CONNECTIONS_PER_COMPUTE: "2", PROXY_POOL_QUEUE_TIMEOUT_SECONDS: "20" });
-    const tenant = await newTenant();
-    const c = await createProjectWithCompute(tenant);
-    const connect = (database: string) =>
-      mysql.createConnection({ host: "127.0.0.1", port: proxy!.port, user: `${c.slug}.app`, password: c.password, database, connectTimeout: 30_000 });
-    const setup = await connect("main");
+    const { connect } = await proxyWithCompute({ PROXY_SERVER_CONNECTIONS_PER_COMPUTE: "2", PROXY_POOL_QUEUE_TIMEOUT_SECONDS: "20" });
+    const setup = await connect();
     await setup.query("CREATE DATABASE other");
     await setup.end();
 
     const zones = ["+01:00", "+02:00", "-03:00", "+04:30", "-05:00", "+06:00"];
-    const clients = await Promise.all(zones.map((_, i) => connect(i % 2 === 0 ? "main" : "other")));
+    const clients = await Promise.all(zones.map((_, i) => connect({ database: i % 2 === 0 ? "main" : "other" })));
     for (const [i, conn] of clients.entries()) {
       await conn.query(`SET time_zone = '${zones[i]}', sql_mode = '${i % 2 === 0 ? "ANSI_QUOTES" : "NO_ZERO_DATE"}'`);
       await conn.query(`SET @me = 'client ${i}'`);
@@ -66,19 +83,11 @@ describe("proxy: client sessions share a compute's server connections", () => {
 });
 
 describe("proxy: sessions in the same state share a connection and its follower", () => {
-  let proxy: RunningProxy | null = null;
-  afterAll(async () => {
-    await proxy?.stop(0).catch(() => undefined);
-  });
-
   it("tells two such sessions apart again once one of them changes its state", async () => {
     // One server connection for two sessions set up alike: every statement is a take-over that finds the
     // connection in the taker's state and goes on with the previous owner's follower of it. What one of
     // them changes afterwards is its own, and is restored for it (and undone for the other) at each turn.
-    proxy = await startSecondProxy({ PROXY_SERVER_CONNECTIONS_PER_COMPUTE: "1", PROXY_POOL_QUEUE_TIMEOUT_SECONDS: "20" });
-    const tenant = await newTenant();
-    const c = await createProjectWithCompute(tenant);
-    const connect = () => mysql.createConnection({ host: "127.0.0.1", port: proxy!.port, user: `${c.slug}.app`, password: c.password, database: "main" });
+    const { connect } = await proxyWithCompute({ PROXY_SERVER_CONNECTIONS_PER_COMPUTE: "1", PROXY_POOL_QUEUE_TIMEOUT_SECONDS: "20" });
     const [a, b] = [await connect(), await connect()];
     const look = async (conn: mysql.Connection) => {
       const [rows] = await conn.query("SELECT @@time_zone AS tz, @mark AS mark, CONNECTION_ID() AS thread");
@@ -110,20 +119,12 @@ describe("proxy: sessions in the same state share a connection and its follower"
 });
 
 describe("proxy: a take-over checks the session's password", () => {
-  let proxy: RunningProxy | null = null;
-  afterAll(async () => {
-    await proxy?.stop(0).catch(() => undefined);
-  });
-
   it("goes on while the role's password stays, and ends the session that would take over once it changed", async () => {
     // One server connection for two sessions of one role: every other statement is a take-over. No route
     // cache: each take-over reads the route afresh (a new route each time, the same password hash).
-    proxy = await startSecondProxy({ PROXY_SERVER_CONNECTIONS_PER_COMPUTE: "1", PROXY_POOL_QUEUE_TIMEOUT_SECONDS: "20", PROXY_ROUTE_CACHE_MS: "0" });
-    const tenant = await newTenant();
-    const c = await createProjectWithCompute(tenant);
+    const { tenant, c, connect: login } = await proxyWithCompute({ PROXY_SERVER_CONNECTIONS_PER_COMPUTE: "1", PROXY_POOL_QUEUE_TIMEOUT_SECONDS: "20", PROXY_ROUTE_CACHE_MS: "0" });
     const password = await createRole(tenant, c.projectId, "worker");
-    const connect = (secret: string) =>
-      mysql.createConnection({ host: "127.0.0.1", port: proxy!.port, user: `${c.slug}.worker`, password: secret, database: "main", connectTimeout: 30_000 });
+    const connect = (secret: string) => login({ role: "worker", password: secret });
     const [a, b] = await Promise.all([connect(password), connect(password)]);
     const threadOf = async (conn: mysql.Connection) => Number(((await conn.query("SELECT CONNECTION_ID() AS id")) as unknown as [[{ id: number }]])[0][0].id);
     const threads = new Set<number>();
@@ -143,19 +144,11 @@ describe("proxy: a take-over checks the session's password", () => {
 });
 
 describe("proxy: a compute whose sessions never park shares its connections all the same", () => {
-  let proxy: RunningProxy | null = null;
-  afterAll(async () => {
-    await proxy?.stop(0).catch(() => undefined);
-  });
-
   it("serves a client at once while the sessions holding the connections idle", async () => {
     // Suspend timeout 0: parking is off. Each session's park check then came 50 ms after it got a
     // connection, took the connection off offer and, not parking, left it idle with that session: with
     // every connection so held, the next client waited out the queue and got 1040.
-    proxy = await startSecondProxy({ PROXY_SERVER_CONNECTIONS_PER_COMPUTE: "2", PROXY_POOL_QUEUE_TIMEOUT_SECONDS: "3" });
-    const tenant = await newTenant();
-    const c = await createProjectWithCompute(tenant, { suspendTimeoutSeconds: 0 });
-    const connect = () => mysql.createConnection({ host: "127.0.0.1", port: proxy!.port, user: `${c.slug}.app`, password: c.password, database: "main" });
+    const { connect } = await proxyWithCompute({ PROXY_SERVER_CONNECTIONS_PER_COMPUTE: "2", PROXY_POOL_QUEUE_TIMEOUT_SECONDS: "3" }, { suspendTimeoutSeconds: 0 });
     const clients: mysql.Connection[] = [];
     for (let i = 0; i < 4; i++) {
       const conn = await connect();
