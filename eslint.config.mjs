@@ -11,7 +11,7 @@ const config = [
   ...nextVitals,
   ...nextTs,
   {
-    ignores: [".next/**", "node_modules/**", "server/db/generated/**", ".data/**", ".test-data/**", "next-env.d.ts", "test-results/**"],
+    ignores: [".next/**", ".build/**", "node_modules/**", "server/db/generated/**", ".data/**", ".test-data/**", "next-env.d.ts", "test-results/**"],
   },
   {
     rules: {
