@@ -101,6 +101,27 @@ describe("a compute's server connections shared by a cluster's workers", () => {
     await expect(c.brokers[0]!.obtain("c1", ANY, "the compute of project 'p'")).rejects.toThrow(/at its limit of 4 server connections/);
   }, 10_000);
 
+  it("lends room to a worker whose sessions wait although both workers asked to borrow while both were full", async () => {
+    // Both workers at their share with sessions waiting: each asked the ledger for room, neither could
+    // lend. Their waits ended (room freed on their own worker), but the requests stood: a worker that then
+    // needed one more connection waited out its queue while the other had room to spare (seen in
+    // bench:pooling when a compute was switched from pooled to unpooled: one login in a hundred got 1040).
+    const c = cluster();
+    stopLedger = () => c.ledger.stop();
+    const first = [await c.open(0), await c.open(0)];
+    const second = [await c.open(1), await c.open(1)];
+    const waits = [c.open(0), c.open(1)];
+    await tick();
+    first[0]!.destroy();
+    second[0]!.destroy();
+    await Promise.all(waits);
+    for (const socket of second) socket.destroy(); // worker 1 now uses one of its two
+    await tick();
+    // Worker 0 at its share needs one more: worker 1 has room it does not use.
+    await c.open(0);
+    expect(c.openCount()).toBe(4);
+  }, 10_000);
+
   it("frees what a dead worker held, and lets its replacement start from a share", async () => {
     const c = cluster(2);
     stopLedger = () => c.ledger.stop();

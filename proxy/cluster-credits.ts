@@ -40,7 +40,7 @@ export class ClusterCreditLedger {
     switch (message.type) {
       case "msl:pool-borrow":
         if (!ledger.waiting.includes(worker)) ledger.waiting.push(worker);
-        if (ledger.free <= 0) this.askToLend(message.computeId, ledger);
+        if (ledger.free <= 0) this.askToLend(message.computeId);
         break;
       case "msl:pool-lent":
       case "msl:pool-give-back":
@@ -99,8 +99,14 @@ export class ClusterCreditLedger {
     this.scheduleAsk();
   }
 
-  private askToLend(computeId: string, ledger: ComputeLedger): void {
-    for (const worker of this.workers()) if (!ledger.waiting.includes(worker)) this.send(worker, { type: "msl:pool-lend", computeId });
+  /**
+   * Every worker is asked, those that asked to borrow too: a worker's request stands until granted, also
+   * after its own sessions stopped waiting. Asking only the others, two workers that had both asked while
+   * both were full were never asked again, and the next session of one waited out its queue while the other
+   * had room to spare. A worker with sessions waiting, or without room, lends nothing (broker.lend).
+   */
+  private askToLend(computeId: string): void {
+    for (const worker of this.workers()) this.send(worker, { type: "msl:pool-lend", computeId });
   }
 
   private scheduleAsk(): void {
@@ -109,7 +115,7 @@ export class ClusterCreditLedger {
     if (waiting.length === 0) return;
     this.timer = setTimeout(() => {
       this.timer = null;
-      for (const [computeId, ledger] of this.computes) if (ledger.waiting.length > 0) this.askToLend(computeId, ledger);
+      for (const [computeId, ledger] of this.computes) if (ledger.waiting.length > 0) this.askToLend(computeId);
       this.scheduleAsk();
     }, ASK_AGAIN_MS);
     this.timer.unref();
