@@ -1,7 +1,7 @@
 import type net from "node:net";
 import { describe, expect, it } from "vitest";
 import type { BackendSession } from "./backend";
-import { ConnectionBroker, Lease, type Lender } from "./connection-broker";
+import { ConnectionBroker, Lease, type Lender, type Visible, type Wanted } from "./connection-broker";
 import { FakeSocket } from "./fake-socket.test-support";
 import type { PoolSnapshot } from "./pool-snapshot";
 
@@ -16,7 +16,7 @@ function opened(broker: ConnectionBroker, computeId = "c1") {
 }
 
 const owner = (gives: boolean): Lender & { asked: number } => {
-  const o = { asked: 0, surrender: async () => (o.asked++, gives) };
+  const o = { asked: 0, surrender: async () => (o.asked++, gives), visibleNow: () => null, letGoNow: () => undefined };
   return o;
 };
 
@@ -54,6 +54,46 @@ describe("ConnectionBroker", () => {
     const other = broker.obtain("c1", { key: "other login", needsNoDatabase: false }, "the compute");
     socket.destroy();
     await expect(other).resolves.toEqual({ kind: "room" });
+  });
+
+  it("hands a connection over directly when its owner knows its state and the taker finds it its own, else the usual way", async () => {
+    const broker = new ConnectionBroker({ limit: 1, queueTimeoutMs: 1000 });
+    const socket = opened(broker);
+    const visible = { state: {}, capture: {} } as unknown as Visible;
+    const lender = { asked: 0, letGone: 0, surrender: async () => (lender.asked++, true), visibleNow: () => visible, letGoNow: () => void lender.letGone++ };
+    const takes: Visible[] = [];
+    const taker = (accepts: boolean): Wanted => ({
+      key: "login",
+      needsNoDatabase: false,
+      adopt: (seen, take) => {
+        if (!accepts) return false;
+        takes.push(seen);
+        expect(take().state).toBe("taken"); // the owner let go before the taker goes on
+        return true;
+      },
+    });
+    // Released first, then obtained: taken at once, the owner never asked to surrender.
+    const first = new Lease("c1", "login", backendOn(socket), false, null, lender);
+    broker.release(first);
+    expect(await broker.obtain("c1", taker(true), "the compute")).toEqual({ kind: "adopted" });
+    expect({ takes: takes.length, letGone: lender.letGone, asked: lender.asked, seen: takes[0] }).toEqual({ takes: 1, letGone: 1, asked: 0, seen: visible });
+    expect(await broker.reclaim(first)).toBe("taken");
+    // A waiter served by a release: the same.
+    const waiting = broker.obtain("c1", taker(true), "the compute");
+    broker.release(new Lease("c1", "login", backendOn(socket), false, null, lender));
+    await expect(waiting).resolves.toEqual({ kind: "adopted" });
+    expect(lender.letGone).toBe(2);
+    // A taker in another state: the owner surrenders (captures), and the taker restores its own state.
+    const third = new Lease("c1", "login", backendOn(socket), false, null, lender);
+    broker.release(third);
+    expect(await broker.obtain("c1", taker(false), "the compute")).toEqual({ kind: "lease", lease: third });
+    expect({ letGone: lender.letGone, asked: lender.asked }).toEqual({ letGone: 2, asked: 1 });
+    // An owner whose state is not known without asking the compute is never handed over directly.
+    const unknown = { asked: 0, surrender: async () => (unknown.asked++, true), visibleNow: () => null, letGoNow: () => undefined };
+    const fourth = new Lease("c1", "login", backendOn(socket), false, null, unknown);
+    broker.release(fourth);
+    expect(await broker.obtain("c1", taker(true), "the compute")).toEqual({ kind: "lease", lease: fourth });
+    expect({ takes: takes.length, asked: unknown.asked }).toEqual({ takes: 2, asked: 1 });
   });
 
   it("hands a connection released later to a waiting session of the same login", async () => {
@@ -111,7 +151,7 @@ describe("ConnectionBroker", () => {
     const broker = new ConnectionBroker({ limit: 1, queueTimeoutMs: 100 });
     const socket = opened(broker);
     let refuse!: () => void;
-    const lender: Lender = { surrender: () => new Promise<boolean>((resolve) => (refuse = () => resolve(false))) };
+    const lender: Lender = { surrender: () => new Promise<boolean>((resolve) => (refuse = () => resolve(false))), visibleNow: () => null, letGoNow: () => undefined };
     const lease = new Lease("c1", "login", backendOn(socket), false, null, lender);
     broker.release(lease);
     const taker = broker.obtain("c1", { key: "login", needsNoDatabase: false }, "the compute").catch((e: unknown) => e);

@@ -44,6 +44,11 @@ export interface SessionMetrics {
   pool?(computeId: string, snapshot: PoolSnapshot): void;
   /** A client's wait for a server connection ended: served, or its wait ran out (it got an error). */
   poolWait?(seconds: number, outcome: "served" | "timeout"): void;
+  /**
+   * A session took over another session's server connection: "same" when their visible state matched (the
+   * connection served as it was), "restored" when the proxy reset it and restored the taker's state.
+   */
+  takeover?(state: "same" | "restored"): void;
 }
 
 export interface ProxyContext {

@@ -11,6 +11,16 @@ export interface KillStatement {
   rest: string;
 }
 
+/** Whether a COM_QUERY payload's statement starts with a K after blanks (only then can parseKill match it). */
+export function startsWithKill(payload: Buffer): boolean {
+  for (let i = 1; i < payload.length; i++) {
+    const c = payload[i]!;
+    if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d || c === 0x0b || c === 0x0c) continue;
+    return c === 0x4b || c === 0x6b;
+  }
+  return false;
+}
+
 const KILL = /^\s*KILL\s+(?:(HARD|SOFT)\s+)?(QUERY\s+|CONNECTION\s+)?(\d{1,10})\s*(;[\s\S]*)?$/i;
 
 export function parseKill(sql: string): KillStatement | null {

@@ -46,10 +46,15 @@ export function sameVisibleState(owner: { state: SessionState; capture: ParkCapt
   if (!sameCollation(a.clientCollation, b.clientCollation)) return false;
   // Empty: never read (a session parked at its login); its first take-over restores in full.
   if (taker.capture.collationConnection === "" || owner.capture.collationConnection !== taker.capture.collationConnection) return false;
-  if (a.variables.size !== b.variables.size) return false;
-  for (const [name, value] of a.variables) if (b.variables.get(name) !== value) return false;
+  // collation_connection is compared as captured (above): a session restored in full has it among its
+  // variables (the restore plan sets it), one that logged in with it has not, and both have the same.
+  if (variablesBesides(a, COLLATION) !== variablesBesides(b, COLLATION)) return false;
+  for (const [name, value] of a.variables) if (name !== COLLATION && b.variables.get(name) !== value) return false;
   return a.user === b.user;
 }
+
+const COLLATION = "collation_connection";
+const variablesBesides = (state: SessionState, name: string) => state.variables.size - (state.variables.has(name) ? 1 : 0);
 
 const sameCollation = (x: SessionState["clientCollation"], y: SessionState["clientCollation"]) =>
   x === y || (x !== null && y !== null && x.charset === y.charset && x.collation === y.collation);
@@ -72,7 +77,9 @@ export async function restoreOnLease(ctx: ProxyContext, session: ClientSession, 
     fail(failure(ErrorCode.ACCESS_DENIED, "28000", `${LENT}, and role '${role}' of project '${slug}' or its password changed meanwhile; reconnect`));
   }
   const handover = lease.handover;
-  if (handover && sameVisibleState(handover, parked)) {
+  const same = handover !== null && sameVisibleState(handover, parked);
+  ctx.metrics.takeover?.(same ? "same" : "restored");
+  if (handover && same) {
     const followed = handover.followed
       ? followOn(handover.followed, parked.state)
       : followCompute({ ...session, route: route! }, backend, parked.state.database, parked.state);

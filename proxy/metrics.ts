@@ -103,10 +103,18 @@ export const poolWaitTimeoutsTotal = new Counter({
   registers: [register],
 });
 
+export const poolTakeoversTotal = new Counter({
+  name: "proxy_pool_takeovers_total",
+  help: "Server connections a client session took over from another: state=same when both sessions' visible state matched (served as it was), restored when the proxy reset the connection and restored the taker's state",
+  labelNames: ["state"] as const,
+  registers: [register],
+});
+
 // The known label values are exported at 0 from the start, so rates and alerts work before the first event.
 for (const result of HANDSHAKE_RESULTS) handshakesTotal.inc({ result }, 0);
 for (const from of WAKE_FROM) wakesTotal.inc({ from }, 0);
 for (const state of ["in_use", "idle"] as const) serverConnections.set({ state }, 0);
+for (const state of ["same", "restored"] as const) poolTakeoversTotal.inc({ state }, 0);
 
 /** The same metrics under short names, for the proxy's session wiring (proxy/start-proxy.ts). */
 export const metrics = {
@@ -121,6 +129,7 @@ export const metrics = {
   poolQueued: poolQueuedClients,
   poolWait: poolWaitSeconds,
   poolWaitTimeouts: poolWaitTimeoutsTotal,
+  takeovers: poolTakeoversTotal,
 } as const;
 
 /** Where proxy/pool-metrics.ts puts its sums and waits: this registry's pool metrics. */

@@ -6,7 +6,7 @@ import { freshCapture, type ParkedSession } from "./parking-restore";
 import { authenticateChangeUser } from "./policy";
 import { decodeChangeUser } from "./protocol/change-user";
 import { KILLED_BY_OWNER } from "@/server/proxy-activity/constants";
-import { parseKill, type KillStatement } from "./kill";
+import { parseKill, startsWithKill, type KillStatement } from "./kill";
 import { Command, ErrorCode, ServerStatus } from "./protocol/constants";
 import { encodeError, encodeOk } from "./protocol/handshake";
 import { encodePacket } from "./protocol/packet";
@@ -80,7 +80,7 @@ export async function answerParked(c: ParkedCommandContext, packet: Buffer, park
 async function killParked(c: ParkedCommandContext, payload: Buffer, parked: ParkedSession, reply: (answer: Buffer) => void): Promise<boolean> {
   let kill: KillStatement | null = null;
   if (payload[0] === Command.PROCESS_KILL && payload.length >= 5) kill = { hard: null, query: false, id: payload.readUInt32LE(1), rest: "" };
-  else if (payload[0] === Command.QUERY && payload.length <= 1024) kill = parseKill(payload.subarray(1).toString("utf8"));
+  else if (payload[0] === Command.QUERY && payload.length <= 1024 && startsWithKill(payload)) kill = parseKill(payload.subarray(1).toString("utf8"));
   if (!kill || kill.rest !== "") return false;
   const { projectId, computeId } = c.session.route;
   const target = await Promise.resolve(c.ctx.kills.resolve(kill.id, { projectId, computeId: computeId!, queryOnly: kill.query })).catch(() => null);

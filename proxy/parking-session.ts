@@ -2,20 +2,22 @@ import { logger } from "@/server/logger";
 import type { ClientSession } from "./attach";
 import type { BackendSession } from "./backend";
 import { ClientError } from "./client-error";
-import { Lease, type Lender } from "./connection-broker";
+import { Lease, type Lender, type Visible, type Wanted } from "./connection-broker";
 import { ConnectionTurn } from "./connection-turn";
 import type { ProxyContext } from "./context";
-import { clientTracksSession, exchangeOn, followCompute, sendTrackingSetup, type Followed } from "./followed-compute";
+import { clientTracksSession, exchangeOn, followCompute, followOn, sendTrackingSetup, type Followed } from "./followed-compute";
 import { answerParked, type ParkedCommandContext, type UserChange } from "./parked-commands";
-import { restoreOnLease } from "./lend-restore";
+import { restoreOnLease, sameVisibleState } from "./lend-restore";
+import { afterThisBatch, type AtSafePoint } from "./safe-point-batch";
 import { parkSettingsOf } from "./park-settings";
 import { captureForParking } from "./parking-capture";
 import { parkedAtLogin, restoreParked, type Attach, type ParkedSession, type Restored } from "./parking-restore";
 import { Capability, Command, ErrorCode } from "./protocol/constants";
 import { encodeError } from "./protocol/handshake";
 import { encodePacket } from "./protocol/packet";
-import { pump, type InterceptOutcome, type PumpHandle } from "./pump";
+import { pump, type GateOutcome, type InterceptOutcome, type PumpHandle } from "./pump";
 import { CaptureError, type ParkCapture } from "./session-state/park-capture";
+import type { SessionState } from "./session-state/session-state";
 import type { Reply } from "./session-state/reply-follower";
 import { needsNoDatabase, RestoreImpossibleError, restorePlan } from "./session-state/restore-plan";
 import { ServerRewriter } from "./session-state/server-rewriter";
@@ -23,6 +25,7 @@ import { loginKey } from "./server-pool";
 import { sendLoginPing, watchLoginPing } from "./login-ping";
 import { ClientIdRewriter, type StatementIds } from "./session-state/statement-ids";
 import type { HandedOver } from "./transport";
+import type { SessionInfo } from "./sessions";
 
 // A relayed client session that can outlive its compute connection (issue 14). Active, it is pumped as
 // before, its follower fed with both directions. Once idle for its compute's park time with nothing that
@@ -46,15 +49,19 @@ export type ChangeUserHandler = (packet: Buffer, backend: BackendSession, verifi
 
 /** How long the proxy waits for the compute to answer its own capture queries. */
 const CAPTURE_TIMEOUT_MS = 10_000;
+const EMPTY = Buffer.alloc(0);
+
 /** A pinned or non-parking session is looked at again this often at most. */
 const MIN_RECHECK_MS = 30_000;
 
-export class ParkableSession implements Lender {
+export class ParkableSession implements Lender, AtSafePoint {
   private mode: Mode = "active";
   /** Released: the compute connection idles in the broker, taken back at the next command unless taken over. */
   private lease: Lease | null = null;
   /** The broker's key for this session's login (proxy/server-pool.ts: loginKey), computed once. */
   private leaseKey: string | null = null;
+  /** The key restore() last wanted, and for which route and login (loginKeyFor). */
+  private keyOfRoute: { route: ClientSession["route"]; handshake: ClientSession["handshake"]; key: string } | null = null;
   /** A surrender failed (state the proxy cannot restore): the session keeps its connection from now on. */
   private keepsConnection = false;
   /** What the proxy last captured or restored on the current connection (valid while its state's captureStale is false). */
@@ -90,6 +97,7 @@ export class ParkableSession implements Lender {
   private readonly strip: boolean;
   private readonly computeId: string;
   private readonly parkedCommands: ParkedCommandContext;
+  private readonly registryEntry: SessionInfo;
 
   constructor(
     private readonly ctx: ProxyContext,
@@ -105,6 +113,7 @@ export class ParkableSession implements Lender {
     this.backend = backend;
     this.followed = null;
     this.computeId = session.route.computeId!;
+    this.registryEntry = { projectId: session.route.projectId, computeId: this.computeId, backendThreadId: null };
     this.loginDatabase = session.handshake.database;
     this.strip = !clientTracksSession(session);
     this.parkedCommands = {
@@ -143,7 +152,7 @@ export class ParkableSession implements Lender {
       this.mode = "parked";
       this.countedParked = arrival === "parked";
     }
-    const { route, connectionId } = session;
+    const { route } = session;
     const computeId = this.computeId;
     this.pumped = pump({
       client: client.socket,
@@ -170,7 +179,7 @@ export class ParkableSession implements Lender {
       this.armParkCheck(route);
       return;
     }
-    ctx.registry.register(connectionId, { projectId: route.projectId, computeId, backendThreadId: backend.greeting.connectionId });
+    this.registerAttached(backend);
     ctx.activity.opened(computeId);
     this.armParkCheck(route);
   }
@@ -202,8 +211,8 @@ export class ParkableSession implements Lender {
       this.ownRepliesUntil = null;
       this.session.firstAnswer?.set();
     }
-    // A reply just ended: a safe point lets the connection go (after this chunk is out, outside the relay's read).
-    if (this.followed?.follower.replies.inFlight === 0 && this.multiplexed()) queueMicrotask(() => this.releaseAtSafePoint());
+    // A reply just ended: a safe point lets the connection go, once this turn's replies are all relayed.
+    if (this.followed?.follower.replies.inFlight === 0 && this.multiplexed()) afterThisBatch(this);
   }
 
   // ---- multiplexing ---------------------------------------------------------------------------------
@@ -211,6 +220,11 @@ export class ParkableSession implements Lender {
   /** Whether this session shares its compute's connections (the proxy multiplexes, and the compute pools). */
   private multiplexed(): boolean {
     return this.ctx.broker !== undefined && this.session.route.compute?.pooling === true && !this.keepsConnection && !this.changedUser;
+  }
+
+  /** AtSafePoint (proxy/safe-point-batch.ts): a reply ended in the turn just done. */
+  atSafePoint(): void {
+    this.releaseAtSafePoint();
   }
 
   /**
@@ -273,14 +287,8 @@ export class ParkableSession implements Lender {
   surrender(lease: Lease): Promise<boolean> {
     const backend = this.backend;
     const followed = this.followed;
-    // Only the offer this session stands by: one it withdrew (and offered again since) is not given up.
-    if (this.mode !== "active" || this.lease !== lease || !backend || !followed || this.exchanging || this.pumped.busy || !followed.follower.quiet) {
-      return Promise.resolve(false);
-    }
-    this.pumped.detachCompute();
-    backend.compute.detach();
-    this.mode = "released";
-    this.registerParked();
+    if (!this.canSurrender(lease) || !backend || !followed) return Promise.resolve(false);
+    this.detachForSurrender(backend);
     return this.captureAndLetGo(backend, followed).then((given) => {
       // Not given: the connection is this session's again once the broker has recorded that (reclaim waits
       // for it). The relay takes it back, unless the session's next command does first (gated); a session
@@ -290,13 +298,48 @@ export class ParkableSession implements Lender {
     });
   }
 
-  private async captureAndLetGo(backend: BackendSession, followed: Followed): Promise<boolean> {
-    const state = followed.follower.state;
+  /** Whether this session can give up the connection `lease` names now. */
+  private canSurrender(lease: Lease): boolean {
+    // Only the offer this session stands by: one it withdrew (and offered again since) is not given up.
+    const follower = this.followed?.follower;
+    return this.mode === "active" && this.lease === lease && this.backend !== null && !this.exchanging && !this.pumped.busy && follower !== undefined && follower.quiet;
+  }
+
+  /** The relay lets go of the connection (the gate closes: a command that comes meanwhile waits). */
+  private detachForSurrender(backend: BackendSession): void {
+    this.pumped.detachCompute();
+    backend.compute.detach();
+    this.mode = "released";
+    this.registerParked();
+  }
+
+  /** What this session leaves on its connection, when that is known without a capture (null: it is not). */
+  private knownVisible(): { state: SessionState; capture: ParkCapture } | null {
+    const follower = this.followed?.follower;
     const known = this.lastCapture;
-    if (known && !state.captureStale && known.collationConnection !== "" && followed.follower.pins().length === 0) {
-      // Nothing a capture reads can have changed since the last one: no round trip to move this session.
-      return this.letGo({ state, capture: { ...known, inTransaction: false } });
-    }
+    if (!follower || !known || follower.state.captureStale || known.collationConnection === "" || follower.pins().length > 0) return null;
+    // Nothing a capture reads can have changed since the last one: no round trip to move this session.
+    return { state: follower.state, capture: known };
+  }
+
+  /** Lender: the direct hand-over's question (proxy/connection-broker.ts: handOver). */
+  visibleNow(lease: Lease): Visible | null {
+    // A follower handed on needs no statement ids mapped (letGo hands it on only then).
+    return this.ids === null && this.canSurrender(lease) ? this.knownVisible() : null;
+  }
+
+  /** Lender: the direct hand-over itself, right after visibleNow said what is left on the connection. */
+  letGoNow(lease: Lease): void {
+    // visibleNow checked, in the same turn, that the last capture still holds.
+    const state = this.followed!.follower.state;
+    const capture = { ...this.lastCapture!, inTransaction: false };
+    this.detachForSurrender(lease.backend);
+    this.letGo({ state, capture });
+  }
+
+  private async captureAndLetGo(backend: BackendSession, followed: Followed): Promise<boolean> {
+    const known = this.knownVisible();
+    if (known) return this.letGo({ state: known.state, capture: { ...known.capture, inTransaction: false } });
     const exchange = exchangeOn(backend, followed, CAPTURE_TIMEOUT_MS);
     let parked: ParkedSession;
     try {
@@ -519,7 +562,7 @@ export class ParkableSession implements Lender {
 
   // ---- commands on a parked session ----------------------------------------------------------------
 
-  private async gated(packet: Buffer | null): Promise<"answered" | "relay"> {
+  private async gated(packet: Buffer | null): Promise<GateOutcome> {
     if (this.exchanging) await this.exchanging;
     if (this.mode === "released" && (await this.reclaim(true))) return "relay";
     if (this.mode === "active") return "relay";
@@ -539,43 +582,21 @@ export class ParkableSession implements Lender {
 
   // ---- unparking -----------------------------------------------------------------------------------
 
-  private async unpark(): Promise<"answered" | "relay"> {
+  private async unpark(): Promise<GateOutcome> {
     const parked = this.parked!;
     this.mode = "waking";
     const started = Date.now();
     try {
       const restored = await this.restore(parked);
+      // Taken over directly (adopt): the connection is attached and the command went to it already.
+      if (restored === "adopted") return "resumed";
       if ((this.mode as Mode) === "closed") {
         restored.backend.compute.socket.destroy();
         return "answered";
       }
-      const { backend, followed, ids } = restored;
-      this.session.route = restored.route;
-      this.backend = backend;
-      this.followed = followed;
-      this.loginDatabase = restored.loginDatabase; // none, but for a session parked at its login
-      this.changedUser = false;
-      this.ids = ids;
-      this.clientIds = ids ? new ClientIdRewriter(ids) : null;
-      this.rewriter = this.strip || ids ? new ServerRewriter(followed.follower, this.strip, ids) : null;
-      this.followReplies(followed);
-      // The connection now holds exactly what was captured: until the session changes it, no capture is needed.
-      this.lastCapture = parked.capture;
-      followed.follower.state.captureStale = false;
-      this.parked = null;
-      this.mode = "active";
-      this.turn.began();
-      if (this.countedParked) this.ctx.activity.unparked?.(this.computeId);
-      this.countedParked = false;
-      this.lastActivity = Date.now();
-      const { route } = this.session;
-      this.registerAttached(backend);
-      this.ctx.activity.touch(this.computeId);
-      this.pumped.attachCompute(backend.compute.socket, backend.compute, restored.leftover);
-      // A multiplexed session's check is still pending (it reckons from lastActivity): a take-over, once a
-      // statement at 1,000 clients, re-arms no timer. A session that was parked for good has none.
-      if (!this.timer) this.armParkCheck(route);
+      this.attached(restored, parked);
       if (restored.wokeFrom) {
+        const { route } = this.session;
         const { projectId, organizationId, role } = route;
         this.ctx.wakes?.record({ computeId: this.computeId, projectId, organizationId, fromState: restored.wokeFrom, startedAt: new Date(started), durationMs: Date.now() - started, role, clientAddress: this.session.address });
       }
@@ -601,19 +622,74 @@ export class ParkableSession implements Lender {
     }
   }
 
+  /** The session goes on, with the state it had, on a connection restored (or taken over) for it. */
+  private attached(restored: Restored, parked: ParkedSession): void {
+    const { backend, followed, ids } = restored;
+    this.session.route = restored.route;
+    this.backend = backend;
+    this.followed = followed;
+    this.loginDatabase = restored.loginDatabase; // none, but for a session parked at its login
+    this.changedUser = false;
+    this.ids = ids;
+    this.clientIds = ids ? new ClientIdRewriter(ids) : null;
+    this.rewriter = this.strip || ids ? new ServerRewriter(followed.follower, this.strip, ids) : null;
+    this.followReplies(followed);
+    // The connection now holds exactly what was captured: until the session changes it, no capture is needed.
+    this.lastCapture = parked.capture;
+    followed.follower.state.captureStale = false;
+    this.parked = null;
+    this.mode = "active";
+    this.turn.began();
+    if (this.countedParked) this.ctx.activity.unparked?.(this.computeId);
+    this.countedParked = false;
+    this.lastActivity = Date.now();
+    this.registerAttached(backend);
+    this.ctx.activity.touch(this.computeId);
+    this.pumped.attachCompute(backend.compute.socket, backend.compute, restored.leftover);
+    // A multiplexed session's check is still pending (it reckons from lastActivity): a take-over, once a
+    // statement at 1,000 clients, re-arms no timer. A session that was parked for good has none.
+    if (!this.timer) this.armParkCheck(this.session.route);
+  }
+
+  /**
+   * The broker's direct hand-over (Wanted.adopt): while this session waits for a connection, another
+   * session's, released in a state this one's client could not tell from its own (sameVisibleState, the
+   * same LAST_INSERT_ID(), the route still the one it logged in with), is taken as it is and the waiting
+   * command goes to it at once. Anything else goes the usual way (restoreOnLease).
+   */
+  private adopt(visible: Visible, take: () => Lease): boolean {
+    const parked = this.parked;
+    if (this.mode !== "waking" || !parked || visible.capture.lastInsertId !== parked.capture.lastInsertId || !sameVisibleState(visible, parked)) return false;
+    const { slug, role } = this.session.route;
+    const route = this.ctx.routes.cached({ slug, role });
+    if (!route || !(route === this.session.route || route.doubleHash.equals(this.session.route.doubleHash))) return false;
+    const lease = take();
+    this.ctx.metrics.takeover?.("same");
+    const followed = followOn(lease.handover!.followed!, parked.state);
+    this.attached({ route, backend: lease.backend, followed, ids: null, leftover: EMPTY, wokeFrom: null, loginDatabase: lease.loginDatabase }, parked);
+    this.pumped.resume();
+    return true;
+  }
+
+  private readonly adoptDirectly = (visible: Visible, take: () => Lease) => this.adopt(visible, take);
+
   /**
    * A server connection in this session's state: with a broker, one another session surrenders (same
    * login), or room for a new login, or a wait for either (1040 when it runs out); without, a login.
+   * "adopted": taken over directly, and attached already (adopt).
    */
-  private async restore(parked: ParkedSession): Promise<Restored> {
+  private async restore(parked: ParkedSession): Promise<Restored | "adopted"> {
     const broker = this.ctx.broker;
     if (!broker) return restoreParked(this.ctx, this.attach, this.session, parked);
     const { route, handshake } = this.session;
-    const wanted = {
-      key: route.compute?.pooling && !this.changedUser ? loginKey({ computeId: this.computeId, role: route.role, doubleHash: route.doubleHash, client: handshake }) : null,
+    const pooled = route.compute?.pooling === true && !this.changedUser;
+    const wanted: Wanted = {
+      key: pooled ? this.loginKeyFor(route, handshake) : null,
       needsNoDatabase: needsNoDatabase(parked.state),
+      adopt: pooled ? this.adoptDirectly : undefined,
     };
     const got = await broker.obtain(this.computeId, wanted, `the compute of project '${route.slug}'`);
+    if (got.kind === "adopted") return "adopted";
     if (got.kind === "lease") return restoreOnLease(this.ctx, this.session, parked, got.lease);
     const slot = (this.session.slot = { held: true });
     try {
@@ -624,9 +700,29 @@ export class ParkableSession implements Lender {
     }
   }
 
+  /** The broker's key for a login as `route` says (the same route object: the key worked out before). */
+  private loginKeyFor(route: ClientSession["route"], handshake: ClientSession["handshake"]): string {
+    const known = this.keyOfRoute;
+    if (known?.route === route && known.handshake === handshake) return known.key;
+    const key = loginKey({ computeId: this.computeId, role: route.role, doubleHash: route.doubleHash, client: handshake });
+    this.keyOfRoute = { route, handshake, key };
+    return key;
+  }
+
   private registerAttached(backend: BackendSession): void {
-    const { route, connectionId } = this.session;
-    this.ctx.registry.register(connectionId, { projectId: route.projectId, computeId: this.computeId, backendThreadId: backend.greeting.connectionId });
+    this.register(backend.greeting.connectionId, undefined);
+  }
+
+  /**
+   * The session's entry in the registry, one object kept up to date (a take-over changes it twice a
+   * statement at 1,000 clients: no new entry and closure each time).
+   */
+  private register(backendThreadId: number | null, kill: (() => void) | undefined): void {
+    const entry = this.registryEntry;
+    entry.projectId = this.session.route.projectId;
+    entry.backendThreadId = backendThreadId;
+    entry.kill = kill;
+    this.ctx.registry.register(this.session.connectionId, entry);
   }
 
   // ---- the end -------------------------------------------------------------------------------------
@@ -636,9 +732,10 @@ export class ParkableSession implements Lender {
    * and KILL CONNECTION ends it here (kill-router.ts, SessionRegistry.answer).
    */
   private registerParked(): void {
-    const { route, connectionId } = this.session;
-    this.ctx.registry.register(connectionId, { projectId: route.projectId, computeId: this.computeId, backendThreadId: null, kill: () => this.killedWhileParked() });
+    this.register(null, this.killWhileParked);
   }
+
+  private readonly killWhileParked = () => this.killedWhileParked();
 
   /**
    * KILL CONNECTION of a session without a compute thread. A parked one: its client reads 1927, and it

@@ -2,7 +2,7 @@ import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { Command } from "./protocol/constants";
 import { encodePacket } from "./protocol/packet";
-import { pump, type CommandGate } from "./pump";
+import { pump, type CommandGate, type GateOutcome } from "./pump";
 import type { ChunkFilter, ReadSide } from "./relay-socket";
 import { KillRouter } from "./kill-router";
 import { SessionRegistry } from "./sessions";
@@ -21,7 +21,7 @@ function harness(ask: (id: number) => Promise<number | null> = () => Promise.res
   const client = new PassThrough();
   let filter: ChunkFilter | undefined;
   const clientReads: ReadSide = { relayTo: (_t, f) => (filter = f), release: () => undefined };
-  pump({
+  const handle = pump({
     client,
     clientReads,
     backend,
@@ -35,7 +35,7 @@ function harness(ask: (id: number) => Promise<number | null> = () => Promise.res
     gate,
   });
   const feed = (chunk: Buffer) => filter!(Buffer.from(chunk), (part) => backend.write(part));
-  return { target, feed, sent: () => Buffer.concat(toCompute), client };
+  return { target, feed, sent: () => Buffer.concat(toCompute), client, handle };
 }
 
 const query = (sql: string) => encodePacket(Buffer.concat([Buffer.from([Command.QUERY]), Buffer.from(sql)]), 0);
@@ -102,5 +102,24 @@ describe("pump: the client's commands", () => {
     await new Promise((r) => setImmediate(r));
     expect(seen).toEqual(["SELECT 1", "SELECT 2"]);
     expect(sent()).toEqual(Buffer.concat([query("SELECT 2"), query("SELECT 3")]));
+  });
+
+  it("lets the command waiting at a closed gate through at once when resumed, and only once", async () => {
+    // A session handed a connection directly (proxy/connection-broker.ts) sends its waiting statement
+    // in the same turn; the gate's promise settles later, saying so.
+    let closed = true;
+    let settle: (outcome: GateOutcome) => void = () => undefined;
+    const gate: CommandGate = { closed: () => closed, command: () => new Promise((resolve) => (settle = resolve)) };
+    const { feed, sent, handle } = harness(undefined, gate);
+    expect(handle.resume()).toBe(false); // nothing waits yet
+    feed(Buffer.concat([query("SELECT 1"), query("SELECT 2")]));
+    expect(sent()).toEqual(Buffer.alloc(0));
+    closed = false;
+    expect(handle.resume()).toBe(true);
+    expect(sent()).toEqual(Buffer.concat([query("SELECT 1"), query("SELECT 2")]));
+    settle("resumed");
+    await new Promise((r) => setImmediate(r));
+    expect(sent()).toEqual(Buffer.concat([query("SELECT 1"), query("SELECT 2")]));
+    expect(handle.resume()).toBe(false);
   });
 });

@@ -84,10 +84,12 @@ export interface CommandGate {
   /**
    * A command arrived while closed: `packet` is it whole (header included, a copy) when it is at most
    * GATED_WHOLE bytes, else null. "answered": the gate answered it, it is dropped; "relay": a compute
-   * connection is attached again, the command goes to it.
+   * connection is attached again, the command goes to it; "resumed": it went already (PumpHandle.resume).
    */
-  command(packet: Buffer | null): Promise<"answered" | "relay">;
+  command(packet: Buffer | null): Promise<GateOutcome>;
 }
+
+export type GateOutcome = "answered" | "relay" | "resumed";
 
 /** Commands up to this size reach a closed gate whole (pings, validation queries, COM_CHANGE_USER). */
 export const GATED_WHOLE = 70 * 1024;
@@ -99,6 +101,11 @@ export interface PumpHandle {
   detachCompute(): void;
   /** Relay to another compute connection from now on. */
   attachCompute(backend: Duplex, computeReads: ReadSide, leftover: Buffer): void;
+  /**
+   * The command waiting at the closed gate goes to the compute connection attached meanwhile, now rather
+   * than when the gate's promise settles (which then says "resumed"); false when no command waits there.
+   */
+  resume(): boolean;
 }
 
 /** A target that takes (and drops) what is written: the client's reads need one before a compute is attached. */
@@ -208,17 +215,24 @@ export function pump(o: PumpOptions): PumpHandle {
     );
   };
 
+  // What lets the command waiting at the closed gate through, while one waits there.
+  let waitingAtGate: ((result: "answered" | "relay") => void) | null = null;
+
   /** A command at a closed gate: hold everything from its start until the gate decides. */
   const gated = (gate: CommandGate, from: Buffer, whole: boolean, length: number) => {
     held = [];
+    const decided = (waitingAtGate = (result) => {
+      waitingAtGate = null;
+      if (closed) return;
+      const rest = held && held.length > 0 ? Buffer.concat([from, ...held]) : from;
+      held = null;
+      const next = result === "answered" ? rest.subarray(4 + length) : rest;
+      const again = next.length > 0 ? onClientData(next, write) : undefined;
+      if (again !== "hold") o.clientReads.release();
+    });
     gate.command(whole ? Buffer.from(from.subarray(0, 4 + length)) : null).then(
       (result) => {
-        if (closed) return;
-        const rest = Buffer.concat([from, ...(held ?? [])]);
-        held = null;
-        const next = result === "answered" ? rest.subarray(4 + length) : rest;
-        const again = next.length > 0 ? onClientData(next, write) : undefined;
-        if (again !== "hold") o.clientReads.release();
+        if (result !== "resumed" && waitingAtGate === decided) decided(result);
       },
       () => close(),
     );
@@ -368,6 +382,11 @@ export function pump(o: PumpOptions): PumpHandle {
       computeReads.relayTo(client, o.computeFilter, o.transfer?.toClient);
       sendLeftover(leftover);
       relayClient(next);
+    },
+    resume() {
+      if (!waitingAtGate) return false;
+      waitingAtGate("relay");
+      return true;
     },
   };
 }

@@ -57,6 +57,7 @@ const sessionMetrics: SessionMetrics = {
   sessionClosed: () => metrics.connectionsActive.dec(),
   pool: (computeId, snapshot) => poolMetrics.pool(computeId, snapshot),
   poolWait: (seconds, outcome) => poolMetrics.poolWait(seconds, outcome),
+  takeover: (state) => metrics.takeovers.inc({ state }),
 };
 
 /** What the local driver starts every compute with (server/compute/drivers/local/mariadb-config.ts). */

@@ -32,7 +32,13 @@ async function proxyWithCompute(settings: Record<string, string>, computeSetting
       database: login.database ?? "main",
       connectTimeout: 30_000,
     });
-  return { tenant, c, connect };
+  /** The proxy's take-overs so far (proxy_pool_takeovers_total), by whether the states matched. */
+  const takeovers = async () => {
+    const text = await (await fetch(`http://127.0.0.1:${proxy.metricsPort}/metrics`)).text();
+    const count = (state: string) => Number(new RegExp(`^proxy_pool_takeovers_total\\{state="${state}"\\} (\\d+)`, "m").exec(text)?.[1] ?? NaN);
+    return { same: count("same"), restored: count("restored") };
+  };
+  return { tenant, c, connect, takeovers };
 }
 
 describe("proxy: client sessions share a compute's server connections", () => {
@@ -87,13 +93,21 @@ describe("proxy: sessions in the same state share a connection and its follower"
     // One server connection for two sessions set up alike: every statement is a take-over that finds the
     // connection in the taker's state and goes on with the previous owner's follower of it. What one of
     // them changes afterwards is its own, and is restored for it (and undone for the other) at each turn.
-    const { connect } = await proxyWithCompute({ PROXY_SERVER_CONNECTIONS_PER_COMPUTE: "1", PROXY_POOL_QUEUE_TIMEOUT_SECONDS: "20" });
+    // The proxy counts the take-overs that found the connection as the taker needed it ("same"), and those
+    // it had to reset and restore ("restored").
+    const { connect, takeovers } = await proxyWithCompute({ PROXY_SERVER_CONNECTIONS_PER_COMPUTE: "1", PROXY_POOL_QUEUE_TIMEOUT_SECONDS: "20" });
     const [a, b] = [await connect(), await connect()];
     const look = async (conn: mysql.Connection) => {
       const [rows] = await conn.query("SELECT @@time_zone AS tz, @mark AS mark, CONNECTION_ID() AS thread");
       return (rows as { tz: string; mark: string | null; thread: number }[])[0]!;
     };
     const initial = await look(a);
+    // The first turns of new sessions restore the connection in full: what they are is not all known yet.
+    for (let n = 0; n < 3; n++) {
+      await look(b);
+      await look(a);
+    }
+    const before = await takeovers();
     const threads = new Set<number>();
     for (let n = 0; n < 20; n++) {
       for (const conn of [a, b]) {
@@ -103,11 +117,17 @@ describe("proxy: sessions in the same state share a connection and its follower"
       }
     }
     expect(threads.size).toBe(1);
+    const alike = await takeovers();
+    // Each statement but the first (a holds the connection already) took it over from the other session, as it was.
+    expect(alike.same - before.same).toBeGreaterThanOrEqual(39);
+    expect(alike.restored - before.restored).toBe(0);
     await a.query("SET time_zone = '+05:00', @mark = 'a'");
     for (let n = 0; n < 20; n++) {
       expect(await look(b)).toMatchObject({ tz: initial.tz, mark: null });
       expect(await look(a)).toMatchObject({ tz: "+05:00", mark: "a" });
     }
+    // Now that they differ, every take-over restores the taker's state.
+    expect((await takeovers()).restored - alike.restored).toBeGreaterThanOrEqual(39);
     await b.query("SET @mark = 'b'");
     for (let n = 0; n < 10; n++) {
       expect(await look(a)).toMatchObject({ tz: "+05:00", mark: "a" });
@@ -115,6 +135,45 @@ describe("proxy: sessions in the same state share a connection and its follower"
     }
     await a.end();
     await b.end();
+  });
+});
+
+describe("proxy: sessions set up alike hand one connection to each other directly", () => {
+  it("keeps each session's LAST_INSERT_ID() its own while four of them take turns on one connection", async () => {
+    // Statements that change nothing a capture reads: a waiting session takes the connection in the same
+    // step as the owner's reply ends (proxy/connection-broker.ts, handOver), and one whose LAST_INSERT_ID()
+    // differs gets it put back first. Each client must still see only what it did.
+    const { connect, takeovers } = await proxyWithCompute({ PROXY_SERVER_CONNECTIONS_PER_COMPUTE: "1", PROXY_POOL_QUEUE_TIMEOUT_SECONDS: "20" });
+    const setup = await connect();
+    await setup.query("CREATE TABLE ids (id INT AUTO_INCREMENT PRIMARY KEY)");
+    await setup.end();
+    const clients = [await connect(), await connect(), await connect(), await connect()];
+    const [writer] = clients;
+    await writer!.query("INSERT INTO ids () VALUES (), (), ()"); // LAST_INSERT_ID() = 1, the first of the three
+    // Each session's first turns on the connection restore it in full (the proxy answers SELECT 1 itself).
+    for (let n = 0; n < 3; n++) for (const conn of clients) await conn.query("SELECT 2");
+    const before = await takeovers();
+    const threads = new Set<number>();
+    // Only the writer asks for LAST_INSERT_ID() (a statement naming it makes its session's state worth a
+    // capture at each surrender); the others' connections go to the next session without one.
+    await Promise.all(
+      clients.map(async (conn, i) => {
+        for (let n = 0; n < 50; n++) {
+          const sql = i === 0 ? "SELECT LAST_INSERT_ID() AS last, DATABASE() AS db, CONNECTION_ID() AS thread" : "SELECT DATABASE() AS db, CONNECTION_ID() AS thread";
+          const [rows] = await conn.query(sql);
+          const row = (rows as { last?: number; db: string; thread: number }[])[0]!;
+          expect({ client: i, last: row.last === undefined ? undefined : Number(row.last), db: row.db }).toEqual({ client: i, last: i === 0 ? 1 : undefined, db: "main" });
+          threads.add(row.thread);
+        }
+      }),
+    );
+    expect(threads.size).toBe(1);
+    const after = await takeovers();
+    // The connection changed hands again and again (a quick client keeps it for a turn of up to 16
+    // statements while others wait: at least 12 hand-overs for 200), and no take-over needed a reset.
+    expect(after.same - before.same).toBeGreaterThanOrEqual(12);
+    expect(after.restored - before.restored).toBe(0);
+    for (const conn of clients) await conn.end();
   });
 });
 

@@ -432,7 +432,13 @@ export class SessionState {
 
   /** Variables the session set that no SET can carry over (each pins it). */
   notRestorableVariables(): string[] {
-    return [...this.variables.keys()].filter((name) => NOT_RESTORABLE[name]).map((name) => NOT_RESTORABLE[name]!);
+    // A loop, not filter/map: asked at every safe point of every session (three arrays each time add up).
+    const reasons: string[] = [];
+    for (const name of this.variables.keys()) {
+      const reason = NOT_RESTORABLE[name];
+      if (reason) reasons.push(reason);
+    }
+    return reasons;
   }
 }
 
