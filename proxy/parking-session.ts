@@ -240,7 +240,7 @@ export class ParkableSession implements Lender, AtSafePoint {
     if (!follower.quiet || this.rewriter?.midStream || follower.pins().length > 0) return;
     if (this.turn.keep(this.ctx.broker!.hasWaiters(this.computeId), () => this.releaseAtSafePoint())) return;
     const { route, handshake } = this.session;
-    this.leaseKey ??= loginKey({ computeId: this.computeId, role: route.role, doubleHash: route.doubleHash, client: handshake });
+    this.leaseKey ??= this.loginKeyFor(route, handshake);
     this.lease = new Lease(this.computeId, this.leaseKey, backend, follower.state.database !== null, this.loginDatabase, this);
     this.ctx.broker!.release(this.lease);
   }
