@@ -17,7 +17,6 @@ import { encodeError } from "./protocol/handshake";
 import { encodePacket } from "./protocol/packet";
 import { pump, type GateOutcome, type InterceptOutcome, type PumpHandle } from "./pump";
 import { CaptureError, type ParkCapture } from "./session-state/park-capture";
-import type { SessionState } from "./session-state/session-state";
 import type { Reply } from "./session-state/reply-follower";
 import { needsNoDatabase, RestoreImpossibleError, restorePlan } from "./session-state/restore-plan";
 import { ServerRewriter } from "./session-state/server-rewriter";
@@ -314,7 +313,7 @@ export class ParkableSession implements Lender, AtSafePoint {
   }
 
   /** What this session leaves on its connection, when that is known without a capture (null: it is not). */
-  private knownVisible(): { state: SessionState; capture: ParkCapture } | null {
+  private knownVisible(): Visible | null {
     const follower = this.followed?.follower;
     const known = this.lastCapture;
     if (!follower || !known || follower.state.captureStale || known.collationConnection === "" || follower.pins().length > 0) return null;
