@@ -330,15 +330,19 @@ export class ParkableSession implements Lender, AtSafePoint {
   /** Lender: the direct hand-over itself, right after visibleNow said what is left on the connection. */
   letGoNow(lease: Lease): void {
     // visibleNow checked, in the same turn, that the last capture still holds.
-    const state = this.followed!.follower.state;
-    const capture = { ...this.lastCapture!, inTransaction: false };
+    const known = { state: this.followed!.follower.state, capture: this.lastCapture! };
     this.detachForSurrender(lease.backend);
-    this.letGo({ state, capture });
+    this.letGoKnown(known);
+  }
+
+  /** Let go with the state known from the last capture (no transaction is open at a safe point). */
+  private letGoKnown(known: Visible): boolean {
+    return this.letGo({ state: known.state, capture: { ...known.capture, inTransaction: false } });
   }
 
   private async captureAndLetGo(backend: BackendSession, followed: Followed): Promise<boolean> {
     const known = this.knownVisible();
-    if (known) return this.letGo({ state: known.state, capture: { ...known.capture, inTransaction: false } });
+    if (known) return this.letGoKnown(known);
     const exchange = exchangeOn(backend, followed, CAPTURE_TIMEOUT_MS);
     let parked: ParkedSession;
     try {
@@ -656,7 +660,7 @@ export class ParkableSession implements Lender, AtSafePoint {
    * same LAST_INSERT_ID(), the route still the one it logged in with), is taken as it is and the waiting
    * command goes to it at once. Anything else goes the usual way (restoreOnLease).
    */
-  private adopt(visible: Visible, take: () => Lease): boolean {
+  private readonly adopt = (visible: Visible, take: () => Lease): boolean => {
     const parked = this.parked;
     if (this.mode !== "waking" || !parked || visible.capture.lastInsertId !== parked.capture.lastInsertId || !sameVisibleState(visible, parked)) return false;
     const { slug, role } = this.session.route;
@@ -668,9 +672,7 @@ export class ParkableSession implements Lender, AtSafePoint {
     this.attached({ route, backend: lease.backend, followed, ids: null, leftover: EMPTY, wokeFrom: null, loginDatabase: lease.loginDatabase }, parked);
     this.pumped.resume();
     return true;
-  }
-
-  private readonly adoptDirectly = (visible: Visible, take: () => Lease) => this.adopt(visible, take);
+  };
 
   /**
    * A server connection in this session's state: with a broker, one another session surrenders (same
@@ -685,7 +687,7 @@ export class ParkableSession implements Lender, AtSafePoint {
     const wanted: Wanted = {
       key: pooled ? this.loginKeyFor(route, handshake) : null,
       needsNoDatabase: needsNoDatabase(parked.state),
-      adopt: pooled ? this.adoptDirectly : undefined,
+      adopt: pooled ? this.adopt : undefined,
     };
     const got = await broker.obtain(this.computeId, wanted, `the compute of project '${route.slug}'`);
     if (got.kind === "adopted") return "adopted";
